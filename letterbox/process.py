@@ -1,0 +1,213 @@
+"""The handling process as data: statuses, steps, and the replay that checks a history.
+
+A letter's summary fields (status, category, units, mode, publication) are a function of its
+history. `replay` folds the history through the step table; a history that takes a step not
+allowed in the state it reaches is illegal, wherever it came from (a command or a hand edit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+STATUSES: dict[str, str] = {
+    "received": "已收到",
+    "rejected": "不予受理",
+    "classified": "已分类",
+    "escalated": "呈办中",
+    "transferred": "转办中",
+    "answered": "已答复待审核",
+    "closed": "已办结",
+    "archived": "已归档",
+}
+OPEN_STATUSES = frozenset({"received", "classified", "escalated", "transferred", "answered"})
+
+CATEGORIES: dict[str, str] = {"consultation": "政策咨询", "complaint": "求助投诉", "suggestion": "建言献策"}
+MODES: dict[str, str] = {"ordinary": "一般问题", "complex": "较复杂问题", "petition": "信访立案"}
+
+REJECT_REASONS: dict[str, str] = {
+    "incomplete": "内容不完整、表述不清楚，无法回答或开展调查（办法第五条第一项）",
+    "duplicate": "与其他来信内容相同或相近（办法第五条第二项）",
+    "private-dispute": "纯属个人之间恩怨纠纷（办法第五条第三项）",
+    "answered": "已经答复且未提出新事项（办法第五条第四项）",
+    "legal-process": "已进入司法、仲裁、行政复议、复查复核等法定程序或应通过司法途径解决（办法第五条第五项）",
+    "discipline": "反映党政干部和企事业单位负责人违法违纪问题，请直接向区纪检监察部门反映（办法第五条第六项）",
+    "out-of-scope": "不在区政府职权范围内（办法第五条第七项）",
+}
+WITHHOLD_REASONS: dict[str, str] = {
+    "state-secret": "涉及国家秘密",
+    "trade-secret": "涉及商业秘密",
+    "privacy": "涉及个人隐私",
+    "sensitive": "敏感性较强",
+}
+RATINGS = ("满意", "基本满意", "不满意")
+
+ANY_OPEN = OPEN_STATUSES
+ANY_KEPT = OPEN_STATUSES | {"closed", "rejected"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the Measures: who takes it, from which statuses, to which status."""
+
+    action: str
+    label: str
+    sources: frozenset[str]
+    target: str | None  # None: status unchanged
+    by: str  # office | unit | leader | writer
+    article: str
+
+
+STEPS: tuple[Step, ...] = (
+    Step("receive", "收信", frozenset({"(new)"}), "received", "office", "第六条"),
+    Step("reject", "不予受理", frozenset({"received", "classified"}), "rejected", "office", "第五条"),
+    Step("classify", "分类", frozenset({"received", "classified"}), "classified", "office", "第七条"),
+    Step("reply", "直接回复", frozenset({"classified"}), "closed", "office", "第八条"),
+    Step("transfer", "转办", frozenset({"classified"}), "transferred", "office", "第九条"),
+    Step("escalate", "呈办", frozenset({"classified"}), "escalated", "office", "第十条"),
+    Step("instruct", "领导批示", frozenset({"escalated"}), "transferred", "leader", "第十条"),
+    Step("return", "退回", frozenset({"transferred"}), "classified", "unit", "第十五条第四项"),
+    Step("extend", "申请延期", frozenset({"transferred"}), None, "unit", "第十一条"),
+    Step("grant", "同意延期", frozenset({"transferred"}), None, "office", "第十一条"),
+    Step("refuse", "不同意延期", frozenset({"transferred"}), None, "office", "第十一条"),
+    Step("answer", "答复", frozenset({"transferred"}), "answered", "unit", "第十二条"),
+    Step("approve", "审核通过", frozenset({"answered"}), "closed", "office", "第十二条"),
+    Step("send-back", "退回重办", frozenset({"answered"}), "transferred", "office", "第十二条"),
+    Step("publish", "公开", frozenset({"closed"}), None, "office", "第十三条"),
+    Step("withhold", "不予公开", frozenset({"closed"}), None, "office", "第十三条"),
+    Step("remind", "催办", ANY_OPEN, None, "office", "第十四条"),
+    Step("flag-risk", "风险预警", ANY_KEPT, None, "unit", "第十五条第二项"),
+    Step("archive", "归档", frozenset({"closed", "rejected"}), "archived", "office", "第十四条"),
+    Step("feedback", "评价", frozenset({"closed", "archived"}), None, "writer", "—"),
+)
+STEP_BY_ACTION: dict[str, Step] = {s.action: s for s in STEPS}
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a letter stands after some prefix of its history."""
+
+    status: str = "(new)"
+    category: str | None = None
+    units: tuple[str, ...] = ()
+    mode: str | None = None
+    publication: str | None = None
+    clock: str | None = None  # which limit runs now: triage, ordinary, complex, petition, review
+    clock_start: str | None = None  # timestamp of the event that started it
+    extension_days: int = 0  # granted for the current clock
+    pending_extension: int | None = None  # days asked for, awaiting grant/refuse
+    extensions: int = 0  # granted extensions on the current clock
+    feedback: bool = False
+    returned_by: tuple[str, ...] = field(default=())
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "category": self.category,
+            "units": list(self.units),
+            "mode": self.mode,
+            "publication": self.publication,
+        }
+
+
+class IllegalStep(ValueError):
+    """The step is not allowed in the state the letter is in."""
+
+
+def possible_steps(state: State) -> list[Step]:
+    steps = [s for s in STEPS if state.status in s.sources]
+    if state.pending_extension is None:
+        steps = [s for s in steps if s.action not in ("grant", "refuse")]
+    else:
+        steps = [s for s in steps if s.action != "extend"]
+    if state.status == "closed" and state.publication is not None:
+        steps = [s for s in steps if s.action not in ("publish", "withhold")]
+    if state.feedback:
+        steps = [s for s in steps if s.action != "feedback"]
+    return steps
+
+
+def refusal(state: State, action: str) -> str:
+    """Plain Chinese: the state the letter is in and what can be done now."""
+    label = STEP_BY_ACTION[action].label if action in STEP_BY_ACTION else action
+    now = STATUSES.get(state.status, state.status)
+    allowed = "、".join(f"{s.action}（{s.label}）" for s in possible_steps(state) if s.action != "receive")
+    extra = ""
+    if action in ("grant", "refuse") and state.pending_extension is None:
+        extra = "没有待审批的延期申请；"
+    elif action == "extend" and state.pending_extension is not None:
+        extra = "已有一项延期申请待审批；"
+    elif action in ("publish", "withhold") and state.publication is not None:
+        extra = "已作出公开决定；"
+    elif action == "feedback" and state.feedback:
+        extra = "已评价过；"
+    return f"信件当前状态为“{now}”，{extra}不能执行“{label}”。现在可以执行：{allowed or '无'}。"
+
+
+def _clock(state: State, clock: str | None, at: str | None) -> State:
+    return replace(state, clock=clock, clock_start=at, extension_days=0, pending_extension=None,
+                   extensions=0)
+
+
+def apply(state: State, event: dict[str, Any]) -> State:
+    """The state after one event; IllegalStep when the event is not allowed in `state`."""
+    action = event.get("action", "")
+    step = STEP_BY_ACTION.get(action)
+    if step is None:
+        raise IllegalStep(f"未知步骤“{action}”。")
+    if step not in possible_steps(state):
+        raise IllegalStep(refusal(state, action))
+    d = event.get("details") or {}
+    at = event.get("at")
+    new = replace(state, status=step.target or state.status)
+    if action == "receive":
+        return _clock(new, "triage", at)
+    if action == "classify":
+        return replace(new, category=d.get("category"))
+    if action in ("reject", "reply"):
+        return _clock(new, None, None)
+    if action in ("transfer", "instruct"):
+        units = tuple(d.get("units") or ())
+        return _clock(replace(new, units=units, mode=d.get("mode")), d.get("mode"), at)
+    if action == "escalate":
+        return _clock(new, None, None)
+    if action == "return":
+        returned = (*state.returned_by, str(d.get("unit")))
+        return _clock(replace(new, units=(), mode=None, returned_by=returned), "triage", at)
+    if action == "extend":
+        return replace(new, pending_extension=int(d.get("days", 0)))
+    if action == "grant":
+        days = int(d.get("days") or state.pending_extension or 0)
+        return replace(new, extension_days=state.extension_days + days, pending_extension=None,
+                       extensions=state.extensions + 1)
+    if action == "refuse":
+        return replace(new, pending_extension=None)
+    if action == "answer":
+        return _clock(new, "review", at)
+    if action == "approve":
+        return _clock(new, None, None)
+    if action == "send-back":
+        return _clock(new, state.mode, at)
+    if action == "publish":
+        return replace(new, publication="public")
+    if action == "withhold":
+        return replace(new, publication="withheld")
+    if action == "feedback":
+        return replace(new, feedback=True)
+    return new  # remind, flag-risk, archive
+
+
+def replay(history: list[dict[str, Any]]) -> State:
+    """Fold the whole history; IllegalStep names the first event that breaks the process."""
+    state = State()
+    for index, event in enumerate(history):
+        try:
+            state = apply(state, event)
+        except IllegalStep as exc:
+            raise IllegalStep(f"办理记录第 {index + 1} 条（{event.get('action')}）：{exc}") from None
+    return state
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
