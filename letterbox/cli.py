@@ -459,3 +459,8 @@ def check(state: State_, base: str, as_json: bool) -> None:
     repo = state.repo()
     problems, checked = check_changes(repo, base)
     _report_problems(problems, as_json, checked)
+
+
+# Command groups kept in their own modules register themselves on `cli` when imported.
+from letterbox import cli_reports as _cli_reports  # noqa: E402,F401
+from letterbox import cli_site as _cli_site  # noqa: E402,F401
