@@ -89,7 +89,7 @@ def read_submissions(path: Path) -> tuple[list[Submission], list[Problem]]:
             return [], [Problem(file=name, line=exc.lineno, column=exc.colno,
                                 message=f"JSON 格式错误（{exc.msg}）。")]
         try:
-            data, _ = yamlio.load(text, name)
+            data, _ = yamlio.load(text, name, text_only=True)
         except LetterboxError as yexc:
             return [], yexc.problems
     if isinstance(data, list):

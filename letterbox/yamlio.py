@@ -25,6 +25,16 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+class _TextLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Loader for intake files: every plain scalar but null stays text (phone 13812345678)."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    key: [r for r in resolvers if r[0] == "tag:yaml.org,2002:null"]
+    for key, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _line_map(node: yaml.Node | None, path: Path = (), out: LineMap | None = None) -> LineMap:
     out = {} if out is None else out
     if node is None:
@@ -52,9 +62,12 @@ def syntax_problem(filename: str, exc: yaml.YAMLError) -> Problem:
     )
 
 
-def load(text: str, filename: str) -> tuple[Any, LineMap]:
-    """Parse YAML text; raise LetterboxError with a located Problem on a syntax error."""
-    loader = _Loader(text)
+def load(text: str, filename: str, text_only: bool = False) -> tuple[Any, LineMap]:
+    """Parse YAML text; raise LetterboxError with a located Problem on a syntax error.
+
+    text_only: plain scalars other than null load as strings (for intake submissions).
+    """
+    loader = (_TextLoader if text_only else _Loader)(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
