@@ -1,0 +1,195 @@
+"""Regenerate the demo letters in cases/ (and forms/) deterministically.
+
+Everything goes through the project's own core functions (the same ones the CLI calls) in a
+fresh temporary case repository with this checkout's letterbox.yaml; the resulting files are
+then copied here. Writers, phones and addresses are fictional (example.com, 示例小区).
+
+    python scripts/make_demo.py          # rewrites cases/ and forms/, then commit the result
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from random import Random
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from letterbox import workflow  # noqa: E402
+from letterbox.intake import Submission, intake_one  # noqa: E402
+from letterbox.repository import Actor, Repository  # noqa: E402
+from letterbox.scaffold import init_repository  # noqa: E402
+
+OFFICE = Actor("信息中心 王静", "office@example.com")
+UNIT_CLERK = Actor("承办单位联络员", "unit@example.com")
+LEADER_CLERK = Actor("区政府办 秘书科", "leader@example.com")
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
+GIVEN = ["建国", "秀英", "志强", "海燕", "文博", "丽娟", "子涵", "国庆", "玉兰", "晓东", "春梅", "立新"]
+PLACES = [
+    ("wcdd", "文昌大道街道", "示例花园"), ("wmdd", "文明大道街道", "示例家园"),
+    ("thxq", "太行小区街道", "太行示例小区"), ("zzl", "中州路街道", "中州示例苑"),
+    ("tc", "田村街道", "田村示例社区"), ("zw", "彰武街道", "彰武示例新村"),
+    ("lqz", "龙泉镇", "龙泉镇示例村"), ("mjz", "马家镇", "马家镇示例村"),
+    ("syz", "善应镇", "善应镇示例村"), ("mtjz", "马投涧镇", "马投涧镇示例村"),
+    ("dfx", "东风乡", "东风乡示例村"),
+]
+# (title, body, category, unit or None for the place's own unit, complex?)
+TOPICS = [
+    ("小区供暖温度不达标", "入冬供暖以来，{place}{estate}室内温度一直只有十四五度，老人孩子受冻。多次向物业反映无果，请求督促供热公司检修管网。", "complaint", "zjj", False),
+    ("供暖管道漏水影响出行", "{estate}东门外供暖管道漏水，路面结冰，已有行人滑倒，希望尽快维修。", "complaint", "cgj", False),
+    ("道路坑洼请求修补", "{place}通往{estate}的道路坑洼不平，雨天积水严重，电动车经常摔倒，请求修补路面。", "complaint", "jtj", True),
+    ("路灯不亮", "{estate}附近一段道路的路灯已经坏了一个多月，晚上一片漆黑，居民出行不安全。", "complaint", None, False),
+    ("垃圾清运不及时", "{estate}垃圾桶常常满溢，清运不及时，气味很大，请协调环卫部门增加清运次数。", "complaint", "cgj", False),
+    ("夜间施工噪音扰民", "{place}一处工地每天夜里十一点后仍在施工，噪音很大，影响休息。", "complaint", "hbj", False),
+    ("咨询小学入学政策", "孩子明年上小学，户口在{place}，想咨询学区划分和入学需要准备的材料。", "consultation", "jyj", False),
+    ("咨询城乡居民医保缴费", "想咨询今年城乡居民医疗保险的缴费标准、截止时间和缴费渠道。", "consultation", "ybj", False),
+    ("咨询养老保险补缴", "本人是灵活就业人员，中间断缴两年，想咨询能否补缴养老保险以及如何办理。", "consultation", "rsj", False),
+    ("建议增设公交站点", "{estate}居民较多，最近的公交站要走二十分钟，建议在附近增设一个公交站点。", "suggestion", "jtj", False),
+    ("建议建设社区老年食堂", "{place}老年人多，子女不在身边，建议在社区建设老年食堂，解决吃饭难问题。", "suggestion", "mzj", False),
+    ("农村饮水水压不足", "{estate}自来水水压不足，高处的人家经常停水，请求改造供水管网。", "complaint", "slj", True),
+    ("农民工工资被拖欠", "我们在{place}一处工地干活，工程结束三个月了工资还没结清，请求帮助讨薪。", "complaint", "rsj", False),
+    ("小区停车位不足", "{estate}停车位严重不足，车辆乱停堵塞消防通道，希望规划增加停车位。", "suggestion", None, False),
+    ("建议加强农贸市场管理", "{place}农贸市场秤不准、占道经营问题较多，建议加强管理。", "suggestion", "scj", False),
+]
+DIRECT_REPLIES = {
+    "咨询城乡居民医保缴费": "2027 年度城乡居民医保个人缴费标准以市医保局公布为准，缴费截止日期为 2026 年 12 月 31 日，可通过“豫事办”、银行网点或村（社区）代收点缴纳。",
+}
+
+
+def writer(rng: Random, n: int, estate: str) -> dict[str, str]:
+    name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+    return {
+        "name": name,
+        "phone": f"1380372{n:04d}",
+        "email": f"writer{n:03d}@example.com",
+        "address": f"安阳市龙安区{estate}{rng.randint(1, 20)}号楼{rng.randint(1, 4)}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}室",
+    }
+
+
+def at(day: datetime, hours: float) -> str:
+    return (day + timedelta(hours=hours)).isoformat(timespec="seconds")
+
+
+def make(repo: Repository, rng: Random) -> None:
+    start = datetime.fromisoformat("2026-07-06T08:30:00+08:00")
+    count = 66
+    done: list[str] = []
+    codes: dict[str, str] = {}
+    for n in range(1, count + 1):
+        unit_code, place, estate = PLACES[n % len(PLACES)]
+        title, body, category, unit, complex_ = TOPICS[n % len(TOPICS)]
+        day = start + timedelta(days=int((n - 1) * 142 / count))
+        if n in (63, 64, 65, 66):  # a burst of heating complaints in one place, last week
+            unit_code, place, estate = PLACES[0]
+            title, body, category, unit, complex_ = TOPICS[0]
+            day = datetime.fromisoformat("2026-11-19T09:00:00+08:00") + timedelta(hours=20 * (n - 63))
+        sub = {**writer(rng, n, estate), "title": title, "body": body.format(place=place, estate=estate),
+               "submitted_at": day.isoformat(timespec="seconds"), "channel": rng.choice(["web", "web", "web", "email", "post"])}
+        if n == 40:
+            sub["follows_up"] = done[3]
+            sub["body"] += "此前来信已答复，但问题仍未解决，现再次反映。"
+        accepted = intake_one(repo, Submission("demo", None, f"第 {n} 条", sub), OFFICE, rng)
+        code = accepted.letter_code
+        done.append(code)
+        codes[code] = accepted.query_code
+        walk(repo, code, n, day, category, unit or unit_code, complex_, title)
+    # Demo only: the query codes of the fictional letters, to try the status lookup.
+    (ROOT / "scripts" / "demo_query_codes.json").write_text(
+        json.dumps(codes, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def walk(repo: Repository, code: str, n: int, day: datetime, category: str, unit: str,
+         complex_: bool, title: str) -> None:
+    """Take each letter a deterministic distance along the process, covering every status."""
+    fate = n % 11
+    recent = day >= datetime.fromisoformat("2026-11-16T00:00:00+08:00")
+    if n in (63, 64, 65, 66):
+        if n >= 65:
+            return  # still received
+        workflow.classify(repo, code, category, OFFICE, at=at(day, 2))
+        if n == 64:
+            workflow.transfer(repo, code, ["zjj"], OFFICE, at=at(day, 3))
+            workflow.flag_risk(repo, code, "同一小区多户反映供暖不达标，情绪较大，存在集体上访风险。", UNIT_CLERK, at=at(day, 30))
+        return
+    if fate == 0 and not recent:
+        reason = ["incomplete", "private-dispute", "legal-process", "discipline", "out-of-scope"][n % 5]
+        workflow.reject(repo, code, reason, OFFICE, at=at(day, 3))
+        if n % 2 == 0:
+            workflow.archive(repo, code, OFFICE, at=at(day, 48))
+        return
+    workflow.classify(repo, code, category, OFFICE, at=at(day, 2))
+    routed = 4.0
+    if title in DIRECT_REPLIES:
+        workflow.reply(repo, code, DIRECT_REPLIES[title], OFFICE, at=at(day, 4))
+        return
+    if fate == 1 and n > 50:
+        return  # classified, waiting to be routed
+    if fate == 2:
+        workflow.escalate(repo, code, ["qz", "cwfqz", "fqz-cj"][n % 3], OFFICE, at=at(day, 4))
+        if n > 45:
+            return  # escalated, waiting for the leader
+        workflow.instruct(repo, code, "cwfqz", "请相关单位高度重视，认真调查，限期解决并回复群众。", [unit, "cgj"],
+                          LEADER_CLERK, at=at(day, 50))
+        routed = 50
+    elif fate == 3 and n < 45:
+        workflow.transfer(repo, code, ["wsj"], OFFICE, at=at(day, 4))
+        workflow.return_letter(repo, code, "该事项不属本单位职责范围，建议转相关部门。", UNIT_CLERK, at=at(day, 26))
+        workflow.transfer(repo, code, [unit], OFFICE, complex_=complex_, at=at(day, 28))
+        routed = 28
+    else:
+        workflow.transfer(repo, code, [unit], OFFICE, complex_=complex_, at=at(day, 4))
+    if n > 58:
+        if n % 2:
+            workflow.remind(repo, code, OFFICE, note="请抓紧办理并按时回复。", at=at(day, 70))
+        return  # transferred, some overdue
+    if fate == 4:
+        workflow.extend(repo, code, 5, "需要多部门现场勘查，申请延期。", UNIT_CLERK, at=at(day, routed + 22))
+        if n % 2:
+            workflow.grant(repo, code, OFFICE, at=at(day, routed + 26))
+        else:
+            workflow.refuse(repo, code, OFFICE, note="请在原期限内办结。", at=at(day, routed + 26))
+    late = routed + 24 * (9 if fate in (4, 5) else 1) + 2
+    answer = (f"经调查核实，您反映的“{title}”问题已安排专人处理。我单位已于近日组织人员现场查看，"
+              "制定了整改方案，预计两周内完成。如有疑问请拨打本单位值班电话。")
+    workflow.answer(repo, code, answer, "单位主要负责人", UNIT_CLERK, contacted=n % 4 == 0, at=at(day, late))
+    if n > 55:
+        return  # answered, awaiting review
+    if fate == 6:
+        workflow.send_back(repo, code, "答复未写明解决时限，请补充。", OFFICE, at=at(day, late + 20))
+        workflow.answer(repo, code, answer + "整改将于本月底前完成。", "单位主要负责人", UNIT_CLERK, at=at(day, late + 44))
+    workflow.approve(repo, code, OFFICE, at=at(day, late + 70))
+    if fate == 7:
+        workflow.withhold(repo, code, "privacy", OFFICE, at=at(day, late + 72))
+    elif n % 3:
+        workflow.publish(repo, code, OFFICE, at=at(day, late + 72))
+    if n < 12:
+        workflow.archive(repo, code, OFFICE, at=at(day, late + 24 * 30))
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "demo"
+        init_repository(target, OFFICE)
+        shutil.copy(ROOT / "letterbox.yaml", target / "letterbox.yaml")
+        repo = Repository(target)
+        repo.git.git.commit("-q", "-am", "Use the project configuration",
+                            env={"GIT_AUTHOR_NAME": "demo", "GIT_AUTHOR_EMAIL": "demo@example.com",
+                                 "GIT_COMMITTER_NAME": "demo", "GIT_COMMITTER_EMAIL": "demo@example.com"})
+        make(Repository(target), Random(20260706))
+        for folder in ("cases", "forms"):
+            shutil.rmtree(ROOT / folder, ignore_errors=True)
+            shutil.copytree(target / folder, ROOT / folder)
+        statuses: dict[str, int] = {}
+        for letter in Repository(target).letters():
+            statuses[letter.status] = statuses.get(letter.status, 0) + 1
+        print(json.dumps({"letters": sum(statuses.values()), "statuses": statuses}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
