@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install everything (Python packages into .venv; Debian chromium for the browser tests when
+# running as root) and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh test
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "warning: could not install chromium; browser tests will be skipped" >&2
+fi
+.venv/bin/ruff check letterbox site_builder scripts bench tests
+exec .venv/bin/python -m pytest -q "$@"
