@@ -16,7 +16,7 @@ from letterbox import yamlio
 from letterbox.clock import current_clock, work_calendar
 from letterbox.errors import LetterboxError, Problem
 from letterbox.letter import CASES_DIR, Letter, parse_letter
-from letterbox.process import IllegalStep, apply, parse_time, State
+from letterbox.process import IllegalStep, State, apply, parse_time
 from letterbox.repository import Repository
 from letterbox.validate import Context, load_all, validate_letter
 

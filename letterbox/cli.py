@@ -230,10 +230,14 @@ def _print_letter(v: dict[str, Any]) -> None:
         out.print(f"待审批的延期申请：{v['pending_extension']} 天")
     out.print("")
     out.print(v["body"], markup=False)
-    table = Table("时间", "办理人", "步骤", "内容", title="办理记录")
+    table = Table(title="办理记录")
+    table.add_column("时间", no_wrap=True)
+    table.add_column("办理人")
+    table.add_column("步骤", no_wrap=True)
+    table.add_column("内容")
     for e in v["history"]:
         details = "；".join(f"{k}: {_short(val)}" for k, val in (e.get("details") or {}).items())
-        table.add_row(e["at"], e["actor"], e["label"], details)
+        table.add_row(e["at"][:16].replace("T", " "), e["actor"], e["label"], details)
     out.print(table)
 
 
@@ -266,7 +270,11 @@ def list_(state: State_, status: str | None, unit: str | None, category: str | N
     if as_json:
         print_json(rows)
         return
-    table = Table("信件编码", "状态", "类别", "承办单位", "期限", "标题", title=f"信件 {len(rows)} 封")
+    table = Table(title=f"信件 {len(rows)} 封")
+    table.add_column("信件编码", no_wrap=True)
+    table.add_column("状态", no_wrap=True)
+    for name in ("类别", "承办单位", "期限", "标题"):
+        table.add_column(name)
     for r in rows:
         table.add_row(r["letter_code"], r["status_label"], CATEGORIES.get(r["category"] or "", "—"),
                       "、".join(r["unit_names"]) or "—", _deadline_cell(r), r["title"])

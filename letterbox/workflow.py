@@ -17,8 +17,15 @@ from letterbox.errors import LetterboxError, StepRefused
 from letterbox.forms import handling_form_path, render_handling_form
 from letterbox.letter import Letter
 from letterbox.process import (
-    CATEGORIES, MODES, REJECT_REASONS, STEP_BY_ACTION, WITHHOLD_REASONS, IllegalStep, apply,
-    parse_time, replay,
+    CATEGORIES,
+    MODES,
+    REJECT_REASONS,
+    STEP_BY_ACTION,
+    WITHHOLD_REASONS,
+    IllegalStep,
+    apply,
+    parse_time,
+    replay,
 )
 from letterbox.repository import Actor, Repository
 from letterbox.validate import Context, validate_letter
