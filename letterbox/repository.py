@@ -78,8 +78,10 @@ class Repository:
 
     # -- reading -----------------------------------------------------------------------
     def letter_paths(self) -> list[PurePosixPath]:
+        """Every case file in cases/, also one at the wrong depth (validate names it)."""
         base = self.root / CASES_DIR
-        found = sorted(base.glob("*/*/*.yaml")) if base.is_dir() else []
+        found = sorted(p for ext in ("*.yaml", "*.yml") for p in base.rglob(ext)
+                       if p.is_file() and not p.name.startswith(".")) if base.is_dir() else []
         return [PurePosixPath(p.relative_to(self.root).as_posix()) for p in found]
 
     def path_of(self, code: str) -> PurePosixPath:

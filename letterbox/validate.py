@@ -150,15 +150,32 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
     all_paths = repo.letter_paths()
     letters, problems = load_all(repo, all_paths)
     ctx = Context(config=config, known_codes=frozenset(x.code for x in letters))
-    wanted = set(map(str, only)) if only is not None else None
+    wanted, missing = _wanted_files(repo, all_paths, only) if only is not None else (None, [])
     for letter in letters:
         if wanted is None or str(letter.path) in wanted:
             problems.extend(validate_letter(letter, ctx))
     problems.extend(duplicate_codes(letters))
     if wanted is not None:
-        problems = [p for p in problems if p.file in wanted]
+        problems = [p for p in problems if p.file in wanted] + missing
     problems.extend(extra_checks(repo))
     return problems
+
+
+def _wanted_files(repo: Repository, all_paths: list[PurePosixPath],
+                  only: list[PurePosixPath]) -> tuple[set[str], list[Problem]]:
+    """The case files named by `only` (a folder stands for the case files in it)."""
+    wanted: set[str] = set()
+    missing = []
+    for item in only:
+        rel = str(item).rstrip("/")
+        inside = {str(p) for p in all_paths if rel in (".", "") or str(p) == rel or str(p).startswith(f"{rel}/")}
+        if inside:
+            wanted |= inside
+        elif (repo.root / rel).is_dir():
+            continue  # a folder without case files
+        else:
+            missing.append(Problem(file=rel, message="不是案卷文件：cases/ 下没有这个文件（或它不是 .yaml 文件）。"))
+    return wanted, missing
 
 
 # Further repository-wide checks (calendar data, schema copies) register here.

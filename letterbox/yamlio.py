@@ -62,6 +62,28 @@ def syntax_problem(filename: str, exc: yaml.YAMLError) -> Problem:
     )
 
 
+def _duplicate_keys(node: yaml.Node | None, filename: str, path: Path = ()) -> list[Problem]:
+    """A key written twice in one mapping: YAML keeps the last silently, so a hand edit is lost."""
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            if name in seen:
+                problems.append(Problem(
+                    file=filename, line=key.start_mark.line + 1, column=key.start_mark.column + 1,
+                    field=path_str((*path, name)),
+                    message=f"字段“{name}”重复出现（第 {seen[name]} 行已有）：同一字段只能写一次，请删去多余的一处。",
+                ))
+            else:
+                seen[name] = key.start_mark.line + 1
+            problems.extend(_duplicate_keys(value, filename, (*path, name)))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems.extend(_duplicate_keys(item, filename, (*path, index)))
+    return problems
+
+
 def load(text: str, filename: str, text_only: bool = False) -> tuple[Any, LineMap]:
     """Parse YAML text; raise LetterboxError with a located Problem on a syntax error.
 
@@ -76,6 +98,9 @@ def load(text: str, filename: str, text_only: bool = False) -> tuple[Any, LineMa
         raise LetterboxError(f"{filename}: 无法读取 YAML 文件。", [problem]) from None
     finally:
         loader.dispose()
+    duplicates = _duplicate_keys(node, filename)
+    if duplicates:
+        raise LetterboxError(f"{filename}: YAML 文件中有重复的字段。", duplicates)
     return data, _line_map(node)
 
 
