@@ -1,0 +1,1 @@
+"""The public board: select → redact → render → build, each stage a plain function."""

