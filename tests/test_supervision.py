@@ -220,6 +220,6 @@ def test_bar_chart_geometry() -> None:
 
 def test_config_defaults_are_usable() -> None:
     # guards the assumption that the office is not a unit in the registry
-    config = parse_config(default_config_text("ab12cd34"))
+    config = parse_config(default_config_text("ab" * 16))
     assert config.office_code not in {u.code for u in config.units}
     assert WorkCalendar().is_known_year(2026)
