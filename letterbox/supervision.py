@@ -545,6 +545,8 @@ _env = Environment(
 
 CHART_COLOURS = {"on_time": "#2e7d32", "extended": "#f9a825", "late": "#c62828",
                  "assigned": "#1565c0", "overdue": "#6d4c41"}
+SERIES_LABELS = {"on_time": "按期办结", "extended": "逾期（经批准延期）", "late": "逾期（无批准延期）",
+                 "assigned": "新交办", "overdue": "逾期未办结"}
 
 
 def _percent(value: float | None) -> str:
@@ -565,7 +567,7 @@ def bar_chart(rows: list[tuple[str, list[tuple[str, int]]]], *, width: int = 640
             w = round(plot * value / total, 1)
             if value:
                 segments.append({"x": x, "width": w, "colour": CHART_COLOURS[series],
-                                 "series": series, "value": value})
+                                 "series": SERIES_LABELS[series], "value": value})
             x += w
         bars.append({"label": label, "y": y, "text_y": y + bar_height * 0.7,
                      "segments": segments, "total": sum(v for _, v in parts), "end": x + 6})
