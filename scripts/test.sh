@@ -8,5 +8,7 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
     || echo "warning: could not install chromium; browser tests will be skipped" >&2
 fi
-.venv/bin/ruff check letterbox site_builder scripts bench tests
+lint=()
+for d in letterbox site_builder scripts bench tests; do [ -d "$d" ] && lint+=("$d"); done
+.venv/bin/ruff check "${lint[@]}"
 exec .venv/bin/python -m pytest -q "$@"
