@@ -128,6 +128,13 @@ def possible_steps(state: State) -> list[Step]:
     return steps
 
 
+def state_hint(state: State) -> str:
+    """Plain Chinese: the state a letter is in and the steps possible now."""
+    now = STATUSES.get(state.status, state.status)
+    allowed = "、".join(f"{s.action}（{s.label}）" for s in possible_steps(state) if s.action != "receive")
+    return f"当前状态为“{now}”，现在可以执行：{allowed or '无'}。"
+
+
 def refusal(state: State, action: str) -> str:
     """Plain Chinese: the state the letter is in and what can be done now."""
     label = STEP_BY_ACTION[action].label if action in STEP_BY_ACTION else action

@@ -6,9 +6,11 @@ letter's state and the possible steps) and leaves the repository untouched when 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 from letterbox import yamlio
 from letterbox.clock import current_clock, work_calendar
@@ -26,6 +28,7 @@ from letterbox.process import (
     apply,
     parse_time,
     replay,
+    state_hint,
 )
 from letterbox.repository import Actor, Repository
 from letterbox.validate import Context, validate_letter
@@ -120,9 +123,34 @@ def _guard(repo: Repository, letter: Letter, state: Any, event: dict[str, Any]) 
             )
 
 
+F = TypeVar("F", bound=Callable[..., StepResult])
+
+
+def explained(func: F) -> F:
+    """A refused step (wrong arguments, unknown unit, time going back) also says the letter's
+    state and the steps possible now, like a step refused by the process table."""
+
+    @wraps(func)
+    def run(repo: Repository, code: str, *args: Any, **kwargs: Any) -> StepResult:
+        try:
+            return func(repo, code, *args, **kwargs)
+        except LetterboxError as exc:
+            if "现在可以执行" in exc.message:
+                raise
+            try:
+                letter = repo.letter(code)
+                hint = state_hint(replay(letter.history))
+            except (LetterboxError, IllegalStep):
+                raise exc from None
+            raise type(exc)(f"{exc.message}信件 {letter.code} {hint}", exc.problems) from None
+
+    return run  # type: ignore[return-value]
+
+
 # -- the steps -------------------------------------------------------------------------------
 
 
+@explained
 def reject(repo: Repository, code: str, reason: str, actor: Actor, reply: str | None = None,
            of: str | None = None, at: str | None = None) -> StepResult:
     if reason not in REJECT_REASONS:
@@ -144,12 +172,14 @@ def reject(repo: Repository, code: str, reason: str, actor: Actor, reply: str | 
     return take_step(repo, code, "reject", details, actor, at, summary=reason)
 
 
+@explained
 def classify(repo: Repository, code: str, category: str, actor: Actor, at: str | None = None) -> StepResult:
     if category not in CATEGORIES:
         raise StepRefused(f"类别 {category!r} 不对，可选：consultation（政策咨询）、complaint（求助投诉）、suggestion（建言献策）。")
     return take_step(repo, code, "classify", {"category": category}, actor, at, summary=CATEGORIES[category])
 
 
+@explained
 def reply(repo: Repository, code: str, text: str, actor: Actor, at: str | None = None) -> StepResult:
     return take_step(repo, code, "reply", {"text": _required(text, "回复内容")}, actor, at)
 
@@ -171,12 +201,14 @@ def _route_summary(config: Config, details: dict[str, Any]) -> str:
     return f"{names}（{MODES[details['mode']]}）"
 
 
+@explained
 def transfer(repo: Repository, code: str, units: list[str], actor: Actor, complex_: bool = False,
              at: str | None = None) -> StepResult:
     details = _routing(repo.config, units, complex_)
     return take_step(repo, code, "transfer", details, actor, at, summary=_route_summary(repo.config, details))
 
 
+@explained
 def escalate(repo: Repository, code: str, leader: str, actor: Actor, at: str | None = None) -> StepResult:
     config = repo.config
     who = config.leader(leader)
@@ -188,6 +220,7 @@ def escalate(repo: Repository, code: str, leader: str, actor: Actor, at: str | N
                      summary=who.title, extra_files={str(path): form})
 
 
+@explained
 def instruct(repo: Repository, code: str, leader: str, text: str, units: list[str], actor: Actor,
              complex_: bool = False, at: str | None = None) -> StepResult:
     config = repo.config
@@ -196,6 +229,7 @@ def instruct(repo: Repository, code: str, leader: str, text: str, units: list[st
     return take_step(repo, code, "instruct", details, actor, at, summary=_route_summary(config, details))
 
 
+@explained
 def return_letter(repo: Repository, code: str, reason: str, actor: Actor, unit: str | None = None,
                   at: str | None = None) -> StepResult:
     letter = repo.letter(code)
@@ -207,6 +241,7 @@ def return_letter(repo: Repository, code: str, reason: str, actor: Actor, unit: 
     return take_step(repo, code, "return", details, actor, at, summary=repo.config.unit_name(chosen))
 
 
+@explained
 def extend(repo: Repository, code: str, days: int, reason: str, actor: Actor, at: str | None = None) -> StepResult:
     if days < 1:
         raise StepRefused("延期天数应为正整数。")
@@ -214,6 +249,7 @@ def extend(repo: Repository, code: str, days: int, reason: str, actor: Actor, at
                      actor, at, summary=f"{days} 天")
 
 
+@explained
 def grant(repo: Repository, code: str, actor: Actor, days: int | None = None, note: str | None = None,
           at: str | None = None) -> StepResult:
     details: dict[str, Any] = {}
@@ -224,10 +260,12 @@ def grant(repo: Repository, code: str, actor: Actor, days: int | None = None, no
     return take_step(repo, code, "grant", details, actor, at)
 
 
+@explained
 def refuse(repo: Repository, code: str, actor: Actor, note: str | None = None, at: str | None = None) -> StepResult:
     return take_step(repo, code, "refuse", {"note": note} if note else {}, actor, at)
 
 
+@explained
 def answer(repo: Repository, code: str, text: str, head: str, actor: Actor, unit: str | None = None,
            contacted: bool = False, at: str | None = None) -> StepResult:
     letter = repo.letter(code)
@@ -242,24 +280,29 @@ def answer(repo: Repository, code: str, text: str, head: str, actor: Actor, unit
     return take_step(repo, code, "answer", details, actor, at, summary=repo.config.unit_name(chosen))
 
 
+@explained
 def approve(repo: Repository, code: str, actor: Actor, note: str | None = None, at: str | None = None) -> StepResult:
     return take_step(repo, code, "approve", {"note": note} if note else {}, actor, at)
 
 
+@explained
 def send_back(repo: Repository, code: str, reason: str, actor: Actor, at: str | None = None) -> StepResult:
     return take_step(repo, code, "send-back", {"reason": _required(reason, "退回重办理由")}, actor, at)
 
 
+@explained
 def publish(repo: Repository, code: str, actor: Actor, at: str | None = None) -> StepResult:
     return take_step(repo, code, "publish", {}, actor, at)
 
 
+@explained
 def withhold(repo: Repository, code: str, reason: str, actor: Actor, at: str | None = None) -> StepResult:
     if reason not in WITHHOLD_REASONS:
         raise StepRefused(f"不公开理由 {reason!r} 不对，可选：{'、'.join(WITHHOLD_REASONS)}（办法第十三条）。")
     return take_step(repo, code, "withhold", {"reason": reason}, actor, at, summary=WITHHOLD_REASONS[reason])
 
 
+@explained
 def remind(repo: Repository, code: str, actor: Actor, note: str | None = None, at: str | None = None) -> StepResult:
     letter = repo.letter(code)
     details: dict[str, Any] = {"units": list(letter.data.get("units") or [])}
@@ -268,10 +311,12 @@ def remind(repo: Repository, code: str, actor: Actor, note: str | None = None, a
     return take_step(repo, code, "remind", details, actor, at)
 
 
+@explained
 def flag_risk(repo: Repository, code: str, note: str, actor: Actor, at: str | None = None) -> StepResult:
     return take_step(repo, code, "flag-risk", {"note": _required(note, "风险说明")}, actor, at)
 
 
+@explained
 def archive(repo: Repository, code: str, actor: Actor, at: str | None = None) -> StepResult:
     return take_step(repo, code, "archive", {}, actor, at)
 
