@@ -15,9 +15,9 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 MASKS: dict[str, str] = {
     "name": "〔姓名〕",
@@ -426,3 +426,34 @@ def leaks(text: str, writer_needles: Iterable[str]) -> list[str]:
     """Needles (see `needles`) that occur in `text` once squashed: must be empty to publish."""
     flat = squash(text)
     return [n for n in writer_needles if n and n in flat]
+
+
+# --------------------------------------------------------------------------- the stage
+
+E = TypeVar("E", bound="_Redactable")
+
+
+class _Redactable(Protocol):
+    code: str
+    title: str
+    body: str
+    reply: str
+    writer: Writer
+    mask: tuple[str, ...]
+    keep: tuple[str, ...]
+
+
+class UnsafeLetter(ValueError):
+    """A writer field is still in a letter after redaction: it must not be published."""
+
+
+def redact_entry(entry: E, keep: Iterable[str] = ()) -> E:
+    """The entry with title, body and reply redacted and the writer's data dropped."""
+    words = (*keep, *entry.keep)
+    parts = {k: redact(getattr(entry, k), entry.writer, mask=entry.mask, keep=words).text
+             for k in ("title", "body", "reply")}
+    found = leaks("\n".join(parts.values()), needles(entry.writer))
+    if found:
+        raise UnsafeLetter(f"信件 {entry.code} 脱敏后仍含来信人的个人信息（{len(found)} 处），"
+                           "不能公开：请在案卷中补充 redaction.mask 后重试。")
+    return replace(entry, **parts, writer=Writer(), mask=(), keep=())  # type: ignore[type-var]

@@ -1,0 +1,135 @@
+"""Select: the letters the board may show, with the facts a reader sees (still unredacted).
+
+Article 13: answered letters are published unless withheld. A letter is on the board when it
+is closed or archived, its reply is known, and its publication decision is public or not yet
+taken. Everything else (open, rejected, withheld letters) never reaches a later stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from letterbox.calendar import WorkCalendar
+from letterbox.clock import current_clock
+from letterbox.config import Config
+from letterbox.letter import Letter
+from letterbox.process import CATEGORIES, State, parse_time, replay
+from site_builder.redact import Writer
+
+PUBLIC_STATUSES = frozenset({"closed", "archived"})
+PUBLIC_DECISIONS = frozenset({"public", None})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One letter for the board. `writer`, `mask` and `keep` feed redaction only."""
+
+    code: str
+    title: str
+    body: str
+    reply: str
+    reply_by: str
+    category: str
+    received: date
+    answered: date
+    working_days: int
+    due: date | None
+    on_time: bool | None
+    follows_up: str | None
+    followed_by: tuple[str, ...]
+    writer: Writer
+    mask: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES.get(self.category, "未分类")
+
+    @property
+    def month(self) -> str:
+        return f"{self.answered.year:04d}-{self.answered.month:02d}"
+
+
+def is_public(letter: Letter, state: State) -> bool:
+    return state.status in PUBLIC_STATUSES and state.publication in PUBLIC_DECISIONS
+
+
+def _final_answer(letter: Letter, config: Config) -> tuple[int, str, str] | None:
+    """(index of the event that gave the answer, its text, who answered) or None."""
+    history = letter.history
+    for i in range(len(history) - 1, -1, -1):
+        event = history[i]
+        details = event.get("details") or {}
+        if event.get("action") == "reply":
+            return i, str(details.get("text") or ""), config.office_name
+        if event.get("action") == "answer":
+            approved = any(e.get("action") == "approve" for e in history[i + 1:])
+            if approved:
+                unit = details.get("unit") or ""
+                return i, str(details.get("text") or ""), config.unit_name(str(unit))
+    return None
+
+
+def _closed_at(letter: Letter) -> str | None:
+    for event in reversed(letter.history):
+        if event.get("action") in ("approve", "reply"):
+            return str(event.get("at"))
+    return None
+
+
+def _local_day(stamp: str, config: Config) -> date:
+    return parse_time(stamp).astimezone(config.tz).date()
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(sorted(str(v) for v in value or () if str(v).strip()))
+
+
+def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
+             followers: dict[str, list[str]]) -> Entry | None:
+    """The board entry of one letter, or None when it must not be shown."""
+    try:
+        state = letter.state()
+    except ValueError:
+        return None
+    answer = _final_answer(letter, config)
+    closed = _closed_at(letter)
+    if not is_public(letter, state) or answer is None or closed is None:
+        return None
+    index, text, reply_by = answer
+    before = replay(letter.history[:index])
+    clock = current_clock(letter, config, cal, before)
+    answered_on = _local_day(str(letter.history[index].get("at")), config)
+    received = _local_day(str(letter.data["submitted_at"]), config)
+    answered = _local_day(closed, config)
+    redaction = letter.data.get("redaction") or {}
+    return Entry(
+        code=letter.code,
+        title=str(letter.data.get("title") or ""),
+        body=str(letter.data.get("body") or ""),
+        reply=text,
+        reply_by=reply_by,
+        category=state.category or "",
+        received=received,
+        answered=answered,
+        working_days=cal.working_days_between(received, answered),
+        due=clock.due if clock else None,
+        on_time=(answered_on <= clock.due) if clock else None,
+        follows_up=letter.data.get("follows_up") or None,
+        followed_by=tuple(sorted(followers.get(letter.code, []))),
+        writer=Writer.from_data(letter.data.get("writer")),
+        mask=_strings(redaction.get("mask")),
+        keep=_strings(redaction.get("keep")),
+    )
+
+
+def select(letters: list[Letter], config: Config, cal: WorkCalendar) -> list[Entry]:
+    """Board entries of every public letter, sorted by letter code."""
+    followers: dict[str, list[str]] = {}
+    for letter in letters:
+        if target := letter.data.get("follows_up"):
+            followers.setdefault(str(target), []).append(letter.code)
+    entries = (entry_of(x, config, cal, followers) for x in sorted(letters, key=lambda x: x.code))
+    return [e for e in entries if e is not None]
