@@ -1,0 +1,223 @@
+"""The public board end to end: letters taken through the real CLI, built, every file scanned."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from letterbox.cli import cli
+from letterbox.repository import Repository
+from site_builder.build import LeakFound, build_site, scan
+from site_builder.redact import Writer, needles, squash
+
+WRITERS = {
+    "heat": {"name": "王建国", "phone": "13812345678", "email": "wangjg1980@163.com",
+             "address": "安阳市龙安区文明大道188号幸福小区3号楼2单元501室"},
+    "road": {"name": "欧阳秀英", "phone": "0372-5912345", "email": "oyxy.home@example.cn",
+             "address": "安阳市龙安区中州路66号院2栋1单元302室"},
+    "secret": {"name": "赵志强", "phone": "13900001111", "email": "zzq@example.com",
+               "address": "龙安区马家镇赵家村5组18号"},
+    "open": {"name": "孙丽华", "phone": "13700002222", "email": "slh@example.com",
+             "address": "龙安区田村街道光明小区7号楼3单元201室"},
+    "follow": {"name": "王建国", "phone": "13812345678", "email": "wangjg1980@163.com",
+               "address": "安阳市龙安区文明大道188号幸福小区3号楼2单元501室"},
+}
+LETTERS = {
+    "heat": ("王建国反映幸福小区供暖温度不达标",
+             "我是王 建 国，家住幸福小区３号楼２单元５０１室（也就是3-2-501），今年冬天供暖温度只有十五度。"
+             "请回电138 1234 5678或一三八一二三四五六七八，邮箱WangJG1980@163.com。"
+             "邻居李秀英家（5栋1单元302）也不热，她的车豫ED12345停在楼下。"),
+    "road": ("中州路路灯损坏",
+             "本人欧阳秀英，电话0372-5912345，住中州路66号院2栋1单元302室。路灯坏了两周，夜间出行不便。"
+             "我的身份证号410522198001011237，卡号6222 0212 3456 7890 128（退款用），QQ：85412345。"),
+    "secret": ("赵家村宅基地纠纷的机密事项", "赵志强反映宅基地问题，电话13900001111。"),
+    "open": ("光明小区电梯故障", "孙丽华反映电梯故障，电话13700002222。"),
+    "follow": ("再次反映幸福小区供暖问题", "王建国再次反映：整改后供暖仍不达标，电话13812345678。"),
+}
+
+
+def run(root: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--repo", str(root), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def intake(root: Path, key: str, day: str, follows_up: str | None = None) -> str:
+    title, body = LETTERS[key]
+    record: dict[str, Any] = {**WRITERS[key], "title": title, "body": body,
+                              "submitted_at": f"{day}T09:00:00+08:00"}
+    if follows_up:
+        record["follows_up"] = follows_up
+    path = root.parent / f"{key}.json"
+    path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    return json.loads(run(root, "intake", str(path), "--json"))[0]["letter_code"]
+
+
+def to_unit(root: Path, code: str, day: str, unit: str, reply: str) -> None:
+    run(root, "classify", code, "--category", "complaint", "--at", f"{day}T10:00:00+08:00")
+    run(root, "transfer", code, "--unit", unit, "--at", f"{day}T11:00:00+08:00")
+    run(root, "answer", code, "--head", "局长", "--text", reply, "--at", f"{day}T16:00:00+08:00")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("board") / "cases-repo"
+    run(root.parent, "init", str(root))
+    cfg = root / "letterbox.yaml"
+    cfg.write_text(cfg.read_text("utf-8").replace("iterations: 600000", "iterations: 1000"), "utf-8")
+    Repository(root).git.git.commit("-q", "-m", "cfg", "--", "letterbox.yaml",
+                                    env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+                                         "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"})
+    heat = intake(root, "heat", "2026-01-05")
+    to_unit(root, heat, "2026-01-05", "zjj", "王建国先生：您好！经查，幸福小区供暖不达标属实，已责成供热公司三日内整改。")
+    run(root, "approve", heat, "--at", "2026-01-07T10:00:00+08:00")
+    road = intake(root, "road", "2026-01-06")
+    run(root, "classify", road, "--category", "consultation", "--at", "2026-01-06T10:00:00+08:00")
+    run(root, "reply", road, "--text", "欧阳女士：路灯维修已列入本周计划。", "--at", "2026-01-06T15:00:00+08:00")
+    run(root, "publish", road, "--at", "2026-01-06T16:00:00+08:00")
+    secret = intake(root, "secret", "2026-01-06")
+    to_unit(root, secret, "2026-01-06", "mjz", "已调解。")
+    run(root, "approve", secret, "--at", "2026-01-07T10:00:00+08:00")
+    run(root, "withhold", secret, "--reason", "privacy", "--at", "2026-01-07T11:00:00+08:00")
+    opened = intake(root, "open", "2026-01-07")
+    to_unit(root, opened, "2026-01-07", "tc", "正在维修。")
+    follow = intake(root, "follow", "2026-02-02", follows_up=heat)
+    to_unit(root, follow, "2026-02-02", "zjj", "已再次督促供热公司，室温已达18度。")
+    run(root, "approve", follow, "--at", "2026-02-03T10:00:00+08:00")
+    return root
+
+
+@pytest.fixture(scope="module")
+def site(repo: Path) -> Path:
+    run(repo, "build")
+    return repo / "site"
+
+
+def texts(site: Path) -> dict[str, str]:
+    out = {}
+    for path in sorted(p for p in site.rglob("*") if p.is_file() and p.suffix != ".gz"):
+        out[path.relative_to(site).as_posix()] = path.read_text("utf-8", errors="ignore")
+    return out
+
+
+def letter_codes(repo: Path) -> dict[str, str]:
+    return {str(x.data["title"]): x.code for x in Repository(repo).letters()}
+
+
+def test_public_letters_have_pages_and_others_do_not(repo: Path, site: Path) -> None:
+    codes = letter_codes(repo)
+    pages = sorted(p.name for p in (site / "letters").iterdir())
+    assert pages == sorted([codes[LETTERS[k][0]] for k in ("heat", "road", "follow")])
+    everything = "".join(texts(site).values())
+    for key in ("secret", "open"):
+        assert codes[LETTERS[key][0]] not in everything
+        assert "宅基地" not in everything and "电梯故障" not in everything
+
+
+def _decoded(text: str) -> str:
+    if text.lstrip().startswith("{"):
+        try:
+            return json.dumps(json.loads(text), ensure_ascii=False)
+        except ValueError:
+            pass
+    return text
+
+
+def test_no_writer_data_anywhere(repo: Path, site: Path) -> None:
+    forbidden = set()
+    for w in WRITERS.values():
+        forbidden.update(needles(Writer.from_data(w)))
+        forbidden.update({w["name"], w["phone"], w["email"], w["address"]})
+    forbidden |= {"3-2-501", "3号楼2单元501室", "2栋1单元302", "5栋1单元302", "豫ED12345",
+                  "410522198001011237", "6222021234567890128", "85412345", "5912345", "李秀英"}
+    flat_forbidden = {squash(f) for f in forbidden}
+    for rel, text in texts(site).items():
+        text = _decoded(text)
+        for item in forbidden:
+            assert item not in text, f"{rel} contains personal data"
+        flat = squash(unicodedata.normalize("NFKC", text))
+        for item in flat_forbidden:
+            assert item not in flat, f"{rel} contains personal data (normalised)"
+        assert not any(squash(f) in squash(rel) for f in forbidden)
+
+
+def test_readable_text_survives(repo: Path, site: Path) -> None:
+    code = letter_codes(repo)[LETTERS["heat"][0]]
+    page = (site / "letters" / code / "index.html").read_text("utf-8")
+    assert "〔姓名〕反映幸福小区供暖温度不达标" in page
+    assert "今年冬天供暖温度只有十五度" in page
+    assert "〔电话〕" in page and "〔地址〕" in page and "〔邮箱〕" in page and "〔车牌号〕" in page
+    assert "区住房和城乡建设局" in page
+    assert "2026年1月5日" in page and "2026年1月7日" in page
+    follow = letter_codes(repo)[LETTERS["follow"][0]]
+    assert f'href="../{follow}/"' in page
+
+
+def test_letter_facts(repo: Path, site: Path) -> None:
+    code = letter_codes(repo)[LETTERS["road"][0]]
+    page = (site / "letters" / code / "index.html").read_text("utf-8")
+    for fact in ("政策咨询", "区信息中心", "0 个工作日", "路灯维修已列入本周计划", "〔身份证号〕",
+                 "〔银行卡号〕", "〔QQ号〕"):
+        assert fact in page
+
+
+def test_every_page_links_lookup_and_nothing_remote(site: Path) -> None:
+    for rel, text in texts(site).items():
+        if rel.endswith(".html"):
+            assert rel == "lookup/index.html" or re.search(r'href="[./]*lookup/"', text), rel
+            assert not re.search(r'(?:src|href)="(?:https?:)?//', text), rel
+    assert "<h1" in (site / "lookup" / "index.html").read_text("utf-8")
+    assert "在线查询" in (site / "lookup" / "index.html").read_text("utf-8")
+
+
+def test_lists_stats_and_measures(site: Path) -> None:
+    assert (site / "categories" / "complaint" / "index.html").exists()
+    assert (site / "months" / "2026-01" / "index.html").exists()
+    stats = json.loads((site / "stats" / "stats.json").read_text("utf-8"))
+    assert stats["total"][0]["letters"] == 3
+    assert {r["key"] for r in stats["month"]} == {"2026-01", "2026-02"}
+    assert "dimension,key,label,letters" in (site / "stats" / "stats.csv").read_text("utf-8")
+    measures = (site / "measures" / "index.html").read_text("utf-8")
+    assert "第十三条" in measures and "区长信箱" in measures
+
+
+def test_search_index_is_chinese_segmented(site: Path) -> None:
+    index = json.loads((site / "search" / "search_index.json").read_text("utf-8"))
+    assert index["config"]["lang"] == ["zh"]
+    hits = {d["location"].split("#")[0] for d in index["docs"] if "供暖" in d["text"] + d["title"]}
+    assert any(h.startswith("letters/") for h in hits)
+
+
+def test_reproducible(repo: Path, site: Path, tmp_path: Path) -> None:
+    other = tmp_path / "again"
+    run(repo, "build", "--out", str(other))
+    first, second = texts(site), texts(other)
+    assert first == second
+    for gz in site.rglob("*.gz"):
+        assert gz.read_bytes() == (other / gz.relative_to(site)).read_bytes()
+
+
+def test_scan_finds_leaks_in_any_form(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text("<p>王&#24314;国 １３８-1234-5678</p>", "utf-8")
+    (tmp_path / "b.json").write_text(json.dumps({"t": "幸福小区3号楼2单元501室"}), "utf-8")
+    owners = {n: "LA-2026-00001" for n in needles(Writer.from_data(WRITERS["heat"]))}
+    found = scan(tmp_path, owners)
+    assert {f for f, _ in found} == {"a.html", "b.json"}
+
+
+def test_build_refuses_to_publish_a_leak(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import site_builder.build as build
+
+    monkeypatch.setattr(build, "redact_all", lambda entries, keep: [
+        e.__class__(**{**e.__dict__, "body": "王建国 13812345678"}) for e in entries])
+    out = tmp_path / "site"
+    with pytest.raises(LeakFound) as info:
+        build_site(Repository(repo), out)
+    assert "王建国" not in str(info.value) and "LA-2026-" in str(info.value)
+    assert not out.exists()
