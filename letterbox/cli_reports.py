@@ -76,6 +76,8 @@ def _print_table(table: DeadlineTable, office_code: str) -> None:
         title += f"  共 {len(rows)} 封{f'，逾期 {late} 封' if late else ''}"
         grid = Table("信件编码", "状态", "期限类型", "到期日", "剩余/逾期", "备注", title=title,
                      title_justify="left")
+        for column in (0, 3, 4):
+            grid.columns[column].no_wrap = True
         for r in rows:
             left = days_left_text(r)
             if r.overdue:
