@@ -8,6 +8,7 @@ query hashes or letter content, steps the process does not allow, schema violati
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 import git
@@ -92,22 +93,50 @@ def _check_new_events(repo: Repository, letter: Letter, start: int) -> list[Prob
 
 
 def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
+    """Problems of every letter changed since `base`: one message per letter."""
     before = base_letters(repo, base)
+    at_path = {str(x.path): x for x in before.values()}
     letters, problems = load_all(repo, repo.letter_paths())
     now = {x.code: x for x in letters}
     ctx = Context(repo.config, frozenset(now))
     changed = 0
+    matched: set[str] = set()
     for code, letter in now.items():
         old = before.get(code)
-        if old is not None and old.data == letter.data and old.path == letter.path:
-            continue
-        changed += 1
-        problems.extend(validate_letter(letter, ctx))
+        if old is None:  # same file, other code inside: the letter code was edited
+            candidate = at_path.get(str(letter.path))
+            if candidate is not None and candidate.code not in now:
+                old = candidate
         if old is not None:
-            problems.extend(compare(repo, old, letter))
+            matched.add(old.code)
+            if old.data == letter.data and old.path == letter.path:
+                continue
+        changed += 1
+        own = validate_letter(letter, ctx)
+        if old is not None:
+            own = compare(repo, old, letter) + own
+        problems.extend(own)
     for code, old in before.items():
-        if code not in now:
+        if code not in matched:
             changed += 1
             problems.append(Problem(file=str(old.path), field="letter_code",
                                     message=f"信件 {code} 被删除：案卷不得删除（不予受理或办结后应归档）。"))
-    return problems, changed
+    return one_per_letter(problems), changed
+
+
+def one_per_letter(problems: list[Problem]) -> list[Problem]:
+    """Merge the errors found in one file into one message: the first, then the others."""
+    by_file: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_file.setdefault(problem.file, []).append(problem)
+    out = []
+    for items in by_file.values():
+        errors = [p for p in items if p.severity == "error"]
+        if len(errors) > 1:
+            first, rest = errors[0], errors[1:]
+            others = "；".join(
+                f"{f'第 {p.line} 行' if p.line else ''}{f'字段 {p.field}' if p.field else ''}"
+                f"{'：' if p.line or p.field else ''}{p.message}" for p in rest)
+            errors = [replace(first, message=f"{first.message}（另有 {len(rest)} 处问题：{others}）")]
+        out.extend(errors + [p for p in items if p.severity != "error"])
+    return out
