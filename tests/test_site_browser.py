@@ -1,0 +1,83 @@
+"""The built board in a real browser: Debian's headless chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.test_site import LETTERS, letter_codes, repo, site  # noqa: F401  (fixtures)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path) -> Iterator[str]:  # noqa: F811
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="module")
+def page(base_url: str) -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(locale="zh-CN")
+        remote: list[str] = []
+        context.on("request", lambda r: remote.append(r.url)
+                   if not r.url.startswith(base_url) and not r.url.startswith("data:") else None)
+        tab = context.new_page()
+        yield tab
+        context.close()
+        browser.close()
+        assert remote == [], f"the site fetched from outside: {remote}"
+
+
+def test_home_page(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(base_url)
+    assert "区长信箱" in page.title()
+    assert page.get_by_role("heading", name="最新答复").is_visible()
+    assert page.locator("a[href$='lookup/']").count() > 0
+
+
+def test_letter_page(page, base_url: str, repo: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    code = letter_codes(repo)[LETTERS["heat"][0]]
+    page.goto(f"{base_url}letters/{code}/")
+    heading = page.locator("article h1")
+    assert "幸福小区供暖温度不达标" in heading.inner_text()
+    text = page.locator("article").inner_text()
+    assert "区住房和城乡建设局" in text and "〔姓名〕" in text and "王建国" not in text
+
+
+def test_search_finds_heating_letters(page, base_url: str, repo: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    codes = letter_codes(repo)
+    page.goto(base_url)
+    page.keyboard.press("/")  # Material's search shortcut, as a keyboard user would
+    box = page.locator("input.md-search__input")
+    box.wait_for(state="visible")
+    box.fill("供暖")
+    results = page.locator(".md-search-result__item a")
+    results.first.wait_for(timeout=15000)
+    links = [results.nth(i).get_attribute("href") or "" for i in range(results.count())]
+    assert any(codes[LETTERS["heat"][0]] in h for h in links), links
+    assert not any(codes[LETTERS["secret"][0]] in h for h in links)
