@@ -472,3 +472,4 @@ def check(state: State_, base: str, as_json: bool) -> None:
 # Command groups kept in their own modules register themselves on `cli` when imported.
 from letterbox import cli_reports as _cli_reports  # noqa: E402,F401
 from letterbox import cli_site as _cli_site  # noqa: E402,F401
+from letterbox import cli_lookup as _cli_lookup  # noqa: E402,F401
