@@ -1,0 +1,281 @@
+"""Status lookup index: encrypted, sharded entries keyed by the slow query-code hash.
+
+Built from the case files alone (the stored `query_hash`), into `<site>/lookup/`:
+
+    lookup/meta.json          parameters (no secret, deterministic)
+    lookup/shards/<hex>.bin   every shard: the same number of fixed-size binary entries
+
+For a letter with stored hash H (32 bytes, PBKDF2-HMAC-SHA256 of the normalised query code):
+
+    id    = HKDF-SHA256(ikm=H, salt=empty, info="letterbox-lookup-id",  L=16)
+    key   = HKDF-SHA256(ikm=H, salt=empty, info="letterbox-lookup-key", L=32)
+    shard = first `prefix_bits` bits of id (big-endian), file name in lower-case hex
+    entry = id ‖ nonce (12 random bytes) ‖ AES-256-GCM(key, nonce, plaintext, aad=id)
+    plaintext = UTF-8 JSON of the public status, right-padded with spaces to PLAINTEXT_BYTES
+
+Every shard is padded with random dummy entries (random id inside the shard's prefix, random
+nonce and ciphertext bytes) to the same count, entries sorted by id; nonces and dummies are
+fresh at every build, so the shard files differ between builds by design (the rest of the
+site stays byte-reproducible). The algorithm is documented in docs/lookup.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from letterbox import codes
+from letterbox.clock import current_clock, work_calendar
+from letterbox.config import Config
+from letterbox.letter import Letter
+from letterbox.process import (REJECT_REASONS, STATUSES, STEP_BY_ACTION, State, apply,
+                               parse_time)
+
+FORMAT = "letterbox-lookup"
+VERSION = 1
+ID_INFO = b"letterbox-lookup-id"
+KEY_INFO = b"letterbox-lookup-key"
+ID_BYTES = 16
+NONCE_BYTES = 12
+TAG_BYTES = 16
+PLAINTEXT_BYTES = 1024
+ENTRY_BYTES = ID_BYTES + NONCE_BYTES + PLAINTEXT_BYTES + TAG_BYTES
+MIN_PREFIX_BITS = 4
+MAX_PREFIX_BITS = 20
+MEAN_LOAD = 16  # at most this many real entries per shard on average
+SHARD_LIMIT = 60_000  # bytes; keeps every shard under 64 KB
+LOOKUP_DIR = "lookup"
+
+# Steps a writer may see in the timeline (dates and step labels only). Internal supervision
+# steps (remind, flag-risk), returns between office and units and refused extensions are left out.
+TIMELINE_ACTIONS = ("receive", "reject", "classify", "reply", "transfer", "escalate", "instruct",
+                    "extend", "grant", "answer", "approve", "publish", "withhold", "archive",
+                    "feedback")
+TIMELINE_LABELS = {"answer": "承办单位答复", "approve": "审核通过、答复办结", "reply": "直接答复办结",
+                   "publish": "答复已公开", "withhold": "决定不公开", "feedback": "来信人评价"}
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+def hkdf(secret: bytes, info: bytes, length: int) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(secret)
+
+
+def entry_id(slow_hash: bytes) -> bytes:
+    return hkdf(slow_hash, ID_INFO, ID_BYTES)
+
+
+def entry_key(slow_hash: bytes) -> bytes:
+    return hkdf(slow_hash, KEY_INFO, 32)
+
+
+def shard_index(ident: bytes, prefix_bits: int) -> int:
+    return int.from_bytes(ident[:4], "big") >> (32 - prefix_bits)
+
+
+def shard_name(index: int, prefix_bits: int) -> str:
+    return f"{index:0{math.ceil(prefix_bits / 4)}x}.bin"
+
+
+def prefix_bits_for(count: int) -> int:
+    """Smallest prefix with at most MEAN_LOAD real entries per shard on average."""
+    bits = MIN_PREFIX_BITS
+    while bits < MAX_PREFIX_BITS and count > MEAN_LOAD * (1 << bits):
+        bits += 1
+    return bits
+
+
+# --------------------------------------------------------------------------- payload
+
+
+def _day(stamp: Any, config: Config) -> str:
+    return parse_time(str(stamp)).astimezone(config.tz).date().isoformat()
+
+
+def payload_of(letter: Letter, config: Config, cal: Any, published: bool) -> dict[str, Any]:
+    """What the writer sees: status, dates, units, deadline, extension, reason, timeline."""
+    state = State()
+    granted = 0
+    reason = None
+    answered = None
+    timeline: list[list[str]] = []
+    for event in letter.history:
+        action = str(event.get("action"))
+        details = event.get("details") or {}
+        before = state
+        state = apply(state, event)
+        if action == "grant":
+            granted += int(details.get("days") or before.pending_extension or 0)
+        if action == "reject":
+            reason = REJECT_REASONS.get(str(details.get("reason")), "")
+        if action in ("reply", "approve"):
+            answered = _day(event.get("at"), config)
+        if action in TIMELINE_ACTIONS:
+            label = TIMELINE_LABELS.get(action, STEP_BY_ACTION[action].label)
+            timeline.append([_day(event.get("at"), config), label])
+    clock = current_clock(letter, config, cal, state)
+    data: dict[str, Any] = {
+        "status": state.status,
+        "status_zh": STATUSES.get(state.status, state.status),
+        "received": _day(letter.data["submitted_at"], config),
+        "units": [config.unit_name(u) for u in state.units],
+        "deadline": clock.due.isoformat() if clock else None,
+        "extension_days": granted,
+        "reject_reason": reason,
+        "answered": answered,
+        "link": f"../letters/{letter.code}/" if published else None,
+        "timeline": timeline,
+    }
+    return data
+
+
+def encode_plaintext(payload: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON padded with spaces; the middle of a long timeline is dropped."""
+    data = dict(payload)
+    timeline = list(data.get("timeline") or [])
+    while True:
+        raw = json.dumps({**data, "timeline": timeline}, ensure_ascii=False,
+                         separators=(",", ":")).encode("utf-8")
+        if len(raw) <= PLAINTEXT_BYTES:
+            return raw + b" " * (PLAINTEXT_BYTES - len(raw))
+        if len(timeline) <= 2:
+            raise ValueError("lookup entry too large")
+        del timeline[len(timeline) // 2]
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@dataclass(frozen=True)
+class Record:
+    """One letter for the index: its stored slow hash, iteration count and public payload."""
+
+    slow_hash: bytes
+    iterations: int
+    payload: dict[str, Any]
+
+
+def _encrypt(record: Record) -> tuple[bytes, bytes]:
+    ident = entry_id(record.slow_hash)
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(entry_key(record.slow_hash)).encrypt(nonce, encode_plaintext(record.payload),
+                                                         ident)
+    return ident, ident + nonce + sealed
+
+
+def _dummy(index: int, prefix_bits: int) -> tuple[bytes, bytes]:
+    head = int.from_bytes(os.urandom(4), "big") & ((1 << (32 - prefix_bits)) - 1)
+    ident = ((index << (32 - prefix_bits)) | head).to_bytes(4, "big") + os.urandom(ID_BYTES - 4)
+    return ident, ident + os.urandom(ENTRY_BYTES - ID_BYTES)
+
+
+def write_index(site: Path, records: Sequence[Record], salt_hex: str) -> dict[str, Any]:
+    """Write lookup/meta.json and every shard under `site`; return the metadata."""
+    sealed = [_encrypt(r) for r in records]
+    bits = prefix_bits_for(len(sealed))
+    while True:
+        shards: dict[int, list[tuple[bytes, bytes]]] = {i: [] for i in range(1 << bits)}
+        for ident, blob in sealed:
+            shards[shard_index(ident, bits)].append((ident, blob))
+        load = max((len(v) for v in shards.values()), default=0)
+        per_shard = max(8, -(-load // 4) * 4)
+        if per_shard * ENTRY_BYTES <= SHARD_LIMIT or bits >= MAX_PREFIX_BITS:
+            break
+        bits += 1
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kdf": {"algorithm": codes.HASH_ALGORITHM, "hash": "SHA-256", "salt": salt_hex,
+                "salt_suffix": "letter-code", "iterations": sorted({r.iterations for r in records}),
+                "length": 32},
+        "hkdf": {"hash": "SHA-256", "salt": "", "id_info": ID_INFO.decode(),
+                 "key_info": KEY_INFO.decode(), "id_bytes": ID_BYTES, "key_bytes": 32},
+        "cipher": {"algorithm": "AES-256-GCM", "nonce_bytes": NONCE_BYTES, "tag_bytes": TAG_BYTES,
+                   "aad": "id", "plaintext_bytes": PLAINTEXT_BYTES},
+        "prefix_bits": bits,
+        "shards": 1 << bits,
+        "entries_per_shard": per_shard,
+        "entry_bytes": ENTRY_BYTES,
+        "shard_path": "shards/{index:hex, zero-padded to ceil(prefix_bits/4) digits}.bin",
+    }
+    root = site / LOOKUP_DIR
+    if (root / "shards").exists():
+        shutil.rmtree(root / "shards")
+    (root / "shards").mkdir(parents=True)
+    for index, entries in shards.items():
+        while len(entries) < per_shard:
+            entries.append(_dummy(index, bits))
+        body = b"".join(blob for _, blob in sorted(entries))
+        (root / "shards" / shard_name(index, bits)).write_bytes(body)
+    (root / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n",
+                                    encoding="utf-8")
+    return meta
+
+
+def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path) -> list[Record]:
+    out = []
+    for letter in sorted(letters, key=lambda x: x.code):
+        record = letter.data.get("query_hash") or {}
+        if record.get("algorithm") != codes.HASH_ALGORITHM:
+            continue
+        try:
+            published = (site / "letters" / letter.code / "index.html").is_file()
+            payload = payload_of(letter, config, cal, published)
+        except ValueError:  # a history that does not replay: no status to show
+            continue
+        out.append(Record(bytes.fromhex(str(record["hash"])), int(record["iterations"]), payload))
+    return out
+
+
+def write_lookup_index(repo: Any, site: Path) -> dict[str, Any]:
+    """The build step: the index of every letter of `repo`, into the built `site`."""
+    config = repo.config
+    records = records_of(repo.letters(), config, work_calendar(repo.root), site)
+    return write_index(site, records, config.salt)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def lookup(site: Path, letter_code: str, query_code: str) -> dict[str, Any] | None:
+    """The decrypted entry for the two codes in the built `site`, or None (not found)."""
+    letter = codes.normalise_letter_code(letter_code)
+    query = codes.normalise_query_code(query_code)
+    meta_path = site / LOOKUP_DIR / "meta.json"
+    if not letter or not query or not meta_path.is_file():
+        return None
+    meta = json.loads(meta_path.read_text("utf-8"))
+    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        return None
+    bits, size = int(meta["prefix_bits"]), int(meta["entry_bytes"])
+    for iterations in meta["kdf"]["iterations"]:
+        slow = bytes.fromhex(codes.hash_query_code(query, letter, meta["kdf"]["salt"],
+                                                   int(iterations)))
+        ident = entry_id(slow)
+        path = site / LOOKUP_DIR / "shards" / shard_name(shard_index(ident, bits), bits)
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        for start in range(0, len(data) - size + 1, size):
+            if data[start:start + ID_BYTES] != ident:
+                continue
+            nonce = data[start + ID_BYTES:start + ID_BYTES + NONCE_BYTES]
+            try:
+                plain = AESGCM(entry_key(slow)).decrypt(nonce, data[start + ID_BYTES + NONCE_BYTES:
+                                                                    start + size], ident)
+            except InvalidTag:
+                continue
+            return json.loads(plain.decode("utf-8"))
+    return None
