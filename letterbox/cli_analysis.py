@@ -1,0 +1,3 @@
+"""Analysis commands (similar, analyse), registered on the main `letterbox` group."""
+
+from __future__ import annotations
