@@ -24,6 +24,7 @@ from pathlib import Path
 from letterbox.clock import work_calendar
 from letterbox.errors import LetterboxError
 from letterbox.repository import Repository
+from site_builder.lookup_index import write_lookup_index
 from site_builder.redact import UnsafeLetter, Writer, needles, redact_entry, squash
 from site_builder.render import mkdocs_yaml, render
 from site_builder.select import Entry, select
@@ -156,6 +157,7 @@ def build_site(repo: Repository, out: Path) -> BuildReport:
         project, built = Path(tmp) / "project", Path(tmp) / "site"
         write_project(project, site.files, mkdocs_yaml(site.mkdocs))
         run_mkdocs(project, built, epoch)
+        write_lookup_index(repo, built)  # lookup/: fresh nonces, so not byte-reproducible
         leaked = scan(built, writer_needles(repo))
         if leaked:
             where = "；".join(f"{code} → {file}" for file, code in leaked[:10])

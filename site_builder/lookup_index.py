@@ -39,8 +39,7 @@ from letterbox import codes
 from letterbox.clock import current_clock, work_calendar
 from letterbox.config import Config
 from letterbox.letter import Letter
-from letterbox.process import (REJECT_REASONS, STATUSES, STEP_BY_ACTION, State, apply,
-                               parse_time)
+from letterbox.process import REJECT_REASONS, STATUSES, STEP_BY_ACTION, State, apply, parse_time
 
 FORMAT = "letterbox-lookup"
 VERSION = 1

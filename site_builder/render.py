@@ -249,6 +249,7 @@ def render(entries: list[Entry], config: Config, today: date) -> Site:
     measures = (HERE / "assets" / "measures.txt").read_text("utf-8")
     files["measures/index.md"] = measures_markdown(measures)
     files["assets/board.css"] = (HERE / "assets" / "board.css").read_text("utf-8")
+    files["assets/lookup.js"] = (HERE / "assets" / "lookup.js").read_text("utf-8")
     return Site(files=dict(sorted(files.items())), mkdocs=mkdocs_config(config))
 
 
