@@ -41,14 +41,15 @@ def base_letters(repo: Repository, base: str) -> dict[str, Letter]:
         tree = commit.tree / CASES_DIR
     except KeyError:
         return {}
-    out = {}
-    for blob in tree.traverse():
-        if blob.type == "blob" and blob.path.endswith(".yaml"):
+    out: dict[str, Letter] = {}
+    for item in tree.traverse():
+        if isinstance(item, git.Blob) and str(item.path).endswith(".yaml"):
+            path = str(item.path)
             try:
-                letter = parse_letter(blob.data_stream.read().decode("utf-8"), PurePosixPath(blob.path))
+                letter = parse_letter(item.data_stream.read().decode("utf-8"), PurePosixPath(path))
             except (LetterboxError, UnicodeDecodeError):
                 continue
-            out[letter.code or blob.path] = letter
+            out[letter.code or path] = letter
     return out
 
 

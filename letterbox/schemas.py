@@ -47,10 +47,10 @@ def _expected(err: ValidationError) -> str:
     if kind == "additionalProperties":
         return "此字段不在格式规定之内（可能是拼写错误），请删除或改正。"
     if kind == "type":
-        names = {"string": "文字", "integer": "整数", "number": "数字", "object": "键值表",
+        words = {"string": "文字", "integer": "整数", "number": "数字", "object": "键值表",
                  "array": "列表", "boolean": "true 或 false", "null": "空值（null）"}
         types = val if isinstance(val, list) else [val]
-        return f"应为{'或'.join(names.get(t, t) for t in types)}，实际是 {err.instance!r}。"
+        return f"应为{'或'.join(words.get(t, t) for t in types)}，实际是 {err.instance!r}。"
     if kind == "enum":
         allowed = "、".join("null" if v is None else str(v) for v in val)
         return f"取值 {err.instance!r} 不允许，可选值：{allowed}。"
