@@ -35,9 +35,17 @@ def _title(schema: Any) -> str:
     return ""
 
 
+CONFIDENTIAL = ("writer",)
+
+
 def _expected(err: ValidationError) -> str:
-    """Plain Chinese for what the schema expected at this place."""
+    """Plain Chinese for what the schema expected at this place.
+
+    Values under the writer block are never repeated: error output may reach CI logs.
+    """
     kind, val, schema = err.validator, err.validator_value, err.schema
+    path = list(err.absolute_path)
+    shown = "（保密字段，不显示内容）" if path and path[0] in CONFIDENTIAL else repr(err.instance)
     described = schema.get("description", "") if isinstance(schema, dict) else ""
     if kind == "required":
         missing = [k for k in val if isinstance(err.instance, dict) and k not in err.instance]
@@ -50,18 +58,18 @@ def _expected(err: ValidationError) -> str:
         words = {"string": "文字", "integer": "整数", "number": "数字", "object": "键值表",
                  "array": "列表", "boolean": "true 或 false", "null": "空值（null）"}
         types = val if isinstance(val, list) else [val]
-        return f"应为{'或'.join(words.get(t, t) for t in types)}，实际是 {err.instance!r}。"
+        return f"应为{'或'.join(words.get(str(t), str(t)) for t in types)}，实际是 {shown}。"
     if kind == "enum":
         allowed = "、".join("null" if v is None else str(v) for v in val)
-        return f"取值 {err.instance!r} 不允许，可选值：{allowed}。"
+        return f"取值 {shown} 不允许，可选值：{allowed}。"
     if kind == "const":
-        return f"应为 {val!r}，实际是 {err.instance!r}。"
+        return f"应为 {val!r}，实际是 {shown}。"
     if kind == "pattern":
-        return f"格式不对：{err.instance!r}。{described}"
+        return f"格式不对：{shown}。{described}"
     if kind in ("minLength", "minItems"):
         return "不能为空。"
     if kind in ("minimum", "maximum"):
-        return f"数值 {err.instance!r} 超出范围（{'不小于' if kind == 'minimum' else '不大于'} {val}）。"
+        return f"数值 {shown} 超出范围（{'不小于' if kind == 'minimum' else '不大于'} {val}）。"
     return f"不符合格式要求（{err.message}）。"
 
 

@@ -30,3 +30,13 @@ def test_timestamps_stay_text() -> None:
 def test_multiline_text_is_a_block() -> None:
     text = yamlio.dump({"body": "第一行\n第二行"})
     assert "body: |" in text
+
+
+def test_schema_errors_never_repeat_writer_data() -> None:
+    from letterbox import schemas
+
+    data, lines = yamlio.load("writer:\n  phone: 13812345678\n", "c.yaml")
+    problems = schemas.check(schemas.LETTER_SCHEMA, data, "c.yaml", lines)
+    phone = [p for p in problems if p.field == "writer.phone"]
+    assert phone and phone[0].line == 2
+    assert all("13812345678" not in str(p) for p in problems)
