@@ -8,8 +8,12 @@ kept (article 6(2)). Error messages never repeat the writer's data.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -251,12 +255,32 @@ def intake_files(repo: Repository, paths: list[Path], actor: Actor,
     Pass `report` to keep what was done so far when the run is interrupted.
     """
     report = report if report is not None else IntakeReport()
-    for path in paths:
-        subs, problems = read_submissions(path)
-        report.refused.extend(problems)
-        for sub in subs:
-            try:
-                intake_one(repo, sub, actor, rng, sink=report.accepted)
-            except LetterboxError as exc:
-                report.refused.extend(exc.problems or [Problem(file=sub.source, message=exc.message)])
+    with _stop_signals_interrupt():
+        for path in paths:
+            subs, problems = read_submissions(path)
+            report.refused.extend(problems)
+            for sub in subs:
+                try:
+                    intake_one(repo, sub, actor, rng, sink=report.accepted)
+                except LetterboxError as exc:
+                    report.refused.extend(exc.problems or [Problem(file=sub.source, message=exc.message)])
     return report
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop a batch between letters like Ctrl-C does, so the caller still
+    prints the query codes of the letters already stored (otherwise they are lost for good)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, _raise_interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)

@@ -205,6 +205,8 @@ class Transaction:
 
 
 def _restore(repo: Repository, backups: dict[str, str | None]) -> None:
+    # a git killed inside `git commit` leaves index.lock behind, and `git reset` needs it gone
+    (repo.git_dir / "index.lock").unlink(missing_ok=True)
     for key, old in backups.items():
         target = repo.root / key
         if old is None:
@@ -214,26 +216,40 @@ def _restore(repo: Repository, backups: dict[str, str | None]) -> None:
     if backups:
         with contextlib.suppress(git.GitCommandError):
             repo.git.git.reset("-q", "HEAD", "--", *backups)
-    index_lock = repo.git_dir / "index.lock"
-    index_lock.unlink(missing_ok=True)
+
+
+def _remove_temp_files(folder: Path) -> None:
+    """Half-written `_atomic_write` files of a killed process (only ever made under the lock)."""
+    for stray in folder.glob(".tmp-*"):
+        with contextlib.suppress(OSError):
+            stray.unlink()
 
 
 def recover(repo: Repository) -> None:
-    """Undo the files of a transaction that was killed before its commit landed."""
+    """Clean up after a transaction that was killed: undo its files if its commit did not land;
+    remove half-written temporary files and a stale index.lock either way. Call under the lock."""
+    _remove_temp_files(repo.git_dir)
     journal = repo.git_dir / "letterbox-txn.json"
     if not journal.exists():
         return
     try:
         record = json.loads(journal.read_text("utf-8"))
-    except (OSError, ValueError):
-        journal.unlink(missing_ok=True)
-        return
-    if repo.head() == record.get("head"):
         files = {
             k: None if v is None else base64.b64decode(v).decode("utf-8")
             for k, v in record.get("files", {}).items()
         }
+    except (OSError, ValueError):
+        journal.unlink(missing_ok=True)
+        return
+    for key in files:
+        _remove_temp_files((repo.root / key).parent)
+    if repo.head() == record.get("head"):
         _restore(repo, files)
+    else:  # the commit landed; git may have died before it released the index
+        (repo.git_dir / "index.lock").unlink(missing_ok=True)
+        if files:
+            with contextlib.suppress(git.GitCommandError):
+                repo.git.git.reset("-q", "HEAD", "--", *files)
     journal.unlink(missing_ok=True)
 
 
