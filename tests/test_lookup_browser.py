@@ -1,0 +1,105 @@
+"""The lookup page in a real browser (headless Debian chromium through Playwright)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.test_lookup import cases, site  # noqa: F401  (fixtures)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path) -> Iterator[str]:  # noqa: F811
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def page(base_url: str) -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(locale="zh-CN")
+        remote: list[str] = []
+        context.on("request", lambda r: remote.append(r.url) if not r.url.startswith(base_url) else None)
+        yield context.new_page()
+        browser.close()
+        assert remote == [], remote
+
+
+def look_up(page, base_url: str, letter: str, query: str, path: str = "lookup/") -> str:
+    page.goto(base_url + path)
+    if letter is not None:
+        page.fill("#letter-code", letter)
+    page.fill("#query-code", query)
+    page.click("#lookup-submit")
+    page.wait_for_function("() => { const s = document.getElementById('lookup-result')"
+                           ".getAttribute('data-status'); return s && s !== 'loading'; }",
+                           timeout=20_000)
+    return page.get_attribute("#lookup-result", "data-status")
+
+
+def test_right_codes_show_status_and_timeline(page, base_url: str, cases) -> None:  # noqa: F811
+    _, codes = cases
+    assert look_up(page, base_url, *codes["heat"]) == "closed"
+    text = page.inner_text("#lookup-result")
+    assert "已办结" in text and "2026年1月5日" in text and "收信" in text
+    assert page.locator(".lookup-timeline li").count() >= 4
+    page.click("#lookup-result a")
+    page.wait_for_url(f"**/letters/{codes['heat'][0]}/")
+    assert look_up(page, base_url, *codes["open"]) == "transferred"
+    assert "已同意延期" in page.inner_text("#lookup-result")
+    assert look_up(page, base_url, *codes["follow"]) == "rejected"
+    assert "纯属个人之间恩怨纠纷" in page.inner_text("#lookup-result")
+
+
+def test_lowercase_without_dashes(page, base_url: str, cases) -> None:  # noqa: F811
+    _, codes = cases
+    letter, query = codes["road"]
+    assert look_up(page, base_url, f" {letter.lower().replace('-', '')} ",
+                   query.lower().replace("-", "") + " ") == "closed"
+
+
+def test_wrong_codes_are_not_found(page, base_url: str, cases) -> None:  # noqa: F811
+    _, codes = cases
+    letter, query = codes["heat"]
+    for pair in ((letter, codes["road"][1]), (codes["road"][0], query), ("LA-2026-00999", query),
+                 (letter, query[:-1]), ("not a code", "!!!")):
+        assert look_up(page, base_url, *pair) == "not-found"
+        assert "未找到" in page.inner_text("#lookup-result")
+
+
+def test_code_parameter_prefills(page, base_url: str, cases) -> None:  # noqa: F811
+    _, codes = cases
+    letter, query = codes["follow"]
+    assert look_up(page, base_url, None, query, f"lookup/?code={letter}") == "rejected"
+    assert page.input_value("#letter-code") == letter
+
+
+def test_linked_from_every_page(page, base_url: str) -> None:
+    for path in ("", "stats/", "measures/"):
+        page.goto(base_url + path)
+        assert page.locator("a[href$='lookup/']").count() >= 1
