@@ -13,7 +13,7 @@ import json
 import re
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -191,7 +191,8 @@ def check_submission(sub: Submission, known: frozenset[str]) -> list[Problem]:
     return problems
 
 
-def build_letter(repo: Repository, sub: Submission, code: str, query_code: str, actor: Actor) -> Letter:
+def build_letter(repo: Repository, sub: Submission, code: str, query_code: str, actor: Actor,
+                 query_hash: dict[str, Any] | None = None) -> Letter:
     config = repo.config
     d = sub.data
     submitted = datetime.fromisoformat(d["submitted_at"].strip().replace("Z", "+00:00"))
@@ -203,7 +204,7 @@ def build_letter(repo: Repository, sub: Submission, code: str, query_code: str, 
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "letter_code": code,
-        "query_hash": codes.query_hash_record(query_code, code, config.salt, config.iterations),
+        "query_hash": query_hash or codes.query_hash_record(query_code, code, config.salt, config.iterations),
         "submitted_at": stamp,
         "channel": channel,
         "writer": {k: d[k].strip() for k in ("name", "phone", "address", "email")},
@@ -216,16 +217,40 @@ def build_letter(repo: Repository, sub: Submission, code: str, query_code: str, 
     return Letter(path=letter_path(code, local), data=data)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A query code hashed outside the lock for the letter code it expects to get.
+
+    Used only if, under the lock, the next code in the sequence is still `letter_code` (and the
+    iterations are still the configured ones); otherwise the hash is made again under the lock.
+    Nothing is reserved, so a crash can leave no gap in the sequence.
+    """
+
+    letter_code: str
+    query_code: str
+    query_hash: dict[str, Any]
+
+
+def prepare(repo: Repository, letter_code: str, rng: Random | None = None) -> Prepared:
+    config = repo.config
+    query_code = codes.new_query_code(rng)
+    record = codes.query_hash_record(query_code, letter_code, config.salt, config.iterations)
+    return Prepared(letter_code, query_code, record)
+
+
 def known_codes(repo: Repository) -> frozenset[str]:
     return frozenset(p.stem for p in repo.letter_paths())
 
 
 def intake_one(repo: Repository, sub: Submission, actor: Actor, rng: Random | None = None,
-               sink: list[Accepted] | None = None) -> Accepted:
+               sink: list[Accepted] | None = None, prepared: Prepared | None = None,
+               before_commit: Callable[[str, str, dict[str, Any]], None] | None = None) -> Accepted:
     """Check, number, hash, write and commit one submission; raise LetterboxError if refused.
 
     The result goes into `sink` before signals are released, so a Ctrl-C right after the
-    commit cannot lose the query code of a letter that was stored.
+    commit cannot lose the query code of a letter that was stored. `prepared` carries a hash
+    made outside the lock; `before_commit(letter_code, query_code, query_hash)` runs under the
+    lock just before the commit (the intake service records its idempotency receipt there).
     """
     problems = check_submission(sub, known_codes(repo))
     if problems:
@@ -234,12 +259,18 @@ def intake_one(repo: Repository, sub: Submission, actor: Actor, rng: Random | No
     year = submitted.astimezone(repo.config.tz).year
     with repo.transaction() as tx:
         code = repo.next_letter_code(year)
-        query_code = codes.new_query_code(rng)
-        letter = build_letter(repo, sub, code, query_code, actor)
+        if (prepared is not None and prepared.letter_code == code
+                and prepared.query_hash.get("iterations") == repo.config.iterations):
+            query_code, query_hash = prepared.query_code, prepared.query_hash
+        else:
+            query_code, query_hash = codes.new_query_code(rng), None
+        letter = build_letter(repo, sub, code, query_code, actor, query_hash)
         reparsed = Letter(letter.path, *yamlio.load(letter.to_yaml(), str(letter.path)))
         bad = validate_letter(reparsed, Context(repo.config, known_codes(repo) | {code}))
         if bad:
             raise LetterboxError(f"{sub.source} {sub.record}：生成的案卷未通过校验，未保存。", bad)
+        if before_commit is not None:
+            before_commit(code, query_code, letter.data["query_hash"])
         tx.write(letter.path, letter.to_yaml())
         sha = tx.commit(f"{code} 收信", actor)
         accepted = Accepted(code, query_code, str(letter.path), sha)
