@@ -78,7 +78,7 @@ def read_submissions(path: Path) -> tuple[list[Submission], list[Problem]]:
     """Parse an intake file: JSON object or list, JSON Lines, or YAML."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # files saved by Windows tools start with a BOM
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(file=name, message=f"无法读取文件（{exc.__class__.__name__}）。应为 UTF-8 编码的 JSON、JSON Lines 或 YAML 文件。")]
     if path.suffix.lower() in (".jsonl", ".ndjson"):

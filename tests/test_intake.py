@@ -287,3 +287,31 @@ def test_intake_outside_a_case_repository(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--repo", str(empty), "intake", str(sub)])
     assert result.exit_code == 1
     assert "不是 git 仓库" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["bom.json", "bom.jsonl", "bom.yaml"])
+def test_files_from_windows_tools_with_bom_and_crlf(case_repo: Repo, name: str) -> None:
+    """Exports from Excel or Notepad start with a UTF-8 BOM and end lines with CRLF."""
+    if name.endswith(".jsonl"):
+        text = "\r\n".join(json.dumps(submission(n), ensure_ascii=False) for n in (1, 2)) + "\r\n"
+    elif name.endswith(".yaml"):
+        text = yaml.safe_dump(submission(1), allow_unicode=True).replace("\n", "\r\n")
+    else:
+        text = json.dumps(submission(1), ensure_ascii=False, indent=2).replace("\n", "\r\n")
+    path = case_repo.path.parent / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    accepted = case_repo.json("intake", str(path))
+    assert len(accepted) == (2 if name.endswith(".jsonl") else 1)
+    assert case_repo.letter("LA-2026-00001")["writer"]["name"] == WRITER["name"]
+    assert "\r" not in case_repo.letter_file("LA-2026-00001").read_text("utf-8")
+
+
+def test_malformed_json_line_alone_changes_nothing(case_repo: Repo) -> None:
+    case_repo.new_letter(1)
+    before = head(case_repo.path)
+    path = case_repo.write_submission("broken.jsonl", '{"name": "赵卫东", "phone": "139\n')
+    result = case_repo.run("intake", str(path), expect=1)
+    assert f"{path}:1:" in result.stderr and "第 1 行：JSON 格式错误" in result.stderr
+    assert "赵卫东" not in result.stderr
+    assert head(case_repo.path) == before
+    assert porcelain(case_repo.path) == ""
