@@ -434,13 +434,20 @@ E = TypeVar("E", bound="_Redactable")
 
 
 class _Redactable(Protocol):
-    code: str
-    title: str
-    body: str
-    reply: str
-    writer: Writer
-    mask: tuple[str, ...]
-    keep: tuple[str, ...]
+    @property
+    def code(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def reply(self) -> str: ...
+    @property
+    def writer(self) -> Writer: ...
+    @property
+    def mask(self) -> tuple[str, ...]: ...
+    @property
+    def keep(self) -> tuple[str, ...]: ...
 
 
 class UnsafeLetter(ValueError):
@@ -456,4 +463,4 @@ def redact_entry(entry: E, keep: Iterable[str] = ()) -> E:
     if found:
         raise UnsafeLetter(f"信件 {entry.code} 脱敏后仍含来信人的个人信息（{len(found)} 处），"
                            "不能公开：请在案卷中补充 redaction.mask 后重试。")
-    return replace(entry, **parts, writer=Writer(), mask=(), keep=())  # type: ignore[type-var]
+    return replace(entry, **parts, writer=Writer(), mask=(), keep=())  # type: ignore[type-var,misc]

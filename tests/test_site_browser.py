@@ -71,11 +71,13 @@ def test_letter_page(page, base_url: str, repo: Path) -> None:  # type: ignore[n
 
 def test_search_finds_heating_letters(page, base_url: str, repo: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     codes = letter_codes(repo)
-    page.goto(base_url)
+    page.goto(base_url, wait_until="networkidle")
     page.keyboard.press("/")  # Material's search shortcut, as a keyboard user would
     box = page.locator("input.md-search__input")
     box.wait_for(state="visible")
-    box.fill("供暖")
+    box.click()
+    box.fill("供暖")  # what an IME commits: text without key events for its characters
+    box.press("End")  # Material reads the query on keyup
     results = page.locator(".md-search-result__item a")
     results.first.wait_for(timeout=15000)
     links = [results.nth(i).get_attribute("href") or "" for i in range(results.count())]
