@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 
 import git
 
-from letterbox import yamlio
+from letterbox import codes, yamlio
 from letterbox.clock import current_clock, work_calendar
 from letterbox.errors import LetterboxError, Problem
 from letterbox.letter import CASES_DIR, Letter, parse_letter
@@ -102,13 +102,16 @@ def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
     ctx = Context(repo.config, frozenset(now))
     changed = 0
     matched: set[str] = set()
+    added: list[Letter] = []
     for code, letter in now.items():
         old = before.get(code)
         if old is None:  # same file, other code inside: the letter code was edited
             candidate = at_path.get(str(letter.path))
             if candidate is not None and candidate.code not in now:
                 old = candidate
-        if old is not None:
+        if old is None:
+            added.append(letter)
+        else:
             matched.add(old.code)
             if old.data == letter.data and old.path == letter.path:
                 continue
@@ -117,12 +120,35 @@ def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
         if old is not None:
             own = compare(repo, old, letter) + own
         problems.extend(own)
+    problems.extend(_sequence_gaps(before, added))
     for code, old in before.items():
         if code not in matched:
             changed += 1
             problems.append(Problem(file=str(old.path), field="letter_code",
                                     message=f"信件 {code} 被删除：案卷不得删除（不予受理或办结后应归档）。"))
     return one_per_letter(problems), changed
+
+
+def _sequence_gaps(before: dict[str, Letter], added: list[Letter]) -> list[Problem]:
+    """Letters added since the base must continue their year's gap-free sequence."""
+    last: dict[tuple[str, int], int] = {}
+    for code in before:
+        if parsed := codes.parse_letter_code(code):
+            last[parsed[:2]] = max(last.get(parsed[:2], 0), parsed[2])
+    groups: dict[tuple[str, int], list[tuple[int, Letter]]] = {}
+    for letter in added:
+        if parsed := codes.parse_letter_code(letter.code):
+            groups.setdefault(parsed[:2], []).append((parsed[2], letter))
+    problems = []
+    for (prefix, year), items in groups.items():
+        start = last.get((prefix, year), 0) + 1
+        expected = range(start, start + len(items))
+        for seq, letter in items:
+            if seq not in expected:
+                problems.append(_problem(letter, ("letter_code",), (
+                    f"信件编码不连续：{year} 年的新信件应接着 {codes.letter_code(prefix, year, start)} 依次编号"
+                    "（用 letterbox intake 收信会自动编号）。")))
+    return problems
 
 
 def one_per_letter(problems: list[Problem]) -> list[Problem]:

@@ -248,3 +248,17 @@ def test_broken_yaml_is_one_message(base: tuple[Repo, str]) -> None:
     [problem] = errors_by_file(repo, sha)[path_of(A)]
     assert "YAML 格式错误" in problem["message"]
     assert isinstance(problem["line"], int)
+
+
+@pytest.mark.parametrize(("seq", "ok"), [(3, True), (5, False)])
+def test_hand_added_letter_must_continue_the_sequence(base: tuple[Repo, str], seq: int, ok: bool) -> None:
+    repo, sha = base
+    code = f"LA-2026-{seq:05d}"
+    text = repo.letter_file(A).read_text("utf-8").replace(A, code)
+    (repo.path / path_of(code)).write_text(text, "utf-8")
+    if ok:
+        repo.run("check", "--base", sha)
+        return
+    [problem] = errors_by_file(repo, sha)[path_of(code)]
+    assert problem["field"] == "letter_code"
+    assert "信件编码不连续" in problem["message"] and "LA-2026-00003" in problem["message"]

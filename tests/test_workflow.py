@@ -381,3 +381,15 @@ def test_step_commits_only_its_letter_and_keeps_staged_work(letter: Repo) -> Non
     assert letter.git("show", "--name-only", "--format=", "HEAD").split() == [f"cases/2026/03/{CODE}.yaml"]
     assert porcelain(letter.path) == "A  notes.txt\n"
     assert notes.read_text("utf-8") == "草稿\n"
+
+
+def test_petition_case_extends_once_by_at_most_30_days(classified: Repo) -> None:
+    step(classified, "transfer", CODE, "--unit", "zjj", "--unit", "cgj", when=at(2, 11))
+    assert classified.show(CODE)["deadline"] == "2026-05-01"
+    refused(classified, "extend", CODE, "--days", "31", "--reason", "涉及多个部门", "--at", at(20, 9),
+            words=["信访件延期不得超过 30 日", "当前状态为“转办中”"])
+    step(classified, "extend", CODE, "--days", "30", "--reason", "涉及多个部门", when=at(20, 9))
+    step(classified, "grant", CODE, when=at(20, 10))
+    assert classified.show(CODE)["deadline"] == "2026-05-31"
+    refused(classified, "extend", CODE, "--days", "5", "--reason", "还要时间", "--at", at(21, 9),
+            words=["信访件只能延期一次"])
