@@ -14,7 +14,8 @@ SCHEMA_VERSION = 1
 CASES_DIR = "cases"
 FIELD_ORDER = (
     "schema_version", "letter_code", "query_hash", "submitted_at", "channel", "writer", "title",
-    "body", "follows_up", "status", "category", "units", "mode", "publication", "history",
+    "body", "follows_up", "status", "category", "units", "mode", "publication", "redaction",
+    "history",
 )
 
 
