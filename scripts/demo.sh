@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install letterbox into .venv and run the main job on the bundled demo case repository:
 # validate the letters, list them, show the deadline table, then build and serve the public site.
-# Pass a letter code's demo query code (scripts/demo_query_codes.json) to try 在线查询.
+# Try 在线查询 with a demo letter code and its query code from scripts/demo_query_codes.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
