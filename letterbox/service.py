@@ -237,14 +237,14 @@ class ReceiptStore:
         return Receipt(code, codes.format_query_code(raw), str(record.get("fingerprint")))
 
     def prune(self) -> int:
+        """Delete expired receipts and half-written ones (call under the repository lock)."""
         if not self.folder.is_dir():
             return 0
         removed = 0
         limit = time.time() - self.ttl
         for path in self.folder.iterdir():
             try:
-                if path.stat().st_mtime < limit or (path.name.startswith(".tmp-")
-                                                    and path.stat().st_mtime < time.time() - 600):
+                if path.name.startswith(".tmp-") or path.stat().st_mtime < limit:
                     path.unlink()
                     removed += 1
             except OSError:
@@ -567,8 +567,7 @@ class IntakeService:
     def startup(self) -> None:
         """Undo a transaction a killed server left behind, and forget old receipts."""
         with self.repo.transaction():
-            pass
-        self.receipts.prune()
+            self.receipts.prune()  # receipts are written under the same lock
 
 
 async def _health(request: Request) -> JSONResponse:
