@@ -1,14 +1,16 @@
-"""Public-site commands (build, serve), registered on the main `letterbox` group."""
+"""Public-site commands (build, serve, preview), registered on the main `letterbox` group."""
 
 from __future__ import annotations
 
 import functools
 import http.server
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.table import Table
 
-from letterbox.cli import State_, cli, out, pass_state
+from letterbox.cli import State_, cli, out, pass_state, print_json
 from letterbox.errors import LetterboxError
 
 
@@ -51,3 +53,49 @@ def serve(state: State_, port: int, out_dir: Path | None, no_build: bool) -> Non
             server.serve_forever()
         except KeyboardInterrupt:
             out.print("已停止预览。")
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@pass_state
+def preview(state: State_, code: str, as_json: bool) -> None:
+    """预览一封信件公开后的样子：脱敏后的标题、内容和答复，以及隐去了什么、为什么（未办结的也可预览）。"""
+    from site_builder.preview import preview_letter
+
+    view = preview_letter(state.repo(), code)
+    if as_json:
+        print_json(view)
+        return
+    _print_preview(view)
+
+
+def _print_preview(v: dict[str, Any]) -> None:
+    out.print(f"[bold]{v['letter_code']}[/]  公开预览（仅供办公室核对，勿外传）")
+    out.print(f"状态：{v['status_label']}    公开决定：{v['publication'] or '未决定'}    "
+              f"答复：{v['reply_kind']}{'（' + v['reply_by'] + '）' if v['reply_by'] else ''}",
+              markup=False)
+    if v["unsafe"]:
+        out.print(f"[bold red]不能公开：[/]{v['unsafe']}")
+    elif v["on_board"]:
+        out.print("[green]生成网站时将公开此信。[/]")
+    else:
+        out.print(f"目前不会公开：{v['not_public_reason'] or '尚无经审核的答复'}。", markup=False)
+    mask, keep = v["redaction"]["mask"], v["redaction"]["keep"]
+    if mask or keep:
+        out.print(f"案卷 redaction：mask {mask or '—'}；keep {keep or '—'}", markup=False)
+    for part, label in (("title", "标题"), ("body", "来信内容"), ("reply", "答复")):
+        out.print(f"\n[bold]{label}[/]")
+        out.print(v["public"][part] or "（无）", markup=False)
+    if not v["masked"]:
+        out.print("\n未隐去任何内容。")
+        return
+    table = Table(title=f"隐去 {len(v['masked'])} 处")
+    for column in ("部分", "原文", "显示为", "原因", "依据"):
+        table.add_column(column)
+    for row in v["masked"]:
+        table.add_row(row["part_label"], row["original"], row["mask"], row["reason"],
+                      row["source_label"])
+    out.print("")
+    out.print(table)
+    out.print("多隐去的文字可加入案卷 redaction.keep，漏掉的加入 redaction.mask（来信人信息总会隐去）。")

@@ -73,6 +73,16 @@ class Span:
     end: int
     kind: str
     reason: str
+    source: str = ""  # writer | staff | pattern | context | names
+
+
+SOURCES: dict[str, str] = {
+    "writer": "来信人信息（案卷 writer 字段）",
+    "staff": "办公室指定隐去（案卷 redaction.mask）",
+    "pattern": "格式识别",
+    "context": "提示词后的号码",
+    "names": "人名识别",
+}
 
 
 @dataclass(frozen=True)
@@ -285,10 +295,10 @@ def _generic_spans(view: _View) -> list[Span]:
         for m in _compiled(pattern).finditer(view.text):
             group = "v" if "v" in m.groupdict() else 0
             if m.group(group) and (check is None or check(m.group(group))):
-                spans.append(Span(*view.span(*m.span(group)), kind, reason))
+                spans.append(Span(*view.span(*m.span(group)), kind, reason, "pattern"))
     for kind, context, value in CONTEXTUAL:
         for m in _compiled(f"({context})({value})").finditer(view.text):
-            spans.append(Span(*view.span(*m.span(2)), kind, f"{MASKS[kind][1:-1]}（有提示词）"))
+            spans.append(Span(*view.span(*m.span(2)), kind, f"{MASKS[kind][1:-1]}（有提示词）", "context"))
     return spans
 
 
@@ -351,11 +361,11 @@ def person_spans(text: str) -> list[Span]:
                     if core.endswith(title) and len(core) > len(title):
                         core = core[: -len(title)]
                         break
-                spans.append(Span(offset, offset + len(core), "name", "人名"))
+                spans.append(Span(offset, offset + len(core), "name", "人名", "names"))
                 offset = end
             else:
                 offset += len(word)
-    spans += [Span(m.start(), m.end(), "name", "姓氏加称谓") for m in _TITLED.finditer(text)]
+    spans += [Span(m.start(), m.end(), "name", "姓氏加称谓", "names") for m in _TITLED.finditer(text)]
     return spans
 
 
@@ -396,13 +406,13 @@ def find_spans(text: str, writer: Writer | None = None, *, mask: Iterable[str] =
                keep: Iterable[str] = (), names: bool = True) -> list[Span]:
     """Every stretch to mask, merged; the writer's own data is never kept by `keep`."""
     view = _view(text)
-    own = [Span(*view.span(*m.span()), kind, reason)
+    own = [Span(*view.span(*m.span()), kind, reason, "writer")
            for kind, pattern, reason in writer_patterns(writer or Writer())
            for m in _compiled(pattern).finditer(view.text)]
     others = _generic_spans(view) + (person_spans(text) if names else [])
     kept = _keep_ranges(text, keep)
     others = [s for s in others if not any(a <= s.start and s.end <= b for a, b in kept)]
-    custom = _literal_spans(text, mask, "custom", "办公室指定隐去")
+    custom = [replace(s, source="staff") for s in _literal_spans(text, mask, "custom", "办公室指定隐去")]
     return _merge(own + custom + others)
 
 
@@ -454,13 +464,28 @@ class UnsafeLetter(ValueError):
     """A writer field is still in a letter after redaction: it must not be published."""
 
 
+PARTS = ("title", "body", "reply")
+
+
+def redact_parts(code: str, parts: dict[str, str], writer: Writer, *, mask: Iterable[str] = (),
+                 keep: Iterable[str] = ()) -> dict[str, Redacted]:
+    """Each part redacted; UnsafeLetter when a writer datum is still in the result."""
+    mask, keep = tuple(mask), tuple(keep)
+    done = {k: redact(v, writer, mask=mask, keep=keep) for k, v in parts.items()}
+    check_no_leak(code, [r.text for r in done.values()], writer)
+    return done
+
+
+def check_no_leak(code: str, texts: Iterable[str], writer: Writer) -> None:
+    found = leaks("\n".join(texts), needles(writer))
+    if found:
+        raise UnsafeLetter(f"信件 {code} 脱敏后仍含来信人的个人信息（{len(found)} 处），"
+                           "不能公开：请在案卷中补充 redaction.mask 后重试。")
+
+
 def redact_entry(entry: E, keep: Iterable[str] = ()) -> E:
     """The entry with title, body and reply redacted and the writer's data dropped."""
-    words = (*keep, *entry.keep)
-    parts = {k: redact(getattr(entry, k), entry.writer, mask=entry.mask, keep=words).text
-             for k in ("title", "body", "reply")}
-    found = leaks("\n".join(parts.values()), needles(entry.writer))
-    if found:
-        raise UnsafeLetter(f"信件 {entry.code} 脱敏后仍含来信人的个人信息（{len(found)} 处），"
-                           "不能公开：请在案卷中补充 redaction.mask 后重试。")
-    return replace(entry, **parts, writer=Writer(), mask=(), keep=())  # type: ignore[type-var,misc]
+    done = redact_parts(entry.code, {k: getattr(entry, k) for k in PARTS}, entry.writer,
+                        mask=entry.mask, keep=(*keep, *entry.keep))
+    return replace(entry, **{k: r.text for k, r in done.items()},  # type: ignore[type-var,misc]
+                   writer=Writer(), mask=(), keep=())

@@ -15,7 +15,7 @@ from letterbox.calendar import WorkCalendar
 from letterbox.clock import current_clock
 from letterbox.config import Config
 from letterbox.letter import Letter
-from letterbox.process import CATEGORIES, State, parse_time, replay
+from letterbox.process import CATEGORIES, STATUSES, State, parse_time, replay
 from site_builder.redact import Writer
 
 PUBLIC_STATUSES = frozenset({"closed", "archived"})
@@ -87,6 +87,45 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(sorted(str(v) for v in value or () if str(v).strip()))
 
 
+def redaction_lists(letter: Letter) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(mask, keep) from the case file's optional `redaction` block, set by staff."""
+    block = letter.data.get("redaction")
+    block = block if isinstance(block, dict) else {}
+    return _strings(block.get("mask")), _strings(block.get("keep"))
+
+
+def draft_answer(letter: Letter, config: Config) -> tuple[str, str, str]:
+    """(text, who, what it is) of the answer a reader would see, also before it is final.
+
+    For `letterbox preview`: the approved answer or the office's reply when there is one, else
+    the latest answer still awaiting approval, else nothing.
+    """
+    final = _final_answer(letter, config)
+    if final is not None:
+        return final[1], final[2], "最终答复"
+    for event in reversed(letter.history):
+        if event.get("action") == "answer":
+            details = event.get("details") or {}
+            unit = config.unit_name(str(details.get("unit") or ""))
+            return str(details.get("text") or ""), unit, "待审核的答复"
+    return "", "", "尚无答复"
+
+
+def not_public_reason(letter: Letter) -> str | None:
+    """Why the letter is not on the board (None when it is, or would be once answered)."""
+    try:
+        state = letter.state()
+    except ValueError:
+        return "办理记录有误"
+    if state.publication not in PUBLIC_DECISIONS:
+        return "已决定不公开"
+    if state.status == "rejected":
+        return "不予受理的来信不公开"
+    if state.status not in PUBLIC_STATUSES:
+        return f"尚未办结（{STATUSES[state.status]}），办结后才会公开"
+    return None
+
+
 def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
              followers: dict[str, list[str]]) -> Entry | None:
     """The board entry of one letter, or None when it must not be shown."""
@@ -104,7 +143,7 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
     answered_on = _local_day(str(letter.history[index].get("at")), config)
     received = _local_day(str(letter.data["submitted_at"]), config)
     answered = _local_day(closed, config)
-    redaction = letter.data.get("redaction") or {}
+    mask, keep = redaction_lists(letter)
     return Entry(
         code=letter.code,
         title=str(letter.data.get("title") or ""),
@@ -120,8 +159,8 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
         follows_up=letter.data.get("follows_up") or None,
         followed_by=tuple(sorted(followers.get(letter.code, []))),
         writer=Writer.from_data(letter.data.get("writer")),
-        mask=_strings(redaction.get("mask")),
-        keep=_strings(redaction.get("keep")),
+        mask=mask,
+        keep=keep,
     )
 
 

@@ -223,3 +223,72 @@ def test_build_refuses_to_publish_a_leak(repo: Path, tmp_path: Path, monkeypatch
         build_site(Repository(repo), out)
     assert "王建国" not in str(info.value) and "LA-2026-" in str(info.value)
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- preview, staff mask/keep
+
+STAFF = {"name": "周志刚", "phone": "13655556666", "email": "zzg@example.com",
+         "address": "龙安区马家镇周家村3组7号"}
+STAFF_TEXT = ("红星超市门口占道经营", "红星超市门口常年占道经营，李明亮说不归他管。我是周志刚，电话13655556666。")
+
+
+def _commit_by_hand(root: Path, rel: str) -> None:
+    Repository(root).git.git.commit("-q", "-m", "hand edit", "--", rel,
+                                    env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+                                         "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"})
+
+
+def test_preview_and_staff_redaction_end_to_end(tmp_path: Path) -> None:
+    root = tmp_path / "cases-repo"
+    run(tmp_path, "init", str(root))
+    record = {**STAFF, "title": STAFF_TEXT[0], "body": STAFF_TEXT[1],
+              "submitted_at": "2026-03-02T09:00:00+08:00"}
+    (tmp_path / "l.json").write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+    code = json.loads(run(root, "intake", str(tmp_path / "l.json"), "--json"))[0]["letter_code"]
+
+    # not closed yet: previewed all the same, and said not to be on the board
+    view = json.loads(run(root, "preview", code, "--json"))
+    assert view["on_board"] is False and view["status"] == "received"
+    assert "周志刚" not in json.dumps(view["public"], ensure_ascii=False)
+    by_text = {m["original"]: m for m in view["masked"]}
+    assert by_text["周志刚"]["source"] == "writer" and by_text["周志刚"]["mask"] == "〔姓名〕"
+    assert by_text["13655556666"]["kind"] == "phone"
+    assert by_text["李明亮"]["source"] == "names"  # masked until staff keep it
+    assert "红星超市" in view["public"]["body"]
+
+    run(root, "classify", code, "--category", "complaint", "--at", "2026-03-02T10:00:00+08:00")
+    run(root, "reply", code, "--text", "已通知城管到红星超市门口处理。", "--at", "2026-03-02T15:00:00+08:00")
+
+    # staff edit the case file by hand, commit it, and validate
+    rel = Repository(root).path_of(code).as_posix()
+    path = root / rel
+    text = path.read_text("utf-8")
+    block = "redaction:\n  mask:\n  - 红星超市\n  keep:\n  - 李明亮\n  - 周志刚\n"
+    path.write_text(text.replace("history:\n", block + "history:\n", 1), "utf-8")
+    _commit_by_hand(root, rel)
+    run(root, "validate")
+
+    view = json.loads(run(root, "preview", code, "--json"))
+    assert view["on_board"] is True and view["redaction"]["mask"] == ["红星超市"]
+    assert view["public"]["title"] == "〔已隐去〕门口占道经营"
+    assert view["public"]["reply"] == "已通知城管到〔已隐去〕门口处理。"
+    assert "李明亮说不归他管" in view["public"]["body"]
+    assert "周志刚" not in view["public"]["body"]  # keep never unmasks the writer
+    sources = {m["original"]: m["source"] for m in view["masked"]}
+    assert sources["红星超市"] == "staff" and "李明亮" not in sources
+    human = run(root, "preview", code)
+    assert "办公室指定隐去" in human and "〔已隐去〕门口占道经营" in human
+
+    run(root, "build")
+    page = (root / "site" / "letters" / code / "index.html").read_text("utf-8")
+    assert "〔已隐去〕门口占道经营" in page and "李明亮说不归他管" in page
+    for rel_file, content in texts(root / "site").items():
+        assert "红星超市" not in _decoded(content), rel_file
+        assert "周志刚" not in _decoded(content), rel_file
+
+
+def test_preview_of_a_withheld_letter_says_so(repo: Path) -> None:
+    code = letter_codes(repo)[LETTERS["secret"][0]]
+    view = json.loads(run(repo, "preview", code, "--json"))
+    assert view["on_board"] is False and view["not_public_reason"] == "已决定不公开"
+    assert "赵志强" not in json.dumps(view["public"], ensure_ascii=False)
