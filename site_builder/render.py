@@ -23,7 +23,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from letterbox.config import Config
-from letterbox.process import CATEGORIES
+from letterbox.process import CATEGORIES, STATUSES
 from site_builder.select import Entry
 
 HERE = Path(__file__).parent
@@ -242,6 +242,7 @@ def render(entries: list[Entry], config: Config, today: date) -> Site:
         tables=_stats_tables(stats), generated=day(today))
     files["stats/stats.csv"] = stats_csv(stats)
     files["stats/stats.json"] = stats_json(stats, today)
+    files["requests.json"] = open311_requests(entries)
     files["index.md"] = env.get_template("index.md.j2").render(
         site=_site_meta(config), month=_this_month(entries, today), total=len(entries),
         latest=_newest_first(entries)[:LATEST], root="")
@@ -251,6 +252,46 @@ def render(entries: list[Entry], config: Config, today: date) -> Site:
     files["assets/board.css"] = (HERE / "assets" / "board.css").read_text("utf-8")
     files["assets/lookup.js"] = (HERE / "assets" / "lookup.js").read_text("utf-8")
     return Site(files=dict(sorted(files.items())), mkdocs=mkdocs_config(config))
+
+
+def open311_requests(entries: Sequence[Entry]) -> str:
+    """Open311 GeoReport v2 `requests.json` of the public letters (redacted, no personal data).
+
+    Every public letter is answered, so `status` is `closed`; the letter's own status, the
+    handling unit, the deadline and the category are in `extended_attributes`. No address or
+    position: a writer's location is personal data.
+    """
+    requests = []
+    for e in entries:
+        requests.append({
+            "service_request_id": e.code,
+            "status": "open" if e.status not in ("closed", "archived") else "closed",
+            "status_notes": "已答复",
+            "service_name": e.category_label,
+            "service_code": e.category or "none",
+            "description": e.title,
+            "agency_responsible": e.reply_by,
+            "service_notice": "",
+            "requested_datetime": e.submitted_at,
+            "updated_datetime": e.updated_at,
+            "expected_datetime": e.due.isoformat() if e.due else None,
+            "address": "",
+            "media_url": "",
+            "extended_attributes": {
+                "status": e.status,
+                "status_zh": STATUSES.get(e.status, e.status),
+                "unit": e.reply_by,
+                "category": e.category or None,
+                "category_zh": e.category_label,
+                "deadline": e.due.isoformat() if e.due else None,
+                "on_time": e.on_time,
+                "received": e.received.isoformat(),
+                "answered": e.answered.isoformat(),
+                "working_days": e.working_days,
+                "url": f"letters/{e.code}/",
+            },
+        })
+    return json.dumps(requests, ensure_ascii=False, indent=1) + "\n"
 
 
 def mkdocs_yaml(data: dict[str, Any]) -> str:

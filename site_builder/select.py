@@ -42,6 +42,9 @@ class Entry:
     writer: Writer
     mask: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
+    status: str = "closed"
+    submitted_at: str = ""  # ISO date-time with offset, repository time zone
+    updated_at: str = ""  # ISO date-time of the letter's last event
 
     @property
     def category_label(self) -> str:
@@ -77,6 +80,10 @@ def _closed_at(letter: Letter) -> str | None:
         if event.get("action") in ("approve", "reply"):
             return str(event.get("at"))
     return None
+
+
+def _iso(stamp: str, config: Config) -> str:
+    return parse_time(stamp).astimezone(config.tz).isoformat(timespec="seconds")
 
 
 def _local_day(stamp: str, config: Config) -> date:
@@ -161,6 +168,9 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
         writer=Writer.from_data(letter.data.get("writer")),
         mask=mask,
         keep=keep,
+        status=state.status,
+        submitted_at=_iso(str(letter.data["submitted_at"]), config),
+        updated_at=_iso(str(letter.history[-1].get("at")), config),
     )
 
 

@@ -292,3 +292,48 @@ def test_preview_of_a_withheld_letter_says_so(repo: Path) -> None:
     view = json.loads(run(repo, "preview", code, "--json"))
     assert view["on_board"] is False and view["not_public_reason"] == "已决定不公开"
     assert "赵志强" not in json.dumps(view["public"], ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- Open311
+
+OPEN311_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code",
+                  "description", "agency_responsible", "service_notice", "requested_datetime",
+                  "updated_datetime", "expected_datetime", "address", "media_url",
+                  "extended_attributes"}
+
+
+def test_open311_requests_json(repo: Path, site: Path) -> None:
+    requests = json.loads((site / "requests.json").read_text("utf-8"))
+    codes = letter_codes(repo)
+    by_id = {r["service_request_id"]: r for r in requests}
+    assert sorted(by_id) == sorted(codes[LETTERS[k][0]] for k in ("heat", "road", "follow"))
+    heat = by_id[codes[LETTERS["heat"][0]]]
+    assert set(heat) == OPEN311_FIELDS
+    assert heat["status"] == "closed" and heat["service_name"] == "求助投诉"
+    assert heat["description"] == "〔姓名〕反映幸福小区供暖温度不达标"
+    assert heat["agency_responsible"] == "区住房和城乡建设局"
+    assert heat["requested_datetime"] == "2026-01-05T09:00:00+08:00"
+    assert heat["updated_datetime"] == "2026-01-07T10:00:00+08:00"
+    ext = heat["extended_attributes"]
+    assert ext["status"] == "closed" and ext["status_zh"] == "已办结" and ext["category"] == "complaint"
+    assert ext["unit"] == "区住房和城乡建设局" and ext["deadline"] and ext["on_time"] is True
+    road = by_id[codes[LETTERS["road"][0]]]
+    assert road["service_name"] == "政策咨询" and road["agency_responsible"] == "区信息中心"
+    flat = json.dumps(requests, ensure_ascii=False)
+    assert "body" not in flat and "writer" not in flat and "reply" not in flat
+    for w in WRITERS.values():
+        assert not any(n in squash(flat) for n in needles(Writer.from_data(w)))
+
+
+def test_leak_scan_covers_requests_json(repo: Path, site: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from site_builder.build import writer_needles
+
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy)
+    planted = json.loads((copy / "requests.json").read_text("utf-8"))
+    planted[0]["description"] = "欧阳秀英"  # written \uXXXX-escaped below: the scan decodes it
+    (copy / "requests.json").write_text(json.dumps(planted), "utf-8")
+    found = scan(copy, writer_needles(Repository(repo)))
+    assert [f for f, _ in found] == ["requests.json"]
