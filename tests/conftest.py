@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -177,31 +176,14 @@ def lower_iterations(path: Path, iterations: int = FAST_ITERATIONS) -> None:
         "letterbox.yaml")
 
 
-@pytest.fixture(scope="session")
-def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One initialised repository per session; each test gets its own copy."""
-    path = tmp_path_factory.mktemp("template") / "repo"
+@pytest.fixture
+def case_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    """A fresh case repository made by `letterbox init` at tmp_path/"repo", with fast hashes."""
+    path = tmp_path / "repo"
     init_repository(path)
     lower_iterations(path)
-    return path
-
-
-@pytest.fixture
-def case_repo(template_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
-    """A fresh case repository (own git history) at tmp_path/"repo"."""
-    path = tmp_path / "repo"
-    shutil.copytree(template_repo, path, symlinks=True)
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("LETTERBOX_REPO", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     return Repo(path, CliRunner())
-
-
-@pytest.fixture
-def fresh_repo(tmp_path: Path) -> Path:
-    """A repository made by init_repository itself in this test (not copied)."""
-    path = tmp_path / "repo"
-    init_repository(path)
-    lower_iterations(path)
-    return path
