@@ -470,8 +470,8 @@ def check(state: State_, base: str, as_json: bool) -> None:
 
 
 # Command groups kept in their own modules register themselves on `cli` when imported.
-from letterbox import cli_reports as _cli_reports  # noqa: E402,F401
-from letterbox import cli_site as _cli_site  # noqa: E402,F401
-from letterbox import cli_lookup as _cli_lookup  # noqa: E402,F401
 from letterbox import cli_analysis as _cli_analysis  # noqa: E402,F401
+from letterbox import cli_lookup as _cli_lookup  # noqa: E402,F401
+from letterbox import cli_reports as _cli_reports  # noqa: E402,F401
 from letterbox import cli_service as _cli_service  # noqa: E402,F401
+from letterbox import cli_site as _cli_site  # noqa: E402,F401
