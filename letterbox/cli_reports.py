@@ -59,6 +59,11 @@ def deadlines(state: State_, today: datetime | None, unit: str | None, as_json: 
     if as_json:
         print_json([r.to_json() for r in table.rows])
     else:
+        from letterbox.analysis import recent_alerts
+        from letterbox.cli_analysis import print_alerts
+
+        alerts = recent_alerts(repo.letters(), config, work_calendar(repo.root), day)
+        print_alerts(alerts, config.burst_min_letters, config.burst_window_days)
         _print_table(table, config.office_code)
     if table.fails(fail_on):
         err.print(f"期限检查未通过：{FAIL_MESSAGES[fail_on]}（--fail-on {fail_on}）。", markup=False)

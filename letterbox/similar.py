@@ -26,7 +26,6 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 
 from letterbox.config import Config
@@ -313,6 +312,8 @@ class SimilarityIndex:
     """Profiles of many letters, with LSH and exact buckets for fast candidate look-up."""
 
     def __init__(self, num_perm: int = NUM_PERM, threshold: float = LSH_THRESHOLD) -> None:
+        from datasketch import MinHashLSH  # imported here: it takes a second, most commands skip it
+
         _tokenizer().initialize()  # load jieba's dictionary now, not in the first query
         self.num_perm = num_perm
         self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
@@ -321,6 +322,8 @@ class SimilarityIndex:
 
     @classmethod
     def build(cls, profiles: Iterable[Profile], num_perm: int = NUM_PERM) -> SimilarityIndex:
+        from datasketch import MinHash
+
         index = cls(num_perm)
         items = [p for p in profiles if p.code not in index.profiles]
         hashes = MinHash.bulk([shingles(p.text) for p in items], num_perm=num_perm)
@@ -341,7 +344,9 @@ class SimilarityIndex:
         for key in _bucket_keys(p):
             self.buckets[key].add(p.code)
 
-    def _minhash(self, p: Profile) -> MinHash:
+    def _minhash(self, p: Profile) -> Any:
+        from datasketch import MinHash
+
         mh = MinHash(num_perm=self.num_perm)
         mh.update_batch(shingles(p.text))
         return mh

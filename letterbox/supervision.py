@@ -378,6 +378,7 @@ class Report:
     risk_flags: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     provisional_years: list[int] = field(default_factory=list)
+    bursts: list[dict[str, Any]] = field(default_factory=list)  # early-warning alerts (analysis)
 
     @property
     def circular(self) -> list[UnitFigures]:
@@ -398,6 +399,7 @@ class Report:
             "circular": [u.code for u in self.circular],
             "reminders": self.reminders, "risk_flags": self.risk_flags,
             "warnings": self.warnings, "provisional_years": self.provisional_years,
+            "bursts": self.bursts,
         }
 
 
@@ -452,6 +454,7 @@ def monthly_report(letters: Iterable[Letter], config: Config, cal: WorkCalendar,
 
     A month still running is reported up to ``today``.
     """
+    letters = list(letters)
     first, last = month_bounds(month)
     if first > today:
         raise LetterboxError(f"{month} 尚未开始（今天是 {today.isoformat()}），无法生成该月报告。")
@@ -472,6 +475,9 @@ def monthly_report(letters: Iterable[Letter], config: Config, cal: WorkCalendar,
     report.reminders.sort(key=lambda r: (r["date"], r["letter_code"]))
     report.risk_flags.sort(key=lambda r: (r["date"], r["letter_code"]))
     report.provisional_years = sorted(years)
+    from letterbox.analysis import recent_alerts  # bursts of similar letters, shown first
+
+    report.bursts = [a.to_json() for a in recent_alerts(letters, config, cal, as_of, first)]
     return report
 
 
