@@ -32,7 +32,8 @@ MASKS: dict[str, str] = {
     "custom": "〔已隐去〕",
 }
 
-_CN_DIGITS = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
+_CN_NUMERALS = "零〇一二三四五六七八九幺"
+_CN_DIGITS = str.maketrans(_CN_NUMERALS, "001234567891")
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 SEP = r"[\s\-‐‑–—.·()（）\u200b]*"  # what may stand between the digits of one number
 COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容",
@@ -104,6 +105,7 @@ def squash(text: str) -> str:
 class _View:
     text: str
     origin: tuple[int, ...]  # origin[i]: index in the original of normalised char i
+    original: str = ""
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         return self.origin[start], self.origin[end - 1] + 1
@@ -119,7 +121,7 @@ def _view(text: str) -> _View:
         for f in folded or " ":
             chars.append(f)
             origin.append(i)
-    return _View("".join(chars), tuple(origin))
+    return _View("".join(chars), tuple(origin), text)
 
 
 def _spaced(literal: str) -> str:
@@ -236,17 +238,20 @@ _PLACE = (r"[\u4e00-\u9fa5a-z0-9]{1,12}?(?:省|市|区|县|镇|乡|街道|村|�
           r"小区|花园|家园|公寓|大厦|广场|新村|社区|苑|园|院|城|庄)")
 _NUM = r"[0-9十百]+"
 _ROOM_UNIT = rf"{_NUM}\s*(?:号楼|号院|栋|幢|座|单元|室|户)"
-_ANY_UNIT = rf"{_NUM}\s*(?:号楼|号院|号|栋|幢|座|单元|门|层|楼|室|户|房)"
+_ANY_UNIT = rf"{_NUM}\s*(?:号楼|号院|号|栋|幢|座|单元|门|层|楼|室|户|房|组)"
+_SECTION = r"(?:[东西南北中]段|[东西南北]侧)?"  # 人民大道中段88号
 
 GENERIC: tuple[tuple[str, str, str], ...] = (
     ("email", r"[a-z0-9._%+\-]+\s*@\s*[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}", "电子邮箱"),
+    ("email", r"[a-z0-9._%+\-]+\s*[(\[{]\s*at\s*[)\]}]\s*[a-z0-9\-]+(?:\s*(?:\.|[(\[{]\s*dot\s*[)\]}])"
+              r"\s*[a-z0-9\-]+)+", "电子邮箱（改写的）"),
     ("id", r"(?<![0-9a-z])\d{6}[\s\-]?\d{8}[\s\-]?\d{3}[0-9x](?![0-9a-z])", "身份证号"),
     ("bank", r"(?<!\d)\d(?:[\s\-]?\d){15,18}(?!\d)", "银行卡号"),
     ("phone", r"(?<![\d])(?:\+?86[\s\-]?)?1[3-9]\d(?:" + SEP + r"\d){8}(?!\d)", "手机号码"),
     ("phone", r"(?<![\d])(?:[(（]0\d{2,3}[)）]|0\d{2,3})[\s\-]?\d{7,8}(?!\d)", "固定电话"),
     ("plate", rf"[{_PROVINCES}][a-hj-np-z][\s·•.\-]?(?=[a-z]*\d)(?:[a-hj-np-z0-9]{{5,6}}|"
               r"[a-hj-np-z0-9]{4}[挂学警港澳])(?![a-z0-9])", "车牌号"),
-    ("address", rf"(?:{_PLACE})\s*(?P<v>(?:{_ANY_UNIT}\s*)+(?:{_NUM}(?!\d))?)", "详细地址"),
+    ("address", rf"(?:{_PLACE}){_SECTION}\s*(?P<v>(?:{_ANY_UNIT}\s*)+(?:{_NUM}(?!\d))?)", "详细地址"),
     ("address", rf"(?:{_PLACE})\s*(?P<v>{_NUM}(?:\s*[-－—]\s*{_NUM}){{1,2}}(?:\s*(?:室|号|户))?)",
      "详细地址"),
     ("address", rf"(?:{_ROOM_UNIT}\s*)(?:{_ANY_UNIT}\s*)*(?:{_NUM}(?!\d))?", "楼栋单元门牌"),
@@ -298,8 +303,32 @@ def _generic_spans(view: _View) -> list[Span]:
                 spans.append(Span(*view.span(*m.span(group)), kind, reason, "pattern"))
     for kind, context, value in CONTEXTUAL:
         for m in _compiled(f"({context})({value})").finditer(view.text):
-            spans.append(Span(*view.span(*m.span(2)), kind, f"{MASKS[kind][1:-1]}（有提示词）", "context"))
+            end = _one_script(view, *m.span(2))
+            if _compiled(value).fullmatch(view.text, m.start(2), end):
+                spans.append(Span(*view.span(m.start(2), end), kind,
+                                  f"{MASKS[kind][1:-1]}（有提示词）", "context"))
     return spans
+
+
+def _one_script(view: _View, start: int, end: int) -> int:
+    """End of the number at `start` written in one script: 0372-2345678 一直 stops before 一直.
+
+    The view reads Chinese numerals as digits, so a number typed in digits and the ordinary
+    word after it (一直, 三天) would run together; a real number keeps to one way of writing.
+    """
+    def chinese(i: int) -> bool:
+        return view.original[view.origin[i]] in _CN_NUMERALS
+
+    first = next((i for i in range(start, end) if view.text[i].isdigit()), None)
+    if first is None:
+        return end
+    for i in range(first, end):
+        if view.text[i].isdigit() and chinese(i) != chinese(first):
+            end = i
+            break
+    while end > start and not view.text[end - 1].isalnum():
+        end -= 1
+    return end
 
 
 # --------------------------------------------------------------------------- other names
@@ -344,6 +373,10 @@ def _tagged(text: str) -> list[tuple[str, str]]:
              else p.flag) for p in words]
 
 
+# Historical and public figures that name places, schools and streets: not personal data.
+PUBLIC_FIGURES = frozenset({"孔子", "孟子", "老子", "庄子", "墨子", "岳飞", "包拯", "雷锋", "焦裕禄",
+                            "鲁迅", "孙中山", "毛泽东", "周恩来", "李白", "杜甫", "苏轼", "文天祥",
+                            "郑和", "屈原", "关羽", "诸葛亮", "曹操", "袁世凯", "西门豹", "扁鹊"})
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*")
 _TITLED = re.compile(rf"(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])(?=(?:{'|'.join(TITLES)}))")
 
@@ -354,7 +387,7 @@ def person_spans(text: str) -> list[Span]:
     for sentence in _SENTENCE.finditer(text):
         offset = sentence.start()
         for word, tag in _tagged(sentence.group()):
-            if tag == "PER" and word.strip():
+            if tag == "PER" and word.strip() and word.strip() not in PUBLIC_FIGURES:
                 end = offset + len(word)
                 core = word.rstrip()
                 for title in TITLES:
