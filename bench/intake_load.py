@@ -73,6 +73,13 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds of the server and its finished children (git), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = (len(ordered) - 1) * p / 100
@@ -152,6 +159,8 @@ def main() -> int:
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - began
+        cpu = server_cpu(server.pid)
+        load = os.getloadavg()[0]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=120)
@@ -165,6 +174,10 @@ def main() -> int:
           f"iterations {args.iterations}, {os.cpu_count()} CPUs")
     if latencies:
         print(f"throughput {len(results) / elapsed:.2f} letters/s")
+        per_letter = cpu / len(results)
+        print(f"server CPU {per_letter:.3f} s per letter (with its git processes) → at most "
+              f"{(os.cpu_count() or 1) / per_letter:.1f} letters/s on {os.cpu_count()} idle CPUs; "
+              f"load average at the end {load:.1f}")
         print(f"latency p50 {percentile(latencies, 50):.2f} s, p90 {percentile(latencies, 90):.2f} s, p99 {percentile(latencies, 99):.2f} s, max {max(latencies):.2f} s, mean {statistics.mean(latencies):.2f} s")
 
     problems = list(failures)

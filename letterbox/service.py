@@ -25,7 +25,8 @@ before the commit, the service writes a receipt to `.git/letterbox-intake/receip
 A retry with the same key finds the receipt, checks that the letter exists with that hash (a
 receipt left by a commit that never landed is ignored) and unseals the query code with the key
 only the client holds: the same two codes come back, and no second letter is made, also after a
-crash or restart. The query code is never on disk in clear; the receipt is only as strong as
+crash or restart. The same key with different content (the answer was lost, then the writer
+edited the form) gets 409 with the stored letter's codes, and the edit is not stored. The query code is never on disk in clear; the receipt is only as strong as
 the key, so keys shorter than 16 characters are refused. Receipts are deleted after
 `receipt_ttl` seconds (default one day); a retry after that would make a new letter.
 
@@ -452,8 +453,12 @@ class IntakeService:
 
     def _replay(self, receipt: Receipt, print_fp: str) -> JSONResponse:
         if not hmac.compare_digest(receipt.fingerprint, print_fp):
-            return _error(422, "此幂等键已用于另一封来信。请刷新写信页面后重新提交。",
-                          [_field_problem(KEY_FIELD, "已用于另一封来信。", {KEY_FIELD: "幂等键"})])
+            # the same page stored a letter before (e.g. the answer was lost), then was edited:
+            # the key holder gets that letter's codes, and the edit is not stored
+            return JSONResponse({"error": "此前用同一页面提交的来信已保存，与本次内容不同，本次修改未提交。"
+                                          "请保存下面的编码；如需补充，请再写一封并在“前信编码”中写明。",
+                                 "letter_code": receipt.letter_code, "query_code": receipt.query_code},
+                                status_code=409)
         self.stats["replayed"] += 1
         return JSONResponse({"letter_code": receipt.letter_code, "query_code": receipt.query_code},
                             status_code=201, headers={"Idempotent-Replayed": "true"})

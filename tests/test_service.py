@@ -241,9 +241,10 @@ def test_idempotent_retry_makes_one_letter(case_repo: Repo, server: Server) -> N
     # the key in the body works the same
     in_body = server.letter({**web_submission(1), "idempotency_key": key})
     assert in_body.json() == first.json()
-    # the same key for another letter is refused
+    # the same key with other content: the stored letter's codes, the edit is not stored
     other = server.letter(web_submission(2), key)
-    assert other.status_code == 422 and other.json()["problems"][0]["field"] == "idempotency_key"
+    assert other.status_code == 409 and "未提交" in other.json()["error"]
+    assert {k: other.json()[k] for k in ("letter_code", "query_code")} == first.json()
     # a double click: two requests at once with one key
     key2 = str(uuid.uuid4())
     with ThreadPoolExecutor(4) as pool:
@@ -441,3 +442,103 @@ def test_kill_during_load_loses_no_acknowledged_letter(case_repo: Repo) -> None:
         assert case_repo.letter(body["letter_code"])["title"] == submission(n)["title"]
     assert porcelain(case_repo.path) == "" and stray_files(case_repo.path) == []
     case_repo.run("validate")
+
+
+# --------------------------------------------------------------------------- browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def _with_write_page(render: Any) -> Any:
+    """site_builder's render, plus the 写信 page when it does not include it yet."""
+    from site_builder.render import HERE, Site, _env, _site_meta
+
+    def wrapped(entries: Any, config: Any, today: Any) -> Any:
+        site = render(entries, config, today)
+        if not config.intake_url or "write/index.md" in site.files:
+            return site
+        files = dict(site.files)
+        files["write/index.md"] = _env().get_template("write.md.j2").render(
+            site=_site_meta(config), intake_url=config.intake_url)
+        files["assets/write.js"] = (HERE / "assets" / "write.js").read_text("utf-8")
+        mkdocs = {**site.mkdocs, "nav": [*site.mkdocs["nav"], {"写信": "write/index.md"}]}
+        return Site(files=files, mkdocs=mkdocs)
+
+    return wrapped
+
+
+def test_browser_write_receipt_and_lookup(case_repo: Repo, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import functools
+    import http.server
+
+    import site_builder.build as build_mod
+    from letterbox.repository import Repository
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    site_dir = tmp_path / "site"
+    static = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(Quiet, directory=str(site_dir)))
+    site_url = f"http://127.0.0.1:{static.server_address[1]}"
+    threading.Thread(target=static.serve_forever, daemon=True).start()
+    monkeypatch.setattr(build_mod, "render", _with_write_page(build_mod.render))
+    try:
+        with serving(case_repo, "--allow-origin", site_url) as server:
+            config = case_repo.path / "letterbox.yaml"
+            config.write_text(config.read_text("utf-8") + f"intake_url: {server.url}\n", "utf-8")
+            case_repo.git("commit", "-q", "-m", "Intake URL", "--", "letterbox.yaml")
+            build_mod.build_site(Repository(case_repo.path), site_dir)
+            assert (site_dir / "write" / "index.html").exists()
+            with sync_api.sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+                page = browser.new_context(locale="zh-CN").new_page()
+                page.goto(site_url + "/write/")
+                assert page.get_by_text("一信一事").first.is_visible()
+                assert page.get_by_text("真实姓名、电话、地址、电子邮箱").first.is_visible()
+                # client-side checks first: nothing is sent
+                page.fill("#w-name", "赵")
+                page.fill("#w-phone", "99887")
+                page.click("#write-submit")
+                assert "长度应在 2 到 30" in page.inner_text("#e-name")
+                assert "不是有效的电话号码" in page.inner_text("#e-phone")
+                assert "勾选" in page.inner_text("#e-agree")
+                assert len(list((case_repo.path / "cases").rglob("*.yaml"))) == 0
+                # a person fills the form properly
+                page.fill("#w-name", WRITER["name"])
+                page.fill("#w-phone", WRITER["phone"])
+                page.fill("#w-email", WRITER["email"])
+                page.fill("#w-address", WRITER["address"])
+                page.fill("#w-title", "文昌大道路灯不亮")
+                page.fill("#w-body", "文昌大道与中州路交叉口往东约两百米的路灯已经连续一周不亮。")
+                page.check("#w-agree")
+                page.click("#write-submit")
+                page.wait_for_selector("#write-receipt:not([hidden])", timeout=30_000)
+                letter_code = page.inner_text("#receipt-letter").strip()
+                query_code = page.inner_text("#receipt-query").strip()
+                assert "查询码只在此显示一次" in page.inner_text("#write-receipt")
+                assert holds(case_repo, letter_code, query_code)
+                assert len(list((case_repo.path / "cases").rglob("*.yaml"))) == 1
+                # the board is rebuilt (as the office does), then the writer looks the letter up
+                build_mod.build_site(Repository(case_repo.path), site_dir)
+                page.click("#receipt-link")
+                page.wait_for_url(f"**/lookup/?code={letter_code}")
+                assert page.input_value("#letter-code") == letter_code
+                page.fill("#query-code", query_code)
+                page.click("#lookup-submit")
+                page.wait_for_function(
+                    "() => !['', 'loading'].includes(document.getElementById('lookup-result')"
+                    ".getAttribute('data-status'))", timeout=30_000)
+                result = page.inner_text("#lookup-result")
+                assert "已收到" in result, result
+                browser.close()
+    finally:
+        static.shutdown()
+        static.server_close()
