@@ -16,6 +16,7 @@ from letterbox.clock import work_calendar
 from letterbox.config import Config
 from letterbox.errors import LetterboxError
 from letterbox.letter import Letter
+from letterbox.repository import Repository
 
 if TYPE_CHECKING:  # the analysis modules load jieba and datasketch: only when a command needs them
     from letterbox.analysis import Alert, Analysis
@@ -119,4 +120,12 @@ def print_alerts(alerts: Sequence[Alert], min_letters: int, window_days: int) ->
         out.print(f"  · {x.title}：{'、'.join(x.letters)}", markup=False)
 
 
-__all__ = ["analyse", "print_alerts", "similar"]
+__all__ = ["analyse", "print_alerts", "print_intake_notes", "similar"]
+
+
+def print_intake_notes(repo: Repository, codes: Sequence[str]) -> None:
+    """After `letterbox intake`: earlier letters close to each accepted one (for article 5(2))."""
+    from letterbox.similar import intake_notes
+
+    for line in intake_notes(repo.letters(), repo.config, codes):
+        out.print(line, markup=False)

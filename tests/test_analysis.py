@@ -178,3 +178,14 @@ def test_analyse_json_and_text(fixed: tuple[Repository, dict[str, str]], case_re
     assert data["received"] == 5 and data["alerts"] == []
     text = case_repo.run("analyse", "--from", "2026-03-01", "--to", "2026-03-31").stdout
     assert "按期办结率 50.0%" in text and "中位数 4.5" in text
+
+
+def test_intake_notes_printed_for_accepted_letters(case_repo: Repo,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from letterbox.cli_analysis import print_intake_notes
+
+    repo = Repository(case_repo.path)
+    codes = burst_letters(repo, ["2026-11-16", "2026-11-17"])
+    print_intake_notes(repo, codes)
+    text = capsys.readouterr().out.replace("\n", "")
+    assert codes[0] in text and f"letterbox reject {codes[1]} --reason duplicate --of {codes[0]}" in text
