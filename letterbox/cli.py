@@ -163,6 +163,10 @@ def intake(state: State_, files: tuple[Path, ...], actor: str | None, as_json: b
     except KeyboardInterrupt:
         interrupted = True
     _print_intake(report, as_json)
+    if report.accepted and not as_json and not interrupted:
+        from letterbox.cli_analysis import print_intake_notes
+
+        print_intake_notes(repo, [a.letter_code for a in report.accepted])
     if interrupted:
         err.print("已中断：上面列出的来信已保存，其余未处理。")
         sys.exit(130)
