@@ -9,7 +9,7 @@ from letterbox import schemas
 from letterbox.clock import CALENDAR_FILE, work_calendar
 from letterbox.errors import Problem
 from letterbox.repository import Repository
-from letterbox.validate import validate_repository
+from letterbox.validate import _wanted_files, validate_repository
 
 
 def calendar_problems(repo: Repository, today: date, strict: bool) -> list[Problem]:
@@ -41,5 +41,6 @@ def validate_all(repo: Repository, only: list[PurePosixPath] | None, today: date
     problems = validate_repository(repo, only)
     if only is None:
         problems += calendar_problems(repo, today, strict_calendar) + schema_copy_problems(repo)
-    checked = len(only) if only is not None else len(repo.letter_paths())
+    all_paths = repo.letter_paths()
+    checked = len(_wanted_files(repo, all_paths, only)[0]) if only is not None else len(all_paths)
     return problems, checked

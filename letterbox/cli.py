@@ -141,6 +141,8 @@ def _relative(repo: Repository, path: Path) -> Any:
     from pathlib import PurePosixPath
 
     full = path.resolve()
+    if not path.is_absolute() and not full.exists() and (repo.root / path).exists():
+        full = (repo.root / path).resolve()  # relative to the repository given by --repo
     try:
         return PurePosixPath(full.relative_to(repo.root).as_posix())
     except ValueError:
@@ -328,9 +330,7 @@ def _read_text(file: Path | None, text: str | None, what: str) -> str:
             return file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise LetterboxError(f"无法读取{what}文件 {file}（{exc.__class__.__name__}），应为 UTF-8 文本文件。") from None
-    if text:
-        return text
-    raise LetterboxError(f"请用 --file 指定{what}文件，或用 --text 直接写出{what}。")
+    return text or ""  # empty: the step refuses, naming the letter's state
 
 
 _file_opt = click.option("--file", "file", type=click.Path(dir_okay=False, path_type=Path), help="内容所在的文本文件。")
