@@ -123,6 +123,8 @@ def _guard(repo: Repository, letter: Letter, state: Any, event: dict[str, Any]) 
             )
 
 
+TEXT_HINT = "请用 --file 指定文本文件，或用 --text 直接写出。"
+
 F = TypeVar("F", bound=Callable[..., StepResult])
 
 
@@ -181,7 +183,7 @@ def classify(repo: Repository, code: str, category: str, actor: Actor, at: str |
 
 @explained
 def reply(repo: Repository, code: str, text: str, actor: Actor, at: str | None = None) -> StepResult:
-    return take_step(repo, code, "reply", {"text": _required(text, "回复内容")}, actor, at)
+    return take_step(repo, code, "reply", {"text": _required(text, "回复内容", TEXT_HINT)}, actor, at)
 
 
 def _routing(config: Config, units: list[str], complex_: bool) -> dict[str, Any]:
@@ -273,7 +275,7 @@ def answer(repo: Repository, code: str, text: str, head: str, actor: Actor, unit
     chosen = repo.config.unit(unit).code if unit else (units[0] if units else "-")
     if units and chosen not in units:
         raise StepRefused(f"信件 {letter.code} 当前承办单位是 {'、'.join(units)}，不是 {chosen}。")
-    details: dict[str, Any] = {"text": _required(text, "答复内容"), "head": _required(head, "审核负责人（--head）"),
+    details: dict[str, Any] = {"text": _required(text, "答复内容", TEXT_HINT), "head": _required(head, "审核负责人（--head）"),
                                "unit": chosen}
     if contacted:
         details["contacted"] = True
@@ -321,7 +323,7 @@ def archive(repo: Repository, code: str, actor: Actor, at: str | None = None) ->
     return take_step(repo, code, "archive", {}, actor, at)
 
 
-def _required(text: str | None, what: str) -> str:
+def _required(text: str | None, what: str, hint: str = "") -> str:
     if not text or not text.strip():
-        raise StepRefused(f"{what}不能为空。")
+        raise StepRefused(f"{what}不能为空。{hint}")
     return text.strip()
