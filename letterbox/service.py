@@ -267,7 +267,12 @@ def _fsync_dir(folder: Path) -> None:
 
 
 class Sequencer:
-    """Tickets in arrival order: each predicts its letter code; commits go in ticket order."""
+    """Tickets in arrival order: each predicts its letter code; commits go in ticket order.
+
+    The prediction is anchored on the last commit: if ticket t got sequence number s, ticket
+    t + k is predicted s + k. A wrong prediction (a letter refused under the lock, or another
+    process taking a code) costs that request a second hash, and the next commit re-anchors.
+    """
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
@@ -275,30 +280,34 @@ class Sequencer:
         self.issued = 0
         self.turn = 0
         self.in_flight = 0
-        self.expected: dict[int, int] = {}
+        self.anchor: tuple[int, int, int] | None = None  # (year, ticket, sequence number it got)
 
     def ticket(self, stamp: Callable[[], datetime]) -> tuple[int, datetime, str]:
         """(ticket, submission time, predicted letter code); the time is taken in ticket order."""
         with self.cond:
             moment = stamp()
             year = moment.year
-            if self.in_flight == 0 or year not in self.expected:
-                parsed = codes.parse_letter_code(self.repo.next_letter_code(year))
-                self.expected[year] = parsed[2] if parsed else 1
-            seq = self.expected[year]
-            self.expected[year] = seq + 1
             number = self.issued
             self.issued += 1
+            if self.in_flight == 0 or self.anchor is None or self.anchor[0] != year:
+                parsed = codes.parse_letter_code(self.repo.next_letter_code(year))
+                self.anchor = (year, number - 1, (parsed[2] if parsed else 1) - 1)
+            _, ticket0, seq0 = self.anchor
+            seq = min(max(seq0 + number - ticket0, 1), 99999)
             self.in_flight += 1
-            return number, moment, codes.letter_code(self.repo.config.prefix, year, min(seq, 99999))
+            return number, moment, codes.letter_code(self.repo.config.prefix, year, seq)
 
     def wait_turn(self, number: int) -> None:
         with self.cond:
             self.cond.wait_for(lambda: self.turn == number)
 
-    def done(self, number: int) -> None:
+    def done(self, number: int, committed: str | None) -> None:
+        """Ticket `number` is finished; `committed` is the letter code it got, if any."""
         with self.cond:
             self.cond.wait_for(lambda: self.turn == number)
+            parsed = codes.parse_letter_code(committed) if committed else None
+            if parsed:
+                self.anchor = (parsed[1], number, parsed[2])
             self.turn += 1
             self.in_flight -= 1
             self.cond.notify_all()
@@ -479,6 +488,7 @@ class IntakeService:
         """Runs in a worker thread: ticket, hash outside the lock, commit in ticket order."""
         number, moment, predicted = self.sequencer.ticket(self.now)
         captured: dict[str, Any] = {}
+        committed: str | None = None
         try:
             prepared = prepare(self.repo, predicted)
             self.sequencer.wait_turn(number)
@@ -499,14 +509,16 @@ class IntakeService:
             except Exception:
                 # never report a committed letter as failed
                 if captured and self._committed(captured["code"], captured["hash"]):
+                    committed = captured["code"]
                     return captured["code"], captured["query_code"]
                 raise
+            committed = accepted.letter_code
             self.stats["letters"] += 1
             if accepted.query_code != prepared.query_code:
                 self.stats["rehashed"] += 1
             return accepted.letter_code, accepted.query_code
         finally:
-            self.sequencer.done(number)
+            self.sequencer.done(number, committed)
 
     def _committed(self, code: str, query_hash: str) -> bool:
         """Whether HEAD holds the letter `code` with this query-code hash."""

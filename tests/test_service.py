@@ -444,6 +444,54 @@ def test_kill_during_load_loses_no_acknowledged_letter(case_repo: Repo) -> None:
     case_repo.run("validate")
 
 
+def test_sequencer_reanchors_after_a_wrong_prediction() -> None:
+    from datetime import datetime
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from letterbox.service import Sequencer
+
+    class Disk:
+        config = SimpleNamespace(prefix="LA")
+        next = 1
+
+        def next_letter_code(self, year: int) -> str:
+            return codes.letter_code("LA", year, self.next)
+
+    disk = Disk()
+    seq = Sequencer(disk)  # type: ignore[arg-type]
+    now = lambda: datetime(2026, 3, 2, 9, tzinfo=ZoneInfo("Asia/Shanghai"))  # noqa: E731
+    assert [seq.ticket(now)[2] for _ in range(3)] == ["LA-2026-00001", "LA-2026-00002", "LA-2026-00003"]
+    seq.done(0, "LA-2026-00001")
+    seq.done(1, None)  # refused under the lock: 00002 stays free
+    assert seq.ticket(now)[2] == "LA-2026-00004"  # issued before anyone knew
+    seq.done(2, "LA-2026-00002")  # predicted 00003, got 00002: the next ones follow the commit
+    assert seq.ticket(now)[2] == "LA-2026-00004"
+    seq.done(3, "LA-2026-00003")
+    seq.done(4, "LA-2026-00004")
+    disk.next = 9  # idle: the next ticket reads the files again
+    assert seq.ticket(now)[2] == "LA-2026-00009"
+
+
+def test_command_line_intake_during_service_load(case_repo: Repo, server: Server) -> None:
+    files = [case_repo.write_submission(f"cli{n}.json", submission(100 + n)) for n in range(3)]
+    with ThreadPoolExecutor(8) as pool:
+        posts = [pool.submit(server.letter, web_submission(n), str(uuid.uuid4())) for n in range(12)]
+        procs = [subprocess.Popen([LETTERBOX_BIN, "--repo", str(case_repo.path), "intake", str(f), "--json"],
+                                  stdout=subprocess.PIPE, text=True) for f in files]
+        answers = [f.result() for f in posts]
+        outputs = [json.loads(p.communicate(timeout=120)[0])[0] for p in procs]
+    assert [a.status_code for a in answers] == [201] * 12
+    given = [a.json() for a in answers] + outputs
+    letters = sorted(p.stem for p in (case_repo.path / "cases").rglob("*.yaml"))
+    assert letters == [f"LA-2026-{n:05d}" for n in range(1, 16)]
+    assert sorted(g["letter_code"] for g in given) == letters
+    for g in given:
+        assert holds(case_repo, g["letter_code"], g["query_code"])
+    assert porcelain(case_repo.path) == ""
+    case_repo.run("validate")
+
+
 # --------------------------------------------------------------------------- browser
 
 CHROMIUM = Path("/usr/bin/chromium")
