@@ -455,6 +455,12 @@ def flag_risk_cmd(repo, code, who, at, note):  # type: ignore[no-untyped-def]
     return workflow.flag_risk(repo, code, note, who, at=at)
 
 
+@click.option("--reason", required=True, help="重新办理的理由（如来信人回访评价不满意）。")
+@step_command("reopen", "已办结的信件重新办理（如来信人评价不满意，退回重办）→ 转办中（原承办单位，重新计算期限）。")
+def reopen_cmd(repo, code, who, at, reason):  # type: ignore[no-untyped-def]
+    return workflow.reopen(repo, code, reason, who, at=at)
+
+
 @step_command("archive", "归档已办结或不予受理的信件（办法第十四条）。")
 def archive_cmd(repo, code, who, at):  # type: ignore[no-untyped-def]
     return workflow.archive(repo, code, who, at=at)

@@ -79,7 +79,8 @@ STEPS: tuple[Step, ...] = (
     Step("remind", "催办", ANY_OPEN, None, "office", "第十四条"),
     Step("flag-risk", "风险预警", ANY_KEPT, None, "unit", "第十五条第二项"),
     Step("archive", "归档", frozenset({"closed", "rejected"}), "archived", "office", "第十四条"),
-    Step("feedback", "评价", frozenset({"closed", "archived"}), None, "writer", "—"),
+    Step("feedback", "评价", frozenset({"closed", "archived"}), None, "writer", "回访"),
+    Step("reopen", "重新办理", frozenset({"closed", "archived"}), "transferred", "office", "第十二条"),
 )
 STEP_BY_ACTION: dict[str, Step] = {s.action: s for s in STEPS}
 
@@ -202,6 +203,10 @@ def apply(state: State, event: dict[str, Any]) -> State:
         return replace(new, publication="withheld")
     if action == "feedback":
         return replace(new, feedback=True)
+    if action == "reopen":  # back to the unit that answered, with a fresh clock; else re-route
+        if not state.units:
+            return _clock(replace(new, status="classified", feedback=False), "triage", at)
+        return _clock(replace(new, feedback=False), state.mode, at)
     return new  # remind, flag-risk, archive
 
 

@@ -34,7 +34,9 @@ def render() -> str:
         "Extra rules: `grant`/`refuse` only while an extension request is pending; `extend` only",
         "before the deadline (and once for petition cases, at most 30 days); `publish`/`withhold`",
         "once per closed letter; a closed letter with no decision counts as public; `feedback`",
-        "once per letter. Event times never go backwards within a letter.",
+        "once per handling (a `reopen` allows a new rating). `reopen` sends a closed letter back to",
+        "the unit that answered with a fresh clock, or to `classified` when the office had replied",
+        "directly. Event times never go backwards within a letter.",
         "",
     ]
     return "\n".join(lines)

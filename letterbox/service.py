@@ -327,6 +327,8 @@ def reopen_entry(letter: Letter, days: int = REOPEN_DAYS) -> dict[str, Any] | No
     feedback = letter.last_event("feedback")
     if not feedback or (feedback.get("details") or {}).get("rating") != "不满意":
         return None
+    if letter.status not in ("closed", "archived"):
+        return None  # already reopened (`letterbox reopen`) and being handled again
     closed = _closed_at(letter)
     if closed is None:
         return None

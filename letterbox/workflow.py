@@ -319,6 +319,12 @@ def flag_risk(repo: Repository, code: str, note: str, actor: Actor, at: str | No
 
 
 @explained
+def reopen(repo: Repository, code: str, reason: str, actor: Actor, at: str | None = None) -> StepResult:
+    """Send a closed letter back for handling again (e.g. the writer was 不满意 on follow-up)."""
+    return take_step(repo, code, "reopen", {"reason": _required(reason, "重新办理理由")}, actor, at)
+
+
+@explained
 def archive(repo: Repository, code: str, actor: Actor, at: str | None = None) -> StepResult:
     return take_step(repo, code, "archive", {}, actor, at)
 

@@ -393,3 +393,31 @@ def test_petition_case_extends_once_by_at_most_30_days(classified: Repo) -> None
     assert classified.show(CODE)["deadline"] == "2026-05-31"
     refused(classified, "extend", CODE, "--days", "5", "--reason", "还要时间", "--at", at(21, 9),
             words=["信访件只能延期一次"])
+
+
+def test_reopen_after_unsatisfied_feedback(case_repo) -> None:  # noqa: ANN001
+    """A 不满意 rating puts a closed letter on the reopen list; `reopen` sends it back to the
+    unit with a fresh clock, takes it off the list, and allows a new rating later."""
+    from letterbox.repository import Actor, Repository
+    from letterbox.service import reopen_list
+    from letterbox.workflow import take_step
+
+    repo = case_repo
+    code = repo.new_letter()
+    for args in (["classify", code, "--category", "complaint", "--at", "2026-03-02T10:00:00+08:00"],
+                 ["transfer", code, "--unit", "zjj", "--at", "2026-03-02T11:00:00+08:00"],
+                 ["answer", code, "--text", "已处理。", "--head", "李局长", "--at", "2026-03-03T09:00:00+08:00"],
+                 ["approve", code, "--at", "2026-03-03T15:00:00+08:00"]):
+        repo.run(*args)
+    store = Repository(repo.path)
+    take_step(store, code, "feedback", {"rating": "不满意"}, Actor("来信人"), at="2026-03-05T09:00:00+08:00")
+    assert [r["letter_code"] for r in reopen_list(store)] == [code]
+    repo.run("reopen", code, "--reason", "来信人不满意，退回重办", "--at", "2026-03-05T10:00:00+08:00")
+    shown = repo.show(code)
+    assert shown["status"] == "transferred" and shown["units"] == ["zjj"]
+    assert shown["deadline"] == "2026-03-10"
+    assert reopen_list(Repository(repo.path)) == []
+    repo.run("answer", code, "--text", "已再次处理。", "--head", "李局长", "--at", "2026-03-06T09:00:00+08:00")
+    repo.run("approve", code, "--at", "2026-03-06T15:00:00+08:00")
+    take_step(Repository(repo.path), code, "feedback", {"rating": "满意"}, Actor("来信人"),
+              at="2026-03-07T09:00:00+08:00")
