@@ -4,7 +4,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from letterbox import process_doc
+from letterbox import commands_doc, process_doc
 from letterbox.cli import cli
 from letterbox.schemas import SCHEMA_FILES, schema_text
 
@@ -13,6 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_process_doc_is_current() -> None:
     assert (ROOT / "docs" / "process.md").read_text("utf-8") == process_doc.render(), (
+        "run python scripts/gen_docs.py"
+    )
+
+
+def test_command_reference_is_current() -> None:
+    assert (ROOT / "docs" / "commands.md").read_text("utf-8") == commands_doc.render(), (
         "run python scripts/gen_docs.py"
     )
 
