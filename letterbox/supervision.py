@@ -28,6 +28,7 @@ from letterbox.letter import Letter
 from letterbox.process import (
     MODES,
     OPEN_STATUSES,
+    RATINGS,
     STATUSES,
     IllegalStep,
     State,
@@ -48,6 +49,8 @@ CLOCK_LABELS: dict[str, str] = {
     "escalated": "待领导批示",
 }
 DUE_SOON_WORKING_DAYS = 1
+RATING_KEYS: dict[str, str] = dict(zip(RATINGS, ("satisfied", "basically_satisfied", "dissatisfied"),
+                                       strict=True))  # 满意, 基本满意, 不满意
 REDACTED = "＊＊＊"
 
 
@@ -336,11 +339,23 @@ class UnitFigures:
     open_overdue: int = 0  # still open and overdue at the end of the period
     overdue_unexplained: list[str] = field(default_factory=list)  # ...without a pending extension
     reminders: int = 0
+    satisfied: int = 0  # feedback ratings given in the month on letters the unit answered
+    basically_satisfied: int = 0
+    dissatisfied: int = 0
     is_office: bool = False
 
     @property
     def on_time_rate(self) -> float | None:
         return self.on_time / self.closed if self.closed else None
+
+    @property
+    def rated(self) -> int:
+        return self.satisfied + self.basically_satisfied + self.dissatisfied
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """(满意 + 基本满意) ÷ rated; None when nobody rated."""
+        return (self.satisfied + self.basically_satisfied) / self.rated if self.rated else None
 
     @property
     def in_circular(self) -> bool:
@@ -354,6 +369,9 @@ class UnitFigures:
             "late_letters": self.late_letters, "open_overdue": self.open_overdue,
             "overdue_unexplained": self.overdue_unexplained, "reminders": self.reminders,
             "on_time_rate": self.on_time_rate,
+            "satisfied": self.satisfied, "basically_satisfied": self.basically_satisfied,
+            "dissatisfied": self.dissatisfied, "rated": self.rated,
+            "satisfaction_rate": self.satisfaction_rate,
         }
 
 
@@ -373,6 +391,9 @@ class Report:
     extended: int = 0
     late: int = 0
     open_overdue: int = 0
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    dissatisfied: int = 0
     units: list[UnitFigures] = field(default_factory=list)
     reminders: list[dict[str, Any]] = field(default_factory=list)
     risk_flags: list[dict[str, Any]] = field(default_factory=list)
@@ -388,6 +409,18 @@ class Report:
     def on_time_rate(self) -> float | None:
         return self.on_time / self.closed if self.closed else None
 
+    @property
+    def rated(self) -> int:
+        return self.satisfied + self.basically_satisfied + self.dissatisfied
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return (self.satisfied + self.basically_satisfied) / self.rated if self.rated else None
+
+    @property
+    def rated_units(self) -> list[UnitFigures]:
+        return [u for u in self.units if u.rated]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "month": self.month, "as_of": self.as_of.isoformat(),
@@ -395,6 +428,9 @@ class Report:
             "on_time": self.on_time, "late_with_extension": self.extended,
             "late_without_extension": self.late, "open_overdue": self.open_overdue,
             "on_time_rate": self.on_time_rate,
+            "satisfied": self.satisfied, "basically_satisfied": self.basically_satisfied,
+            "dissatisfied": self.dissatisfied, "rated": self.rated,
+            "satisfaction_rate": self.satisfaction_rate,
             "units": [u.to_json() for u in self.units],
             "circular": [u.code for u in self.circular],
             "reminders": self.reminders, "risk_flags": self.risk_flags,
@@ -484,12 +520,17 @@ def monthly_report(letters: Iterable[Letter], config: Config, cal: WorkCalendar,
 def _add_letter(report: Report, figures: _Figures, letter: Letter, config: Config,
                 cal: WorkCalendar, first: date, as_of: date, years: set[int]) -> None:
     state = State()
+    answered_by: tuple[str, ...] = (config.office_code,)  # who gave the last answer so far
     for event in letter.history:
         before = state
         state = apply(state, event)
+        action = event.get("action")
+        if action == "answer":
+            answered_by = tuple(before.units) or (config.office_code,)
+        elif action == "reply":  # the office answered directly (article 8)
+            answered_by = (config.office_code,)
         if not first <= event_day(event, config) <= as_of:
             continue
-        action = event.get("action")
         day = event_day(event, config).isoformat()
         if action == "receive":
             report.received += 1
@@ -515,6 +556,13 @@ def _add_letter(report: Report, figures: _Figures, letter: Letter, config: Confi
                 "unit_names": [owner_name(config, c) for c in state.units],
                 "note": scrub(note, letter),
             })
+        elif action == "feedback":
+            key = RATING_KEYS.get(str((event.get("details") or {}).get("rating")))
+            if key is not None:
+                setattr(report, key, getattr(report, key) + 1)
+                for code in answered_by:
+                    fig = figures.unit(code)
+                    setattr(fig, key, getattr(fig, key) + 1)
     closing = _closing(letter, config, cal, first, as_of)
     if closing is not None:
         units, outcome = closing

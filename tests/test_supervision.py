@@ -182,6 +182,62 @@ def test_no_writer_data_in_any_report(case_repo: Repo, march: dict[str, str]) ->
     assert "＊＊＊等三十余户居民拟集体到区政府反映" in outputs[0]
 
 
+def rate(repo: Repo, code: str, rating: str, day: str) -> None:
+    from letterbox.repository import Actor, Repository
+    from letterbox.workflow import take_step
+
+    take_step(Repository(repo.path), code, "feedback", {"rating": rating}, Actor("来信人"),
+              at=f"{day}T20:00:00+08:00")
+
+
+def test_satisfaction_per_unit(case_repo: Repo, march: dict[str, str]) -> None:
+    b = Builder(case_repo)
+    b.n = 20
+    # J: transferred to jyj, returned by jyj, transferred to cgj, answered by cgj -> cgj's rating
+    s = {**march, "J": b.transferred("2026-03-16", "jyj")}
+    b.step("return", s["J"], "2026-03-16", "--reason", "不属本单位职责", hour="T15:00:00+08:00")
+    b.step("transfer", s["J"], "2026-03-17", "--unit", "cgj")
+    b.answer(s["J"], "2026-03-18")
+    b.step("approve", s["J"], "2026-03-19")
+    rate(case_repo, s["A"], "满意", "2026-03-09")  # cgj
+    rate(case_repo, s["B"], "不满意", "2026-03-11")  # cgj
+    rate(case_repo, s["C"], "基本满意", "2026-03-13")  # jyj
+    rate(case_repo, s["F"], "满意", "2026-03-07")  # the office replied directly
+    rate(case_repo, s["H"], "不满意", "2026-03-25")  # zjj (answered twice, both by zjj)
+    rate(case_repo, s["J"], "基本满意", "2026-03-20")  # cgj, not jyj
+    rate(case_repo, s["I"], "满意", "2026-04-05")  # April
+    r = report_json(case_repo)
+    ratings = {u["unit"]: (u["satisfied"], u["basically_satisfied"], u["dissatisfied"], u["rated"],
+                           u["satisfaction_rate"]) for u in r["units"]}
+    assert ratings["cgj"] == (1, 1, 1, 3, pytest.approx(2 / 3))
+    assert ratings["jyj"] == (0, 1, 0, 1, 1.0)
+    assert ratings["zjj"] == (0, 0, 1, 1, 0.0)
+    assert ratings["xxzx"] == (1, 0, 0, 1, 1.0)
+    assert (r["satisfied"], r["basically_satisfied"], r["dissatisfied"], r["rated"]) == (2, 2, 2, 6)
+    assert r["satisfaction_rate"] == pytest.approx(4 / 6)
+    april = report_json(case_repo, "2026-04", "2026-04-30")
+    assert (april["satisfied"], april["rated"]) == (1, 1)
+    assert [(u["unit"], u["rated"]) for u in april["units"] if u["rated"]] == [("cgj", 1)]
+    # before any rating: no rate at all, not 0 %
+    early = report_json(case_repo, "2026-03", "2026-03-06")
+    assert early["rated"] == 0 and early["satisfaction_rate"] is None
+    assert all(u["satisfaction_rate"] is None for u in early["units"])
+
+    text = case_repo.run("report", "--month", "2026-03", "--today", "2026-04-15").stdout
+    table = text[text.index("### 来信人评价"):text.index("## 四、拟通报单位")]
+    assert "| 区城市管理局 | 3 | 1 | 1 | 1 | 66.7% |" in table
+    assert "| 区教育局 | 1 | 0 | 1 | 0 | 100.0% |" in table
+    assert "| 区住房和城乡建设局 | 1 | 0 | 0 | 1 | 0.0% |" in table
+    assert "| **合计** | 6 | 2 | 2 | 2 | 66.7% |" in table
+    assert "来信人评价 6 次：满意 2，基本满意 2，不满意 2；满意率 66.7%。" in text
+    html = case_repo.run("report", "--month", "2026-03", "--format", "html",
+                         "--today", "2026-04-15").stdout
+    assert ('<tr><td>区城市管理局</td><td class="n">3</td><td class="n">1</td><td class="n">1</td>'
+            '<td class="n">1</td><td class="n">66.7%</td></tr>') in html
+    assert "本月无来信人评价" in case_repo.run("report", "--month", "2026-02", "--today",
+                                          "2026-04-15").stdout
+
+
 def test_empty_month_and_bad_month(case_repo: Repo) -> None:
     text = case_repo.run("report", "--month", "2026-01", "--today", "2026-02-01").stdout
     assert "本月无风险预警" in text and "收到来信 0 封" in text and "本月没有无正当理由逾期的单位" in text
