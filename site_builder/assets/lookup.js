@@ -158,6 +158,168 @@
     result.setAttribute("data-status", entry.status);
   }
 
+  /* 评价 (feedback): shown under a closed or archived letter when the page was built with the
+   * intake service's URL (data-endpoint); posts the codes the writer looked the letter up with. */
+  var RATINGS = ["满意", "基本满意", "不满意"];
+  var MAX_COMMENT = 500;
+  var CLOSING_STEPS = ["审核通过、答复办结", "直接答复办结"];
+  var FEEDBACK_STEP = "来信人评价";
+
+  function alreadyRated(entry) {
+    var closing = -1, rated = -1;
+    (entry.timeline || []).forEach(function (item, i) {
+      if (CLOSING_STEPS.indexOf(item[1]) >= 0) closing = i;
+      if (item[1] === FEEDBACK_STEP) rated = i;
+    });
+    return rated > closing;
+  }
+
+  function feedbackForm() {
+    var form = document.getElementById("feedback-form");
+    if (!form) return null;
+    var fieldset = document.getElementById("feedback-rating");
+    var ratingError = document.getElementById("feedback-rating-error");
+    var comment = form.elements.comment;
+    var count = document.getElementById("feedback-count");
+    var button = document.getElementById("feedback-submit");
+    var status = document.getElementById("feedback-status");
+    var office = form.getAttribute("data-office") || "信箱办公室";
+    var base = form.getAttribute("data-endpoint") || "";
+    if (base.charAt(base.length - 1) !== "/") base += "/";
+    var endpoint = new URL("api/feedback", new URL(base, window.location.href)).href;
+    var codes = null;
+    var busy = false;
+    var locked = false;
+
+    function radios() { return Array.prototype.slice.call(form.querySelectorAll('input[name="rating"]')); }
+
+    function chosen() {
+      var checked = form.querySelector('input[name="rating"]:checked');
+      return checked ? checked.value : "";
+    }
+
+    function say(result, text) {
+      status.setAttribute("data-result", result);
+      status.textContent = text;
+    }
+
+    function ratingProblem(text) {
+      ratingError.textContent = text || "";
+      radios().forEach(function (r) { r.setAttribute("aria-invalid", text ? "true" : "false"); });
+    }
+
+    function lock(on) {
+      locked = on;
+      radios().forEach(function (r) { r.disabled = on; });
+      comment.disabled = on;
+      button.disabled = on;
+    }
+
+    function countChars() { count.textContent = Array.from(comment.value.trim()).length + " / " + MAX_COMMENT; }
+
+    comment.addEventListener("input", countChars);
+    radios().forEach(function (r) { r.addEventListener("change", function () { ratingProblem(""); }); });
+
+    async function explain(answer, rating) {
+      if (!answer) {
+        say("network", "无法连接信箱服务，评价未保存。请检查网络后再点击“提交评价”。");
+        return;
+      }
+      var data = null;
+      try { data = await answer.json(); } catch (e) { data = null; }
+      var code = answer.status;
+      if (code === 200 || code === 201) {
+        lock(true);
+        var text = "评价已提交：" + ((data && data.rating) || rating) + "。感谢您的评价！";
+        if (data && data.reopen) text += "这封信已列入" + office + "的退回重办名单。";
+        say("ok", text);
+      } else if (code === 403) {
+        say("forbidden", "信件编码或查询码不对，评价未保存。请核对两个编码后重新查询。");
+      } else if (code === 409) {
+        lock(true);
+        say("conflict", "这封信现在不能评价：已经评价过（每封信只能评价一次），或已重新办理、尚未办结。本次评价未保存。");
+      } else if (code === 422) {
+        var problems = (data && data.problems) || [];
+        var messages = problems.map(function (p) { return p.message; }).filter(Boolean);
+        problems.forEach(function (p) { if (p.field === "rating") ratingProblem(p.message); });
+        say("invalid", "评价未保存：" + (messages.join(" ") || "所填内容不符合要求，请改正后重试。"));
+      } else if (code === 413) {
+        say("invalid", "评价意见太长，评价未保存。请删减到 " + MAX_COMMENT + " 字以内后重试。");
+      } else if (code === 429) {
+        var wait = parseInt(answer.headers.get("Retry-After") || "", 10);
+        var minutes = wait > 0 ? Math.ceil(wait / 60) : 10;
+        say("busy", "提交过于频繁，评价未保存。请 " + minutes + " 分钟后再试。");
+      } else if (code === 503) {
+        say("busy", "系统繁忙，评价暂未保存。请稍后再点击“提交评价”。");
+      } else {
+        say("error", "评价未能提交（错误代码 " + code + "），请稍后再试，或致电、来函" + office + "。");
+      }
+    }
+
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      if (busy || locked || !codes) return;
+      var rating = chosen();
+      var text = comment.value.trim();
+      if (RATINGS.indexOf(rating) < 0) {
+        ratingProblem("请选择“满意”“基本满意”或“不满意”中的一项。");
+        say("invalid", "评价未提交：请先选择评价。");
+        radios()[0].focus();
+        return;
+      }
+      if (Array.from(text).length > MAX_COMMENT) {
+        say("invalid", "评价意见不能超过 " + MAX_COMMENT + " 字，请删减后再提交。");
+        comment.focus();
+        return;
+      }
+      var data = { letter_code: codes.letter_code, query_code: codes.query_code, rating: rating };
+      if (text) data.comment = text;
+      busy = true;
+      button.disabled = true;
+      say("sending", "正在提交评价……");
+      var answer = null;
+      try {
+        answer = await fetch(endpoint, {
+          method: "POST", mode: "cors", credentials: "omit", cache: "no-store",
+          headers: { "Content-Type": "application/json" }, body: JSON.stringify(data)
+        });
+      } catch (e) {
+        answer = null;
+      }
+      try {
+        await explain(answer, rating);
+      } finally {
+        busy = false;
+        if (!locked) button.disabled = false;
+      }
+    });
+
+    return {
+      hide: function () {
+        codes = null;
+        form.hidden = true;
+      },
+      offer: function (entry, letter, query) {
+        codes = null;
+        form.reset();
+        countChars();
+        ratingProblem("");
+        say("", "");
+        lock(false);
+        if (!entry || !letter || !query || (entry.status !== "closed" && entry.status !== "archived")) {
+          form.hidden = true;
+          return;
+        }
+        codes = { letter_code: letter, query_code: query };
+        form.hidden = false;
+        if (alreadyRated(entry)) {
+          lock(true);
+          say("rated", "这封信已经评价过，感谢您的评价。每封信只能评价一次。");
+        }
+      }
+    };
+  }
+
   function init() {
     var form = document.getElementById("lookup-form");
     var letterInput = document.getElementById("letter-code");
@@ -165,11 +327,14 @@
     var result = document.getElementById("lookup-result");
     var button = document.getElementById("lookup-submit");
     if (!form || !letterInput || !queryInput || !result) return;
+    var feedback = feedbackForm();
     var given = new URLSearchParams(window.location.search).get("code");
     if (given) letterInput.value = given.trim();
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
+      var typed = [letterInput.value, queryInput.value];
       button.disabled = true;
+      if (feedback) feedback.hide();
       result.setAttribute("data-status", "loading");
       result.textContent = "正在查询……";
       var entry = null;
@@ -179,6 +344,7 @@
         entry = null;
       }
       show(result, entry, normaliseLetter(letterInput.value));
+      if (feedback) feedback.offer(entry, normaliseLetter(typed[0]), normaliseQuery(typed[1]));
       button.disabled = false;
     });
   }
