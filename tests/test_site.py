@@ -100,9 +100,15 @@ def site(repo: Path) -> Path:
 
 
 def texts(site: Path) -> dict[str, str]:
+    """Every file as text; Pagefind's gzipped index and fragments decompressed."""
+    import gzip
+
     out = {}
     for path in sorted(p for p in site.rglob("*") if p.is_file() and p.suffix != ".gz"):
-        out[path.relative_to(site).as_posix()] = path.read_text("utf-8", errors="ignore")
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        out[path.relative_to(site).as_posix()] = data.decode("utf-8", errors="ignore")
     return out
 
 
@@ -187,11 +193,16 @@ def test_lists_stats_and_measures(site: Path) -> None:
     assert "第十三条" in measures and "区长信箱" in measures
 
 
-def test_search_index_is_chinese_segmented(site: Path) -> None:
-    index = json.loads((site / "search" / "search_index.json").read_text("utf-8"))
-    assert index["config"]["lang"] == ["zh"]
-    hits = {d["location"].split("#")[0] for d in index["docs"] if "供暖" in d["text"] + d["title"]}
-    assert any(h.startswith("letters/") for h in hits)
+def test_search_index_is_pagefind_chinese_letters_only(site: Path) -> None:
+    import gzip
+
+    assert not (site / "search" / "search_index.json").exists()  # no whole-site index to download
+    entry = json.loads((site / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
+    assert "zh" in entry["languages"] and entry["languages"]["zh"]["page_count"] == 3
+    fragments = [gzip.decompress(p.read_bytes()).decode("utf-8", "ignore")
+                 for p in (site / "pagefind" / "fragment").iterdir()]
+    assert len(fragments) == 3 and all('"/letters/' in f for f in fragments)
+    assert any("供暖" in f for f in fragments)
 
 
 def test_reproducible(repo: Path, site: Path, tmp_path: Path) -> None:
@@ -216,7 +227,7 @@ def test_scan_finds_leaks_in_any_form(tmp_path: Path) -> None:
 def test_build_refuses_to_publish_a_leak(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import site_builder.build as build
 
-    monkeypatch.setattr(build, "redact_all", lambda entries, keep: [
+    monkeypatch.setattr(build, "redact_all", lambda entries, keep, cache=None: [
         e.__class__(**{**e.__dict__, "body": "王建国 13812345678"}) for e in entries])
     out = tmp_path / "site"
     with pytest.raises(LeakFound) as info:
@@ -325,7 +336,8 @@ def test_open311_requests_json(repo: Path, site: Path) -> None:
         assert not any(n in squash(flat) for n in needles(Writer.from_data(w)))
 
 
-def test_leak_scan_covers_requests_json(repo: Path, site: Path, tmp_path: Path) -> None:
+def test_leak_scan_covers_requests_json_and_pagefind(repo: Path, site: Path, tmp_path: Path) -> None:
+    import gzip
     import shutil
 
     from site_builder.build import writer_needles
@@ -335,5 +347,39 @@ def test_leak_scan_covers_requests_json(repo: Path, site: Path, tmp_path: Path) 
     planted = json.loads((copy / "requests.json").read_text("utf-8"))
     planted[0]["description"] = "欧阳秀英"  # written \uXXXX-escaped below: the scan decodes it
     (copy / "requests.json").write_text(json.dumps(planted), "utf-8")
+    fragment = sorted((copy / "pagefind" / "fragment").iterdir())[0]
+    fragment.write_bytes(gzip.compress(gzip.decompress(fragment.read_bytes()) + "王建国".encode()))
     found = scan(copy, writer_needles(Repository(repo)))
-    assert [f for f, _ in found] == ["requests.json"]
+    assert [f for f, _ in found] == [fragment.relative_to(copy).as_posix(), "requests.json"]
+
+
+# --------------------------------------------------------------------------- redaction cache
+
+
+def test_redaction_cache_and_pool(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    import site_builder.redact_stage as stage
+    from letterbox.clock import work_calendar
+    from site_builder.build import keep_words
+    from site_builder.select import select
+
+    r = Repository(repo)
+    entries = select(r.letters(), r.config, work_calendar(r.root))
+    keep = keep_words(r)
+    db = tmp_path / ".letterbox-cache" / "redaction.sqlite3"
+    first, stats = stage.redact_entries(entries, keep, db, workers=1)
+    assert stats == {"cached": 0, "redacted": 3}
+    assert (db.parent / ".gitignore").read_text("utf-8").strip().endswith("*")
+    again, stats = stage.redact_entries(entries, keep, db, workers=1)
+    assert stats == {"cached": 3, "redacted": 0} and again == first
+    changed = [replace(entries[0], body=entries[0].body + "再次致电13912345678。"), *entries[1:]]
+    out, stats = stage.redact_entries(changed, keep, db, workers=1)
+    assert stats == {"cached": 2, "redacted": 1} and "〔电话〕" in out[0].body
+    staff = [replace(entries[1], mask=("路灯",)), *entries[2:]]
+    assert stage.redact_entries(staff, keep, db, workers=1)[1] == {"cached": 1, "redacted": 1}
+    monkeypatch.setattr(stage, "POOL_MIN", 0)
+    monkeypatch.setattr(stage, "CHUNK", 1)
+    pooled, stats = stage.redact_entries(entries, keep, None, workers=2)  # spawn, one ONNX thread each
+    assert pooled == first and stats["redacted"] == 3
+    assert all(e.writer == stage.Writer() for e in pooled)

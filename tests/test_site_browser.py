@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from site_builder.render import SEARCH_INPUT, SEARCH_RESULT
 from tests.test_site import LETTERS, letter_codes, repo, site  # noqa: F401  (fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,14 +73,18 @@ def test_letter_page(page, base_url: str, repo: Path) -> None:  # type: ignore[n
 def test_search_finds_heating_letters(page, base_url: str, repo: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     codes = letter_codes(repo)
     page.goto(base_url, wait_until="networkidle")
-    page.keyboard.press("/")  # Material's search shortcut, as a keyboard user would
-    box = page.locator("input.md-search__input")
+    page.get_by_role("link", name="搜索").first.click()  # in the navigation of every page
+    box = page.locator(SEARCH_INPUT)
     box.wait_for(state="visible")
     box.click()
     box.fill("供暖")  # what an IME commits: text without key events for its characters
-    box.press("End")  # Material reads the query on keyup
-    results = page.locator(".md-search-result__item a")
+    box.press("End")
+    results = page.locator(SEARCH_RESULT)
     results.first.wait_for(timeout=15000)
     links = [results.nth(i).get_attribute("href") or "" for i in range(results.count())]
     assert any(codes[LETTERS["heat"][0]] in h for h in links), links
     assert not any(codes[LETTERS["secret"][0]] in h for h in links)
+    assert all("/letters/" in h for h in links), links  # only letter pages are indexed
+    page.locator(SEARCH_RESULT).first.click()
+    page.wait_for_load_state()
+    assert "供暖" in page.locator("article h1").inner_text()

