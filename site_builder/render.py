@@ -227,6 +227,8 @@ def mkdocs_config(config: Config) -> dict[str, Any]:
     }
     if config.site_url:
         data["site_url"] = config.site_url
+    if config.intake_url:  # the online intake service exists: the 写信 page is built
+        data["nav"].append({"写信": "write/index.md"})
     return data
 
 
@@ -251,7 +253,12 @@ def render(entries: list[Entry], config: Config, today: date) -> Site:
         site=_site_meta(config), month=_this_month(entries, today), total=len(entries),
         latest=_newest_first(entries)[:LATEST], root="")
     files["search/index.md"] = env.get_template("search.md.j2").render()
-    files["lookup/index.md"] = env.get_template("lookup.md.j2").render(site=_site_meta(config))
+    files["lookup/index.md"] = env.get_template("lookup.md.j2").render(
+        site=_site_meta(config), intake_url=config.intake_url or "")  # rating form with the service
+    if config.intake_url:
+        files["write/index.md"] = env.get_template("write.md.j2").render(
+            site=_site_meta(config), intake_url=config.intake_url)
+        files["assets/write.js"] = (HERE / "assets" / "write.js").read_text("utf-8")
     measures = (HERE / "assets" / "measures.txt").read_text("utf-8")
     files["measures/index.md"] = measures_markdown(measures)
     files["assets/board.css"] = (HERE / "assets" / "board.css").read_text("utf-8")
