@@ -1,0 +1,128 @@
+"""Accessibility of the board's own pages: axe-core (WCAG 2.1 A/AA rules) in headless chromium.
+
+axe-core comes from the npm registry, pinned, installed by this test into pytest's cache
+directory (.pytest_cache/, ignored by git) when it is not there yet, and injected into each page
+with Playwright. Skipped only when npm or chromium is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from site_builder.render import SEARCH_INPUT, SEARCH_PAGE, SEARCH_RESULT
+from tests.test_site import LETTERS, letter_codes, repo, site  # noqa: F401  (fixtures)
+from tests.test_site_browser import ARGS, CHROMIUM, base_url  # noqa: F401  (fixtures)
+
+AXE_VERSION = "4.14.1"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+
+
+@pytest.fixture(scope="module")
+def axe_js(request: pytest.FixtureRequest) -> Path:
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is missing (apt-get install -y npm)")
+    prefix = Path(request.config.cache.mkdir(f"axe-core-{AXE_VERSION}"))
+    script = prefix / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        done = subprocess.run([npm, "install", "--prefix", str(prefix), "--no-save", "--no-audit",
+                               "--no-fund", f"axe-core@{AXE_VERSION}"],
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+    package = json.loads((script.parent / "package.json").read_text("utf-8"))
+    assert package["version"] == AXE_VERSION
+    return script
+
+
+@pytest.fixture(scope="module")
+def page(base_url: str) -> Iterator[Any]:  # noqa: F811
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(locale="zh-CN")
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def violations(page: Any, axe_js: Path) -> list[str]:
+    page.add_script_tag(path=str(axe_js))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+                           WCAG_TAGS)
+    return [f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
+                        for n in v["nodes"][:5])
+            for v in result["violations"] if v["impact"] in BLOCKING]
+
+
+def pages(repo: Path) -> list[str]:  # noqa: F811
+    code = letter_codes(repo)[LETTERS["heat"][0]]
+    return ["", f"letters/{code}/", "categories/", "categories/complaint/", "months/",
+            "months/2026-01/", "stats/", "measures/", "lookup/", SEARCH_PAGE]
+
+
+def test_pages_have_no_serious_violations(page: Any, base_url: str, repo: Path, axe_js: Path) -> None:  # noqa: F811
+    problems = {}
+    for url in pages(repo):
+        page.goto(base_url + url, wait_until="networkidle")
+        if found := violations(page, axe_js):
+            problems[url or "/"] = found
+    assert problems == {}, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_search_results_and_lookup_answer_pass_too(page: Any, base_url: str, axe_js: Path) -> None:  # noqa: F811
+    page.goto(base_url + SEARCH_PAGE, wait_until="networkidle")
+    page.locator(SEARCH_INPUT).fill("供暖")
+    page.locator(SEARCH_INPUT).press("Enter")
+    page.locator(SEARCH_RESULT).first.wait_for(timeout=15000)
+    assert violations(page, axe_js) == []
+    page.goto(base_url + "lookup/", wait_until="networkidle")
+    page.fill("#letter-code", "LA-2026-00001")
+    page.fill("#query-code", "2222-2222-2222")
+    page.click("#lookup-submit")
+    page.wait_for_function("document.querySelector('#lookup-result').textContent.length > 0"
+                           " && !document.querySelector('#lookup-submit').disabled", timeout=60000)
+    assert violations(page, axe_js) == []
+
+
+def _tab_to(page: Any, selector: str, limit: int = 80) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")
+
+
+def test_keyboard_only_search(page: Any, base_url: str, repo: Path) -> None:  # noqa: F811
+    code = letter_codes(repo)[LETTERS["heat"][0]]
+    page.goto(base_url, wait_until="networkidle")
+    _tab_to(page, f"a[href$='{SEARCH_PAGE}']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/{SEARCH_PAGE}")
+    _tab_to(page, SEARCH_INPUT)
+    page.keyboard.type("供暖")
+    page.keyboard.press("Enter")
+    page.locator(SEARCH_RESULT).first.wait_for(timeout=15000)
+    _tab_to(page, f"{SEARCH_RESULT}[href*='{code}']")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/letters/{code}/")
+    outline = page.evaluate("getComputedStyle(document.querySelector('a')).outlineStyle")
+    assert outline is not None
+
+
+def test_bars_have_text_alternatives(page: Any, base_url: str) -> None:  # noqa: F811
+    page.goto(base_url + "stats/", wait_until="networkidle")
+    bars = page.locator(".bar")
+    assert bars.count() > 0
+    for i in range(bars.count()):
+        assert (bars.nth(i).get_attribute("aria-label") or "").endswith("件")
