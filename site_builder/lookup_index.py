@@ -60,9 +60,10 @@ LOOKUP_DIR = "lookup"
 # steps (remind, flag-risk), returns between office and units and refused extensions are left out.
 TIMELINE_ACTIONS = ("receive", "reject", "classify", "reply", "transfer", "escalate", "instruct",
                     "extend", "grant", "answer", "approve", "publish", "withhold", "archive",
-                    "feedback")
+                    "feedback", "reopen")
 TIMELINE_LABELS = {"answer": "承办单位答复", "approve": "审核通过、答复办结", "reply": "直接答复办结",
-                   "publish": "答复已公开", "withhold": "决定不公开", "feedback": "来信人评价"}
+                   "publish": "答复已公开", "withhold": "决定不公开", "feedback": "来信人评价",
+                   "reopen": "重新办理"}
 
 
 # --------------------------------------------------------------------------- derivation
