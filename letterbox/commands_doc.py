@@ -24,5 +24,8 @@ def render() -> str:
 
 
 def _help(command: click.Command, name: str) -> str:
-    with click.Context(command, info_name=name, terminal_width=100, max_content_width=100) as ctx:
+    # The same help option names as the real CLI (click caches the help option per command).
+    settings = cli.context_settings
+    with click.Context(command, info_name=name, terminal_width=100, max_content_width=100,
+                       help_option_names=settings["help_option_names"]) as ctx:
         return command.get_help(ctx)
