@@ -314,12 +314,12 @@ def step_command(name: str, help_text: str) -> Callable[[Callable[..., Any]], cl
                 out.print(f"已完成：{result.message} → 当前状态：{STATUSES[result.status]}（提交 {result.commit[:8]}）",
                           markup=False)
 
-        run = click.argument("code")(run)
-        run = click.option("--as", "actor", help="办理人员（默认：git 配置的用户名）。")(run)
-        run = click.option("--at", help="办理时间（补录纸质记录时用，如 2026-03-02T09:15:00+08:00；默认现在）。")(run)
-        run = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")(run)
-        run = pass_state(run)
-        return cli.command(name=name, help=help_text)(run)
+        command: Any = click.argument("code")(run)
+        command = click.option("--as", "actor", help="办理人员（默认：git 配置的用户名）。")(command)
+        command = click.option("--at", help="办理时间（补录纸质记录时用，如 2026-03-02T09:15:00+08:00；默认现在）。")(command)
+        command = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")(command)
+        command = pass_state(command)
+        return cli.command(name=name, help=help_text)(command)
 
     return decorate
 

@@ -615,7 +615,7 @@ def bar_chart(rows: list[tuple[str, list[tuple[str, int]]]], *, width: int = 640
     bars = []
     for i, (label, parts) in enumerate(rows):
         y = i * (bar_height + gap) + gap
-        x = label_width
+        x: float = label_width
         segments = []
         for series, value in parts:
             w = round(plot * value / total, 1)
