@@ -11,4 +11,5 @@ fi
 lint=()
 for d in letterbox site_builder scripts bench tests; do [ -d "$d" ] && lint+=("$d"); done
 .venv/bin/ruff check "${lint[@]}"
+.venv/bin/mypy letterbox --ignore-missing-imports --follow-imports=silent
 exec .venv/bin/python -m pytest -q "$@"
