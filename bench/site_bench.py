@@ -230,14 +230,17 @@ def search(page: Any, base: str) -> None:
     page.locator(SEARCH_RESULT).first.wait_for(timeout=60000)
 
 
-def run(n: int, keep: Path | None, browser: bool) -> None:
+def run(n: int, keep: Path | None, browser: bool, reuse: Path | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f"site-bench-{n}-"))
     try:
         started = time.perf_counter()
-        repo = make_repo(tmp / "cases", n)
-        print(f"\n== {n} letters (generated in {time.perf_counter() - started:.1f} s)")
+        cases = reuse / f"cases-{n}" if reuse else tmp / "cases"
+        reused = cases.exists()
+        repo = Repository(cases) if reused else make_repo(cases, n)
+        print(f"\n== {n} letters ({'reused' if reused else 'generated'} in {time.perf_counter() - started:.1f} s)")
         out = tmp / "site"
-        for label, prepare in (("full build, empty cache", None), ("full build, warm cache", None),
+        first = "full build, cache as left" if reused else "full build, empty cache"
+        for label, prepare in ((first, None), ("full build, warm cache", None),
                                ("after changing one letter", change_one)):
             if prepare:
                 prepare(repo)
@@ -271,11 +274,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--keep", type=Path, help="copy each built site here")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--reuse", type=Path, help="keep the generated case repositories (and their "
+                        "redaction cache) here and reuse them: the first build is then warm")
     args = parser.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")
     print(f"site bench on {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     for n in (int(x) for x in args.sizes.split(",")):
-        run(n, args.keep, not args.no_browser)
+        run(n, args.keep, not args.no_browser, args.reuse)
 
 
 if __name__ == "__main__":

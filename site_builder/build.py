@@ -7,9 +7,11 @@ A build whose output still contains any writer's data fails and leaves the old s
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import html
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -17,20 +19,23 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from letterbox.clock import work_calendar
 from letterbox.errors import LetterboxError
-from letterbox.letter import Letter
+from letterbox.letter import Letter, read_letter
 from letterbox.repository import Repository
 from site_builder.lookup_index import write_lookup_index
 from site_builder.redact import UnsafeLetter, Writer, needles, squash
-from site_builder.redact_stage import CACHE_DIR, CACHE_FILE, redact_entries
+from site_builder.redact_stage import CACHE_DIR, CACHE_FILE, default_workers, redact_entries
 from site_builder.render import mkdocs_yaml, render
 from site_builder.select import Entry, select
+from site_builder.shell import SHELL_DIR, SHELLS, convert, converter, fill, fix_sitemap, load_shell
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,9 @@ def keep_words(repo: Repository) -> list[str]:
     config = repo.config
     words = [u.name for u in config.units] + [config.office_name, config.government,
                                                config.district, config.mailbox_name]
-    return sorted(set(words), key=len, reverse=True)
+    # longest first, then by text: the order (part of the redaction cache key) must not
+    # depend on the process's hash seed, or every build in a new process misses the cache
+    return sorted(set(words), key=lambda w: (-len(w), w))
 
 
 def redact_all(entries: Iterable[Entry], keep: list[str], cache: Path | None = None) -> list[Entry]:
@@ -67,6 +74,33 @@ def redact_all(entries: Iterable[Entry], keep: list[str], cache: Path | None = N
         return redact_entries(list(entries), keep, cache)[0]
     except UnsafeLetter as exc:
         raise LetterboxError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- reading
+
+READ_POOL_MIN = 2000  # fewer case files than this: read in this process
+
+
+def _read_chunk(root: Path, paths: list[PurePosixPath]) -> list[Letter]:
+    out = []
+    for path in paths:
+        with contextlib.suppress(LetterboxError):
+            letter = read_letter(root, path)
+            out.append(Letter(path=letter.path, data=letter.data))  # no line map: not needed here
+    return out
+
+
+def read_letters(repo: Repository, workers: int | None = None) -> list[Letter]:
+    """`repo.letters()`, the YAML parsed in a pool of processes when there are many."""
+    paths = repo.letter_paths()
+    workers = workers or default_workers()
+    if workers <= 1 or len(paths) < READ_POOL_MIN:
+        return repo.letters()
+    size = -(-len(paths) // (workers * 4))
+    chunks = [paths[k:k + size] for k in range(0, len(paths), size)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return [x for chunk in pool.map(_read_chunk, [repo.root] * len(chunks), chunks) for x in chunk]
 
 
 # --------------------------------------------------------------------------- leak scan
@@ -108,30 +142,144 @@ def _readable(path: Path) -> str:
     return html.unescape(text)
 
 
-def scan(site: Path, owners: dict[str, str]) -> list[tuple[str, str]]:
-    """(file, letter code) for each file where a needle (squashed writer datum) occurs.
+class _Searcher:
+    """The needles' regex and the pieces already searched (one per process)."""
 
-    Each file is read as text (HTML unescaped, JSON decoded, gzip and Pagefind files
-    decompressed), cut at every `<` (no needle holds one, so none can span a cut) and each piece
-    is squashed and searched once: the theme's markup repeated on every page is searched once
-    for the whole site, so the scan stays linear in the letters' own text.
-    """
-    regex = _trie_regex(owners)
-    if regex is None:
-        return []
-    cut = not any("<" in n for n in owners)
-    hits: dict[str, tuple[str, ...]] = {}
-    found = set()
-    for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        rel = path.relative_to(site).as_posix()
-        names = {m.group() for m in regex.finditer(squash(rel))}
-        for piece in _readable(path).split("<") if cut else [_readable(path)]:
+    def __init__(self, needles: Iterable[str]) -> None:
+        needles = list(needles)
+        self.regex = _trie_regex(needles)
+        self.cut = not any("<" in n for n in needles)
+        self.hits: dict[str, tuple[str, ...]] = {}
+
+    def file(self, site: Path, path: Path) -> tuple[str, ...]:
+        """The needles found in the file's name or its readable text."""
+        regex, hits = self.regex, self.hits
+        if regex is None:
+            return ()
+        names = {m.group() for m in regex.finditer(squash(path.relative_to(site).as_posix()))}
+        text = _readable(path)
+        for piece in text.split("<") if self.cut else [text]:
             known = hits.get(piece)
             if known is None:
                 known = hits[piece] = tuple({m.group() for m in regex.finditer(squash(piece))})
             names.update(known)
-        found.update((rel, owners[n]) for n in names)
-    return sorted(found)
+        return tuple(sorted(names))
+
+
+_WORKER: dict[str, _Searcher] = {}
+
+
+def _scan_init(needles: list[str]) -> None:
+    _WORKER["searcher"] = _Searcher(needles)
+
+
+def _scan_chunk(site: Path, paths: list[Path]) -> list[tuple[Path, tuple[str, ...]]]:
+    searcher = _WORKER["searcher"]
+    return [(path, searcher.file(site, path)) for path in paths]
+
+
+def _convert_chunk(extensions: tuple[str, ...], items: list[tuple[str, str, str]]
+                   ) -> list[tuple[str, tuple[str, str, tuple]]]:
+    """Letter Markdown → (code, (shell key, content HTML, toc shape)), one converter per process."""
+    md = _CONVERTERS.get(extensions)
+    if md is None:
+        md = _CONVERTERS[extensions] = converter(extensions)
+    return [(code, (key, *convert(md, text))) for code, key, text in items]
+
+
+_CONVERTERS: dict[tuple[str, ...], Any] = {}
+CONVERT_CHUNK = 500  # letters per task
+
+SCAN_CHUNK = 250  # files per task of the scan pool
+SCAN_POOL_MIN = 2000  # fewer letters than this: scan in this process
+
+
+class Scanner:
+    """Searches files for needles (squashed writer data) → (file, letter code) hits.
+
+    Each file is read as text (HTML unescaped, JSON decoded, gzip and Pagefind files
+    decompressed), cut at every `<` (no needle holds one, so none can span a cut) and each piece
+    is squashed and searched once: the theme's markup repeated on every page is searched once
+    for the whole site (per process), so the scan stays linear in the letters' own text.
+
+    With `workers` > 1 the files are searched in a pool of processes (`submit` returns at once,
+    `result` waits). `files()` lists the files not yet submitted or changed since (size and time
+    as they were when submitted), so files written later are scanned by a second `submit`.
+    """
+
+    def __init__(self, site: Path, owners: dict[str, str], workers: int = 1) -> None:
+        self.site, self.owners = site, owners
+        self.found: set[tuple[str, str]] = set()
+        self.seen: dict[Path, tuple[int, int]] = {}
+        self.pending: list[Future[list[tuple[Path, tuple[str, ...]]]]] = []
+        self.pool: ProcessPoolExecutor | None = None
+        self.local: _Searcher | None = None
+        if workers > 1 and owners:
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_scan_init, initargs=(list(owners),))
+        else:
+            self.local = _Searcher(owners)
+
+    def files(self, skip: str | None = None) -> list[Path]:
+        """Files under the site not submitted yet, or changed since (those under `skip` left out)."""
+        out = []
+        for path in sorted(p for p in self.site.rglob("*") if p.is_file()):
+            if skip and path.relative_to(self.site).as_posix().startswith(skip):
+                continue
+            st = path.stat()
+            if self.seen.get(path) != (st.st_size, st.st_mtime_ns):
+                out.append(path)
+        return out
+
+    def submit(self, paths: list[Path]) -> None:
+        for path in paths:
+            st = path.stat()
+            self.seen[path] = (st.st_size, st.st_mtime_ns)
+        if self.pool is None:
+            assert self.local is not None
+            self._add([(path, self.local.file(self.site, path)) for path in paths])
+            return
+        for k in range(0, len(paths), SCAN_CHUNK):
+            self.pending.append(self.pool.submit(_scan_chunk, self.site, paths[k:k + SCAN_CHUNK]))
+
+    def convert(self, extensions: Sequence[str], letters: dict[str, tuple[str, str]]
+                ) -> dict[str, tuple[str, str, tuple]]:
+        """Each letter's Markdown converted (in the pool, when there is one), in code order."""
+        items = [(code, key, text) for code, (key, text) in letters.items()]
+        chunks = [items[k:k + CONVERT_CHUNK] for k in range(0, len(items), CONVERT_CHUNK)]
+        if self.pool is None:
+            return dict(x for chunk in chunks for x in _convert_chunk(tuple(extensions), chunk))
+        done = self.pool.map(_convert_chunk, [tuple(extensions)] * len(chunks), chunks)
+        return dict(x for chunk in done for x in chunk)
+
+    def _add(self, results: list[tuple[Path, tuple[str, ...]]]) -> None:
+        for path, names in results:
+            rel = path.relative_to(self.site).as_posix()
+            self.found.update((rel, self.owners[n]) for n in names)
+
+    def result(self) -> list[tuple[str, str]]:
+        for future in self.pending:
+            self._add(future.result())
+        self.pending = []
+        return sorted(self.found)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> Scanner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def scan(site: Path, owners: dict[str, str], workers: int = 1) -> list[tuple[str, str]]:
+    """(file, letter code) for each file of `site` where a needle (squashed writer datum) occurs."""
+    with Scanner(site, owners, workers) as scanner:
+        scanner.submit(scanner.files())
+        return scanner.result()
 
 
 def writer_needles(repo: Repository, letters: list[Letter] | None = None) -> dict[str, str]:
@@ -162,14 +310,22 @@ def write_project(project: Path, files: dict[str, str], mkdocs: str) -> None:
     (project / "mkdocs.yml").write_text(mkdocs, encoding="utf-8")
 
 
-def run_mkdocs(project: Path, site: Path, epoch: int) -> None:
+def start_mkdocs(project: Path, site: Path, epoch: int) -> subprocess.Popen[str]:
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "PYTHONHASHSEED": "0",
            "PYTHONWARNINGS": "ignore"}
     cmd = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(project / "mkdocs.yml"),
            "-d", str(site)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise LetterboxError(f"MkDocs 构建失败：{done.stderr.strip()[-2000:]}")
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_mkdocs(proc: subprocess.Popen[str]) -> None:
+    _, err = proc.communicate()
+    if proc.returncode != 0:
+        raise LetterboxError(f"MkDocs 构建失败：{err.strip()[-2000:]}")
+
+
+def run_mkdocs(project: Path, site: Path, epoch: int) -> None:
+    finish_mkdocs(start_mkdocs(project, site, epoch))
 
 
 class _Stopwatch:
@@ -179,17 +335,34 @@ class _Stopwatch:
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
-        self.times[stage] = round(now - self._last, 3)
+        self.times[stage] = round(self.times.get(stage, 0) + now - self._last, 3)
         self._last = now
 
 
+PAGEFIND_DIR = "pagefind"
+PAGEFIND_GLOB = "letters/**/*.html"  # only letter pages carry data-pagefind-body
+
+
+def start_pagefind(site: Path, letters: bool = True) -> subprocess.Popen[str]:
+    """Index the letter pages with Pagefind (extended build: segments Chinese), offline.
+
+    Only letter pages are read when there are any (with none, Pagefind reads every page, so
+    that it still writes its, empty, index for the search page).
+    """
+    cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-subdir", PAGEFIND_DIR,
+           *(["--glob", PAGEFIND_GLOB] if letters else [])]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PAGEFIND_SITE": str(site)})
+
+
+def finish_pagefind(proc: subprocess.Popen[str], site: Path) -> None:
+    out, err = proc.communicate()
+    if proc.returncode != 0 or not (site / PAGEFIND_DIR / "pagefind.js").exists():
+        raise LetterboxError(f"Pagefind 建立搜索索引失败：{(err or out).strip()[-2000:]}")
+
+
 def run_pagefind(site: Path) -> None:
-    """Index the built site with Pagefind (extended build: segments Chinese), offline."""
-    cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-subdir", "pagefind"]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                          env={**os.environ, "PAGEFIND_SITE": str(site)})
-    if done.returncode != 0 or not (site / "pagefind" / "pagefind.js").exists():
-        raise LetterboxError(f"Pagefind 建立搜索索引失败：{(done.stderr or done.stdout).strip()[-2000:]}")
+    finish_pagefind(start_pagefind(site), site)
 
 
 def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildReport:
@@ -201,7 +374,7 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
     watch = _Stopwatch()
     epoch = source_epoch(repo)
     today = datetime.fromtimestamp(epoch, UTC).astimezone(repo.config.tz).date()
-    letters = repo.letters()
+    letters = read_letters(repo)
     entries = select(letters, repo.config, work_calendar(repo.root))
     watch.lap("select")
     use_cache = cache and os.environ.get("LETTERBOX_NO_CACHE") != "1"
@@ -211,16 +384,32 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
     watch.lap("render")
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
+    owners = writer_needles(repo, letters)
+    workers = default_workers() if len(letters) >= SCAN_POOL_MIN else 1
+    with tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp, \
+            Scanner(Path(tmp) / "site", owners, workers) as scanner:  # its pool starts meanwhile
         project, built = Path(tmp) / "project", Path(tmp) / "site"
         write_project(project, site.files, mkdocs_yaml(site.mkdocs))
-        run_mkdocs(project, built, epoch)
+        mkdocs = start_mkdocs(project, built, epoch)
+        # while MkDocs builds the other pages: each letter's content, converted by Python-Markdown
+        pages = scanner.convert(site.mkdocs["markdown_extensions"], site.letters)
+        md = converter(site.mkdocs["markdown_extensions"])
+        watch.lap("render")
+        finish_mkdocs(mkdocs)
+        if site.letters:
+            shells = {key: load_shell(built, name, site.files[f"{SHELL_DIR}/{name}.md"], md)
+                      for key, name in SHELLS.items()}
+            fill(built, shells, pages)
+            fix_sitemap(built, list(site.letters), epoch)
         watch.lap("mkdocs")
-        run_pagefind(built)
-        watch.lap("pagefind")
-        write_lookup_index(repo, built)  # lookup/: fresh nonces, so not byte-reproducible
+        pagefind = start_pagefind(built, bool(site.letters))  # in parallel with the lookup index and the scan
+        scanner.submit(scanner.files(skip=PAGEFIND_DIR + "/"))
+        write_lookup_index(repo, built, letters)  # lookup/: fresh nonces, so not byte-reproducible
         watch.lap("lookup")
-        leaked = scan(built, writer_needles(repo, letters))
+        finish_pagefind(pagefind, built)
+        watch.lap("pagefind")
+        scanner.submit(scanner.files())  # lookup/, pagefind/, and any file changed meanwhile
+        leaked = scanner.result()
         watch.lap("scan")
         if leaked:
             where = "；".join(f"{code} → {file}" for file, code in leaked[:10])

@@ -239,10 +239,11 @@ def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path) 
     return out
 
 
-def write_lookup_index(repo: Any, site: Path) -> dict[str, Any]:
-    """The build step: the index of every letter of `repo`, into the built `site`."""
+def write_lookup_index(repo: Any, site: Path, letters: Sequence[Letter] | None = None) -> dict[str, Any]:
+    """The build step: the index of every letter of `repo` (`letters`, when already read)."""
     config = repo.config
-    records = records_of(repo.letters(), config, work_calendar(repo.root), site)
+    records = records_of(repo.letters() if letters is None else letters, config,
+                         work_calendar(repo.root), site)
     return write_index(site, records, config.salt)
 
 

@@ -13,7 +13,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from statistics import median
@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from letterbox.config import Config
 from letterbox.process import CATEGORIES, STATUSES
 from site_builder.select import Entry
+from site_builder.shell import SHELL_DIR, SHELLS, shell_markdown
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
@@ -67,6 +68,7 @@ class Site:
 
     files: dict[str, str]
     mkdocs: dict[str, Any]
+    letters: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (shell, Markdown)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -237,11 +239,18 @@ def render(entries: list[Entry], config: Config, today: date) -> Site:
     env = _env()
     public = {e.code for e in entries}
     files: dict[str, str] = {}
-    for e in entries:
-        path = f"letters/{e.code}.md"
-        files[path] = env.get_template("letter.md.j2").render(
-            e=e, earlier=e.follows_up if e.follows_up in public else None,
-            later=[c for c in e.followed_by if c in public])
+    letters: dict[str, tuple[str, str]] = {}
+    template = env.get_template("letter.md.j2")
+    for e in entries:  # filled into a page shell (shell.py), not built by MkDocs one by one
+        earlier = e.follows_up if e.follows_up in public else None
+        later = [c for c in e.followed_by if c in public]
+        letters[e.code] = ("related" if earlier or later else "plain",
+                           template.render(e=e, earlier=earlier, later=later))
+    if entries:  # one shell page per shape, built by MkDocs from the first letter's page
+        first = entries[0]
+        for key, name in SHELLS.items():
+            page = template.render(e=first, earlier=first.code if key == "related" else None, later=[])
+            files[f"{SHELL_DIR}/{name}.md"] = shell_markdown(page)
     files.update(_lists(entries, env))
     stats = statistics(entries)
     files["stats/index.md"] = env.get_template("stats.md.j2").render(
@@ -264,7 +273,7 @@ def render(entries: list[Entry], config: Config, today: date) -> Site:
     files["assets/board.css"] = (HERE / "assets" / "board.css").read_text("utf-8")
     files["assets/lookup.js"] = (HERE / "assets" / "lookup.js").read_text("utf-8")
     files["assets/search.js"] = (HERE / "assets" / "search.js").read_text("utf-8")
-    return Site(files=dict(sorted(files.items())), mkdocs=mkdocs_config(config))
+    return Site(files=dict(sorted(files.items())), mkdocs=mkdocs_config(config), letters=letters)
 
 
 def open311_requests(entries: Sequence[Entry]) -> str:

@@ -1,0 +1,133 @@
+"""Letter pages without MkDocs rendering each one: a page shell, filled in Python.
+
+MkDocs with Material renders ~250 pages/s; at 10 000 letters that was most of the build. Every
+letter page has the same theme HTML around it, so MkDocs builds one *shell* page per shape of
+letter (with and without the 相关来信 section: the table of contents differs), whose title and
+URL are placeholders; each letter's Markdown is converted by Python-Markdown with the very
+extensions MkDocs uses (its built-ins `toc`, `tables`, `fenced_code` and the site's
+`markdown_extensions`) and put in place of the shell's content.
+
+Fail closed: the shell's own content, converted here, must be found verbatim in the HTML MkDocs
+made of it, and each letter's table of contents must have the shell's shape (ids and headings),
+or the build stops.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import markdown
+
+from letterbox.errors import LetterboxError
+
+SHELL_DIR = "letters"
+SHELLS = {"related": "LBXSHELLRELATED0", "plain": "LBXSHELLPLAIN0"}  # page name per shape
+TITLE = "LBXSHELLTITLE0"
+_FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
+
+
+def converter(extensions: Sequence[str]) -> markdown.Markdown:
+    return markdown.Markdown(extensions=["toc", "tables", "fenced_code", *extensions])
+
+
+ID = "lbxshellid{}x"  # the shell's heading ids, replaced by each letter's own
+
+
+def _shape(tokens: list[dict[str, Any]]) -> tuple:
+    """The table of contents as the theme shows it, without ids; level-1 names (the letter's
+    title) left out."""
+    return tuple((t["level"], "" if t["level"] == 1 else t["name"], _shape(t["children"]))
+                 for t in tokens)
+
+
+def _ids(tokens: list[dict[str, Any]]) -> list[str]:
+    return [x for t in tokens for x in (t["id"], *_ids(t["children"]))]
+
+
+def convert(md: markdown.Markdown, text: str) -> tuple[str, tuple]:
+    """(content HTML, (toc shape, heading ids in order))."""
+    md.reset()
+    body = md.convert(text)
+    tokens = getattr(md, "toc_tokens", [])
+    return body, (_shape(tokens), tuple(_ids(tokens)))
+
+
+def shell_markdown(letter_md: str) -> str:
+    """The Markdown of a shell page: a letter's, with the placeholder title and heading ids."""
+    lines, n = [], 0
+    for line in letter_md.split("\n"):
+        if re.match(r"#{1,6} ", line):
+            line, n = f"{line} {{#{ID.format(n)}}}", n + 1
+        lines.append(line)
+    return f"---\ntitle: {TITLE}\n---\n\n" + "\n".join(lines)
+
+
+@dataclass
+class Shell:
+    before: str  # HTML up to the content (title and URL still placeholders)
+    after: str
+    shape: tuple
+    name: str
+
+    def page(self, code: str, content: str, ids: Sequence[str]) -> str:
+        title = html.escape(code.replace("-", " ").replace("_", " "))
+        parts = []
+        for part in (self.before, self.after):
+            part = part.replace(TITLE, title).replace(self.name, code)
+            for n, ident in enumerate(ids):
+                part = part.replace(ID.format(n), html.escape(ident))
+            parts.append(part)
+        return parts[0] + content + parts[1]
+
+
+def load_shell(site: Path, name: str, source_md: str, md: markdown.Markdown) -> Shell:
+    path = site / SHELL_DIR / name / "index.html"
+    built = path.read_text("utf-8")
+    content, shape = convert(md, _FRONT.sub("", source_md))
+    if built.count(content) != 1:
+        raise LetterboxError("信件页面模板与 MkDocs 的输出不一致，已停止构建。")
+    before, after = built.split(content)
+    path.unlink()
+    path.parent.rmdir()
+    return Shell(before=before, after=after, shape=shape, name=name)
+
+
+def fill(site: Path, shells: dict[str, Shell], pages: dict[str, tuple[str, str, tuple]]) -> None:
+    """Write letters/<code>/index.html for each code → (shape key, content HTML, toc shape)."""
+    for code, (key, content, (shape, ids)) in pages.items():
+        shell = shells[key]
+        if shape != shell.shape[0] or len(ids) != len(shell.shape[1]):
+            raise LetterboxError(f"信件 {code} 的页面结构与模板不同，已停止构建。")
+        target = site / SHELL_DIR / code / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(shell.page(code, content, ids), encoding="utf-8")
+
+
+def fix_sitemap(site: Path, codes: Sequence[str], epoch: int) -> None:
+    """Put the letters in sitemap.xml (and .gz) in place of the shells' entries (with site_url)."""
+    path = site / "sitemap.xml"
+    if not path.exists():
+        return
+    text = path.read_text("utf-8")
+    entry = re.compile(r"\n?[ \t]*<url>\s*<loc>[^<]*?(" + "|".join(SHELLS.values()) + r")/</loc>.*?</url>", re.S)
+    found = list(entry.finditer(text))
+    if not found:
+        return
+    template = found[0].group()
+    start = found[0].start()
+    for m in reversed(found):
+        text = text[:m.start()] + text[m.end():]
+    name = found[0].group(1)
+    text = text[:start] + "".join(template.replace(name, c) for c in codes) + text[start:]
+    path.write_text(text, encoding="utf-8")
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, filename="sitemap.xml", mode="wb", mtime=epoch) as gz:
+        gz.write(text.encode("utf-8"))
+    (site / "sitemap.xml.gz").write_bytes(buf.getvalue())
