@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -365,6 +365,17 @@ def run_pagefind(site: Path) -> None:
     finish_pagefind(start_pagefind(site), site)
 
 
+@contextlib.contextmanager
+def _ended_on_error(proc: subprocess.Popen[str]) -> Iterator[None]:
+    """Stop a subprocess of the build when the work done beside it fails."""
+    try:
+        yield
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+
+
 def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildReport:
     """Build the public board of `repo` into `out` (replaced only when the build is clean).
 
@@ -391,8 +402,8 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
         project, built = Path(tmp) / "project", Path(tmp) / "site"
         write_project(project, site.files, mkdocs_yaml(site.mkdocs))
         mkdocs = start_mkdocs(project, built, epoch)
-        # while MkDocs builds the other pages: each letter's content, converted by Python-Markdown
-        pages = scanner.convert(site.mkdocs["markdown_extensions"], site.letters)
+        with _ended_on_error(mkdocs):  # while MkDocs builds the other pages: each letter's content
+            pages = scanner.convert(site.mkdocs["markdown_extensions"], site.letters)
         md = converter(site.mkdocs["markdown_extensions"])
         watch.lap("render")
         finish_mkdocs(mkdocs)
@@ -403,8 +414,9 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
             fix_sitemap(built, list(site.letters), epoch)
         watch.lap("mkdocs")
         pagefind = start_pagefind(built, bool(site.letters))  # in parallel with the lookup index and the scan
-        scanner.submit(scanner.files(skip=PAGEFIND_DIR + "/"))
-        write_lookup_index(repo, built, letters)  # lookup/: fresh nonces, so not byte-reproducible
+        with _ended_on_error(pagefind):
+            scanner.submit(scanner.files(skip=PAGEFIND_DIR + "/"))
+            write_lookup_index(repo, built, letters)  # lookup/: fresh nonces, not byte-reproducible
         watch.lap("lookup")
         finish_pagefind(pagefind, built)
         watch.lap("pagefind")
