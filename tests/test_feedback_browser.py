@@ -3,36 +3,23 @@ intake service (`letterbox serve-intake` on loopback) and a real built site."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser import launch, static_server, sync_api
 from tests.conftest import Repo, commit_count, porcelain
-from tests.test_service import BROWSER_ARGS, CHROMIUM, close, serving, web_submission
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
+from tests.test_service import close, serving, web_submission
 
 
 @pytest.fixture
 def static_site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     site_dir = tmp_path / "site"
-    static = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_Quiet, directory=str(site_dir)))
-    threading.Thread(target=static.serve_forever, daemon=True).start()
-    try:
-        yield site_dir, f"http://127.0.0.1:{static.server_address[1]}"
-    finally:
-        static.shutdown()
-        static.server_close()
+    with static_server(site_dir) as url:
+        yield site_dir, url
 
 
 def look_up(page: Any, site_url: str, letter: str, query: str) -> str:
@@ -53,9 +40,7 @@ def answered(page: Any) -> str:
 
 
 def test_rate_a_closed_letter_on_the_lookup_page(case_repo: Repo, static_site: tuple[Path, str]) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    playwright = sync_api()
     from letterbox.repository import Repository
     from site_builder.build import build_site
 
@@ -77,8 +62,8 @@ def test_rate_a_closed_letter_on_the_lookup_page(case_repo: Repo, static_site: t
         assert (site_dir / "write" / "index.html").is_file()  # 写信 is built too, and in the nav
         assert 'href="../write/"' in html
 
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        with playwright.sync_playwright() as p:
+            browser = launch(p)
             page = browser.new_context(locale="zh-CN").new_page()
 
             # an open letter: no rating form

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from letterbox import codes
+from tests.browser import launch, static_server, sync_api
 from tests.conftest import (
     LETTERBOX_BIN,
     WRITER,
@@ -494,31 +495,13 @@ def test_command_line_intake_during_service_load(case_repo: Repo, server: Server
 
 # --------------------------------------------------------------------------- browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--disable-sync"]
-
-
 def test_browser_write_receipt_and_lookup(case_repo: Repo, tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    import functools
-    import http.server
-
+    playwright = sync_api()
     import site_builder.build as build_mod
     from letterbox.repository import Repository
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
     site_dir = tmp_path / "site"
-    static = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(Quiet, directory=str(site_dir)))
-    site_url = f"http://127.0.0.1:{static.server_address[1]}"
-    threading.Thread(target=static.serve_forever, daemon=True).start()
-    try:
+    with static_server(site_dir) as site_url:
         with serving(case_repo, "--allow-origin", site_url) as server:
             config = case_repo.path / "letterbox.yaml"
             config.write_text(config.read_text("utf-8") + f"intake_url: {server.url}\n", "utf-8")
@@ -526,8 +509,8 @@ def test_browser_write_receipt_and_lookup(case_repo: Repo, tmp_path: Path) -> No
             build_mod.build_site(Repository(case_repo.path), site_dir)
             assert (site_dir / "write" / "index.html").exists()  # the built site's own page
             assert (site_dir / "assets" / "write.js").exists()
-            with sync_api.sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+            with playwright.sync_playwright() as p:
+                browser = launch(p)
                 page = browser.new_context(locale="zh-CN").new_page()
                 page.goto(site_url + "/write/")
                 assert page.get_by_text("一信一事").first.is_visible()
@@ -568,6 +551,3 @@ def test_browser_write_receipt_and_lookup(case_repo: Repo, tmp_path: Path) -> No
                 result = page.inner_text("#lookup-result")
                 assert "已收到" in result, result
                 browser.close()
-    finally:
-        static.shutdown()
-        static.server_close()
