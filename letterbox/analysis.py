@@ -239,6 +239,81 @@ def collect_facts(letters: Iterable[Letter], config: Config, cal: WorkCalendar, 
     return facts
 
 
+@dataclass(frozen=True)
+class Timing:
+    """Letters in a group and, of those closed in the period, how timely and how long."""
+
+    letters: int
+    closed: int
+    on_time: int
+    extended: int
+    late: int
+    median_days: float | None
+    p90_days: int | None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.closed if self.closed else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"letters": self.letters, "closed": self.closed, "on_time": self.on_time,
+                "late_with_extension": self.extended, "late_without_extension": self.late,
+                "on_time_rate": self.on_time_rate, "median_working_days": self.median_days,
+                "p90_working_days": self.p90_days}
+
+
+def timing(facts: Sequence[Facts]) -> Timing:
+    """The handling-time figures of `analyse` (supervision report's on-time rule) for ``facts``."""
+    done = [f for f in facts if f.closed is not None]
+    days = [f.working_days for f in done if f.working_days is not None]
+    return Timing(len(facts), len(done), *(sum(1 for f in done if f.outcome == o)
+                                           for o in ("on_time", "extended", "late")),
+                  median(days), p90(days))
+
+
+def category_key(f: Facts) -> str:
+    return f.category or "none"
+
+
+def unit_keys(f: Facts) -> tuple[str, ...]:
+    return f.units or (UNASSIGNED,)
+
+
+def unit_names(config: Config) -> dict[str, str]:
+    return {u.code: u.name for u in config.units} | {config.office_code: config.office_name}
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    label: str
+    timing: Timing
+
+
+def breakdown(facts: Sequence[Facts], config: Config) -> dict[str, list[Group]]:
+    """Timing per month received, category and unit (keys, labels and order of `analyse`'s
+    counts; a letter handled by several units is in each), and for all ``facts``."""
+    names = unit_names(config)
+    months = sorted({f.month for f in facts})
+    dims: dict[str, tuple[Any, list[Count]]] = {
+        "month": (lambda f: (f.month,), _counts((f.month for f in facts), lambda k: k, months)),
+        "category": (lambda f: (category_key(f),),
+                     _counts((category_key(f) for f in facts),
+                             lambda k: CATEGORIES.get(k, "未分类"), [*CATEGORIES, "none"])),
+        "unit": (unit_keys, _counts((u for f in facts for u in unit_keys(f)),
+                                    lambda k: names.get(k, k))),
+    }
+    out: dict[str, list[Group]] = {}
+    for dim, (keys, counts) in dims.items():
+        members: dict[str, list[Facts]] = defaultdict(list)
+        for f in facts:
+            for k in keys(f):
+                members[k].append(f)
+        out[dim] = [Group(c.key, c.label, timing(members[c.key])) for c in counts]
+    out["total"] = [Group("all", "合计", timing(facts))]
+    return out
+
+
 def analyse(letters: Iterable[Letter], config: Config, cal: WorkCalendar, first: date,
             last: date, min_letters: int | None = None,
             window_days: int | None = None) -> Analysis:
@@ -251,19 +326,17 @@ def analyse(letters: Iterable[Letter], config: Config, cal: WorkCalendar, first:
     result = Analysis(first, last, config.district, config.mailbox_name,
                       min_letters or config.burst_min_letters,
                       window_days or config.burst_window_days, received=len(got))
-    names = {u.code: u.name for u in config.units} | {config.office_code: config.office_name}
-    result.by_category = _counts((f.category or "none" for f in got),
+    names = unit_names(config)
+    result.by_category = _counts((category_key(f) for f in got),
                                  lambda k: CATEGORIES.get(k, "未分类"), [*CATEGORIES, "none"])
-    result.by_unit = _counts((u for f in got for u in (f.units or (UNASSIGNED,))),
-                             lambda k: names.get(k, k))
+    result.by_unit = _counts((u for f in got for u in unit_keys(f)), lambda k: names.get(k, k))
     result.by_place = _counts((f.place or UNPLACED for f in got), lambda k: k)
     result.months = months_between(first, last)
     result.by_month = _counts((f.month for f in got), lambda k: k, result.months)
-    result.closed = len(done)
-    for outcome in ("on_time", "extended", "late"):
-        setattr(result, outcome, sum(1 for f in done if f.outcome == outcome))
-    days = [f.working_days for f in done if f.working_days is not None]
-    result.median_days, result.p90_days = median(days), p90(days)
+    times = timing(done)
+    result.closed, result.on_time, result.extended, result.late = (
+        times.closed, times.on_time, times.extended, times.late)
+    result.median_days, result.p90_days = times.median_days, times.p90_days
     result.hot_topics = hot_topics(got, result.months)
     result.alerts = bursts(got, result.min_letters, result.window_days)
     return result

@@ -22,10 +22,11 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from letterbox.analysis import Group, breakdown, collect_facts
 from letterbox.clock import work_calendar
 from letterbox.errors import LetterboxError
 from letterbox.letter import Letter, read_letter
@@ -376,6 +377,18 @@ def _ended_on_error(proc: subprocess.Popen[str]) -> Iterator[None]:
         raise
 
 
+def published_figures(letters: Sequence[Letter], public: Sequence[Entry], repo: Repository,
+                      today: date) -> dict[str, list[Group]]:
+    """`letterbox analyse`'s figures (analysis.breakdown) over the letters on the board only,
+    so that the statistics tell nothing about withheld, rejected or open letters."""
+    shown = {e.code for e in public}
+    mine = [x for x in letters if x.code in shown]
+    days = [x.submitted_at.astimezone(repo.config.tz).date() for x in mine]
+    first = min(days, default=today)
+    facts = collect_facts(mine, repo.config, work_calendar(repo.root), first, today)
+    return breakdown(facts, repo.config)
+
+
 def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildReport:
     """Build the public board of `repo` into `out` (replaced only when the build is clean).
 
@@ -391,7 +404,7 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
     use_cache = cache and os.environ.get("LETTERBOX_NO_CACHE") != "1"
     public = redact_all(entries, keep_words(repo), repo.root / CACHE_DIR / CACHE_FILE if use_cache else None)
     watch.lap("redact")
-    site = render(public, repo.config, today)
+    site = render(public, repo.config, today, published_figures(letters, public, repo, today))
     watch.lap("render")
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)

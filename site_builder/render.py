@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from statistics import median
 from typing import Any
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from letterbox.analysis import Group, timing
 from letterbox.config import Config
 from letterbox.process import CATEGORIES, STATUSES
 from site_builder.select import Entry
@@ -73,44 +73,41 @@ class Site:
 
 # --------------------------------------------------------------------------- statistics
 
-
-def _figures(items: Sequence[Entry]) -> dict[str, Any]:
-    timed = [e for e in items if e.on_time is not None]
-    on_time = sum(1 for e in timed if e.on_time)
-    mid = median(e.working_days for e in items) if items else None
-    rate = round(on_time / len(timed), 4) if timed else None
-    return {
-        "letters": len(items), "on_time": on_time, "timed": len(timed), "on_time_rate": rate,
-        "median_working_days": mid,
-        "on_time_rate_text": f"{rate * 100:.1f}%" if rate is not None else "—",
-        "median_text": f"{mid:g}" if mid is not None else "—",
-    }
+STATS_SCOPE = ("只统计本站公开的来信（已办结且未决定不予公开）；不予公开、不予受理和尚未办结的来信"
+               "不计入任何数字。")
+ON_TIME_RULE = ("与来信分析（letterbox analyse）和督办通报的规则相同：各轮办理均在原定期限内完成为按期；"
+                "在批准延期的期限内完成的记为“经批准延期”，不计入按期。")
 
 
-def _grouped(entries: Sequence[Entry], key: Callable[[Entry], str]) -> dict[str, list[Entry]]:
-    groups: dict[str, list[Entry]] = defaultdict(list)
-    for e in entries:
-        groups[key(e)].append(e)
-    return dict(sorted(groups.items()))
+def _rate_text(rate: float | None) -> str:
+    return f"{rate * 100:.1f}%" if rate is not None else "—"
 
 
-def statistics(entries: Sequence[Entry]) -> dict[str, list[dict[str, Any]]]:
-    """Figures per month, category and unit: the same numbers for the page, CSV and JSON."""
-    dims = {
-        "month": (lambda e: e.month, month_label),
-        "category": (lambda e: e.category, lambda k: CATEGORIES.get(k, "未分类")),
-        "unit": (lambda e: e.reply_by, lambda k: k),
-    }
-    out: dict[str, list[dict[str, Any]]] = {}
-    for dim, (key, label) in dims.items():
-        out[dim] = [{"key": k, "label": label(k), **_figures(v)}
-                    for k, v in _grouped(entries, key).items()]
-    out["total"] = [{"key": "all", "label": "合计", **_figures(entries)}]
+def _num_text(value: float | None) -> str:
+    return f"{value:g}" if value is not None else "—"
+
+
+def _row(group: Group) -> dict[str, Any]:
+    t = group.timing
+    return {"key": group.key, "label": group.label, **t.to_json(),
+            "on_time_rate_text": _rate_text(t.on_time_rate),
+            "median_text": _num_text(t.median_days), "p90_text": _num_text(t.p90_days)}
+
+
+def statistics(groups: dict[str, list[Group]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows per month received, category and unit, and in total, from `analysis.breakdown` of
+    the published letters: the same numbers for the page, CSV and JSON."""
+    out = {dim: [_row(g) for g in groups.get(dim, [])] for dim in ("month", "category", "unit")}
+    for row in out["month"]:
+        row["label"] = month_label(row["key"])
+    out["total"] = [_row(g) for g in groups.get("total", [])] or [
+        {"key": "all", "label": "合计", **timing([]).to_json(), "on_time_rate_text": "—",
+         "median_text": "—", "p90_text": "—"}]
     return out
 
 
-_CSV_FIELDS = ("dimension", "key", "label", "letters", "on_time", "timed", "on_time_rate",
-               "median_working_days")
+_CSV_FIELDS = ("dimension", "key", "label", "letters", "closed", "on_time", "late_with_extension",
+               "late_without_extension", "on_time_rate", "median_working_days", "p90_working_days")
 
 
 def stats_csv(stats: dict[str, list[dict[str, Any]]]) -> str:
@@ -125,20 +122,63 @@ def stats_csv(stats: dict[str, list[dict[str, Any]]]) -> str:
 
 def stats_json(stats: dict[str, list[dict[str, Any]]], generated: date) -> str:
     keep = _CSV_FIELDS[1:]
-    data = {"generated": generated.isoformat(),
+    data = {"generated": generated.isoformat(), "scope": STATS_SCOPE, "on_time_rule": ON_TIME_RULE,
             **{dim: [{k: r[k] for k in keep} for r in rows] for dim, rows in stats.items()}}
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
 def _stats_tables(stats: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    titles = {"month": ("按月份（答复月份）", "月份"), "category": ("按类别", "类别"),
-              "unit": ("按承办单位", "承办单位"), "total": ("合计", "")}
-    tables = []
-    for dim, rows in stats.items():
-        top = max((r["letters"] for r in rows), default=0) or 1
-        tables.append({"title": titles[dim][0], "heading": titles[dim][1] or "范围",
-                       "rows": [{**r, "bar": round(100 * r["letters"] / top)} for r in rows]})
-    return tables
+    titles = {"month": ("按月份（收信月份）", "月份"), "category": ("按类别", "类别"),
+              "unit": ("按承办单位", "承办单位"), "total": ("合计", "范围")}
+    return [{"title": titles[dim][0], "heading": titles[dim][1], "rows": rows}
+            for dim, rows in stats.items()]
+
+
+def svg_bars(title: str, rows: Sequence[tuple[str, float | None, str]], *, top: float | None = None,
+             width: int = 640, label_width: int = 200, bar_height: int = 18, gap: int = 8) -> str:
+    """A horizontal bar chart as inline SVG: role="img", its name giving every figure.
+
+    ``rows`` are (label, value, value as text); a missing value draws no bar and says “—”.
+    """
+    scale = top or max((v for _, v, _ in rows if v is not None), default=0) or 1
+    plot = width - label_width - 110
+    height = gap + len(rows) * (bar_height + gap)
+    summary = f"{title}：" + "；".join(f"{label} {text}" for label, _, text in rows) if rows \
+        else f"{title}：无数据"
+    parts = [f'<svg class="chart" role="img" aria-label="{html.escape(summary)}" '
+             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+             f'xmlns="http://www.w3.org/2000/svg">',
+             f"<title>{html.escape(summary, quote=False)}</title>"]
+    for i, (label, value, text) in enumerate(rows):
+        y = gap + i * (bar_height + gap)
+        w = round(plot * (value or 0) / scale, 1)
+        base = y + bar_height * 0.75
+        parts.append(f'<text x="{label_width - 8}" y="{base}" text-anchor="end" class="chart-label">'
+                     f"{html.escape(label, quote=False)}</text>")
+        if value is not None:
+            parts.append(f'<rect x="{label_width}" y="{y}" width="{max(w, 1)}" height="{bar_height}" '
+                         f'class="chart-bar"></rect>')
+        parts.append(f'<text x="{label_width + w + 6}" y="{base}" class="chart-value">'
+                     f"{html.escape(text, quote=False)}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _stats_charts(stats: dict[str, list[dict[str, Any]]]) -> list[dict[str, str]]:
+    units, months = stats["unit"], stats["month"]
+    return [
+        {"title": "每月收信（已公开）",
+         "svg": svg_bars("每月收信件数", [(r["label"], r["letters"], f"{r['letters']} 件")
+                                           for r in months])},
+        {"title": "各承办单位按期办结率",
+         "svg": svg_bars("各承办单位按期办结率", [(r["label"], r["on_time_rate"], r["on_time_rate_text"])
+                                                 for r in units], top=1)},
+        {"title": "各承办单位办理用时中位数（工作日）",
+         "svg": svg_bars("各承办单位办理用时中位数", [
+             (r["label"], r["median_working_days"],
+              "—" if r["median_working_days"] is None else f"{r['median_text']} 个工作日")
+             for r in units])},
+    ]
 
 
 # --------------------------------------------------------------------------- pages
@@ -160,6 +200,13 @@ def _paged(base: str, title: str, items: list[Entry], env: Environment) -> dict[
             title=title, items=chunk, page=n, pages=pages, count=len(items), base=base,
             root=_root(path))
     return files
+
+
+def _grouped(entries: Sequence[Entry], key: Callable[[Entry], str]) -> dict[str, list[Entry]]:
+    groups: dict[str, list[Entry]] = defaultdict(list)
+    for e in entries:
+        groups[key(e)].append(e)
+    return dict(sorted(groups.items()))
 
 
 def _newest_first(items: Iterable[Entry]) -> list[Entry]:
@@ -194,12 +241,13 @@ def measures_markdown(text: str) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def _this_month(entries: list[Entry], today: date) -> dict[str, Any]:
+def _this_month(stats: dict[str, list[dict[str, Any]]], today: date) -> dict[str, Any]:
     month = f"{today.year:04d}-{today.month:02d}"
-    figures = _figures([e for e in entries if e.month == month])
-    return {"label": month_label(month), **figures, "median": figures["median_text"] + " 个工作日"
-            if figures["median_working_days"] is not None else "—",
-            "on_time_rate": figures["on_time_rate_text"]}
+    row = next((r for r in stats["month"] if r["key"] == month), None)
+    return {"label": month_label(month), "letters": row["letters"] if row else 0,
+            "on_time_rate": row["on_time_rate_text"] if row else "—",
+            "median": f"{row['median_text']} 个工作日" if row and row["median_working_days"] is not None
+            else "—"}
 
 
 def _site_meta(config: Config) -> dict[str, Any]:
@@ -234,8 +282,13 @@ def mkdocs_config(config: Config) -> dict[str, Any]:
     return data
 
 
-def render(entries: list[Entry], config: Config, today: date) -> Site:
-    """Every file of the MkDocs project, from redacted entries only."""
+def render(entries: list[Entry], config: Config, today: date,
+           figures: dict[str, list[Group]] | None = None) -> Site:
+    """Every file of the MkDocs project, from redacted entries only.
+
+    ``figures`` is `letterbox.analysis.breakdown` of the published letters (build.py); the
+    statistics are empty without it.
+    """
     env = _env()
     public = {e.code for e in entries}
     files: dict[str, str] = {}
@@ -252,14 +305,15 @@ def render(entries: list[Entry], config: Config, today: date) -> Site:
             page = template.render(e=first, earlier=first.code if key == "related" else None, later=[])
             files[f"{SHELL_DIR}/{name}.md"] = shell_markdown(page)
     files.update(_lists(entries, env))
-    stats = statistics(entries)
+    stats = statistics(figures or {})
     files["stats/index.md"] = env.get_template("stats.md.j2").render(
-        tables=_stats_tables(stats), generated=day(today))
+        tables=_stats_tables(stats), charts=_stats_charts(stats), generated=day(today),
+        scope=STATS_SCOPE, rule=ON_TIME_RULE)
     files["stats/stats.csv"] = stats_csv(stats)
     files["stats/stats.json"] = stats_json(stats, today)
     files["requests.json"] = open311_requests(entries)
     files["index.md"] = env.get_template("index.md.j2").render(
-        site=_site_meta(config), month=_this_month(entries, today), total=len(entries),
+        site=_site_meta(config), month=_this_month(stats, today), total=len(entries),
         latest=_newest_first(entries)[:LATEST], root="")
     files["search/index.md"] = env.get_template("search.md.j2").render()
     files["lookup/index.md"] = env.get_template("lookup.md.j2").render(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +189,7 @@ def test_lists_stats_and_measures(site: Path) -> None:
     stats = json.loads((site / "stats" / "stats.json").read_text("utf-8"))
     assert stats["total"][0]["letters"] == 3
     assert {r["key"] for r in stats["month"]} == {"2026-01", "2026-02"}
+    assert "只统计本站公开的来信" in (site / "stats" / "index.html").read_text("utf-8")
     assert "dimension,key,label,letters" in (site / "stats" / "stats.csv").read_text("utf-8")
     measures = (site / "measures" / "index.html").read_text("utf-8")
     assert "第十三条" in measures and "区长信箱" in measures
@@ -383,3 +385,39 @@ def test_redaction_cache_and_pool(repo: Path, tmp_path: Path, monkeypatch: pytes
     pooled, stats = stage.redact_entries(entries, keep, None, workers=2)  # spawn, one ONNX thread each
     assert pooled == first and stats["redacted"] == 3
     assert all(e.writer == stage.Writer() for e in pooled)
+
+
+def test_stats_are_the_analysis_figures_of_published_letters(repo: Path, site: Path) -> None:
+    """Per unit, month and in total: `analyse` over the published letters only (the withheld
+    letter to mjz and the open one to tc count nowhere), and hand-computed for zjj."""
+    from letterbox.analysis import analyse
+    from letterbox.clock import work_calendar
+
+    stats = json.loads((site / "stats" / "stats.json").read_text("utf-8"))
+    units = {r["key"]: r for r in stats["unit"]}
+    r = Repository(repo)
+    assert set(units) == {"zjj", r.config.office_code}  # not mjz (withheld) nor tc (open)
+    # heat: received Mon 5 Jan, approved Wed 7 Jan; follow: Mon 2 Feb → Tue 3 Feb; both in time
+    assert units["zjj"]["letters"] == 2 and units["zjj"]["on_time_rate"] == 1.0
+    assert units["zjj"]["median_working_days"] == 1.5
+    codes = letter_codes(repo)
+    published = [x for x in r.letters() if x.code in {codes[LETTERS[k][0]] for k in ("heat", "road", "follow")}]
+    cal = work_calendar(r.root)
+    last = date(2026, 2, 28)
+    for key, row in units.items():
+        mine = [x for x in published if key in (x.state().units or (r.config.office_code,))]
+        a = analyse(mine, r.config, cal, date(2026, 1, 1), last)
+        assert (row["closed"], row["on_time_rate"], row["median_working_days"], row["p90_working_days"]) \
+            == (a.closed, a.on_time_rate, a.median_days, a.p90_days), key
+    total = analyse(published, r.config, cal, date(2026, 1, 1), last).public_figures()
+    assert stats["total"][0]["on_time_rate"] == total["on_time_rate"]
+    assert stats["total"][0]["median_working_days"] == total["median_working_days"]
+    assert [(m["key"], m["letters"]) for m in stats["month"]] == \
+        [(c["key"], c["letters"]) for c in total["by_month"]]
+    # February has no withheld letter: the CLI's figures for it are the site's February row
+    feb = json.loads(run(repo, "analyse", "--from", "2026-02-01", "--to", "2026-02-28", "--json"))
+    row = next(m for m in stats["month"] if m["key"] == "2026-02")
+    assert (row["closed"], row["on_time_rate"], row["median_working_days"]) == \
+        (feb["closed"], feb["on_time_rate"], feb["median_working_days"])
+    csv_rows = (site / "stats" / "stats.csv").read_text("utf-8").splitlines()
+    assert f"unit,zjj,{units['zjj']['label']},2,2,2,0,0,1.0,1.5," in "\n".join(csv_rows)

@@ -120,9 +120,14 @@ def test_keyboard_only_search(page: Any, base_url: str, repo: Path) -> None:  # 
     assert outline is not None
 
 
-def test_bars_have_text_alternatives(page: Any, base_url: str) -> None:  # noqa: F811
+def test_charts_have_text_alternatives(page: Any, base_url: str) -> None:  # noqa: F811
     page.goto(base_url + "stats/", wait_until="networkidle")
-    bars = page.locator(".bar")
-    assert bars.count() > 0
-    for i in range(bars.count()):
-        assert (bars.nth(i).get_attribute("aria-label") or "").endswith("件")
+    charts = page.locator("svg.chart")
+    assert charts.count() == 3
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        assert chart.get_attribute("role") == "img"
+        label = chart.get_attribute("aria-label") or ""
+        assert "：" in label and label == chart.locator("title").text_content()
+    assert "区住房和城乡建设局 100.0%" in (charts.nth(1).get_attribute("aria-label") or "")
+    assert page.locator("script[src^='http'], script[src^='//']").count() == 0
