@@ -266,9 +266,9 @@ def timing(facts: Sequence[Facts]) -> Timing:
     """The handling-time figures of `analyse` (supervision report's on-time rule) for ``facts``."""
     done = [f for f in facts if f.closed is not None]
     days = [f.working_days for f in done if f.working_days is not None]
-    return Timing(len(facts), len(done), *(sum(1 for f in done if f.outcome == o)
-                                           for o in ("on_time", "extended", "late")),
-                  median(days), p90(days))
+    on_time, extended, late = (sum(1 for f in done if f.outcome == o)
+                               for o in ("on_time", "extended", "late"))
+    return Timing(len(facts), len(done), on_time, extended, late, median(days), p90(days))
 
 
 def category_key(f: Facts) -> str:

@@ -106,10 +106,12 @@ def _print_table(table: DeadlineTable, office_code: str) -> None:
               help="写入文件（默认输出到屏幕）。")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]),
               help="按指定日期生成（默认今天）；当月未结束时数据截至该日。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（同 --format json）。")
 @pass_state
 def report(state: State_, month: str, fmt: str, out_file: Path | None,
-           today: datetime | None) -> None:
+           today: datetime | None, as_json: bool) -> None:
     """督办月报（办法第十四、十六条）：收信、办结、按期与逾期情况、拟通报单位、催办、风险预警。"""
+    fmt = "json" if as_json else fmt
     repo = state.repo()
     config = repo.config
     figures = monthly_report(repo.letters(), config, work_calendar(repo.root), month,

@@ -484,6 +484,13 @@ def _closing(letter: Letter, config: Config, cal: WorkCalendar,
     return handled[-1].units, outcome  # type: ignore[return-value]
 
 
+def closing_outcome(letter: Letter, config: Config, cal: WorkCalendar) -> str | None:
+    """How timely the letter's closing answer was: on_time, extended (within an approved
+    extension) or late; None when it is not closed by an answer. The one rule for every report."""
+    found = _closing(letter, config, cal, date.min, date.max)
+    return found[1] if found else None
+
+
 def monthly_report(letters: Iterable[Letter], config: Config, cal: WorkCalendar, month: str,
                    today: date) -> Report:
     """The supervision report for ``month`` as known at the end of ``today``.

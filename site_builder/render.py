@@ -361,6 +361,7 @@ def open311_requests(entries: Sequence[Entry]) -> str:
                 "category_zh": e.category_label,
                 "deadline": e.due.isoformat() if e.due else None,
                 "on_time": e.on_time,
+                "timeliness": e.outcome,
                 "received": e.received.isoformat(),
                 "answered": e.answered.isoformat(),
                 "working_days": e.working_days,

@@ -16,6 +16,7 @@ from letterbox.clock import current_clock
 from letterbox.config import Config
 from letterbox.letter import Letter
 from letterbox.process import CATEGORIES, STATUSES, State, parse_time, replay
+from letterbox.supervision import closing_outcome
 from site_builder.redact import Writer
 
 PUBLIC_STATUSES = frozenset({"closed", "archived"})
@@ -36,7 +37,7 @@ class Entry:
     answered: date
     working_days: int
     due: date | None
-    on_time: bool | None
+    on_time: bool | None  # answered within the original limit (the supervision report's rule)
     follows_up: str | None
     followed_by: tuple[str, ...]
     writer: Writer
@@ -45,6 +46,7 @@ class Entry:
     status: str = "closed"
     submitted_at: str = ""  # ISO date-time with offset, repository time zone
     updated_at: str = ""  # ISO date-time of the letter's last event
+    outcome: str | None = None  # on_time, extended (within an approved extension) or late
 
     @property
     def category_label(self) -> str:
@@ -147,10 +149,10 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
     index, text, reply_by = answer
     before = replay(letter.history[:index])
     clock = current_clock(letter, config, cal, before)
-    answered_on = _local_day(str(letter.history[index].get("at")), config)
     received = _local_day(str(letter.data["submitted_at"]), config)
     answered = _local_day(closed, config)
     mask, keep = redaction_lists(letter)
+    outcome = closing_outcome(letter, config, cal)
     return Entry(
         code=letter.code,
         title=str(letter.data.get("title") or ""),
@@ -162,7 +164,7 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
         answered=answered,
         working_days=cal.working_days_between(received, answered),
         due=clock.due if clock else None,
-        on_time=(answered_on <= clock.due) if clock else None,
+        on_time=outcome == "on_time" if outcome else None,
         follows_up=letter.data.get("follows_up") or None,
         followed_by=tuple(sorted(followers.get(letter.code, []))),
         writer=Writer.from_data(letter.data.get("writer")),
@@ -171,6 +173,7 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
         status=state.status,
         submitted_at=_iso(str(letter.data["submitted_at"]), config),
         updated_at=_iso(str(letter.history[-1].get("at")), config),
+        outcome=outcome,
     )
 
 
