@@ -326,8 +326,31 @@ def month_bounds(month: str) -> tuple[date, date]:
     return first, nxt - timedelta(days=1)
 
 
+class _Rates:
+    """On-time and satisfaction rates, shared by a unit's figures and the month's totals."""
+
+    closed: int
+    on_time: int
+    satisfied: int
+    basically_satisfied: int
+    dissatisfied: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.closed if self.closed else None
+
+    @property
+    def rated(self) -> int:
+        return self.satisfied + self.basically_satisfied + self.dissatisfied
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """(满意 + 基本满意) ÷ rated; None when nobody rated."""
+        return (self.satisfied + self.basically_satisfied) / self.rated if self.rated else None
+
+
 @dataclass
-class UnitFigures:
+class UnitFigures(_Rates):
     code: str
     name: str
     assigned: int = 0  # letters transferred to the unit in the month
@@ -343,19 +366,6 @@ class UnitFigures:
     basically_satisfied: int = 0
     dissatisfied: int = 0
     is_office: bool = False
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return self.on_time / self.closed if self.closed else None
-
-    @property
-    def rated(self) -> int:
-        return self.satisfied + self.basically_satisfied + self.dissatisfied
-
-    @property
-    def satisfaction_rate(self) -> float | None:
-        """(满意 + 基本满意) ÷ rated; None when nobody rated."""
-        return (self.satisfied + self.basically_satisfied) / self.rated if self.rated else None
 
     @property
     def in_circular(self) -> bool:
@@ -376,7 +386,7 @@ class UnitFigures:
 
 
 @dataclass
-class Report:
+class Report(_Rates):
     month: str
     first: date
     last: date
@@ -404,18 +414,6 @@ class Report:
     @property
     def circular(self) -> list[UnitFigures]:
         return [u for u in self.units if u.in_circular]
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return self.on_time / self.closed if self.closed else None
-
-    @property
-    def rated(self) -> int:
-        return self.satisfied + self.basically_satisfied + self.dissatisfied
-
-    @property
-    def satisfaction_rate(self) -> float | None:
-        return (self.satisfied + self.basically_satisfied) / self.rated if self.rated else None
 
     @property
     def rated_units(self) -> list[UnitFigures]:
