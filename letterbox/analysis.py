@@ -20,13 +20,12 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from letterbox.calendar import WorkCalendar
 from letterbox.config import Config
 from letterbox.errors import LetterboxError
 from letterbox.letter import Letter
 from letterbox.process import CATEGORIES, IllegalStep
+from letterbox.rendering import environment
 from letterbox.similar import Gazetteer, Profile, _tokenizer, make_profile
 from letterbox.supervision import _closing, event_day, letter_as_of
 
@@ -448,13 +447,6 @@ def recent_alerts(letters: Iterable[Letter], config: Config, cal: WorkCalendar, 
 # --------------------------------------------------------------------------- rendering
 
 
-_env = Environment(
-    loader=PackageLoader("letterbox", "templates"),
-    autoescape=select_autoescape(["html", "html.j2"]),
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def bars(rows: Sequence[Count], width: int = 640, label_width: int = 180,
@@ -476,4 +468,4 @@ def render_html(a: Analysis) -> str:
     charts = {"category": bars(a.by_category), "unit": bars(a.by_unit[:15]),
               "place": bars(a.by_place), "month": bars(a.by_month)}
     rate = "—" if a.on_time_rate is None else f"{a.on_time_rate * 100:.1f}%"
-    return _env.get_template("analysis.html.j2").render(a=a, charts=charts, rate=rate)
+    return environment().get_template("analysis.html.j2").render(a=a, charts=charts, rate=rate)

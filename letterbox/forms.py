@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from letterbox.config import Config, Leader
 from letterbox.letter import Letter
 from letterbox.process import CATEGORIES, parse_time
+from letterbox.rendering import environment
 
 FORMS_DIR = "forms"
 
-_env = Environment(
-    loader=PackageLoader("letterbox", "templates"),
-    autoescape=select_autoescape(["html", "j2"]),
-    keep_trailing_newline=True,
-)
 
 
 def handling_form_path(letter: Letter) -> PurePosixPath:
@@ -26,7 +20,7 @@ def handling_form_path(letter: Letter) -> PurePosixPath:
 def render_handling_form(config: Config, letter: Letter, leader: Leader, clerk: str, at: str) -> str:
     """Internal document for the leader: it names the writer, so it is never published."""
     data = letter.data
-    return _env.get_template("handling_form.html.j2").render(
+    return environment().get_template("handling_form.html.j2").render(
         config=config,
         letter=data,
         category=CATEGORIES.get(data.get("category") or "", "未分类"),

@@ -393,6 +393,11 @@ class IntakeService:
                           headers={"Retry-After": str(int(wait) + 1)})
         return None
 
+    async def _request(self, request: Request) -> dict[str, Any] | JSONResponse:
+        """Origin and rate checks, then the JSON object of the body; or the error response."""
+        refused = self._guard(request)
+        return refused if refused else await self._body(request)
+
     async def _body(self, request: Request) -> dict[str, Any] | JSONResponse:
         try:
             data = await _read_json(request, self.max_body)
@@ -406,10 +411,7 @@ class IntakeService:
 
     # -- POST /api/letters ---------------------------------------------------------------
     async def letters(self, request: Request) -> JSONResponse:
-        refused = self._guard(request)
-        if refused:
-            return refused
-        data = await self._body(request)
+        data = await self._request(request)
         if isinstance(data, JSONResponse):
             return data
         if data.get(HONEYPOT):  # a bot filled the hidden field: pretend, store nothing
@@ -533,10 +535,7 @@ class IntakeService:
 
     # -- POST /api/feedback --------------------------------------------------------------
     async def feedback(self, request: Request) -> JSONResponse:
-        refused = self._guard(request)
-        if refused:
-            return refused
-        data = await self._body(request)
+        data = await self._request(request)
         if isinstance(data, JSONResponse):
             return data
         problems = []

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from letterbox.calendar import WorkCalendar, provisional_note
 from letterbox.clock import CALENDAR_FILE, current_clock, days_left
 from letterbox.config import Config
@@ -35,6 +33,7 @@ from letterbox.process import (
     apply,
     parse_time,
 )
+from letterbox.rendering import environment
 
 FailOn = Literal["overdue", "due-soon", "never"]
 FAIL_ON: tuple[str, ...] = ("overdue", "due-soon", "never")
@@ -594,13 +593,6 @@ def _add_letter(report: Report, figures: _Figures, letter: Letter, config: Confi
 # --------------------------------------------------------------------------- rendering
 
 
-_env = Environment(
-    loader=PackageLoader("letterbox", "templates"),
-    autoescape=select_autoescape(["html", "html.j2"]),
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 CHART_COLOURS = {"on_time": "#2e7d32", "extended": "#f9a825", "late": "#c62828",
                  "assigned": "#1565c0", "overdue": "#6d4c41"}
@@ -646,7 +638,7 @@ def render_report(report: Report, fmt: str) -> str:
                                        ("late", u.late)]) for u in closed_units]),
         "assigned": bar_chart([(u.name, [("assigned", u.assigned)]) for u in assigned_units]),
     }
-    return _env.get_template(f"report.{fmt}.j2").render(
+    return environment().get_template(f"report.{fmt}.j2").render(
         r=report,
         charts=charts,
         colours=CHART_COLOURS,
