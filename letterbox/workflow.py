@@ -234,12 +234,8 @@ def instruct(repo: Repository, code: str, leader: str, text: str, units: list[st
 @explained
 def return_letter(repo: Repository, code: str, reason: str, actor: Actor, unit: str | None = None,
                   at: str | None = None) -> StepResult:
-    letter = repo.letter(code)
-    units = list(letter.data.get("units") or [])
-    chosen = repo.config.unit(unit).code if unit else (units[0] if units else "")
-    if units and chosen not in units:
-        raise StepRefused(f"信件 {letter.code} 当前承办单位是 {'、'.join(units)}，不是 {chosen}。")
-    details = {"unit": chosen or "-", "reason": _required(reason, "退回理由")}
+    chosen = _acting_unit(repo, code, unit)
+    details = {"unit": chosen, "reason": _required(reason, "退回理由")}
     return take_step(repo, code, "return", details, actor, at, summary=repo.config.unit_name(chosen))
 
 
@@ -270,11 +266,7 @@ def refuse(repo: Repository, code: str, actor: Actor, note: str | None = None, a
 @explained
 def answer(repo: Repository, code: str, text: str, head: str, actor: Actor, unit: str | None = None,
            contacted: bool = False, at: str | None = None) -> StepResult:
-    letter = repo.letter(code)
-    units = list(letter.data.get("units") or [])
-    chosen = repo.config.unit(unit).code if unit else (units[0] if units else "-")
-    if units and chosen not in units:
-        raise StepRefused(f"信件 {letter.code} 当前承办单位是 {'、'.join(units)}，不是 {chosen}。")
+    chosen = _acting_unit(repo, code, unit)
     details: dict[str, Any] = {"text": _required(text, "答复内容", TEXT_HINT), "head": _required(head, "审核负责人（--head）"),
                                "unit": chosen}
     if contacted:
@@ -327,6 +319,16 @@ def reopen(repo: Repository, code: str, reason: str, actor: Actor, at: str | Non
 @explained
 def archive(repo: Repository, code: str, actor: Actor, at: str | None = None) -> StepResult:
     return take_step(repo, code, "archive", {}, actor, at)
+
+
+def _acting_unit(repo: Repository, code: str, unit: str | None) -> str:
+    """The unit taking a unit's step: the one named (it must hold the letter) or the current one."""
+    letter = repo.letter(code)
+    units = list(letter.data.get("units") or [])
+    chosen = repo.config.unit(unit).code if unit else (units[0] if units else "-")
+    if units and chosen not in units:
+        raise StepRefused(f"信件 {letter.code} 当前承办单位是 {'、'.join(units)}，不是 {chosen}。")
+    return chosen
 
 
 def _required(text: str | None, what: str, hint: str = "") -> str:
