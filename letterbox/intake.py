@@ -187,7 +187,8 @@ def check_submission(sub: Submission, known: frozenset[str]) -> list[Problem]:
     if target is not None:
         canonical = codes.normalise_letter_code(str(target))
         if canonical not in known:
-            problems.append(_problem(sub, "follows_up", f"所写的前信编码 {str(target)[:20]} 在案卷库中不存在。"))
+            shown = f" {canonical}" if canonical else ""  # echo only a well-formed code, never free text
+            problems.append(_problem(sub, "follows_up", f"所写的前信编码{shown}在案卷库中不存在（应为如 LA-2026-00042 的信件编码）。"))
     return problems
 
 
