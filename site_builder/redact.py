@@ -15,9 +15,9 @@ import os
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from typing import Any, Protocol, TypeVar
 
 MASKS: dict[str, str] = {
@@ -102,32 +102,52 @@ def squash(text: str) -> str:
     return re.sub(rf"[\s{_INVISIBLE}\-‐‑–—.·()（）]+", "", folded)
 
 
+_SEPARATORS = "-‐‑–—.·()（）\u200b"  # the non-space characters of SEP
+_NOT_SEP = re.compile(rf"[^\s{re.escape(_SEPARATORS)}]+")
+
+
 @dataclass(frozen=True)
 class _View:
     text: str
-    origin: tuple[int, ...]  # origin[i]: index in the original of normalised char i
+    origin: Sequence[int]  # origin[i]: index in the original of normalised char i
     original: str = ""
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         return self.origin[start], self.origin[end - 1] + 1
 
+    @cached_property
+    def packed(self) -> tuple[str, list[int]]:
+        """The text without separators (what may stand between the characters of one number or
+        name, see SEP) and, for each of its characters, its index in `text`."""
+        where: list[int] = []
+        for m in _NOT_SEP.finditer(self.text):
+            where.extend(range(m.start(), m.end()))
+        return "".join(self.text[i] for i in where), where
+
+    def find(self, literal: str) -> Iterator[tuple[int, int]]:
+        """Every (start, end) in `text` of `literal` (squashed), separators allowed inside it:
+        as a regex with SEP between its characters would, overlapping matches included."""
+        packed, where = self.packed
+        start = packed.find(literal)
+        while literal and start >= 0:
+            yield where[start], where[start + len(literal) - 1] + 1
+            start = packed.find(literal, start + 1)
+
+
+@cache
+def _fold(ch: str) -> str:
+    if ch in _INVISIBLE:
+        return " "
+    return unicodedata.normalize("NFKC", ch).translate(_CN_DIGITS).lower() or " "
+
 
 def _view(text: str) -> _View:
-    chars: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        folded = unicodedata.normalize("NFKC", ch).translate(_CN_DIGITS).lower()
-        if ch in _INVISIBLE:
-            folded = " "
-        for f in folded or " ":
-            chars.append(f)
-            origin.append(i)
-    return _View("".join(chars), tuple(origin), text)
-
-
-def _spaced(literal: str) -> str:
-    """A regex for `literal` allowing separators between its characters."""
-    return SEP.join(re.escape(c) for c in literal if not c.isspace())
+    folded = [_fold(ch) for ch in text]
+    joined = "".join(folded)
+    if len(joined) == len(text):  # one character for one: the usual case
+        return _View(joined, range(len(text)), text)
+    origin = [i for i, f in enumerate(folded) for _ in f]
+    return _View(joined, tuple(origin), text)
 
 
 # --------------------------------------------------------------------------- writer's data
@@ -142,9 +162,6 @@ def _phone_digits(phone: str) -> list[str]:
         area = 3 if digits[1] in "12" else 4
         forms.append(digits[area:])
     return forms
-
-
-_NOT_PLACE = r"(?!路|街|大道|大街|巷|小区|村|镇|乡|广场|公园|以来)"
 
 
 def _given_name(name: str) -> str:
@@ -195,30 +212,63 @@ def _detailed_tail(address: str) -> str:
     return "".join(tail)
 
 
-def writer_patterns(writer: Writer) -> list[tuple[str, str, str]]:
-    """(kind, regex on the normalised view, reason) for each form of the writer's data."""
-    found: list[tuple[str, str, str]] = []
-    name = re.sub(r"\s+", "", writer.name)
+@dataclass(frozen=True)
+class _Rule:
+    """One form of a writer's datum: a squashed literal found with separators allowed inside
+    it (`_View.find`), or else a regex on the normalised view; then checks of what is around."""
+
+    kind: str
+    reason: str
+    literal: str = ""
+    pattern: str = ""
+    apart: str = ""  # what must not stand right before or after it: "digit", "alnum"
+    not_place: bool = False  # not followed by a place word (路, 小区 …): 建国路 is no name
+
+    def spans(self, view: _View) -> Iterator[tuple[int, int]]:
+        found = (view.find(self.literal) if self.literal else
+                 (m.span() for m in _compiled(self.pattern).finditer(view.text)))
+        text = view.text
+        for start, end in found:
+            if self.apart and any(self._joins(text[i]) for i in (start - 1, end)
+                                  if 0 <= i < len(text)):
+                continue
+            if self.not_place and _NOT_PLACE.match(text, end) is None:
+                continue
+            yield start, end
+
+    def _joins(self, ch: str) -> bool:
+        return ch.isdigit() if self.apart == "digit" else ch in _ALNUM
+
+
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_NOT_PLACE = re.compile(r"(?!路|街|大道|大街|巷|小区|村|镇|乡|广场|公园|以来)")
+
+
+@lru_cache(maxsize=64)
+def writer_rules(writer: Writer) -> tuple[_Rule, ...]:
+    """Each form in which the writer's data is looked for in a text."""
+    found: list[_Rule] = []
+    name = squash(writer.name)
     if len(name) >= 2:
-        found.append(("name", _spaced(squash(name)), "来信人姓名"))
+        found.append(_Rule("name", "来信人姓名", name))
         if given := _given_name(name):
-            found.append(("name", _spaced(given) + _NOT_PLACE, "来信人名字"))
+            found.append(_Rule("name", "来信人名字", given, not_place=True))
     for digits in _phone_digits(writer.phone):
-        found.append(("phone", r"(?<!\d)" + _spaced(digits) + r"(?!\d)", "来信人电话"))
+        found.append(_Rule("phone", "来信人电话", digits, apart="digit"))
     email = squash(writer.email)
     if email:
-        found.append(("email", _spaced(email), "来信人邮箱"))
+        found.append(_Rule("email", "来信人邮箱", email))
         local = email.split("@")[0]
         if len(local) >= 5:
-            found.append(("email", r"(?<![a-z0-9])" + re.escape(local) + r"(?![a-z0-9])", "来信人邮箱用户名"))
+            found.append(_Rule("email", "来信人邮箱用户名", local, apart="alnum"))
     address = squash(writer.address)
     if address:
-        found.append(("address", _spaced(address), "来信人地址"))
+        found.append(_Rule("address", "来信人地址", address))
         for tail in address_tails(address):
-            found.append(("address", _spaced(tail), "来信人地址（楼栋单元门牌）"))
+            found.append(_Rule("address", "来信人地址（楼栋单元门牌）", tail))
         if pattern := _tail_numbers_pattern(writer.address):
-            found.append(("address", pattern, "来信人地址（楼栋单元门牌）"))
-    return found
+            found.append(_Rule("address", "来信人地址（楼栋单元门牌）", pattern=pattern))
+    return tuple(found)
 
 
 def needles(writer: Writer) -> list[str]:
@@ -480,14 +530,9 @@ def person_spans(text: str) -> list[Span]:
 # --------------------------------------------------------------------------- redact
 
 
-def _literal_spans(text: str, strings: Iterable[str], kind: str, reason: str) -> list[Span]:
-    view = _view(text)
-    spans = []
-    for s in strings:
-        if squash(s):
-            for m in _compiled(_spaced(squash(s))).finditer(view.text):
-                spans.append(Span(*view.span(*m.span()), kind, reason))
-    return spans
+def _literal_spans(view: _View, strings: Iterable[str], kind: str, reason: str) -> list[Span]:
+    return [Span(*view.span(start, end), kind, reason)
+            for s in strings for start, end in view.find(squash(s))]
 
 
 def _keep_ranges(text: str, keep: Iterable[str]) -> list[tuple[int, int]]:
@@ -514,13 +559,12 @@ def find_spans(text: str, writer: Writer | None = None, *, mask: Iterable[str] =
                keep: Iterable[str] = (), names: bool = True) -> list[Span]:
     """Every stretch to mask, merged; the writer's own data is never kept by `keep`."""
     view = _view(text)
-    own = [Span(*view.span(*m.span()), kind, reason, "writer")
-           for kind, pattern, reason in writer_patterns(writer or Writer())
-           for m in _compiled(pattern).finditer(view.text)]
+    own = [Span(*view.span(start, end), rule.kind, rule.reason, "writer")
+           for rule in writer_rules(writer or Writer()) for start, end in rule.spans(view)]
     others = _generic_spans(view) + (person_spans(text) if names else [])
     kept = _keep_ranges(text, keep)
     others = [s for s in others if not any(a <= s.start and s.end <= b for a, b in kept)]
-    custom = [replace(s, source="staff") for s in _literal_spans(text, mask, "custom", "办公室指定隐去")]
+    custom = [replace(s, source="staff") for s in _literal_spans(view, mask, "custom", "办公室指定隐去")]
     return _merge(own + custom + others)
 
 
