@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from site_builder.names import COMMON_WORDS, name_clauses, name_finder
 from site_builder.redact import (
@@ -231,3 +235,15 @@ def test_common_word_list_is_what_the_generator_makes() -> None:
     spec.loader.exec_module(module)
     listed = [w for w in COMMON_WORDS.read_text("utf-8").splitlines() if w and not w.startswith("#")]
     assert listed == module.common_words(), "run: python scripts/gen_common_words.py"
+
+
+_SQUASH_ALPHABET = "一二三四五六七八九十零〇幺 \t\n\u3000\u00a0-‐‑–—.·()（）\u200b\ufeffＡａB１2é\u0301，。王"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_SQUASH_ALPHABET, min_size=0, max_size=700))
+def test_squash_is_the_same_for_short_and_long_texts(text: str) -> None:
+    """Long texts go through a NumPy table, short ones through a regex: one result."""
+    folded = unicodedata.normalize("NFKC", text).translate(str.maketrans("零〇一二三四五六七八九幺", "001234567891")).lower()
+    expected = re.sub(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad\-‐‑–—.·()（）]+", "", folded)
+    assert squash(text) == expected
