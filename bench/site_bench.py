@@ -24,6 +24,7 @@ import functools
 import http.server
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -35,6 +36,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import letter_text  # noqa: E402  (bench/, next to this file)
 
 from letterbox.letter import Letter, letter_path  # noqa: E402
 from letterbox.repository import Repository  # noqa: E402
@@ -49,29 +52,6 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = "建国秀英志强丽华明亮桂兰海涛晓燕国庆文斌静怡德胜淑芬立新春梅玉兰宏伟子涵浩然"
 PLACES = ["幸福小区", "阳光花园", "锦绣家园", "红旗小区", "铁西花园", "滨河花园", "建安小区", "华强城小区"]
 ROADS = ["文明大道", "中州路", "红旗路", "东风路", "人民大道", "黄河路", "解放路", "光明路"]
-TOPICS = [
-    ("供暖温度不达标", "今年冬天{place}供暖温度只有十五度，老人孩子冻得受不了，多次向供热公司反映无果。"),
-    ("路灯损坏", "{road}的路灯损坏多日，夜间出行很不方便，电动车和行人都容易出事故。"),
-    ("楼道堆放杂物", "{place}楼道长期堆放杂物，存在消防隐患，物业一直推脱不管。"),
-    ("噪音扰民", "{road}附近工地夜间施工，噪音超过七十分贝，严重影响居民休息。"),
-    ("停车难", "{place}停车位严重不足，车辆乱停堵塞消防通道，希望规划增加停车位。"),
-    ("拖欠工资", "我们在{road}一处工地干活，工程结束三个月了工资还没结清，请求帮助讨薪。"),
-    ("垃圾清运不及时", "{place}门口的垃圾桶经常满溢，夏天气味难闻，希望增加清运次数。"),
-    ("公交线路调整", "建议在{road}增设公交站点，方便群众出行，特别是老人和学生。"),
-]
-# Sentences built from parts, so that letters rarely share a sentence (as real ones).
-WHO = ["周边居民", "小区业主", "我们几户人家", "楼里的老人", "附近商户", "上下学的孩子", "过往司机", "村里群众"]
-SINCE = ["已经持续{n}个月", "从{n}月份开始", "前后反映了{n}次", "拖了{n}周", "至少有{n}天"]
-FEEL = ["意见很大", "苦不堪言", "很不方便", "非常担心安全", "多次拨打热线也没有结果", "找物业也没人管"]
-ASK = ["希望有关部门尽快处理", "请求派人到{place}现场查看", "建议{road}沿线统一整治",
-       "恳请街道协调解决", "希望给群众一个满意的答复", "请尽快公布整改时限"]
-EXTRA = ["去年{n}月也出现过类似情况", "社区网格员来看过{n}次", "我们可以提供{n}张照片",
-         "附近还有一所小学和{n}个幼儿园", "{road}{n}号附近情况最严重", "晚上{n}点以后尤其明显"]
-REPLY = ("经调查核实，您反映的“{title}”问题属实。我单位已于近日组织人员到{where}现场查看，"
-         "制定了整改方案，预计两周内完成整改。整改期间我们将加强巡查，确保群众安全。"
-         "感谢您对我区工作的关心和支持，如有疑问请拨打本单位值班电话。")
-
-
 def _name(rng: random.Random, writer: bool) -> str:
     """Writers and the neighbours they mention never share a surname: a neighbour's name the
     tagger misses must not be some other writer's name, or the leak scan stops the build (as it
@@ -85,39 +65,36 @@ def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def make_letter(i: int, rng: random.Random, prefix: str, units: list[str], tz: Any) -> Letter:
+def make_letter(i: int, rng: random.Random, prefix: str, units: list[str], tz: Any,
+                unit_names: dict[str, str] | None = None) -> Letter:
     """One closed public letter with personal data of the writer and a neighbour in the text."""
     day = datetime(2025, 1, 6, 8, 30, tzinfo=tz) + timedelta(days=(i * 7) // 10 % 690)
     while day.weekday() >= 5:
         day += timedelta(days=1)
     code = f"{prefix}-{day.year:04d}-{i + 1:05d}"
-    topic, sentence = TOPICS[i % len(TOPICS)]
+    topic = letter_text.TOPICS[i % len(letter_text.TOPICS)]
+    category = ("complaint", "consultation", "suggestion")[i % 3]
     place, road = rng.choice(PLACES), rng.choice(ROADS)
     name, neighbour = _name(rng, True), _name(rng, False)
     phone = f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
     building = f"{rng.randint(1, 30)}号楼{rng.randint(1, 6)}单元{rng.randint(1, 30)}0{rng.randint(1, 4)}室"
     address = f"安阳市龙安区{road}{rng.randint(1, 300)}号{place}{building}"
-    title = f"{place if '{place}' in sentence else road}{topic}"
-    def sentence_() -> str:
-        n = rng.randint(2, 12)
-        return (f"{rng.choice(EXTRA)}，{rng.choice(WHO)}{rng.choice(SINCE)}，{rng.choice(FEEL)}，"
-                f"{rng.choice(ASK)}。").format(n=n, place=place, road=road)
-
-    body = "".join([
-        f"我是{name}，家住{place}{building}。", sentence.format(place=place, road=road),
-        *(sentence_() for _ in range(6)), f"邻居{neighbour}家也是一样。",
-        *(sentence_() for _ in range(5)), f"联系电话{phone[:3]} {phone[3:7]} {phone[7:]}，谢谢！",
-    ])
-    category = ("complaint", "consultation", "suggestion")[i % 3]
+    title = letter_text.title(rng, topic, place=place, road=road, kind=category)
+    body = letter_text.body(rng, topic=topic, kind=category, place=place, road=road,
+                            building=building, writer_name=name, neighbour=neighbour, phone=phone)
+    unit = units[i % len(units)]
+    direct = i % 4 == 0  # a direct reply by the office
+    answer = letter_text.reply(rng, topic, title=title, place=place, road=road,
+                               unit=None if direct else (unit_names or {}).get(unit),
+                               received=day.date())
     t = day
     history: list[dict[str, Any]] = [
         {"at": _stamp(t), "actor": "信息中心 王静", "action": "receive", "details": {"channel": "web"}},
         {"at": _stamp(t + timedelta(hours=2)), "actor": "信息中心 王静", "action": "classify",
          "details": {"category": category}}]
-    unit = units[i % len(units)]
-    if i % 4 == 0:  # a direct reply by the office
+    if direct:
         history.append({"at": _stamp(t + timedelta(hours=5)), "actor": "信息中心 王静",
-                        "action": "reply", "details": {"text": REPLY.format(title=title, where=place)}})
+                        "action": "reply", "details": {"text": answer}})
         letter_units: list[str] = []
         mode = None
     else:
@@ -125,7 +102,7 @@ def make_letter(i: int, rng: random.Random, prefix: str, units: list[str], tz: A
             {"at": _stamp(t + timedelta(hours=4)), "actor": "信息中心 王静", "action": "transfer",
              "details": {"units": [unit], "mode": "ordinary"}},
             {"at": _stamp(t + timedelta(days=1, hours=6)), "actor": "承办单位联络员", "action": "answer",
-             "details": {"text": REPLY.format(title=title, where=place), "head": "单位主要负责人",
+             "details": {"text": answer, "head": "单位主要负责人",
                          "unit": unit, "contacted": True}},
             {"at": _stamp(t + timedelta(days=1, hours=8)), "actor": "信息中心 王静",
              "action": "approve", "details": {}}]
@@ -144,14 +121,35 @@ def make_letter(i: int, rng: random.Random, prefix: str, units: list[str], tz: A
     return Letter(letter_path(code, day), data)
 
 
-def make_repo(root: Path, n: int, seed: int = 5) -> Repository:
+# How the redaction stage splits a text into clauses (site_builder.names).
+CLAUSE = re.compile(r"[^，,、：:；;。！？!?\s“”\"‘’'《》〈〉「」『』（）()【】\[\]…]+")
+
+
+def letter_texts(letter: Letter) -> list[str]:
+    """Title, body and reply texts of a letter."""
+    replies = [h["details"]["text"] for h in letter.data["history"]
+               if h["action"] in ("reply", "answer")]
+    return [letter.data["title"], letter.data["body"], *replies]
+
+
+def clause_figures(texts: list[str]) -> tuple[int, int]:
+    """(distinct clauses, clauses) in the texts."""
+    clauses = [c for text in texts for c in CLAUSE.findall(text)]
+    return len(set(clauses)), len(clauses)
+
+
+def make_repo(root: Path, n: int, seed: int = 5, texts: list[str] | None = None) -> Repository:
+    """A case repository of `n` closed letters; their texts are added to `texts` if given."""
     init_repository(root)
     repo = Repository(root)
     config = repo.config
     units = [u.code for u in config.units]
+    names = {u.code: u.name for u in config.units}
     rng = random.Random(seed)
     for i in range(n):
-        letter = make_letter(i, rng, config.prefix, units, config.tz)
+        letter = make_letter(i, rng, config.prefix, units, config.tz, names)
+        if texts is not None:
+            texts += letter_texts(letter)
         path = root / letter.path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(letter.to_yaml(), encoding="utf-8")
@@ -159,9 +157,13 @@ def make_repo(root: Path, n: int, seed: int = 5) -> Repository:
 
 
 def change_one(repo: Repository) -> None:
+    """Add a sentence to the body of the letter in the middle (every body has 联系电话)."""
     path = repo.root / repo.letter_paths()[len(repo.letter_paths()) // 2]
     text = path.read_text("utf-8")
-    path.write_text(text.replace("希望有关部门尽快处理", "恳请有关部门尽快处理", 1), "utf-8")
+    changed = text.replace("联系电话", "补充一下，写信以后情况还是没有改善。联系电话", 1)
+    if changed == text:
+        raise SystemExit(f"change_one: nothing to change in {path}")
+    path.write_text(changed, "utf-8")
 
 
 # --------------------------------------------------------------------------- measuring
@@ -236,8 +238,13 @@ def run(n: int, keep: Path | None, browser: bool, reuse: Path | None = None) -> 
         started = time.perf_counter()
         cases = reuse / f"cases-{n}" if reuse else tmp / "cases"
         reused = cases.exists()
-        repo = Repository(cases) if reused else make_repo(cases, n)
+        texts: list[str] = []
+        repo = Repository(cases) if reused else make_repo(cases, n, texts=texts)
         print(f"\n== {n} letters ({'reused' if reused else 'generated'} in {time.perf_counter() - started:.1f} s)")
+        if texts:
+            distinct, total = clause_figures(texts)
+            print(f"distinct clauses: {distinct} of {total} ({100 * distinct / total:.1f}%) "
+                  "in titles, bodies and replies")
         out = tmp / "site"
         first = "full build, cache as left" if reused else "full build, empty cache"
         for label, prepare in ((first, None), ("full build, warm cache", None),
