@@ -159,11 +159,21 @@ class _Searcher:
             return ()
         names = {m.group() for m in regex.finditer(squash(path.relative_to(site).as_posix()))}
         text = _readable(path)
+        new = []
         for piece in text.split("<") if self.cut else [text]:
             known = hits.get(piece)
             if known is None:
-                known = hits[piece] = tuple({m.group() for m in regex.finditer(squash(piece))})
-            names.update(known)
+                new.append(piece)
+            else:
+                names.update(known)
+        # the pieces not seen before, squashed and searched at once (no needle holds a "<", so
+        # none spans two pieces); one by one only when something is found, to remember which
+        if new and regex.search(squash("<".join(new))):
+            for piece in new:
+                hits[piece] = tuple({m.group() for m in regex.finditer(squash(piece))})
+                names.update(hits[piece])
+        else:
+            hits.update(dict.fromkeys(new, ()))
         return tuple(sorted(names))
 
 

@@ -12,7 +12,6 @@ never leaves a piece of what it covers.
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -88,11 +87,21 @@ class Redacted:
 
 def squash(text: str) -> str:
     """The comparison form: NFKC, Chinese digits as digits, lower case, no separators."""
+    if len(text) >= 256 and not _has_surrogate(text):  # one array operation each, unless a
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)  # character needs its
+        if codes.max() < len(_SQUASH_TABLE):  # neighbours or is outside the basic plane
+            mapped = _SQUASH_TABLE[codes]
+            if not (mapped == _CONTEXT).any():
+                return mapped[mapped != 0].tobytes().decode("utf-32-le")
     folded = unicodedata.normalize("NFKC", text).lower()
-    if len(folded) < 256:
-        return _DIGIT_OR_SEPARATORS.sub(_squash_one, folded)
-    codes = _SQUASH_TABLE[np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)]
-    return codes[codes != 0].tobytes().decode("utf-32-le")  # the same, one array operation each
+    return _DIGIT_OR_SEPARATORS.sub(_squash_one, folded)
+
+
+def _has_surrogate(text: str) -> bool:
+    return _SURROGATE.search(text) is not None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _squash_one(m: re.Match[str]) -> str:
@@ -104,13 +113,24 @@ _CN_DIGIT = {c: d for c, d in zip(_CN_NUMERALS, "001234567891", strict=True)}
 _DIGIT_OR_SEPARATORS = re.compile(rf"[{_CN_NUMERALS}]|[\s{_INVISIBLE}{re.escape(_SEPARATORS)}]+")
 
 
+_CONTEXT = 0xFFFFFFFF  # in _SQUASH_TABLE: a character whose form depends on its neighbours
+
+
 def _squash_table() -> Any:
-    """Code point → code point of its squashed form, 0 for a character dropped."""
-    table = np.arange(sys.maxunicode + 1, dtype=np.uint32)
-    for ch, digit in _CN_DIGIT.items():
-        table[ord(ch)] = ord(digit)
-    dropped = _INVISIBLE + _SEPARATORS + "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
-    table[[ord(c) for c in dropped]] = 0
+    """Basic-plane code point → code point of its squashed form (0: dropped), or _CONTEXT for a
+    character that NFKC or lower() treat with its neighbours (combining marks, Hangul jamo,
+    Σ) or that becomes several characters (㈠, ﬁ): texts holding one take the string path."""
+    table = np.zeros(0x10000, dtype=np.uint32)
+    dropped = set(_INVISIBLE + _SEPARATORS)
+    for code in range(0x10000):
+        ch = chr(code)
+        folded = unicodedata.normalize("NFKC", ch).lower()
+        if (len(folded) != 1 or unicodedata.category(ch).startswith("M") or ch in "Σς"
+                or 0x1100 <= code <= 0x11FF or 0xD7B0 <= code <= 0xD7FF or 0xA960 <= code <= 0xA97F
+                or unicodedata.category(folded).startswith("M")):
+            table[code] = _CONTEXT
+        elif not (folded.isspace() or folded in dropped or ch in dropped):
+            table[code] = ord(_CN_DIGIT.get(folded, folded))
     return table
 
 

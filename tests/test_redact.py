@@ -237,11 +237,12 @@ def test_common_word_list_is_what_the_generator_makes() -> None:
     assert listed == module.common_words(), "run: python scripts/gen_common_words.py"
 
 
-_SQUASH_ALPHABET = "一二三四五六七八九十零〇幺 \t\n\u3000\u00a0-‐‑–—.·()（）\u200b\ufeffＡａB１2é\u0301，。王"
+_SQUASH_ALPHABET = ("一二三四五六七八九十零〇幺 \t\n\u3000\u00a0-‐‑–—.·()（）\u200b\ufeffＡａB１2é\u0301，。王"
+                    "ΣσςΑ가각\u1100\u1161\u11a8㈠ﬁ①İ\U00020bb7\ud800")
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=_SQUASH_ALPHABET, min_size=0, max_size=700))
+@given(st.text(alphabet=_SQUASH_ALPHABET, min_size=0, max_size=700) | st.text(min_size=250, max_size=400))
 def test_squash_is_the_same_for_short_and_long_texts(text: str) -> None:
     """Long texts go through a NumPy table, short ones through a regex: one result."""
     folded = unicodedata.normalize("NFKC", text).translate(str.maketrans("零〇一二三四五六七八九幺", "001234567891")).lower()
