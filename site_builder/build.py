@@ -351,37 +351,47 @@ class _Stopwatch:
 
 
 PAGEFIND_DIR = "pagefind"
-PAGEFIND_GLOB = "letters/**/*.html"  # only letter pages carry data-pagefind-body
 
 
-def start_pagefind(site: Path, letters: bool = True) -> subprocess.Popen[str]:
-    """Index the letter pages with Pagefind (extended build: segments Chinese), offline.
+def write_search_source(root: Path, pages: dict[str, str]) -> None:
+    """letters/<code>/index.html: each letter's searchable text alone (render.Site.search).
 
-    Only letter pages are read when there are any (with none, Pagefind reads every page, so
-    that it still writes its, empty, index for the search page).
+    Pagefind reads these rather than the built pages, so it can index while MkDocs builds: the
+    URLs it records (/letters/<code>/) are those of the letter pages.
     """
-    cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-subdir", PAGEFIND_DIR,
-           *(["--glob", PAGEFIND_GLOB] if letters else [])]
+    for code, text in pages.items():
+        target = root / SHELL_DIR / code / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def start_pagefind(site: Path, output: Path) -> subprocess.Popen[str]:
+    """Index the pages under `site` into `output` with Pagefind (extended build: segments
+    Chinese), offline."""
+    cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", str(output)]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PAGEFIND_SITE": str(site)})
 
 
-def finish_pagefind(proc: subprocess.Popen[str], site: Path) -> None:
+def finish_pagefind(proc: subprocess.Popen[str], output: Path) -> None:
     out, err = proc.communicate()
-    if proc.returncode != 0 or not (site / PAGEFIND_DIR / "pagefind.js").exists():
+    if proc.returncode != 0 or not (output / "pagefind.js").exists():
         raise LetterboxError(f"Pagefind 建立搜索索引失败：{(err or out).strip()[-2000:]}")
 
 
 def run_pagefind(site: Path) -> None:
-    finish_pagefind(start_pagefind(site), site)
+    """Index a built site in place (its pages with data-pagefind-body, else all of them)."""
+    finish_pagefind(start_pagefind(site, site / PAGEFIND_DIR), site / PAGEFIND_DIR)
 
 
 @contextlib.contextmanager
-def _ended_on_error(proc: subprocess.Popen[str]) -> Iterator[None]:
+def _ended_on_error(proc: subprocess.Popen[str] | None) -> Iterator[None]:
     """Stop a subprocess of the build when the work done beside it fails."""
     try:
         yield
     except BaseException:
+        if proc is None:
+            raise
         proc.kill()
         proc.communicate()
         raise
@@ -422,26 +432,32 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
     workers = default_workers() if len(letters) >= SCAN_POOL_MIN else 1
     with tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp, \
             Scanner(Path(tmp) / "site", owners, workers) as scanner:  # its pool starts meanwhile
-        project, built = Path(tmp) / "project", Path(tmp) / "site"
-        write_project(project, site.files, mkdocs_yaml(site.mkdocs))
-        mkdocs = start_mkdocs(project, built, epoch)
-        with _ended_on_error(mkdocs):  # while MkDocs builds the other pages: each letter's content
-            pages = scanner.convert(site.mkdocs["markdown_extensions"], site.letters)
-        md = converter(site.mkdocs["markdown_extensions"])
-        watch.lap("render")
-        finish_mkdocs(mkdocs)
-        if site.letters:
-            shells = {key: load_shell(built, name, site.files[f"{SHELL_DIR}/{name}.md"], md)
-                      for key, name in SHELLS.items()}
-            fill(built, shells, pages)
-            fix_sitemap(built, list(site.letters), epoch)
-        watch.lap("mkdocs")
-        pagefind = start_pagefind(built, bool(site.letters))  # in parallel with the lookup index and the scan
+        project, built, source = Path(tmp) / "project", Path(tmp) / "site", Path(tmp) / "search"
+        write_search_source(source / "site", site.search)
+        # Pagefind indexes the letters' text while MkDocs builds the site around it
+        pagefind = start_pagefind(source / "site", source / PAGEFIND_DIR) if site.search else None
         with _ended_on_error(pagefind):
-            scanner.submit(scanner.files(skip=PAGEFIND_DIR + "/"))
+            write_project(project, site.files, mkdocs_yaml(site.mkdocs))
+            mkdocs = start_mkdocs(project, built, epoch)
+            with _ended_on_error(mkdocs):  # while MkDocs builds the other pages: each letter's content
+                pages = scanner.convert(site.mkdocs["markdown_extensions"], site.letters)
+            md = converter(site.mkdocs["markdown_extensions"])
+            watch.lap("render")
+            finish_mkdocs(mkdocs)
+            if site.letters:
+                shells = {key: load_shell(built, name, site.files[f"{SHELL_DIR}/{name}.md"], md)
+                          for key, name in SHELLS.items()}
+                fill(built, shells, pages)
+                fix_sitemap(built, list(site.letters), epoch)
+            watch.lap("mkdocs")
+            scanner.submit(scanner.files())
             write_lookup_index(repo, built, letters)  # lookup/: fresh nonces, not byte-reproducible
-        watch.lap("lookup")
-        finish_pagefind(pagefind, built)
+            watch.lap("lookup")
+        if pagefind is None:  # no letters: Pagefind indexes the site's pages, so that the search
+            run_pagefind(built)  # page still finds its (empty) index
+        else:
+            finish_pagefind(pagefind, source / PAGEFIND_DIR)
+            (source / PAGEFIND_DIR).rename(built / PAGEFIND_DIR)
         watch.lap("pagefind")
         scanner.submit(scanner.files())  # lookup/, pagefind/, and any file changed meanwhile
         leaked = scanner.result()

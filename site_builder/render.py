@@ -69,6 +69,7 @@ class Site:
     files: dict[str, str]
     mkdocs: dict[str, Any]
     letters: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (shell, Markdown)
+    search: dict[str, str] = field(default_factory=dict)  # code → the page Pagefind indexes
 
 
 # --------------------------------------------------------------------------- statistics
@@ -293,12 +294,14 @@ def render(entries: list[Entry], config: Config, today: date,
     public = {e.code for e in entries}
     files: dict[str, str] = {}
     letters: dict[str, tuple[str, str]] = {}
-    template = env.get_template("letter.md.j2")
+    template, source = env.get_template("letter.md.j2"), env.get_template("search_source.html.j2")
+    search = {}
     for e in entries:  # filled into a page shell (shell.py), not built by MkDocs one by one
         earlier = e.follows_up if e.follows_up in public else None
         later = [c for c in e.followed_by if c in public]
         letters[e.code] = ("related" if earlier or later else "plain",
                            template.render(e=e, earlier=earlier, later=later))
+        search[e.code] = source.render(e=e)  # indexed by Pagefind while MkDocs builds (build.py)
     if entries:  # one shell page per shape, built by MkDocs from the first letter's page
         first = entries[0]
         for key, name in SHELLS.items():
@@ -327,7 +330,8 @@ def render(entries: list[Entry], config: Config, today: date,
     files["assets/board.css"] = (HERE / "assets" / "board.css").read_text("utf-8")
     files["assets/lookup.js"] = (HERE / "assets" / "lookup.js").read_text("utf-8")
     files["assets/search.js"] = (HERE / "assets" / "search.js").read_text("utf-8")
-    return Site(files=dict(sorted(files.items())), mkdocs=mkdocs_config(config), letters=letters)
+    return Site(files=dict(sorted(files.items())), mkdocs=mkdocs_config(config), letters=letters,
+                search=search)
 
 
 def open311_requests(entries: Sequence[Entry]) -> str:
