@@ -405,7 +405,7 @@ def published_figures(letters: Sequence[Letter], public: Sequence[Entry], repo: 
     mine = [x for x in letters if x.code in shown]
     days = [x.submitted_at.astimezone(repo.config.tz).date() for x in mine]
     first = min(days, default=today)
-    facts = collect_facts(mine, repo.config, work_calendar(repo.root), first, today)
+    facts = collect_facts(mine, repo.config, work_calendar(repo.root), first, today, timing_only=True)
     return breakdown(facts, repo.config)
 
 
