@@ -317,7 +317,10 @@ def needles(writer: Writer) -> list[str]:
 # --------------------------------------------------------------------------- generic patterns
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_PLACE = (r"[\u4e00-\u9fa5a-z0-9]{1,12}?(?:省|市|区|县|镇|乡|街道|村|组|大道|大街|路|街|巷|胡同|弄|"
+# A place word (…路, …小区, …村) before a number: the word's last character, with a letter of
+# the name before it (a lookbehind, so the regex is tried at place suffixes, not everywhere;
+# only the numbers after it are masked)
+_PLACE = (r"(?<=[\u4e00-\u9fa5a-z0-9])(?:省|市|区|县|镇|乡|街道|村|组|大道|大街|路|街|巷|胡同|弄|"
           r"小区|花园|家园|公寓|大厦|广场|新村|社区|苑|园|院|城|庄)")
 _NUM = r"[0-9十百]+"
 _ROOM_UNIT = rf"{_NUM}\s*(?:号楼|号院|栋|幢|座|单元|室|户)"
