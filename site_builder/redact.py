@@ -225,13 +225,19 @@ def address_tails(address: str) -> list[str]:
     return tails
 
 
-def _tail_numbers_pattern(address: str) -> str | None:
-    """`3号楼2单元501室` also written 3-2-501, 3栋2单元501 …: the same numbers in order."""
-    numbers = re.findall(r"\d+", squash(_detailed_tail(address)))
-    if len(numbers) < 2:
-        return None
+def _tail_numbers(address: str) -> tuple[str, ...]:
+    """The numbers of `3号楼2单元501室` (two or more), to be found also as 3-2-501, 3栋2单元501 …"""
+    numbers = tuple(re.findall(r"\d+", squash(_detailed_tail(address))))
+    return numbers if len(numbers) >= 2 else ()
+
+
+@cache
+def _numbers_in_order(count: int) -> re.Pattern[str]:
+    """`count` numbers glued by building/unit/room words or dashes, tried at every position
+    (a lookahead: matches may overlap); the numbers themselves are compared by the caller."""
     glue = r"\s*(?:号楼|号院|号|栋|幢|座|单元|门|层|楼|室|户|房|[-‐–—/#])\s*"
-    return r"(?<!\d)" + glue.join(numbers) + r"(?!\d)(?:\s*(?:室|户|房|号))?"
+    numbers = glue.join([r"(\d+)"] * count)
+    return re.compile(rf"(?=(?<!\d){numbers}(?!\d)((?:\s*(?:室|户|房|号))?))")
 
 
 def _detailed_tail(address: str) -> str:
@@ -247,18 +253,17 @@ def _detailed_tail(address: str) -> str:
 @dataclass(frozen=True)
 class _Rule:
     """One form of a writer's datum: a squashed literal found with separators allowed inside
-    it (`_View.find`), or else a regex on the normalised view; then checks of what is around."""
+    it (`_View.find`), or else numbers in order; then checks of what is around."""
 
     kind: str
     reason: str
     literal: str = ""
-    pattern: str = ""
+    numbers: tuple[str, ...] = ()  # or: these numbers in order (a building/unit/room tail)
     apart: str = ""  # what must not stand right before or after it: "digit", "alnum"
     not_place: bool = False  # not followed by a place word (路, 小区 …): 建国路 is no name
 
     def spans(self, view: _View) -> Iterator[tuple[int, int]]:
-        found = (view.find(self.literal) if self.literal else
-                 (m.span() for m in _compiled(self.pattern).finditer(view.text)))
+        found = view.find(self.literal) if self.literal else self._numbers(view.text)
         text = view.text
         for start, end in found:
             if self.apart and any(self._joins(text[i]) for i in (start - 1, end)
@@ -267,6 +272,12 @@ class _Rule:
             if self.not_place and _NOT_PLACE.match(text, end) is None:
                 continue
             yield start, end
+
+    def _numbers(self, text: str) -> Iterator[tuple[int, int]]:
+        count = len(self.numbers)
+        for m in _numbers_in_order(count).finditer(text):
+            if m.groups()[:count] == self.numbers:
+                yield m.start(1), m.end(count + 1)
 
     def _joins(self, ch: str) -> bool:
         return ch.isdigit() if self.apart == "digit" else ch in _ALNUM
@@ -298,8 +309,8 @@ def writer_rules(writer: Writer) -> tuple[_Rule, ...]:
         found.append(_Rule("address", "来信人地址", address))
         for tail in address_tails(address):
             found.append(_Rule("address", "来信人地址（楼栋单元门牌）", tail))
-        if pattern := _tail_numbers_pattern(writer.address):
-            found.append(_Rule("address", "来信人地址（楼栋单元门牌）", pattern=pattern))
+        if numbers := _tail_numbers(writer.address):
+            found.append(_Rule("address", "来信人地址（楼栋单元门牌）", numbers=numbers))
     return tuple(found)
 
 
