@@ -152,9 +152,11 @@ class _View:
         """The text without separators (what may stand between the characters of one number or
         name, see SEP) and, for each of its characters, its index in `text`."""
         where: list[int] = []
+        runs = []
         for m in _NOT_SEP.finditer(self.text):
             where.extend(range(m.start(), m.end()))
-        return "".join(self.text[i] for i in where), where
+            runs.append(m.group())
+        return "".join(runs), where
 
     def find(self, literal: str) -> Iterator[tuple[int, int]]:
         """Every (start, end) in `text` of `literal` (squashed), separators allowed inside it:
