@@ -34,9 +34,18 @@ from letterbox.repository import Repository
 from site_builder.lookup_index import write_lookup_index
 from site_builder.redact import UnsafeLetter, Writer, needles, squash
 from site_builder.redact_stage import CACHE_DIR, CACHE_FILE, default_workers, redact_entries
-from site_builder.render import mkdocs_yaml, render
+from site_builder.render import FIELDS, letter_markdown, mkdocs_yaml, render
 from site_builder.select import Entry, select
-from site_builder.shell import SHELL_DIR, SHELLS, convert, converter, fill, fix_sitemap, load_shell
+from site_builder.shell import (
+    SHELL_DIR,
+    SHELLS,
+    LetterContent,
+    convert,
+    converter,
+    fill,
+    fix_sitemap,
+    load_shell,
+)
 
 
 @dataclass(frozen=True)
@@ -440,15 +449,19 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
             write_project(project, site.files, mkdocs_yaml(site.mkdocs))
             mkdocs = start_mkdocs(project, built, epoch)
             with _ended_on_error(mkdocs):  # while MkDocs builds the other pages: each letter's content
+                md = converter(site.mkdocs["markdown_extensions"])
                 pages = scanner.convert(site.mkdocs["markdown_extensions"], site.letters)
-            md = converter(site.mkdocs["markdown_extensions"])
+                if site.plain:
+                    fast = LetterContent(md, letter_markdown, FIELDS)
+                    pages.update((code, ("plain", fast.content(f), fast.toc))
+                                 for code, f in site.plain.items())
             watch.lap("render")
             finish_mkdocs(mkdocs)
-            if site.letters:
+            if pages:
                 shells = {key: load_shell(built, name, site.files[f"{SHELL_DIR}/{name}.md"], md)
                           for key, name in SHELLS.items()}
                 fill(built, shells, pages)
-                fix_sitemap(built, list(site.letters), epoch)
+                fix_sitemap(built, sorted(pages), epoch)
             watch.lap("mkdocs")
             scanner.submit(scanner.files())
             write_lookup_index(repo, built, letters)  # lookup/: fresh nonces, not byte-reproducible

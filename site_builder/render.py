@@ -25,7 +25,7 @@ from letterbox.analysis import Group, timing
 from letterbox.config import Config
 from letterbox.process import CATEGORIES, STATUSES
 from site_builder.select import Entry
-from site_builder.shell import SHELL_DIR, SHELLS, shell_markdown
+from site_builder.shell import SHELL_DIR, SHELLS, clean, paragraphs, shell_markdown
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
@@ -33,21 +33,41 @@ LATEST = 10
 SEARCH_PAGE = "search/"  # Pagefind's search page, its box and a result link (tests, bench)
 SEARCH_INPUT = "#search-input"
 SEARCH_RESULT = "a.search-result-link"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>])")  # not ~: Python-Markdown would show \~
 
 
 def md(text: str) -> str:
     """Inline text safe for Markdown: HTML escaped, Markdown punctuation backslashed."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(clean(text), quote=False))
 
 
 def paras(text: str) -> str:
-    lines = [md(line.strip()) for line in str(text).splitlines() if line.strip()]
-    return "\n\n".join(lines) or "（无）"
+    return "\n\n".join(md(line) for line in paragraphs(text)) or "（无）"
+
+
+def one_line(text: str) -> str:
+    return " ".join(clean(text).split())
 
 
 def day(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+MARKDOWN_EXTENSIONS = ("tables", "attr_list", "md_in_html")  # the site's, besides MkDocs' own
+OUTCOME_NOTES = {"on_time": "（按期办结）", "extended": "（经批准延期后办结）", "late": "（超期办结）"}
+
+
+FIELDS = ("title", "code", "category_label", "category", "received", "answered", "reply_by", "days",
+          "body", "reply")
+
+
+def letter_fields(e: Entry) -> dict[str, str]:
+    """The text of a letter page (templates/letter.md.j2 and shell.LetterContent), unescaped."""
+    return {"title": one_line(e.title), "code": e.code, "category_label": one_line(e.category_label),
+            "category": e.category or "none", "received": day(e.received),
+            "answered": day(e.answered), "reply_by": one_line(e.reply_by),
+            "days": f"{e.working_days} 个工作日{OUTCOME_NOTES.get(e.outcome or '', '')}",
+            "body": str(e.body), "reply": str(e.reply)}
 
 
 def month_label(month: str) -> str:
@@ -69,6 +89,8 @@ class Site:
     files: dict[str, str]
     mkdocs: dict[str, Any]
     letters: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (shell, Markdown)
+    plain: dict[str, dict[str, str]] = field(default_factory=dict)  # code → letter_fields, for
+    # the letters without related letters, whose pages shell.LetterContent makes without Markdown
     search: dict[str, str] = field(default_factory=dict)  # code → the page Pagefind indexes
 
 
@@ -264,7 +286,7 @@ def mkdocs_config(config: Config) -> dict[str, Any]:
         "theme": {"name": "material", "language": "zh", "font": False,
                   "features": ["navigation.tabs"]},
         "plugins": [],  # no built-in search: Pagefind indexes the built site (build.py)
-        "markdown_extensions": ["tables", "attr_list", "md_in_html"],
+        "markdown_extensions": list(MARKDOWN_EXTENSIONS),
         "extra_css": ["assets/board.css"],
         "extra": {"generator": False},
         "nav": [{"首页": "index.md"}, {"按类别": "categories/index.md"},
@@ -295,17 +317,21 @@ def render(entries: list[Entry], config: Config, today: date,
     files: dict[str, str] = {}
     letters: dict[str, tuple[str, str]] = {}
     template, source = env.get_template("letter.md.j2"), env.get_template("search_source.html.j2")
-    search = {}
+    search, plain = {}, {}
     for e in entries:  # filled into a page shell (shell.py), not built by MkDocs one by one
         earlier = e.follows_up if e.follows_up in public else None
         later = [c for c in e.followed_by if c in public]
-        letters[e.code] = ("related" if earlier or later else "plain",
-                           template.render(e=e, earlier=earlier, later=later))
+        fields = letter_fields(e)
+        if earlier or later:
+            letters[e.code] = ("related", template.render(f=fields, earlier=earlier, later=later))
+        else:
+            plain[e.code] = fields
         search[e.code] = source.render(e=e)  # indexed by Pagefind while MkDocs builds (build.py)
     if entries:  # one shell page per shape, built by MkDocs from the first letter's page
-        first = entries[0]
+        first = letter_fields(entries[0])
         for key, name in SHELLS.items():
-            page = template.render(e=first, earlier=first.code if key == "related" else None, later=[])
+            page = template.render(f=first, earlier=entries[0].code if key == "related" else None,
+                                   later=[])
             files[f"{SHELL_DIR}/{name}.md"] = shell_markdown(page)
     files.update(_lists(entries, env))
     stats = statistics(figures or {})
@@ -331,7 +357,13 @@ def render(entries: list[Entry], config: Config, today: date,
     files["assets/lookup.js"] = (HERE / "assets" / "lookup.js").read_text("utf-8")
     files["assets/search.js"] = (HERE / "assets" / "search.js").read_text("utf-8")
     return Site(files=dict(sorted(files.items())), mkdocs=mkdocs_config(config), letters=letters,
-                search=search)
+                plain=plain, search=search)
+
+
+def letter_markdown(fields: dict[str, str], earlier: str | None = None,
+                    later: Sequence[str] = ()) -> str:
+    """A letter page's Markdown (templates/letter.md.j2) from `letter_fields`."""
+    return _env().get_template("letter.md.j2").render(f=fields, earlier=earlier, later=list(later))
 
 
 def open311_requests(entries: Sequence[Entry]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -11,6 +12,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from letterbox.cli import cli
 from letterbox.repository import Repository
@@ -421,3 +424,36 @@ def test_stats_are_the_analysis_figures_of_published_letters(repo: Path, site: P
         (feb["closed"], feb["on_time_rate"], feb["median_working_days"])
     csv_rows = (site / "stats" / "stats.csv").read_text("utf-8").splitlines()
     assert f"unit,zjj,{units['zjj']['label']},2,2,2,0,0,1.0,1.5," in "\n".join(csv_rows)
+
+
+# --------------------------------------------------------------------------- letter pages without Markdown
+
+_TEXT = st.text(alphabet=st.sampled_from(list(
+    "ab1 王供暖\\`*_{}[]()#+-.!|~><&\"'=:;/@$%^?,\u00a0\u3000\t\x02\x03\u200b\n\r\x0c\u2028")) | st.characters(),
+    max_size=40)
+
+
+@functools.cache
+def _fast_letters() -> tuple[Any, Any]:
+    from site_builder.render import FIELDS, MARKDOWN_EXTENSIONS, letter_markdown
+    from site_builder.shell import LetterContent, converter
+
+    md = converter(MARKDOWN_EXTENSIONS)
+    return md, LetterContent(md, letter_markdown, FIELDS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=_TEXT, body=_TEXT, reply=_TEXT, unit=_TEXT, label=_TEXT)
+def test_fast_letter_content_is_what_markdown_makes(title: str, body: str, reply: str, unit: str,
+                                                     label: str) -> None:
+    """shell.LetterContent puts the fields into HTML converted once; Python-Markdown on the
+    letter's own Markdown must give the same bytes, whatever the text holds."""
+    from site_builder.render import letter_markdown, one_line
+    from site_builder.shell import convert
+
+    fields = {"title": one_line(title) or "题", "code": "LA-2026-00001",
+              "category_label": one_line(label), "category": "complaint",
+              "received": "2026年1月2日", "answered": "2026年1月5日", "reply_by": one_line(unit),
+              "days": "3 个工作日（按期办结）", "body": body, "reply": reply}
+    md, fast = _fast_letters()
+    assert fast.content(fields) == convert(md, letter_markdown(fields))[0]
