@@ -33,8 +33,15 @@ from letterbox.letter import Letter, read_letter
 from letterbox.repository import Repository
 from site_builder.lookup_index import write_lookup_index
 from site_builder.redact import UnsafeLetter, Writer, needles, squash
-from site_builder.redact_stage import CACHE_DIR, CACHE_FILE, default_workers, redact_entries
-from site_builder.render import FIELDS, letter_markdown, mkdocs_yaml, render
+from site_builder.redact_stage import (
+    CACHE_DIR,
+    CACHE_FILE,
+    LETTERS_FILE,
+    JsonCache,
+    default_workers,
+    redact_entries,
+)
+from site_builder.render import FIELDS, letter_markdown, mkdocs_yaml, render, search_pages
 from site_builder.select import Entry, select
 from site_builder.shell import (
     SHELL_DIR,
@@ -100,17 +107,30 @@ def _read_chunk(root: Path, paths: list[PurePosixPath]) -> list[Letter]:
     return out
 
 
-def read_letters(repo: Repository, workers: int | None = None) -> list[Letter]:
-    """`repo.letters()`, the YAML parsed in a pool of processes when there are many."""
+def read_letters(repo: Repository, workers: int | None = None,
+                 cache: Path | None = None) -> list[Letter]:
+    """`repo.letters()` (without line maps): the YAML parsed in a pool of processes when there
+    are many, and kept in `cache` (SQLite, by path, size and modification time) when given."""
     paths = repo.letter_paths()
+    stamps = {}
+    for path in paths:
+        st = (repo.root / path).stat()
+        stamps[str(path)] = f"{st.st_size}:{st.st_mtime_ns}"
+    store = JsonCache(cache, "letters")
+    known = {k: v[1] for k, v in store.get(list(stamps)).items() if v[0] == stamps[k]}
+    todo = [p for p in paths if str(p) not in known]
     workers = workers or default_workers()
-    if workers <= 1 or len(paths) < READ_POOL_MIN:
-        return repo.letters()
-    size = -(-len(paths) // (workers * 4))
-    chunks = [paths[k:k + size] for k in range(0, len(paths), size)]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return [x for chunk in pool.map(_read_chunk, [repo.root] * len(chunks), chunks) for x in chunk]
+    if workers <= 1 or len(todo) < READ_POOL_MIN:
+        fresh = _read_chunk(repo.root, todo)
+    else:
+        size = -(-len(todo) // (workers * 4))
+        chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            fresh = [x for chunk in pool.map(_read_chunk, [repo.root] * len(chunks), chunks) for x in chunk]
+    store.put({str(x.path): [stamps[str(x.path)], x.data] for x in fresh})
+    by_path = {**{str(x.path): x for x in fresh},
+               **{k: Letter(path=PurePosixPath(k), data=v) for k, v in known.items()}}
+    return [by_path[str(p)] for p in paths if str(p) in by_path]
 
 
 # --------------------------------------------------------------------------- leak scan
@@ -427,54 +447,54 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
     watch = _Stopwatch()
     epoch = source_epoch(repo)
     today = datetime.fromtimestamp(epoch, UTC).astimezone(repo.config.tz).date()
-    letters = read_letters(repo)
+    use_cache = cache and os.environ.get("LETTERBOX_NO_CACHE") != "1"
+    letters = read_letters(repo, cache=repo.root / CACHE_DIR / LETTERS_FILE if use_cache else None)
     entries = select(letters, repo.config, work_calendar(repo.root))
     watch.lap("select")
-    use_cache = cache and os.environ.get("LETTERBOX_NO_CACHE") != "1"
     public = redact_all(entries, keep_words(repo), repo.root / CACHE_DIR / CACHE_FILE if use_cache else None)
     watch.lap("redact")
-    site = render(public, repo.config, today, published_figures(letters, public, repo, today))
-    watch.lap("render")
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    owners = writer_needles(repo, letters)
-    workers = default_workers() if len(letters) >= SCAN_POOL_MIN else 1
-    with tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp, \
-            Scanner(Path(tmp) / "site", owners, workers) as scanner:  # its pool starts meanwhile
+    with tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
         project, built, source = Path(tmp) / "project", Path(tmp) / "site", Path(tmp) / "search"
-        write_search_source(source / "site", site.search)
-        # Pagefind indexes the letters' text while MkDocs builds the site around it
-        pagefind = start_pagefind(source / "site", source / PAGEFIND_DIR) if site.search else None
+        # Pagefind, the longest stage, indexes the letters' text while the rest is built
+        write_search_source(source / "site", search_pages(public))
+        pagefind = start_pagefind(source / "site", source / PAGEFIND_DIR) if public else None
         with _ended_on_error(pagefind):
-            write_project(project, site.files, mkdocs_yaml(site.mkdocs))
-            mkdocs = start_mkdocs(project, built, epoch)
-            with _ended_on_error(mkdocs):  # while MkDocs builds the other pages: each letter's content
-                md = converter(site.mkdocs["markdown_extensions"])
-                pages = scanner.convert(site.mkdocs["markdown_extensions"], site.letters)
-                if site.plain:
-                    fast = LetterContent(md, letter_markdown, FIELDS)
-                    pages.update((code, ("plain", fast.content(f), fast.toc))
-                                 for code, f in site.plain.items())
+            site = render(public, repo.config, today, published_figures(letters, public, repo, today))
+            owners = writer_needles(repo, letters)
+            workers = default_workers() if len(letters) >= SCAN_POOL_MIN else 1
             watch.lap("render")
-            finish_mkdocs(mkdocs)
-            if pages:
-                shells = {key: load_shell(built, name, site.files[f"{SHELL_DIR}/{name}.md"], md)
-                          for key, name in SHELLS.items()}
-                fill(built, shells, pages)
-                fix_sitemap(built, sorted(pages), epoch)
-            watch.lap("mkdocs")
-            scanner.submit(scanner.files())
-            write_lookup_index(repo, built, letters)  # lookup/: fresh nonces, not byte-reproducible
-            watch.lap("lookup")
-        if pagefind is None:  # no letters: Pagefind indexes the site's pages, so that the search
-            run_pagefind(built)  # page still finds its (empty) index
-        else:
-            finish_pagefind(pagefind, source / PAGEFIND_DIR)
-            (source / PAGEFIND_DIR).rename(built / PAGEFIND_DIR)
-        watch.lap("pagefind")
-        scanner.submit(scanner.files())  # lookup/, pagefind/, and any file changed meanwhile
-        leaked = scanner.result()
-        watch.lap("scan")
+            with Scanner(built, owners, workers) as scanner:  # its pool starts meanwhile
+                write_project(project, site.files, mkdocs_yaml(site.mkdocs))
+                mkdocs = start_mkdocs(project, built, epoch)
+                with _ended_on_error(mkdocs):  # while MkDocs builds the other pages: the letters'
+                    md = converter(site.mkdocs["markdown_extensions"])
+                    pages = scanner.convert(site.mkdocs["markdown_extensions"], site.letters)
+                    if site.plain:
+                        fast = LetterContent(md, letter_markdown, FIELDS)
+                        pages.update((code, ("plain", fast.content(f), fast.toc))
+                                     for code, f in site.plain.items())
+                watch.lap("render")
+                finish_mkdocs(mkdocs)
+                if pages:
+                    shells = {key: load_shell(built, name, site.files[f"{SHELL_DIR}/{name}.md"], md)
+                              for key, name in SHELLS.items()}
+                    fill(built, shells, pages)
+                    fix_sitemap(built, sorted(pages), epoch)
+                watch.lap("mkdocs")
+                scanner.submit(scanner.files())
+                write_lookup_index(repo, built, letters)  # lookup/: fresh nonces, not byte-reproducible
+                watch.lap("lookup")
+                if pagefind is None:  # no letters: Pagefind indexes the site's pages, so that the
+                    run_pagefind(built)  # search page still finds its (empty) index
+                else:
+                    finish_pagefind(pagefind, source / PAGEFIND_DIR)
+                    (source / PAGEFIND_DIR).rename(built / PAGEFIND_DIR)
+                watch.lap("pagefind")
+                scanner.submit(scanner.files())  # lookup/, pagefind/, and any file changed meanwhile
+                leaked = scanner.result()
+                watch.lap("scan")
         if leaked:
             where = "；".join(f"{code} → {file}" for file, code in leaked[:10])
             raise LeakFound(f"构建结果中仍有来信人的个人信息，已停止发布（信件 → 文件）：{where}")

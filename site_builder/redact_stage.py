@@ -27,6 +27,7 @@ from dataclasses import replace
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from site_builder.names import COMMON_WORDS, name_finder, prefetch_tags
 from site_builder.redact import (
@@ -39,6 +40,7 @@ from site_builder.select import Entry
 
 CACHE_DIR = ".letterbox-cache"
 CACHE_FILE = "redaction.sqlite3"
+LETTERS_FILE = "letters.sqlite3"  # parsed case files (build.read_letters)
 CHUNK = 200  # letters per batch of tagging
 POOL_MIN = 400  # fewer letters than this to redact: no pool (starting one costs ~2 s)
 
@@ -62,11 +64,13 @@ def entry_key(entry: Entry, keep: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
 
 
-class RedactionCache:
-    """key → [title, body, reply] (public texts) in SQLite; a no-op when `path` is None."""
+class JsonCache:
+    """key → a JSON value in one table of an SQLite file of `.letterbox-cache/`; a no-op when
+    `path` is None. The folder holds a `.gitignore` of `*`: never committed."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    def __init__(self, path: Path | None, table: str = "redacted") -> None:
+        assert table.isidentifier()
+        self.path, self.table = path, table
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -76,27 +80,35 @@ class RedactionCache:
         if not ignore.exists():
             ignore.write_text("# letterbox build cache: never commit\n*\n", encoding="utf-8")
         with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.execute("CREATE TABLE IF NOT EXISTS redacted (key TEXT PRIMARY KEY, parts TEXT)")
+            db.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (key TEXT PRIMARY KEY, parts TEXT)")
             yield db
 
-    def get(self, keys: Sequence[str]) -> dict[str, list[str]]:
+    def get(self, keys: Sequence[str]) -> dict[str, Any]:
         if self.path is None or not keys:
             return {}
-        found: dict[str, list[str]] = {}
+        found: dict[str, Any] = {}
         with self._db() as db:
             for k in range(0, len(keys), 500):
                 chunk = list(keys[k:k + 500])
-                rows = db.execute(f"SELECT key, parts FROM redacted WHERE key IN ({','.join('?' * len(chunk))})",
-                                  chunk)
+                rows = db.execute(f"SELECT key, parts FROM {self.table} "
+                                  f"WHERE key IN ({','.join('?' * len(chunk))})", chunk)
                 found.update((key, json.loads(parts)) for key, parts in rows)
         return found
 
-    def put(self, items: dict[str, list[str]]) -> None:
+    def put(self, items: dict[str, Any]) -> None:
         if self.path is None or not items:
             return
+        rows = []
+        for key, value in items.items():
+            try:
+                rows.append((key, json.dumps(value, ensure_ascii=False)))
+            except (TypeError, ValueError):  # not JSON (a YAML date, say): not kept
+                continue
         with self._db() as db, db:
-            db.executemany("INSERT OR REPLACE INTO redacted VALUES (?, ?)",
-                           [(k, json.dumps(v, ensure_ascii=False)) for k, v in items.items()])
+            db.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)", rows)
+
+
+RedactionCache = JsonCache  # key → [title, body, reply] (public texts)
 
 
 def _redact_chunk(entries: Sequence[Entry], keep: Sequence[str]) -> list[list[str]]:

@@ -91,7 +91,6 @@ class Site:
     letters: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (shell, Markdown)
     plain: dict[str, dict[str, str]] = field(default_factory=dict)  # code → letter_fields, for
     # the letters without related letters, whose pages shell.LetterContent makes without Markdown
-    search: dict[str, str] = field(default_factory=dict)  # code → the page Pagefind indexes
 
 
 # --------------------------------------------------------------------------- statistics
@@ -316,8 +315,8 @@ def render(entries: list[Entry], config: Config, today: date,
     public = {e.code for e in entries}
     files: dict[str, str] = {}
     letters: dict[str, tuple[str, str]] = {}
-    template, source = env.get_template("letter.md.j2"), env.get_template("search_source.html.j2")
-    search, plain = {}, {}
+    template = env.get_template("letter.md.j2")
+    plain = {}
     for e in entries:  # filled into a page shell (shell.py), not built by MkDocs one by one
         earlier = e.follows_up if e.follows_up in public else None
         later = [c for c in e.followed_by if c in public]
@@ -326,7 +325,6 @@ def render(entries: list[Entry], config: Config, today: date,
             letters[e.code] = ("related", template.render(f=fields, earlier=earlier, later=later))
         else:
             plain[e.code] = fields
-        search[e.code] = source.render(e=e)  # indexed by Pagefind while MkDocs builds (build.py)
     if entries:  # one shell page per shape, built by MkDocs from the first letter's page
         first = letter_fields(entries[0])
         for key, name in SHELLS.items():
@@ -357,7 +355,13 @@ def render(entries: list[Entry], config: Config, today: date,
     files["assets/lookup.js"] = (HERE / "assets" / "lookup.js").read_text("utf-8")
     files["assets/search.js"] = (HERE / "assets" / "search.js").read_text("utf-8")
     return Site(files=dict(sorted(files.items())), mkdocs=mkdocs_config(config), letters=letters,
-                plain=plain, search=search)
+                plain=plain)
+
+
+def search_pages(entries: Sequence[Entry]) -> dict[str, str]:
+    """code → the page Pagefind indexes for the letter (its searchable text alone; build.py)."""
+    source = _env().get_template("search_source.html.j2")
+    return {e.code: source.render(e=e) for e in entries}
 
 
 def letter_markdown(fields: dict[str, str], earlier: str | None = None,

@@ -390,6 +390,27 @@ def test_redaction_cache_and_pool(repo: Path, tmp_path: Path, monkeypatch: pytes
     assert all(e.writer == stage.Writer() for e in pooled)
 
 
+def test_letter_cache_rereads_changed_files(repo: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import site_builder.build as build
+
+    copy = tmp_path / "copy"
+    shutil.copytree(repo, copy)
+    r = Repository(copy)
+    db = tmp_path / ".letterbox-cache" / "letters.sqlite3"
+    plain = r.letters()
+    first = build.read_letters(r, workers=1, cache=db)
+    assert [(x.path, x.data) for x in first] == [(x.path, x.data) for x in plain]
+    path = copy / plain[0].path
+    path.write_text(path.read_text("utf-8").replace(str(plain[0].data["title"]), "新的标题", 1), "utf-8")
+    monkeypatch.setattr(build, "READ_POOL_MIN", 0)  # the one changed file, parsed in the pool
+    again = build.read_letters(r, workers=2, cache=db)
+    assert again[0].data["title"] == "新的标题"
+    assert [(x.path, x.data) for x in again[1:]] == [(x.path, x.data) for x in plain[1:]]
+
+
 def test_stats_are_the_analysis_figures_of_published_letters(repo: Path, site: Path) -> None:
     """Per unit, month and in total: `analyse` over the published letters only (the withheld
     letter to mjz and the open one to tc count nowhere), and hand-computed for zjj."""
