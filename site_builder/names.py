@@ -83,6 +83,8 @@ def _may_hold_name(clause: str) -> bool:
 
 def name_clauses(text: str) -> list[tuple[int, str]]:
     """(offset, clause) for each clause of `text` that the tagger must read."""
+    if (known := _CLAUSES.get(text)) is not None:  # found by prefetch_tags already
+        return known
     return [(m.start(), m.group()) for m in _CLAUSE.finditer(text or "") if _may_hold_name(m.group())]
 
 
@@ -127,6 +129,7 @@ def name_finder() -> str:
 
 
 _TAGS: dict[str, list[tuple[str, str]]] = {}  # clause → tags, filled by prefetch_tags
+_CLAUSES: dict[str, list[tuple[int, str]]] = {}  # text → name_clauses, filled by prefetch_tags
 _TAGS_MAX = 20_000
 
 
@@ -140,7 +143,10 @@ def prefetch_tags(texts: Iterable[str]) -> None:
     lac = _lac()
     if lac is None:
         return
-    clauses = {c for t in texts for _, c in name_clauses(t)} - _TAGS.keys()
+    _CLAUSES.clear()
+    for text in texts:
+        _CLAUSES[text] = name_clauses(text)
+    clauses = {c for found in _CLAUSES.values() for _, c in found} - _TAGS.keys()
     if len(_TAGS) + len(clauses) > _TAGS_MAX:
         _TAGS.clear()
     by_length: dict[int, list[str]] = {}
