@@ -67,3 +67,4 @@ def test_search_finds_heating_letters(page, base_url: str, repo: Path) -> None: 
     page.locator(SEARCH_RESULT).first.click()
     page.wait_for_load_state()
     assert "供暖" in page.locator("article h1").inner_text()
+

@@ -8,6 +8,7 @@
   var input = document.getElementById("search-input");
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
+  var moreButton = document.getElementById("search-more");
   var engine = null;
   var latest = 0;
 
@@ -35,24 +36,38 @@
     return escapeHtml(div.textContent).replace(/\u0001/g, "<mark>").replace(/\u0002/g, "</mark>");
   }
 
+  var PAGE = 10;                                   // results shown at a time: each loads a fragment
+
+  function more(found, shown, mine) {
+    var next = found.results.slice(shown, shown + PAGE);
+    return Promise.all(next.map(function (r) { return r.data(); })).then(function (pages) {
+      if (mine !== latest) { return; }
+      list.insertAdjacentHTML("beforeend", pages.map(function (p) {
+        return '<li><a class="search-result-link" href="' + escapeHtml(p.url) + '">' +
+          escapeHtml((p.meta && p.meta.title) || p.url) + "</a><p>" + excerptHtml(p.excerpt) + "</p></li>";
+      }).join(""));
+      var count = shown + pages.length;
+      status.textContent = found.results.length
+        ? "找到 " + found.results.length + " 封来信" + (found.results.length > count ? "，显示前 " + count + " 封" : "") + "。"
+        : "";
+      moreButton.hidden = found.results.length <= count;
+      moreButton.onclick = function () { more(found, count, mine); };
+    });
+  }
+
   function show(query) {
     var mine = ++latest;
     list.innerHTML = "";
+    moreButton.hidden = true;
     if (!query.trim()) { status.textContent = ""; return; }
     status.textContent = "正在搜索……";
     load().then(function (pf) { return pf.search(query); }).then(function (found) {
       if (mine !== latest) { return null; }
-      var top = found.results.slice(0, 20);
-      return Promise.all(top.map(function (r) { return r.data(); })).then(function (pages) {
-        if (mine !== latest) { return; }
-        list.innerHTML = pages.map(function (p) {
-          return '<li><a class="search-result-link" href="' + escapeHtml(p.url) + '">' +
-            escapeHtml((p.meta && p.meta.title) || p.url) + "</a><p>" + excerptHtml(p.excerpt) + "</p></li>";
-        }).join("");
-        status.textContent = found.results.length
-          ? "找到 " + found.results.length + " 封来信" + (found.results.length > top.length ? "，显示前 " + top.length + " 封" : "") + "。"
-          : "没有找到包含“" + query + "”的来信。";
-      });
+      if (!found.results.length) {
+        status.textContent = "没有找到包含“" + query + "”的来信。";
+        return null;
+      }
+      return more(found, 0, mine);
     }).catch(function () {
       status.textContent = "搜索暂时不可用。可按类别或月份浏览。";
     });
