@@ -68,7 +68,7 @@ class JsonCache:
     """key → a JSON value in one table of an SQLite file of `.letterbox-cache/`; a no-op when
     `path` is None. The folder holds a `.gitignore` of `*`: never committed."""
 
-    def __init__(self, path: Path | None, table: str = "redacted") -> None:
+    def __init__(self, path: Path | None, table: str) -> None:
         assert table.isidentifier()
         self.path, self.table = path, table
 
@@ -108,9 +108,6 @@ class JsonCache:
             db.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)", rows)
 
 
-RedactionCache = JsonCache  # key → [title, body, reply] (public texts)
-
-
 def _redact_chunk(entries: Sequence[Entry], keep: Sequence[str]) -> list[list[str]]:
     prefetch_tags(getattr(e, k) for e in entries for k in PARTS)
     out = []
@@ -146,7 +143,7 @@ def redact_entries(entries: Sequence[Entry], keep: Sequence[str], cache_path: Pa
 
     Raises redact.UnsafeLetter, naming the letter, when a writer datum survives.
     """
-    store = RedactionCache(cache_path)
+    store = JsonCache(cache_path, "redacted")  # key → [title, body, reply] (public texts)
     keys = [entry_key(e, keep) for e in entries]
     known = store.get(keys)
     todo = [i for i, k in enumerate(keys) if k not in known]
