@@ -8,8 +8,8 @@ extensions MkDocs uses (its built-ins `toc`, `tables`, `fenced_code` and the sit
 `markdown_extensions`) and put in place of the shell's content.
 
 Fail closed: the shell's own content, converted here, must be found verbatim in the HTML MkDocs
-made of it, and each letter's table of contents must have the shell's shape (ids and headings),
-or the build stops.
+made of it, and each letter's table of contents (headings and their ids, fixed by the letter
+template) must be the shell's, or the build stops.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ def converter(extensions: Sequence[str]) -> markdown.Markdown:
     return markdown.Markdown(extensions=["toc", "tables", "fenced_code", *extensions])
 
 
-ID = "lbxshellid{}x"  # the shell's heading ids, replaced by each letter's own
 
 
 def _shape(tokens: list[dict[str, Any]]) -> tuple:
@@ -72,14 +71,9 @@ def convert(md: markdown.Markdown, text: str) -> tuple[str, tuple]:
 
 
 def shell_markdown(letter_md: str) -> str:
-    """The Markdown of a shell page: a letter's, with the placeholder title and placeholder ids
-    for headings without an id of their own (the letter template gives all of them one)."""
-    lines, n = [], 0
-    for line in letter_md.split("\n"):
-        if re.match(r"#{1,6} ", line) and not re.search(r"\{#[\w-]+\}\s*$", line):
-            line, n = f"{line} {{#{ID.format(n)}}}", n + 1
-        lines.append(line)
-    return f"---\ntitle: {TITLE}\n---\n\n" + "\n".join(lines)
+    """The Markdown of a shell page: a letter's, with the placeholder title (its headings keep
+    the fixed ids the letter template gives them)."""
+    return f"---\ntitle: {TITLE}\n---\n\n" + letter_md
 
 
 @dataclass
@@ -89,15 +83,11 @@ class Shell:
     shape: tuple
     name: str
 
-    def page(self, code: str, content: str, ids: Sequence[str]) -> str:
+    def page(self, code: str, content: str) -> str:
         title = html.escape(code.replace("-", " ").replace("_", " "))
-        parts = []
-        for part in (self.before, self.after):
-            part = part.replace(TITLE, title).replace(self.name, code)
-            for n, ident in enumerate(ids):
-                part = part.replace(ID.format(n), html.escape(ident))
-            parts.append(part)
-        return parts[0] + content + parts[1]
+        before, after = (part.replace(TITLE, title).replace(self.name, code)
+                         for part in (self.before, self.after))
+        return before + content + after
 
 
 def load_shell(site: Path, name: str, source_md: str, md: markdown.Markdown) -> Shell:
@@ -144,13 +134,13 @@ class LetterContent:
 
 def fill(site: Path, shells: dict[str, Shell], pages: dict[str, tuple[str, str, tuple]]) -> None:
     """Write letters/<code>/index.html for each code → (shape key, content HTML, toc shape)."""
-    for code, (key, content, (shape, ids)) in pages.items():
+    for code, (key, content, toc) in pages.items():
         shell = shells[key]
-        if shape != shell.shape[0] or len(ids) != len(shell.shape[1]):
+        if toc != shell.shape:
             raise LetterboxError(f"信件 {code} 的页面结构与模板不同，已停止构建。")
         target = site / SHELL_DIR / code / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(shell.page(code, content, ids), encoding="utf-8")
+        target.write_text(shell.page(code, content), encoding="utf-8")
 
 
 def fix_sitemap(site: Path, codes: Sequence[str], epoch: int) -> None:
