@@ -24,7 +24,7 @@ from letterbox.calendar import WorkCalendar
 from letterbox.config import Config
 from letterbox.errors import LetterboxError
 from letterbox.letter import Letter
-from letterbox.process import CATEGORIES, IllegalStep
+from letterbox.process import CATEGORIES, IllegalStep, states
 from letterbox.rendering import environment
 from letterbox.similar import Gazetteer, Profile, _tokenizer, make_profile
 from letterbox.supervision import _closing, event_day, letter_as_of
@@ -81,20 +81,20 @@ def letter_facts(letter: Letter, config: Config, cal: WorkCalendar, gaz: Gazette
     seen = letter_as_of(letter, config, last)
     if seen is None:
         return None
-    state = seen.state()
+    trail = states(seen.history)
+    state = trail[-1]
     received = event_day(seen.history[0], config)
     units = tuple(state.units) or ((config.office_code,) if seen.events("reply") else ())
-    facts = Facts(seen.code, received, state.category, units,
-                  None if timing_only else place_of(seen, config, gaz, state.units),
-                  None if timing_only else make_profile(seen, config, gaz))
-    closing = _closing(seen, config, cal, first, last)
+    place = None if timing_only else place_of(seen, config, gaz, state.units)
+    profile = None if timing_only else make_profile(seen, config, gaz)
+    closing = _closing(seen, config, cal, first, last, trail)
     if closing is None:
-        return facts
+        return Facts(seen.code, received, state.category, units, place, profile)
     done = [e for e in seen.history if e.get("action") in ("approve", "reply")
             and first <= event_day(e, config) <= last]
     closed = event_day(done[-1], config)
-    return replace(facts, closed=closed, working_days=cal.working_days_between(received, closed),
-                   outcome=closing[1])
+    return Facts(seen.code, received, state.category, units, place, profile, closed=closed,
+                 working_days=cal.working_days_between(received, closed), outcome=closing[1])
 
 
 # --------------------------------------------------------------------------- figures

@@ -106,6 +106,14 @@ class DeadlineComputation:
     original_due: date | None = None
     rule: str = ""
 
+    def copy(self) -> DeadlineComputation:
+        """An equal computation with lists of its own (cached computations are handed out so)."""
+        new = object.__new__(DeadlineComputation)
+        new.__dict__.update(self.__dict__, skipped=list(self.skipped),
+                            makeup_days_counted=list(self.makeup_days_counted),
+                            provisional_years=list(self.provisional_years))
+        return new
+
     def explain(self) -> list[str]:
         """The computation step by step, in plain Chinese."""
         lines = [f"适用规则：{self.rule}"] if self.rule else []

@@ -7,6 +7,7 @@ the start; an extension adds working days after the original due date. Petition 
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, get_args
@@ -60,6 +61,12 @@ def _check_mode(mode: str) -> None:
         raise ValueError(f"未知的期限类型 “{mode}”：应为 {'、'.join(MODES)} 之一。")
 
 
+# Due dates computed with each calendar: reports ask for the same few hundred start days and
+# limits for thousands of letters. A calendar's days never change once it is loaded.
+_MEMO: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[DeadlineRules, date, str, int],
+                                                    DeadlineComputation]] = weakref.WeakKeyDictionary()
+
+
 def due_date(
     cal: WorkCalendar,
     rules: DeadlineRules,
@@ -68,12 +75,31 @@ def due_date(
     extension_days: int = 0,
 ) -> DeadlineComputation:
     """The due date of a case started (transferred, received, submitted) on ``start``."""
+    return _computation(cal, rules, start, mode, extension_days).copy()
+
+
+def due_day(cal: WorkCalendar, rules: DeadlineRules, start: date, mode: str,
+            extension_days: int = 0) -> date:
+    """``due_date(...).due``, for callers that need the day only."""
+    return _computation(cal, rules, start, mode, extension_days).due
+
+
+def _computation(cal: WorkCalendar, rules: DeadlineRules, start: date, mode: str,
+                 extension_days: int) -> DeadlineComputation:
+    """The computation of `due_date`, shared with later calls: not to be changed."""
     _check_mode(mode)
     _check_extension(rules, mode, extension_days)
-    base = _base(cal, rules, start, mode)
-    if extension_days:
-        base = _extend(cal, base, extension_days)
-    return replace(base, rule=rules.rule_text(mode))
+    memo = _MEMO.get(cal)
+    if memo is None:
+        memo = _MEMO[cal] = {}
+    key = (rules, start, mode, extension_days)
+    comp = memo.get(key)
+    if comp is None:
+        base = _base(cal, rules, start, mode)
+        if extension_days:
+            base = _extend(cal, base, extension_days)
+        comp = memo[key] = replace(base, rule=rules.rule_text(mode))
+    return comp
 
 
 def _check_extension(rules: DeadlineRules, mode: str, extension_days: int) -> None:

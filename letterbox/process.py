@@ -7,8 +7,9 @@ allowed in the state it reaches is illegal, wherever it came from (a command or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 STATUSES: dict[str, str] = {
@@ -116,17 +117,23 @@ class IllegalStep(ValueError):
     """The step is not allowed in the state the letter is in."""
 
 
+def step_allowed(state: State, step: Step) -> bool:
+    """True if ``step`` may be taken in ``state``."""
+    if state.status not in step.sources:
+        return False
+    if step.action in ("grant", "refuse"):
+        return state.pending_extension is not None
+    if step.action == "extend":
+        return state.pending_extension is None
+    if step.action in ("publish", "withhold"):
+        return state.publication is None
+    if step.action == "feedback":
+        return not state.feedback
+    return True
+
+
 def possible_steps(state: State) -> list[Step]:
-    steps = [s for s in STEPS if state.status in s.sources]
-    if state.pending_extension is None:
-        steps = [s for s in steps if s.action not in ("grant", "refuse")]
-    else:
-        steps = [s for s in steps if s.action != "extend"]
-    if state.status == "closed" and state.publication is not None:
-        steps = [s for s in steps if s.action not in ("publish", "withhold")]
-    if state.feedback:
-        steps = [s for s in steps if s.action != "feedback"]
-    return steps
+    return [s for s in STEPS if step_allowed(state, s)]
 
 
 def state_hint(state: State) -> str:
@@ -153,9 +160,19 @@ def refusal(state: State, action: str) -> str:
     return f"信件当前状态为“{now}”，{extra}不能执行“{label}”。现在可以执行：{allowed or '无'}。"
 
 
-def _clock(state: State, clock: str | None, at: str | None) -> State:
-    return replace(state, clock=clock, clock_start=at, extension_days=0, pending_extension=None,
-                   extensions=0)
+def _with(state: State, changes: dict[str, Any]) -> State:
+    """``dataclasses.replace(state, **changes)`` without its per-call introspection of the
+    fields: replay copies a state for every event of every letter, in every report."""
+    new = object.__new__(State)
+    new.__dict__.update(state.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
+def _clock(clock: str | None, at: str | None) -> dict[str, Any]:
+    """The changes that start ``clock`` at ``at`` (None: no limit runs)."""
+    return {"clock": clock, "clock_start": at, "extension_days": 0, "pending_extension": None,
+            "extensions": 0}
 
 
 def apply(state: State, event: dict[str, Any]) -> State:
@@ -164,62 +181,87 @@ def apply(state: State, event: dict[str, Any]) -> State:
     step = STEP_BY_ACTION.get(action)
     if step is None:
         raise IllegalStep(f"未知步骤“{action}”。")
-    if step not in possible_steps(state):
+    if not step_allowed(state, step):
         raise IllegalStep(refusal(state, action))
+    changes: dict[str, Any] = {"status": step.target} if step.target else {}
+    changes.update(_effect(state, action, event))
+    return _with(state, changes)
+
+
+def _effect(state: State, action: str, event: dict[str, Any]) -> dict[str, Any]:
+    """What an allowed event changes besides the status its step leads to."""
     d = event.get("details") or {}
     at = event.get("at")
-    new = replace(state, status=step.target or state.status)
     if action == "receive":
-        return _clock(new, "triage", at)
+        return _clock("triage", at)
     if action == "classify":
-        return replace(new, category=d.get("category"))
+        return {"category": d.get("category")}
     if action in ("reject", "reply"):
-        return _clock(new, None, None)
+        return _clock(None, None)
     if action in ("transfer", "instruct"):
-        units = tuple(d.get("units") or ())
-        return _clock(replace(new, units=units, mode=d.get("mode")), d.get("mode"), at)
+        return {"units": tuple(d.get("units") or ()), "mode": d.get("mode"),
+                **_clock(d.get("mode"), at)}
     if action == "escalate":
-        return _clock(new, None, None)
+        return _clock(None, None)
     if action == "return":
         returned = (*state.returned_by, str(d.get("unit")))
-        return _clock(replace(new, units=(), mode=None, returned_by=returned), "triage", at)
+        return {"units": (), "mode": None, "returned_by": returned, **_clock("triage", at)}
     if action == "extend":
-        return replace(new, pending_extension=int(d.get("days", 0)))
+        return {"pending_extension": int(d.get("days", 0))}
     if action == "grant":
         days = int(d.get("days") or state.pending_extension or 0)
-        return replace(new, extension_days=state.extension_days + days, pending_extension=None,
-                       extensions=state.extensions + 1)
+        return {"extension_days": state.extension_days + days, "pending_extension": None,
+                "extensions": state.extensions + 1}
     if action == "refuse":
-        return replace(new, pending_extension=None)
+        return {"pending_extension": None}
     if action == "answer":
-        return _clock(new, "review", at)
+        return _clock("review", at)
     if action == "approve":
-        return _clock(new, None, None)
+        return _clock(None, None)
     if action == "send-back":
-        return _clock(new, state.mode, at)
+        return _clock(state.mode, at)
     if action == "publish":
-        return replace(new, publication="public")
+        return {"publication": "public"}
     if action == "withhold":
-        return replace(new, publication="withheld")
+        return {"publication": "withheld"}
     if action == "feedback":
-        return replace(new, feedback=True)
+        return {"feedback": True}
     if action == "reopen":  # back to the unit that answered, with a fresh clock; else re-route
         if not state.units:
-            return _clock(replace(new, status="classified", feedback=False), "triage", at)
-        return _clock(replace(new, feedback=False), state.mode, at)
-    return new  # remind, flag-risk, archive
+            return {"status": "classified", "feedback": False, **_clock("triage", at)}
+        return {"feedback": False, **_clock(state.mode, at)}
+    return {}  # remind, flag-risk, archive
 
 
 def replay(history: list[dict[str, Any]]) -> State:
     """Fold the whole history; IllegalStep names the first event that breaks the process."""
-    state = State()
+    return states(history)[-1]
+
+
+def states(history: list[dict[str, Any]]) -> list[State]:
+    """The state before the first event and after each event: ``states(history)[k]`` is
+    ``replay(history[:k])``, so one fold serves every prefix. IllegalStep as `replay`."""
+    out = [State()]
     for index, event in enumerate(history):
         try:
-            state = apply(state, event)
+            out.append(apply(out[-1], event))
         except IllegalStep as exc:
             raise IllegalStep(f"办理记录第 {index + 1} 条（{event.get('action')}）：{exc}") from None
-    return state
+    return out
 
 
 def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def local_day(stamp: str, tz: tzinfo) -> date:
+    """The day of the ISO time stamp ``stamp`` in the time zone ``tz``."""
+    if isinstance(stamp, str):
+        return _local_day(stamp, tz)
+    return parse_time(stamp).astimezone(tz).date()  # a hand-edited file may hold anything
+
+
+@lru_cache(maxsize=1 << 16)
+def _local_day(stamp: str, tz: tzinfo) -> date:
+    # Reports ask for the days of the same events over and over (as-of cuts, rounds, closing).
+    return parse_time(stamp).astimezone(tz).date()

@@ -12,15 +12,15 @@ day's table from today's files.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
 
 from letterbox.calendar import WorkCalendar, provisional_note
 from letterbox.clock import CALENDAR_FILE, current_clock, days_left
 from letterbox.config import Config
-from letterbox.deadlines import due_date
+from letterbox.deadlines import due_day
 from letterbox.errors import LetterboxError
 from letterbox.letter import Letter
 from letterbox.process import (
@@ -31,7 +31,8 @@ from letterbox.process import (
     IllegalStep,
     State,
     apply,
-    parse_time,
+    local_day,
+    states,
 )
 from letterbox.rendering import environment
 
@@ -57,7 +58,7 @@ REDACTED = "＊＊＊"
 
 
 def event_day(event: dict[str, Any], config: Config) -> date:
-    return parse_time(str(event["at"])).astimezone(config.tz).date()
+    return local_day(str(event["at"]), config.tz)
 
 
 def letter_as_of(letter: Letter, config: Config, day: date) -> Letter | None:
@@ -268,6 +269,11 @@ class Round:
     end_action: str | None = None
     end: date | None = None
 
+    def ended_by(self, action: str, day: date) -> Round:
+        """This round, ended by ``action`` on ``day``."""
+        return Round(self.kind, self.units, self.start, self.base_due, self.due,
+                     self.extension_days, action, day)
+
     @property
     def outcome(self) -> Outcome | None:
         """on_time by the original limit; extended: late but within a granted extension; late."""
@@ -283,26 +289,27 @@ class Round:
 def _round(config: Config, cal: WorkCalendar, state: State) -> Round | None:
     if state.clock is None or state.clock_start is None:
         return None
-    start = parse_time(state.clock_start).astimezone(config.tz).date()
-    base = due_date(cal, config.rules, start, state.clock)
-    full = due_date(cal, config.rules, start, state.clock, state.extension_days)
-    return Round(state.clock, owners(state, config), start, base.due, full.due,
-                 state.extension_days)
+    start = local_day(state.clock_start, config.tz)
+    base = due_day(cal, config.rules, start, state.clock)
+    full = due_day(cal, config.rules, start, state.clock, state.extension_days)
+    return Round(state.clock, owners(state, config), start, base, full, state.extension_days)
 
 
-def rounds(letter: Letter, config: Config, cal: WorkCalendar) -> list[Round]:
-    """Every clock the letter ran, in order; the last may still be running (end None)."""
+def rounds(letter: Letter, config: Config, cal: WorkCalendar,
+           trail: Sequence[State] | None = None) -> list[Round]:
+    """Every clock the letter ran, in order; the last may still be running (end None).
+
+    ``trail``: `process.states` of the letter's history, when the caller has it already."""
     out: list[Round] = []
-    state = State()
-    for event in letter.history:
-        before = state
-        state = apply(state, event)
+    history = letter.history
+    trail = states(history) if trail is None else trail
+    state = trail[0]
+    for event, before, state in zip(history, trail[:-1], trail[1:], strict=True):
         restarted = (state.clock, state.clock_start) != (before.clock, before.clock_start)
         if restarted and before.clock is not None:
             ended = _round(config, cal, before)
             if ended is not None:
-                out.append(replace(ended, end_action=str(event.get("action")),
-                                   end=event_day(event, config)))
+                out.append(ended.ended_by(str(event.get("action")), event_day(event, config)))
     current = _round(config, cal, state)
     if current is not None:
         out.append(current)
@@ -463,14 +470,16 @@ class _Figures:
                       key=lambda u: (u.is_office, order.get(u.code, len(order)), u.code))
 
 
-def _closing(letter: Letter, config: Config, cal: WorkCalendar,
-             first: date, last: date) -> tuple[tuple[str, ...], Outcome] | None:
-    """Who closed the letter in the period and how timely, or None if not closed then."""
+def _closing(letter: Letter, config: Config, cal: WorkCalendar, first: date, last: date,
+             trail: Sequence[State] | None = None) -> tuple[tuple[str, ...], Outcome] | None:
+    """Who closed the letter in the period and how timely, or None if not closed then.
+
+    ``trail``: `process.states` of the letter's history, when the caller has it already."""
     done = [e for e in letter.history if e.get("action") in ("approve", "reply")
             and first <= event_day(e, config) <= last]
     if not done:
         return None
-    all_rounds = rounds(letter, config, cal)
+    all_rounds = rounds(letter, config, cal, trail)
     if done[-1]["action"] == "reply":  # the office answered directly (article 8)
         handled = [r for r in all_rounds if r.end_action == "reply"]
     else:
@@ -481,10 +490,13 @@ def _closing(letter: Letter, config: Config, cal: WorkCalendar,
     return handled[-1].units, outcome  # type: ignore[return-value]
 
 
-def closing_outcome(letter: Letter, config: Config, cal: WorkCalendar) -> str | None:
+def closing_outcome(letter: Letter, config: Config, cal: WorkCalendar,
+                    trail: Sequence[State] | None = None) -> str | None:
     """How timely the letter's closing answer was: on_time, extended (within an approved
-    extension) or late; None when it is not closed by an answer. The one rule for every report."""
-    found = _closing(letter, config, cal, date.min, date.max)
+    extension) or late; None when it is not closed by an answer. The one rule for every report.
+
+    ``trail``: `process.states` of the letter's history, when the caller has it already."""
+    found = _closing(letter, config, cal, date.min, date.max, trail)
     return found[1] if found else None
 
 
@@ -524,10 +536,12 @@ def monthly_report(letters: Iterable[Letter], config: Config, cal: WorkCalendar,
 def _add_letter(report: Report, figures: _Figures, letter: Letter, config: Config,
                 cal: WorkCalendar, first: date, as_of: date, years: set[int]) -> None:
     state = State()
+    trail = [state]  # for _closing: the same fold, not a second one
     answered_by: tuple[str, ...] = (config.office_code,)  # who gave the last answer so far
     for event in letter.history:
         before = state
         state = apply(state, event)
+        trail.append(state)
         action = event.get("action")
         if action == "answer":
             answered_by = tuple(before.units) or (config.office_code,)
@@ -567,7 +581,7 @@ def _add_letter(report: Report, figures: _Figures, letter: Letter, config: Confi
                 for code in answered_by:
                     fig = figures.unit(code)
                     setattr(fig, key, getattr(fig, key) + 1)
-    closing = _closing(letter, config, cal, first, as_of)
+    closing = _closing(letter, config, cal, first, as_of, trail)
     if closing is not None:
         units, outcome = closing
         report.closed += 1

@@ -25,7 +25,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from letterbox import codes
 from letterbox.clock import current_clock, work_calendar
 from letterbox.config import Config
 from letterbox.letter import Letter
-from letterbox.process import REJECT_REASONS, STATUSES, STEP_BY_ACTION, State, apply, parse_time
+from letterbox.process import REJECT_REASONS, STATUSES, STEP_BY_ACTION, State, apply, local_day
 
 FORMAT = "letterbox-lookup"
 VERSION = 1
@@ -101,11 +101,30 @@ def prefix_bits_for(count: int) -> int:
 
 
 def _day(stamp: Any, config: Config) -> str:
-    return parse_time(str(stamp)).astimezone(config.tz).date().isoformat()
+    return local_day(str(stamp), config.tz).isoformat()
 
 
-def payload_of(letter: Letter, config: Config, cal: Any, published: bool) -> dict[str, Any]:
-    """What the writer sees: status, dates, units, deadline, extension, reason, timeline."""
+def unit_names_of(config: Config) -> dict[str, str]:
+    """`Config.unit_name` as a mapping: unit code to name (an unknown code names itself)."""
+    names: dict[str, str] = {}
+    for unit in config.units:
+        names.setdefault(unit.code, unit.name)
+    return names
+
+
+def _unit_name(names: Mapping[str, str], code: Any) -> Any:
+    try:
+        return names.get(code, code)
+    except TypeError:  # unhashable, from a hand-edited file: no unit has that code
+        return code
+
+
+def payload_of(letter: Letter, config: Config, cal: Any, published: bool,
+               unit_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What the writer sees: status, dates, units, deadline, extension, reason, timeline.
+
+    ``unit_names``: `unit_names_of(config)`, when the caller has it for many letters."""
+    names = unit_names_of(config) if unit_names is None else unit_names
     state = State()
     granted = 0
     reason = None
@@ -130,7 +149,7 @@ def payload_of(letter: Letter, config: Config, cal: Any, published: bool) -> dic
         "status": state.status,
         "status_zh": STATUSES.get(state.status, state.status),
         "received": _day(letter.data["submitted_at"], config),
-        "units": [config.unit_name(u) for u in state.units],
+        "units": [_unit_name(names, u) for u in state.units],
         "deadline": clock.due.isoformat() if clock else None,
         "extension_days": granted,
         "reject_reason": reason,
@@ -226,13 +245,15 @@ def write_index(site: Path, records: Sequence[Record], salt_hex: str) -> dict[st
 
 def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path) -> list[Record]:
     out = []
+    pages = site / "letters"
+    names = unit_names_of(config)
     for letter in sorted(letters, key=lambda x: x.code):
         record = letter.data.get("query_hash") or {}
         if record.get("algorithm") != codes.HASH_ALGORITHM:
             continue
         try:
-            published = (site / "letters" / letter.code / "index.html").is_file()
-            payload = payload_of(letter, config, cal, published)
+            published = pages.joinpath(letter.code, "index.html").is_file()
+            payload = payload_of(letter, config, cal, published, names)
         except ValueError:  # a history that does not replay: no status to show
             continue
         out.append(Record(bytes.fromhex(str(record["hash"])), int(record["iterations"]), payload))

@@ -15,7 +15,7 @@ from letterbox.calendar import WorkCalendar
 from letterbox.clock import current_clock
 from letterbox.config import Config
 from letterbox.letter import Letter
-from letterbox.process import CATEGORIES, STATUSES, State, parse_time, replay
+from letterbox.process import CATEGORIES, STATUSES, State, local_day, parse_time, states
 from letterbox.supervision import closing_outcome
 from site_builder.redact import Writer
 
@@ -89,7 +89,7 @@ def _iso(stamp: str, config: Config) -> str:
 
 
 def _local_day(stamp: str, config: Config) -> date:
-    return parse_time(stamp).astimezone(config.tz).date()
+    return local_day(stamp, config.tz)
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -139,20 +139,20 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
              followers: dict[str, list[str]]) -> Entry | None:
     """The board entry of one letter, or None when it must not be shown."""
     try:
-        state = letter.state()
+        trail = states(letter.history)  # one fold for the state now, before the answer, rounds
     except ValueError:
         return None
+    state = trail[-1]
     answer = _final_answer(letter, config)
     closed = _closed_at(letter)
     if not is_public(letter, state) or answer is None or closed is None:
         return None
     index, text, reply_by = answer
-    before = replay(letter.history[:index])
-    clock = current_clock(letter, config, cal, before)
+    clock = current_clock(letter, config, cal, trail[index])
     received = _local_day(str(letter.data["submitted_at"]), config)
     answered = _local_day(closed, config)
     mask, keep = redaction_lists(letter)
-    outcome = closing_outcome(letter, config, cal)
+    outcome = closing_outcome(letter, config, cal, trail)
     return Entry(
         code=letter.code,
         title=str(letter.data.get("title") or ""),

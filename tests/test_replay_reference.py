@@ -1,0 +1,379 @@
+"""The fast replay against a straightforward reference, on many generated histories.
+
+`process.apply` copies the frozen State without `dataclasses.replace`, `process.states` folds a
+history once for all its prefixes, `deadlines.due_date` is memoised per calendar and
+`process.local_day` per time stamp. The reference below is the plain version of each (the code
+as it was before those shortcuts); every result must be the same, errors included.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from functools import partial
+from pathlib import PurePosixPath
+from typing import Any
+
+import pytest
+
+from letterbox.analysis import Facts, letter_facts
+from letterbox.calendar import WorkCalendar
+from letterbox.config import Config, default_config_text, parse_config
+from letterbox.deadlines import MODES, DeadlineRules, due_date, due_day
+from letterbox.letter import Letter
+from letterbox.process import (
+    CATEGORIES,
+    RATINGS,
+    REJECT_REASONS,
+    STEPS,
+    IllegalStep,
+    State,
+    Step,
+    local_day,
+    parse_time,
+    possible_steps,
+    refusal,
+    replay,
+    states,
+)
+from letterbox.similar import Gazetteer
+from letterbox.supervision import (
+    UNIT_CLOCKS,
+    Round,
+    _closing,
+    closing_outcome,
+    event_day,
+    letter_as_of,
+    owners,
+    rounds,
+)
+from site_builder.lookup_index import TIMELINE_ACTIONS, payload_of
+
+CONFIG = parse_config(default_config_text("ab" * 16))
+CAL = WorkCalendar()
+UNITS = [u.code for u in CONFIG.units][:6] + ["no-such-unit"]
+HISTORIES = 400
+
+
+# --------------------------------------------------------------------------- reference
+
+
+def ref_possible_steps(state: State) -> list[Step]:
+    steps = [s for s in STEPS if state.status in s.sources]
+    if state.pending_extension is None:
+        steps = [s for s in steps if s.action not in ("grant", "refuse")]
+    else:
+        steps = [s for s in steps if s.action != "extend"]
+    if state.status == "closed" and state.publication is not None:
+        steps = [s for s in steps if s.action not in ("publish", "withhold")]
+    if state.feedback:
+        steps = [s for s in steps if s.action != "feedback"]
+    return steps
+
+
+def _ref_clock(state: State, clock: str | None, at: str | None) -> State:
+    return replace(state, clock=clock, clock_start=at, extension_days=0, pending_extension=None,
+                   extensions=0)
+
+
+def ref_apply(state: State, event: dict[str, Any]) -> State:
+    action = event.get("action", "")
+    step = next((s for s in STEPS if s.action == action), None)
+    if step is None:
+        raise IllegalStep(f"未知步骤“{action}”。")
+    if step not in ref_possible_steps(state):
+        raise IllegalStep(refusal(state, action))
+    d = event.get("details") or {}
+    at = event.get("at")
+    new = replace(state, status=step.target or state.status)
+    if action == "receive":
+        return _ref_clock(new, "triage", at)
+    if action == "classify":
+        return replace(new, category=d.get("category"))
+    if action in ("reject", "reply", "escalate", "approve"):
+        return _ref_clock(new, None, None)
+    if action in ("transfer", "instruct"):
+        units = tuple(d.get("units") or ())
+        return _ref_clock(replace(new, units=units, mode=d.get("mode")), d.get("mode"), at)
+    if action == "return":
+        returned = (*state.returned_by, str(d.get("unit")))
+        return _ref_clock(replace(new, units=(), mode=None, returned_by=returned), "triage", at)
+    if action == "extend":
+        return replace(new, pending_extension=int(d.get("days", 0)))
+    if action == "grant":
+        days = int(d.get("days") or state.pending_extension or 0)
+        return replace(new, extension_days=state.extension_days + days, pending_extension=None,
+                       extensions=state.extensions + 1)
+    if action == "refuse":
+        return replace(new, pending_extension=None)
+    if action == "answer":
+        return _ref_clock(new, "review", at)
+    if action == "send-back":
+        return _ref_clock(new, state.mode, at)
+    if action in ("publish", "withhold"):
+        return replace(new, publication="public" if action == "publish" else "withheld")
+    if action == "feedback":
+        return replace(new, feedback=True)
+    if action == "reopen":
+        if not state.units:
+            return _ref_clock(replace(new, status="classified", feedback=False), "triage", at)
+        return _ref_clock(replace(new, feedback=False), state.mode, at)
+    return new
+
+
+def ref_replay(history: list[dict[str, Any]]) -> State:
+    state = State()
+    for index, event in enumerate(history):
+        try:
+            state = ref_apply(state, event)
+        except IllegalStep as exc:
+            raise IllegalStep(f"办理记录第 {index + 1} 条（{event.get('action')}）：{exc}") from None
+    return state
+
+
+def ref_day(stamp: Any, config: Config) -> date:
+    return parse_time(stamp).astimezone(config.tz).date()
+
+
+def ref_due(start: date, mode: str, extension_days: int = 0) -> date:
+    return due_date(WorkCalendar(), CONFIG.rules, start, mode, extension_days).due  # no memo yet
+
+
+def _ref_round(state: State) -> Round | None:
+    if state.clock is None or state.clock_start is None:
+        return None
+    start = ref_day(state.clock_start, CONFIG)
+    return Round(state.clock, owners(state, CONFIG), start, ref_due(start, state.clock),
+                 ref_due(start, state.clock, state.extension_days), state.extension_days)
+
+
+def ref_rounds(letter: Letter) -> list[Round]:
+    out: list[Round] = []
+    state = State()
+    for event in letter.history:
+        before = state
+        state = ref_apply(state, event)
+        restarted = (state.clock, state.clock_start) != (before.clock, before.clock_start)
+        if restarted and before.clock is not None:
+            ended = _ref_round(before)
+            if ended is not None:
+                out.append(replace(ended, end_action=str(event.get("action")),
+                                   end=ref_day(str(event["at"]), CONFIG)))
+    current = _ref_round(state)
+    if current is not None:
+        out.append(current)
+    return out
+
+
+def ref_closing(letter: Letter, first: date, last: date) -> tuple[tuple[str, ...], str] | None:
+    done = [e for e in letter.history if e.get("action") in ("approve", "reply")
+            and first <= ref_day(str(e["at"]), CONFIG) <= last]
+    if not done:
+        return None
+    all_rounds = ref_rounds(letter)
+    if done[-1]["action"] == "reply":
+        handled = [r for r in all_rounds if r.end_action == "reply"]
+    else:
+        handled = [r for r in all_rounds if r.kind in UNIT_CLOCKS and r.end_action == "answer"]
+    if not handled:
+        return None
+    rank = {"on_time": 0, "extended": 1, "late": 2}
+    return handled[-1].units, max((r.outcome or "on_time" for r in handled), key=rank.__getitem__)
+
+
+# --------------------------------------------------------------------------- generated histories
+
+
+def _details(rng: random.Random, action: str, state: State) -> dict[str, Any] | None:
+    unit = rng.choice(UNITS)
+    if action == "classify":
+        return {"category": rng.choice([*CATEGORIES, None])}
+    if action in ("transfer", "instruct"):
+        return {"units": rng.sample(UNITS, rng.choice((1, 1, 2))),
+                "mode": rng.choice(("ordinary", "ordinary", "complex", "petition"))}
+    if action == "return":
+        return {"unit": state.units[0] if state.units else unit}
+    if action == "extend":
+        return {"days": rng.randint(1, 20)} if rng.random() < 0.9 else None
+    if action == "grant":
+        return {"days": rng.randint(1, 12)} if rng.random() < 0.5 else None
+    if action == "reject":
+        return {"reason": rng.choice(list(REJECT_REASONS))}
+    if action in ("answer", "reply"):
+        return {"unit": state.units[0] if state.units else unit, "text": "答复"}
+    if action == "remind":
+        return {"units": [unit]} if rng.random() < 0.5 else None
+    if action == "feedback":
+        return {"rating": rng.choice(RATINGS)}
+    if action == "flag-risk":
+        return {"note": "注意"}
+    return None
+
+
+def _stamp(rng: random.Random, moment: datetime) -> str:
+    if rng.random() < 0.2:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.isoformat(timespec="seconds")
+
+
+WEIGHTS = {"transfer": 4, "extend": 3, "grant": 4, "answer": 3, "approve": 4, "reject": 0.5,
+           "remind": 0.5, "flag-risk": 0.5}  # mostly letters that reach a unit and get closed
+
+
+def history_of(rng: random.Random) -> list[dict[str, Any]]:
+    """A random walk through the process, now and then a step that is not allowed."""
+    tz = timezone(timedelta(hours=8))
+    moment = datetime(2024, 12, 1, 8, tzinfo=tz) + timedelta(days=rng.randint(0, 800),
+                                                            minutes=rng.randint(0, 600))
+    history: list[dict[str, Any]] = []
+    state = State()
+    for _ in range(rng.randint(1, 16)):
+        steps = ref_possible_steps(state)
+        if not steps:
+            break
+        if rng.random() < 0.015:
+            action = rng.choice([s.action for s in STEPS] + ["no-such-step"])
+        else:
+            action = rng.choices(steps, [WEIGHTS.get(s.action, 1) for s in steps])[0].action
+        event: dict[str, Any] = {"at": _stamp(rng, moment), "actor": "测试", "action": action}
+        details = _details(rng, action, state)
+        if details is not None:
+            event["details"] = details
+        history.append(event)
+        try:
+            state = ref_apply(state, event)
+        except IllegalStep:
+            break
+        moment += timedelta(hours=rng.choice((1, 3, 20, 30, 50, 70, 100, 150, 300, 700)))
+    return history
+
+
+def letter_of(history: list[dict[str, Any]], n: int) -> Letter:
+    data = {"letter_code": f"T{n:05d}", "submitted_at": history[0]["at"], "history": history,
+            "title": "标题", "body": "正文"}
+    return Letter(PurePosixPath(f"cases/T{n:05d}.yaml"), data)
+
+
+def outcome(fn: Any, *args: Any) -> tuple[Any, ...]:
+    try:
+        return ("ok", fn(*args))
+    except Exception as exc:  # the same error, with the same message
+        return ("raises", type(exc), str(exc))
+
+
+CASES = [history_of(random.Random(seed)) for seed in range(HISTORIES)]
+
+
+def prefixes(history: list[dict[str, Any]]) -> list[State]:
+    return [ref_replay(history[:k]) for k in range(len(history) + 1)]
+
+
+def test_generated_histories_cover_the_process() -> None:
+    actions = {e["action"] for h in CASES for e in h}
+    assert actions >= {s.action for s in STEPS}
+    assert sum(1 for h in CASES if outcome(ref_replay, h)[0] == "raises") >= 5
+    closings = [outcome(ref_closing, letter_of(h, 0), date.min, date.max) for h in CASES]
+    found = {c[1][1] if c[1] else None for c in closings if c[0] == "ok"}
+    assert found == {None, "on_time", "extended", "late"}
+
+
+@pytest.mark.parametrize("seed", range(0, HISTORIES, 50))
+def test_states_match_reference(seed: int) -> None:
+    for history in CASES[seed:seed + 50]:
+        want = outcome(prefixes, history)
+        assert outcome(states, history) == want
+        assert outcome(replay, history) == (want if want[0] == "raises" else ("ok", want[1][-1]))
+        if want[0] == "ok":
+            for state in want[1]:
+                assert possible_steps(state) == ref_possible_steps(state)
+                assert vars(state) == vars(replace(state))  # every field, nothing else
+
+
+def illegal_named_as_replay(found: tuple[Any, ...], history: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """rounds() now folds with `states`, so an illegal step reads as replay() words it."""
+    if found[0] == "raises" and found[1] is IllegalStep:
+        return outcome(ref_replay, history)
+    return found
+
+
+@pytest.mark.parametrize("seed", range(0, HISTORIES, 50))
+def test_rounds_closing_and_facts_match_reference(seed: int) -> None:
+    gaz = Gazetteer.from_config(CONFIG)
+    for n, history in enumerate(CASES[seed:seed + 50], start=seed):
+        letter = letter_of(history, n)
+        want = illegal_named_as_replay(outcome(ref_rounds, letter), history)
+        assert outcome(rounds, letter, CONFIG, CAL) == want
+        trail = outcome(states, history)
+        if trail[0] == "ok":
+            assert outcome(rounds, letter, CONFIG, CAL, trail[1]) == want
+        start = ref_day(history[0]["at"], CONFIG)
+        for first, last in ((date.min, date.max), (start, start + timedelta(days=40)),
+                            (start + timedelta(days=20), start + timedelta(days=90))):
+            expected = illegal_named_as_replay(outcome(ref_closing, letter, first, last), history)
+            assert outcome(_closing, letter, CONFIG, CAL, first, last) == expected
+            if first == date.min and expected[0] == "ok":
+                found = expected[1][1] if expected[1] else None
+                assert outcome(closing_outcome, letter, CONFIG, CAL) == ("ok", found)
+            got = outcome(partial(letter_facts, timing_only=True), letter, CONFIG, CAL, gaz,
+                          first, last)
+            assert got == outcome(ref_facts, letter, first, last)
+
+
+def ref_facts(letter: Letter, first: date, last: date) -> Any:
+    seen = letter_as_of(letter, CONFIG, last)
+    if seen is None:
+        return None
+    state = ref_replay(seen.history)
+    received = ref_day(str(seen.history[0]["at"]), CONFIG)
+    units = tuple(state.units) or ((CONFIG.office_code,) if seen.events("reply") else ())
+    facts = Facts(seen.code, received, state.category, units, None, None)
+    closing = ref_closing(seen, first, last)
+    if closing is None:
+        return facts
+    done = [e for e in seen.history if e.get("action") in ("approve", "reply")
+            and first <= ref_day(str(e["at"]), CONFIG) <= last]
+    closed = ref_day(str(done[-1]["at"]), CONFIG)
+    return replace(facts, closed=closed, working_days=CAL.working_days_between(received, closed),
+                   outcome=closing[1])
+
+
+def test_lookup_payload_names_units_as_config_does() -> None:
+    for n, history in enumerate(CASES):
+        try:
+            state = ref_replay(history)
+        except IllegalStep:
+            continue
+        payload = outcome(payload_of, letter_of(history, n), CONFIG, CAL, False)
+        if payload[0] == "ok":
+            assert payload[1]["units"] == [CONFIG.unit_name(u) for u in state.units]
+            assert [day for day, _ in payload[1]["timeline"]] == [
+                ref_day(str(e["at"]), CONFIG).isoformat() for e in history
+                if e["action"] in TIMELINE_ACTIONS]
+
+
+def test_local_day_matches_parse_time() -> None:
+    stamps = [e["at"] for h in CASES for e in h]
+    for stamp in stamps + stamps:  # the second time from the memo
+        assert local_day(stamp, CONFIG.tz) == ref_day(stamp, CONFIG)
+        assert event_day({"at": stamp}, CONFIG) == ref_day(stamp, CONFIG)
+    with pytest.raises(AttributeError):  # not a string: the error parse_time gives
+        local_day(20260101, CONFIG.tz)  # type: ignore[arg-type]
+
+
+def test_memoised_due_dates_are_fresh_copies() -> None:
+    rng = random.Random(7)
+    cal = WorkCalendar()
+    rules = [DeadlineRules(), DeadlineRules(ordinary_working_days=5, review_working_days=1)]
+    for _ in range(600):
+        start = date(2024, 12, 1) + timedelta(days=rng.randint(0, 1200))
+        args = (rng.choice(rules), start, rng.choice(MODES), rng.choice((0, 0, 3, 15, 30, 31)))
+        fresh = outcome(due_date, WorkCalendar(), *args)  # a calendar of its own: no memo
+        first = outcome(due_date, cal, *args)
+        assert first == fresh
+        if first[0] == "ok":  # a caller changing its copy changes nobody else's
+            first[1].skipped.append((start, "changed by a caller"))
+            first[1].provisional_years.append(1900)
+            first[1].makeup_days_counted.append(start)
+        assert outcome(due_date, cal, *args) == fresh
+        assert outcome(due_day, cal, *args) == (("ok", fresh[1].due) if fresh[0] == "ok" else fresh)
