@@ -8,6 +8,7 @@ A build whose output still contains any writer's data fails and leaves the old s
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import html
 import json
@@ -31,15 +32,15 @@ from letterbox.clock import work_calendar
 from letterbox.errors import LetterboxError
 from letterbox.letter import Letter, read_letter
 from letterbox.repository import Repository
-from site_builder.lookup_index import write_lookup_index
+from site_builder.lookup_index import LOOKUP_DIR, write_lookup_index
 from site_builder.redact import UnsafeLetter, Writer, needles, squash
 from site_builder.redact_stage import (
     CACHE_DIR,
     CACHE_FILE,
     LETTERS_FILE,
     JsonCache,
+    Redaction,
     default_workers,
-    redact_entries,
 )
 from site_builder.render import FIELDS, letter_markdown, mkdocs_yaml, render, search_pages
 from site_builder.select import Entry, select
@@ -83,14 +84,6 @@ def keep_words(repo: Repository) -> list[str]:
     # longest first, then by text: the order (part of the redaction cache key) must not
     # depend on the process's hash seed, or every build in a new process misses the cache
     return sorted(set(words), key=lambda w: (-len(w), w))
-
-
-def redact_all(entries: Iterable[Entry], keep: list[str], cache: Path | None = None) -> list[Entry]:
-    """Redacted entries; results cached per letter in `cache` (an SQLite file) when given."""
-    try:
-        return redact_entries(list(entries), keep, cache)[0]
-    except UnsafeLetter as exc:
-        raise LetterboxError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- reading
@@ -438,6 +431,27 @@ def published_figures(letters: Sequence[Letter], public: Sequence[Entry], repo: 
     return breakdown(facts, repo.config)
 
 
+def _redact_and_prepare(repo: Repository, letters: list[Letter], entries: list[Entry], today: date,
+                        staging: Path, source: Path, cache: Path | None
+                        ) -> tuple[list[Entry], dict[str, list[Group]], dict[str, str]]:
+    """Redact the entries in worker processes while this one writes what needs no redacted text
+    (the statistics, the writers' data to scan for, the lookup index into `staging`), then the
+    pages Pagefind indexes (into `source`) for each batch as it comes back."""
+    try:
+        with Redaction(entries, keep_words(repo), cache) as redaction:
+            figures = published_figures(letters, entries, repo, today)
+            owners = writer_needles(repo, letters)
+            # lookup/: fresh nonces, not byte-reproducible
+            write_lookup_index(repo, staging, letters, published={e.code for e in entries})
+            done: dict[int, Entry] = {}
+            for batch in redaction.batches():
+                write_search_source(source, search_pages([e for _, e in batch]))
+                done.update(batch)
+    except UnsafeLetter as exc:
+        raise LetterboxError(str(exc)) from None
+    return [done[i] for i in range(len(entries))], figures, owners
+
+
 def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildReport:
     """Build the public board of `repo` into `out` (replaced only when the build is clean).
 
@@ -449,57 +463,74 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
     today = datetime.fromtimestamp(epoch, UTC).astimezone(repo.config.tz).date()
     use_cache = cache and os.environ.get("LETTERBOX_NO_CACHE") != "1"
     letters = read_letters(repo, cache=repo.root / CACHE_DIR / LETTERS_FILE if use_cache else None)
-    entries = select(letters, repo.config, work_calendar(repo.root))
-    watch.lap("select")
-    public = redact_all(entries, keep_words(repo), repo.root / CACHE_DIR / CACHE_FILE if use_cache else None)
-    watch.lap("redact")
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
-        project, built, source = Path(tmp) / "project", Path(tmp) / "site", Path(tmp) / "search"
-        # Pagefind, the longest stage, indexes the letters' text while the rest is built
-        write_search_source(source / "site", search_pages(public))
-        pagefind = start_pagefind(source / "site", source / PAGEFIND_DIR) if public else None
-        with _ended_on_error(pagefind):
-            site = render(public, repo.config, today, published_figures(letters, public, repo, today))
-            owners = writer_needles(repo, letters)
-            workers = default_workers() if len(letters) >= SCAN_POOL_MIN else 1
-            watch.lap("render")
-            with Scanner(built, owners, workers) as scanner:  # its pool starts meanwhile
-                write_project(project, site.files, mkdocs_yaml(site.mkdocs))
-                mkdocs = start_mkdocs(project, built, epoch)
-                with _ended_on_error(mkdocs):  # while MkDocs builds the other pages: the letters'
-                    md = converter(site.mkdocs["markdown_extensions"])
-                    pages = scanner.convert(site.mkdocs["markdown_extensions"], site.letters)
-                    if site.plain:
-                        fast = LetterContent(md, letter_markdown, FIELDS)
-                        pages.update((code, ("plain", fast.content(f), fast.toc))
-                                     for code, f in site.plain.items())
-                watch.lap("render")
-                finish_mkdocs(mkdocs)
-                if pages:
-                    shells = {key: load_shell(built, name, site.files[f"{SHELL_DIR}/{name}.md"], md)
-                              for key, name in SHELLS.items()}
-                    fill(built, shells, pages)
-                    fix_sitemap(built, sorted(pages), epoch)
-                watch.lap("mkdocs")
-                scanner.submit(scanner.files())
-                write_lookup_index(repo, built, letters)  # lookup/: fresh nonces, not byte-reproducible
-                watch.lap("lookup")
-                if pagefind is None:  # no letters: Pagefind indexes the site's pages, so that the
-                    run_pagefind(built)  # search page still finds its (empty) index
-                else:
-                    finish_pagefind(pagefind, source / PAGEFIND_DIR)
-                    (source / PAGEFIND_DIR).rename(built / PAGEFIND_DIR)
-                watch.lap("pagefind")
-                scanner.submit(scanner.files())  # lookup/, pagefind/, and any file changed meanwhile
-                leaked = scanner.result()
-                watch.lap("scan")
-        if leaked:
-            where = "；".join(f"{code} → {file}" for file, code in leaked[:10])
-            raise LeakFound(f"构建结果中仍有来信人的个人信息，已停止发布（信件 → 文件）：{where}")
-        if out.exists():
-            shutil.rmtree(out)
-        built.rename(out)
+    gc.freeze()  # the letters stay to the end: not walked again by every collection
+    try:
+        entries = select(letters, repo.config, work_calendar(repo.root))
+        watch.lap("select")
+        out = out.resolve()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
+            project, built, search = Path(tmp) / "project", Path(tmp) / "site", Path(tmp) / "search"
+            staging = Path(tmp) / "staging"
+            public, figures, owners = _redact_and_prepare(
+                repo, letters, entries, today, staging, search / "site",
+                repo.root / CACHE_DIR / CACHE_FILE if use_cache else None)
+            watch.lap("redact")
+            # Pagefind, the longest stage, indexes the letters' text while the rest is built
+            pagefind = start_pagefind(search / "site", search / PAGEFIND_DIR) if public else None
+            with _ended_on_error(pagefind):
+                leaked = _build_pages(repo, letters, public, figures, owners, today, epoch,
+                                      project, built, staging, search, pagefind, watch)
+            if leaked:
+                where = "；".join(f"{code} → {file}" for file, code in leaked[:10])
+                raise LeakFound(f"构建结果中仍有来信人的个人信息，已停止发布（信件 → 文件）：{where}")
+            if out.exists():
+                shutil.rmtree(out)
+            built.rename(out)
+    finally:
+        gc.unfreeze()
     files = sum(1 for p in out.rglob("*") if p.is_file())
     return BuildReport(out=out, letters=len(public), files=files, epoch=epoch, timings=watch.times)
+
+
+def _build_pages(repo: Repository, letters: list[Letter], public: list[Entry],
+                 figures: dict[str, list[Group]], owners: dict[str, str], today: date, epoch: int,
+                 project: Path, built: Path, staging: Path, search: Path,
+                 pagefind: subprocess.Popen[str] | None, watch: _Stopwatch) -> list[tuple[str, str]]:
+    """MkDocs pages, letter pages, lookup index and search index into `built`; the leak scan's
+    hits (file, letter code)."""
+    site = render(public, repo.config, today, figures)
+    workers = default_workers() if len(letters) >= SCAN_POOL_MIN else 1
+    watch.lap("render")
+    with Scanner(built, owners, workers) as scanner:  # its pool starts meanwhile
+        write_project(project, site.files, mkdocs_yaml(site.mkdocs))
+        mkdocs = start_mkdocs(project, built, epoch)
+        with _ended_on_error(mkdocs):  # while MkDocs builds the other pages: the letters'
+            md = converter(site.mkdocs["markdown_extensions"])
+            pages = scanner.convert(site.mkdocs["markdown_extensions"], site.letters)
+            if site.plain:
+                fast = LetterContent(md, letter_markdown, FIELDS)
+                pages.update((code, ("plain", fast.content(f), fast.toc))
+                             for code, f in site.plain.items())
+        watch.lap("render")
+        finish_mkdocs(mkdocs)
+        if pages:
+            shells = {key: load_shell(built, name, site.files[f"{SHELL_DIR}/{name}.md"], md)
+                      for key, name in SHELLS.items()}
+            fill(built, shells, pages)
+            fix_sitemap(built, sorted(pages), epoch)
+        (built / LOOKUP_DIR).mkdir(exist_ok=True)
+        for part in (staging / LOOKUP_DIR).iterdir():  # meta.json, shards/ beside the lookup page
+            part.rename(built / LOOKUP_DIR / part.name)
+        watch.lap("mkdocs")
+        scanner.submit(scanner.files())
+        if pagefind is None:  # no letters: Pagefind indexes the site's pages, so that the
+            run_pagefind(built)  # search page still finds its (empty) index
+        else:
+            finish_pagefind(pagefind, search / PAGEFIND_DIR)
+            (search / PAGEFIND_DIR).rename(built / PAGEFIND_DIR)
+        watch.lap("pagefind")
+        scanner.submit(scanner.files())  # pagefind/, and any file changed meanwhile
+        leaked = scanner.result()
+        watch.lap("scan")
+    return leaked

@@ -25,7 +25,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,7 +243,10 @@ def write_index(site: Path, records: Sequence[Record], salt_hex: str) -> dict[st
     return meta
 
 
-def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path) -> list[Record]:
+def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path,
+               published: Collection[str] | None = None) -> list[Record]:
+    """Index records of `letters`; a letter is published when its code is in `published` or,
+    without it, when the built `site` has its page."""
     out = []
     pages = site / "letters"
     names = unit_names_of(config)
@@ -252,19 +255,22 @@ def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path) 
         if record.get("algorithm") != codes.HASH_ALGORITHM:
             continue
         try:
-            published = pages.joinpath(letter.code, "index.html").is_file()
-            payload = payload_of(letter, config, cal, published, names)
+            shown = (letter.code in published if published is not None
+                     else pages.joinpath(letter.code, "index.html").is_file())
+            payload = payload_of(letter, config, cal, shown, names)
         except ValueError:  # a history that does not replay: no status to show
             continue
         out.append(Record(bytes.fromhex(str(record["hash"])), int(record["iterations"]), payload))
     return out
 
 
-def write_lookup_index(repo: Any, site: Path, letters: Sequence[Letter] | None = None) -> dict[str, Any]:
-    """The build step: the index of every letter of `repo` (`letters`, when already read)."""
+def write_lookup_index(repo: Any, site: Path, letters: Sequence[Letter] | None = None,
+                       published: Collection[str] | None = None) -> dict[str, Any]:
+    """The build step: the index of every letter of `repo` (`letters`, when already read) into
+    `site`; `published`: the codes of the letters on the board, when the site has no pages yet."""
     config = repo.config
     records = records_of(repo.letters() if letters is None else letters, config,
-                         work_calendar(repo.root), site)
+                         work_calendar(repo.root), site, published)
     return write_index(site, records, config.salt)
 
 

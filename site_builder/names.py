@@ -99,7 +99,8 @@ def name_windows(text: str) -> list[tuple[int, str]]:
         return known
     out: list[tuple[int, str]] = []
     for m in _CLAUSE.finditer(text or ""):
-        clause, spans = m.group(), []
+        clause = m.group()
+        spans: list[list[int]] = []
         for i in name_starts(clause):
             a, b = max(0, i - BEFORE), min(len(clause), i + AFTER)
             if spans and a <= spans[-1][1]:

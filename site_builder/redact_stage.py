@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import replace
 from functools import cache
@@ -122,38 +122,76 @@ def _worker_init() -> None:
     os.environ["LETTERBOX_ORT_THREADS"] = "1"
 
 
-def _redact_many(entries: Sequence[Entry], keep: Sequence[str], workers: int) -> list[list[str]]:
-    chunks = [entries[k:k + CHUNK] for k in range(0, len(entries), CHUNK)]
-    if workers <= 1 or len(entries) < POOL_MIN:
-        return [parts for chunk in chunks for parts in _redact_chunk(chunk, keep)]
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding ONNX threads
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-        results = pool.map(_redact_chunk, chunks, [keep] * len(chunks))
-        return [parts for chunk in results for parts in chunk]
-
-
 def default_workers() -> int:
     value = os.environ.get("LETTERBOX_WORKERS", "")
     return int(value) if value.isdigit() else min(4, os.cpu_count() or 1)
 
 
+class Redaction:
+    """The redaction of `entries`, started at once and collected as it gets done.
+
+    On creation the cache is read and the letters it lacks are sent, in chunks, to a pool of
+    worker processes (when there are many), so the caller can do other work meanwhile;
+    `batches()` then yields (index in `entries`, redacted entry) lists: the cached letters
+    first, then each chunk when it is done (and stored in the cache). Every entry is checked
+    for its writer's data first, also those from the cache: redact.UnsafeLetter, naming the
+    letter, when a datum survives. Use as a context manager: leaving it stops the pool.
+    """
+
+    def __init__(self, entries: Sequence[Entry], keep: Sequence[str], cache_path: Path | None,
+                 workers: int | None = None) -> None:
+        self.entries, self.keep = list(entries), tuple(keep)
+        self.store = JsonCache(cache_path, "redacted")  # key → [title, body, reply] (public texts)
+        self.keys = [entry_key(e, self.keep) for e in self.entries]
+        self.known = self.store.get(self.keys)
+        todo = [i for i, k in enumerate(self.keys) if k not in self.known]
+        self.stats = {"cached": len(self.entries) - len(todo), "redacted": len(todo)}
+        self.chunks = [todo[k:k + CHUNK] for k in range(0, len(todo), CHUNK)]
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list[Future[list[list[str]]]] = []
+        if (workers or default_workers()) > 1 and len(todo) >= POOL_MIN:
+            context = multiprocessing.get_context("spawn")  # no fork of a process holding ONNX threads
+            self.pool = ProcessPoolExecutor(workers or default_workers(), mp_context=context,
+                                            initializer=_worker_init)
+            self.futures = [self.pool.submit(_redact_chunk, [self.entries[i] for i in chunk], self.keep)
+                            for chunk in self.chunks]
+
+    def batches(self) -> Iterator[list[tuple[int, Entry]]]:
+        cached = [i for i, k in enumerate(self.keys) if k in self.known]
+        if cached:
+            yield [(i, self._public(i, self.known[self.keys[i]])) for i in cached]
+        for n, chunk in enumerate(self.chunks):
+            if self.pool is not None:
+                done = self.futures[n].result()
+            else:
+                done = _redact_chunk([self.entries[i] for i in chunk], self.keep)
+            self.store.put({self.keys[i]: parts for i, parts in zip(chunk, done, strict=True)})
+            yield [(i, self._public(i, parts)) for i, parts in zip(chunk, done, strict=True)]
+
+    def _public(self, i: int, parts: list[str]) -> Entry:
+        e = self.entries[i]
+        check_no_leak(e.code, parts, e.writer)
+        texts: dict[str, Any] = dict(zip(PARTS, parts, strict=True))
+        return replace(e, **texts, writer=Writer(), mask=(), keep=())
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> Redaction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def redact_entries(entries: Sequence[Entry], keep: Sequence[str], cache_path: Path | None,
                    workers: int | None = None) -> tuple[list[Entry], dict[str, int]]:
-    """Redacted entries (writer data dropped) and {"cached": n, "redacted": m}.
+    """Redacted entries (writer data dropped), in order, and {"cached": n, "redacted": m}.
 
     Raises redact.UnsafeLetter, naming the letter, when a writer datum survives.
     """
-    store = JsonCache(cache_path, "redacted")  # key → [title, body, reply] (public texts)
-    keys = [entry_key(e, keep) for e in entries]
-    known = store.get(keys)
-    todo = [i for i, k in enumerate(keys) if k not in known]
-    fresh = _redact_many([entries[i] for i in todo], keep, workers or default_workers())
-    new = {keys[i]: parts for i, parts in zip(todo, fresh, strict=True)}
-    store.put(new)
-    known.update(new)
-    out = []
-    for e, key in zip(entries, keys, strict=True):
-        parts = known[key]
-        check_no_leak(e.code, parts, e.writer)  # again, also for what came from the cache
-        out.append(replace(e, **dict(zip(PARTS, parts, strict=True)), writer=Writer(), mask=(), keep=()))
-    return out, {"cached": len(entries) - len(todo), "redacted": len(todo)}
+    with Redaction(entries, keep, cache_path, workers) as redaction:
+        done = dict(pair for batch in redaction.batches() for pair in batch)
+        return [done[i] for i in range(len(redaction.entries))], redaction.stats
