@@ -244,7 +244,7 @@ class Scanner:
         self.site, self.owners = site, owners
         self.found: set[tuple[str, str]] = set()
         self.seen: dict[Path, tuple[int, int]] = {}
-        self.pending: list[Future[list[tuple[Path, tuple[str, ...]]]]] = []
+        self.pending: list[tuple[Path, Future[list[tuple[Path, tuple[str, ...]]]]]] = []
         self.pool: ProcessPoolExecutor | None = None
         self.local: _Searcher | None = None
         if workers > 1 and owners:
@@ -253,27 +253,33 @@ class Scanner:
         else:
             self.local = _Searcher(owners)
 
-    def files(self, skip: str | None = None) -> list[Path]:
-        """Files under the site not submitted yet, or changed since (those under `skip` left out)."""
+    def files(self, under: Path | None = None) -> list[Path]:
+        """Files under the site (or `under`) not submitted yet, or changed since."""
         out = []
-        for path in sorted(p for p in self.site.rglob("*") if p.is_file()):
-            if skip and path.relative_to(self.site).as_posix().startswith(skip):
-                continue
+        for path in sorted(p for p in (under or self.site).rglob("*") if p.is_file()):
             st = path.stat()
             if self.seen.get(path) != (st.st_size, st.st_mtime_ns):
                 out.append(path)
         return out
 
-    def submit(self, paths: list[Path]) -> None:
+    def submit(self, paths: list[Path], root: Path | None = None) -> None:
+        """Search `paths`, named by their path from `root` (by default the site: another root
+        for files still being written elsewhere that will be moved into the site)."""
+        root = root or self.site
         for path in paths:
             st = path.stat()
             self.seen[path] = (st.st_size, st.st_mtime_ns)
         if self.pool is None:
             assert self.local is not None
-            self._add([(path, self.local.file(self.site, path)) for path in paths])
+            self._add(root, [(path, self.local.file(root, path)) for path in paths])
             return
         for k in range(0, len(paths), SCAN_CHUNK):
-            self.pending.append(self.pool.submit(_scan_chunk, self.site, paths[k:k + SCAN_CHUNK]))
+            self.pending.append((root, self.pool.submit(_scan_chunk, root, paths[k:k + SCAN_CHUNK])))
+
+    def moved(self, old: Path, new: Path) -> None:
+        """The files under `old` are now under `new` (renamed as they were: not searched again)."""
+        for path in [p for p in self.seen if p.is_relative_to(old)]:
+            self.seen[new / path.relative_to(old)] = self.seen.pop(path)
 
     def convert(self, extensions: Sequence[str], letters: dict[str, tuple[str, str]]
                 ) -> dict[str, tuple[str, str, tuple]]:
@@ -285,14 +291,14 @@ class Scanner:
         done = self.pool.map(_convert_chunk, [tuple(extensions)] * len(chunks), chunks)
         return dict(x for chunk in done for x in chunk)
 
-    def _add(self, results: list[tuple[Path, tuple[str, ...]]]) -> None:
+    def _add(self, root: Path, results: list[tuple[Path, tuple[str, ...]]]) -> None:
         for path, names in results:
-            rel = path.relative_to(self.site).as_posix()
+            rel = path.relative_to(root).as_posix()
             self.found.update((rel, self.owners[n]) for n in names)
 
     def result(self) -> list[tuple[str, str]]:
-        for future in self.pending:
-            self._add(future.result())
+        for root, future in self.pending:
+            self._add(root, future.result())
         self.pending = []
         return sorted(self.found)
 
@@ -395,6 +401,17 @@ def start_pagefind(site: Path, output: Path) -> subprocess.Popen[str]:
                             env={**os.environ, "PAGEFIND_SITE": str(site)})
 
 
+PAGEFIND_POLL = 1.0  # seconds between looks at Pagefind's new files
+
+
+def _ended(proc: subprocess.Popen[str], seconds: float) -> bool:
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
 def finish_pagefind(proc: subprocess.Popen[str], output: Path) -> None:
     out, err = proc.communicate()
     if proc.returncode != 0 or not (output / "pagefind.js").exists():
@@ -479,8 +496,8 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
             # Pagefind, the longest stage, indexes the letters' text while the rest is built
             pagefind = start_pagefind(search / "site", search / PAGEFIND_DIR) if public else None
             with _ended_on_error(pagefind):
-                leaked = _build_pages(repo, letters, public, figures, owners, today, epoch,
-                                      project, built, staging, search, pagefind, watch)
+                leaked, files = _build_pages(repo, letters, public, figures, owners, today, epoch,
+                                             project, built, staging, search, pagefind, watch)
             if leaked:
                 where = "；".join(f"{code} → {file}" for file, code in leaked[:10])
                 raise LeakFound(f"构建结果中仍有来信人的个人信息，已停止发布（信件 → 文件）：{where}")
@@ -489,16 +506,16 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
             built.rename(out)
     finally:
         gc.unfreeze()
-    files = sum(1 for p in out.rglob("*") if p.is_file())
     return BuildReport(out=out, letters=len(public), files=files, epoch=epoch, timings=watch.times)
 
 
 def _build_pages(repo: Repository, letters: list[Letter], public: list[Entry],
                  figures: dict[str, list[Group]], owners: dict[str, str], today: date, epoch: int,
                  project: Path, built: Path, staging: Path, search: Path,
-                 pagefind: subprocess.Popen[str] | None, watch: _Stopwatch) -> list[tuple[str, str]]:
+                 pagefind: subprocess.Popen[str] | None, watch: _Stopwatch
+                 ) -> tuple[list[tuple[str, str]], int]:
     """MkDocs pages, letter pages, lookup index and search index into `built`; the leak scan's
-    hits (file, letter code)."""
+    hits (file, letter code) and the number of files (all of them searched)."""
     site = render(public, repo.config, today, figures)
     workers = default_workers() if len(letters) >= SCAN_POOL_MIN else 1
     watch.lap("render")
@@ -526,11 +543,16 @@ def _build_pages(repo: Repository, letters: list[Letter], public: list[Entry],
         scanner.submit(scanner.files())
         if pagefind is None:  # no letters: Pagefind indexes the site's pages, so that the
             run_pagefind(built)  # search page still finds its (empty) index
-        else:
-            finish_pagefind(pagefind, search / PAGEFIND_DIR)
-            (search / PAGEFIND_DIR).rename(built / PAGEFIND_DIR)
+        else:  # its files searched as Pagefind writes them (those changed later, again)
+            index = search / PAGEFIND_DIR
+            while not _ended(pagefind, PAGEFIND_POLL):
+                scanner.submit(scanner.files(index), search)
+            finish_pagefind(pagefind, index)
+            scanner.submit(scanner.files(index), search)
+            index.rename(built / PAGEFIND_DIR)
+            scanner.moved(index, built / PAGEFIND_DIR)
         watch.lap("pagefind")
         scanner.submit(scanner.files())  # pagefind/, and any file changed meanwhile
         leaked = scanner.result()
         watch.lap("scan")
-    return leaked
+        return leaked, len(scanner.seen)

@@ -229,6 +229,33 @@ def test_scan_finds_leaks_in_any_form(tmp_path: Path) -> None:
     assert {f for f, _ in found} == {"a.html", "b.json"}
 
 
+def test_scan_follows_files_written_elsewhere_then_moved_into_the_site(tmp_path: Path) -> None:
+    """Pagefind's files are searched while it writes them (outside the site), named by their
+    place in the site, and not searched again once moved in, unless changed."""
+    from site_builder.build import Scanner
+
+    site, search = tmp_path / "site", tmp_path / "search"
+    (site / "letters").mkdir(parents=True)
+    (site / "letters" / "a.html").write_text("<p>无</p>", "utf-8")
+    index = search / "pagefind"
+    index.mkdir(parents=True)
+    (index / "f1.json").write_text(json.dumps({"c": "王建国"}, ensure_ascii=False), "utf-8")
+    owners = {n: "LA-2026-00001" for n in needles(Writer.from_data(WRITERS["heat"]))}
+    with Scanner(site, owners) as scanner:
+        scanner.submit(scanner.files())
+        scanner.submit(scanner.files(index), search)
+        assert scanner.files(index) == []
+        (index / "f2.json").write_text("{}", "utf-8")  # written after the first look
+        scanner.submit(scanner.files(index), search)
+        index.rename(site / "pagefind")
+        scanner.moved(index, site / "pagefind")
+        assert scanner.files() == []
+        (site / "pagefind" / "f2.json").write_text(json.dumps({"c": "13812345678"}), "utf-8")
+        assert scanner.files() == [site / "pagefind" / "f2.json"]
+        scanner.submit(scanner.files())
+        assert {f for f, _ in scanner.result()} == {"pagefind/f1.json", "pagefind/f2.json"}
+
+
 def test_build_refuses_to_publish_a_leak(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import site_builder.build as build
 
