@@ -203,7 +203,16 @@ _WORKER: dict[str, _Searcher] = {}
 
 
 def _scan_init(needles: list[str]) -> None:
+    _lower_priority()
     _WORKER["searcher"] = _Searcher(needles)
+
+
+BACKGROUND_NICE = 10  # scan workers and MkDocs yield the CPU to Pagefind, the longest stage
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):  # os.nice: POSIX only
+        os.nice(BACKGROUND_NICE)
 
 
 def _scan_chunk(site: Path, paths: list[Path]) -> list[tuple[Path, tuple[str, ...]]]:
@@ -296,10 +305,14 @@ class Scanner:
             rel = path.relative_to(root).as_posix()
             self.found.update((rel, self.owners[n]) for n in names)
 
-    def result(self) -> list[tuple[str, str]]:
+    def settle(self) -> None:
+        """Wait for the files submitted so far."""
         for root, future in self.pending:
             self._add(root, future.result())
         self.pending = []
+
+    def result(self) -> list[tuple[str, str]]:
+        self.settle()
         return sorted(self.found)
 
     def close(self) -> None:
@@ -352,8 +365,9 @@ def write_project(project: Path, files: dict[str, str], mkdocs: str) -> None:
 def start_mkdocs(project: Path, site: Path, epoch: int) -> subprocess.Popen[str]:
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "PYTHONHASHSEED": "0",
            "PYTHONWARNINGS": "ignore"}
-    cmd = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(project / "mkdocs.yml"),
-           "-d", str(site)]
+    run = (f"import os, runpy; os.nice({BACKGROUND_NICE}) if hasattr(os, 'nice') else None; "
+           "runpy.run_module('mkdocs', run_name='__main__', alter_sys=True)")
+    cmd = [sys.executable, "-c", run, "build", "-q", "-f", str(project / "mkdocs.yml"), "-d", str(site)]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -549,6 +563,7 @@ def _build_pages(repo: Repository, letters: list[Letter], public: list[Entry],
                 scanner.submit(scanner.files(index), search)
             finish_pagefind(pagefind, index)
             scanner.submit(scanner.files(index), search)
+            scanner.settle()  # every look at the index done before it moves
             index.rename(built / PAGEFIND_DIR)
             scanner.moved(index, built / PAGEFIND_DIR)
         watch.lap("pagefind")
