@@ -396,15 +396,17 @@ PAGEFIND_DIR = "pagefind"
 
 
 def write_search_source(root: Path, pages: dict[str, str]) -> None:
-    """letters/<code>/index.html: each letter's searchable text alone (render.Site.search).
+    """letters/<code>.html: each letter's searchable text alone (render.search_pages).
 
-    Pagefind reads these rather than the built pages, so it can index while MkDocs builds: the
-    URLs it records (/letters/<code>/) are those of the letter pages.
+    Pagefind reads these rather than the built pages, so it can index while MkDocs builds. One
+    folder for all (a folder per letter doubled the cost of writing them); Pagefind records
+    their URLs as /letters/<code>.html, which the search page (assets/search.js) turns into
+    the letter pages' /letters/<code>/.
     """
+    folder = root / SHELL_DIR
+    folder.mkdir(parents=True, exist_ok=True)
     for code, text in pages.items():
-        target = root / SHELL_DIR / code / "index.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        (folder / f"{code}.html").write_text(text, encoding="utf-8")
 
 
 def start_pagefind(site: Path, output: Path) -> subprocess.Popen[str]:

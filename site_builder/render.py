@@ -408,7 +408,8 @@ def open311_requests(entries: Sequence[Entry]) -> str:
                 "url": f"letters/{e.code}/",
             },
         })
-    return json.dumps(requests, ensure_ascii=False, indent=1) + "\n"
+    # one request per line (json's C encoder: indent= would take its pure-Python path)
+    return "[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n]\n"
 
 
 def mkdocs_yaml(data: dict[str, Any]) -> str:

@@ -43,8 +43,10 @@
     return Promise.all(next.map(function (r) { return r.data(); })).then(function (pages) {
       if (mine !== latest) { return; }
       list.insertAdjacentHTML("beforeend", pages.map(function (p) {
-        return '<li><a class="search-result-link" href="' + escapeHtml(p.url) + '">' +
-          escapeHtml((p.meta && p.meta.title) || p.url) + "</a><p>" + excerptHtml(p.excerpt) + "</p></li>";
+        // Pagefind indexed letters/<code>.html (build.write_search_source): the page is letters/<code>/
+        var href = p.url.replace(/\/letters\/([^/]+)\.html$/, "/letters/$1/");
+        return '<li><a class="search-result-link" href="' + escapeHtml(href) + '">' +
+          escapeHtml((p.meta && p.meta.title) || href) + "</a><p>" + excerptHtml(p.excerpt) + "</p></li>";
       }).join(""));
       var count = shown + pages.length;
       status.textContent = found.results.length
