@@ -16,12 +16,13 @@ import multiprocessing
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
@@ -41,6 +42,8 @@ from site_builder.redact_stage import (
     JsonCache,
     Redaction,
     default_workers,
+    warm_up,
+    worker_pool,
 )
 from site_builder.render import FIELDS, letter_markdown, mkdocs_yaml, render, search_pages
 from site_builder.select import Entry, select
@@ -100,10 +103,11 @@ def _read_chunk(root: Path, paths: list[PurePosixPath]) -> list[Letter]:
     return out
 
 
-def read_letters(repo: Repository, workers: int | None = None,
-                 cache: Path | None = None) -> list[Letter]:
+def read_letters(repo: Repository, workers: int | None = None, cache: Path | None = None,
+                 pool: Executor | None = None) -> list[Letter]:
     """`repo.letters()` (without line maps): the YAML parsed in a pool of processes when there
-    are many, and kept in `cache` (SQLite, by path, size and modification time) when given."""
+    are many (`pool`, else one of its own), and kept in `cache` (SQLite, by path, size and
+    modification time) when given."""
     paths = repo.letter_paths()
     stamps = {}
     for path in paths:
@@ -118,8 +122,14 @@ def read_letters(repo: Repository, workers: int | None = None,
     else:
         size = -(-len(todo) // (workers * 4))
         chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with contextlib.ExitStack() as stack:
+            if pool is None:
+                pool = stack.enter_context(ProcessPoolExecutor(
+                    workers, mp_context=multiprocessing.get_context("spawn")))
             fresh = [x for chunk in pool.map(_read_chunk, [repo.root] * len(chunks), chunks) for x in chunk]
+            if len(todo) >= READ_POOL_MIN:  # many files new to the cache: the redaction's
+                for _ in range(workers):  # tagger will be needed, loaded meanwhile
+                    pool.submit(warm_up)
     store.put({str(x.path): [stamps[str(x.path)], x.data] for x in fresh})
     by_path = {**{str(x.path): x for x in fresh},
                **{k: Letter(path=PurePosixPath(k), data=v) for k, v in known.items()}}
@@ -252,7 +262,7 @@ class Scanner:
     def __init__(self, site: Path, owners: dict[str, str], workers: int = 1) -> None:
         self.site, self.owners = site, owners
         self.found: set[tuple[str, str]] = set()
-        self.seen: dict[Path, tuple[int, int]] = {}
+        self.seen: dict[str, tuple[int, int]] = {}  # file path → (size, mtime) when submitted
         self.pending: list[tuple[Path, Future[list[tuple[Path, tuple[str, ...]]]]]] = []
         self.pool: ProcessPoolExecutor | None = None
         self.local: _Searcher | None = None
@@ -264,12 +274,15 @@ class Scanner:
 
     def files(self, under: Path | None = None) -> list[Path]:
         """Files under the site (or `under`) not submitted yet, or changed since."""
-        out = []
-        for path in sorted(p for p in (under or self.site).rglob("*") if p.is_file()):
-            st = path.stat()
-            if self.seen.get(path) != (st.st_size, st.st_mtime_ns):
-                out.append(path)
-        return out
+        found = []
+        for folder, _, names in os.walk(under or self.site):
+            for name in names:
+                path = os.path.join(folder, name)
+                st = os.stat(path)
+                if stat.S_ISREG(st.st_mode):
+                    found.append((path, (st.st_size, st.st_mtime_ns)))
+        found.sort()
+        return [Path(path) for path, stamp in found if self.seen.get(path) != stamp]
 
     def submit(self, paths: list[Path], root: Path | None = None) -> None:
         """Search `paths`, named by their path from `root` (by default the site: another root
@@ -277,7 +290,7 @@ class Scanner:
         root = root or self.site
         for path in paths:
             st = path.stat()
-            self.seen[path] = (st.st_size, st.st_mtime_ns)
+            self.seen[str(path)] = (st.st_size, st.st_mtime_ns)
         if self.pool is None:
             assert self.local is not None
             self._add(root, [(path, self.local.file(root, path)) for path in paths])
@@ -287,8 +300,9 @@ class Scanner:
 
     def moved(self, old: Path, new: Path) -> None:
         """The files under `old` are now under `new` (renamed as they were: not searched again)."""
-        for path in [p for p in self.seen if p.is_relative_to(old)]:
-            self.seen[new / path.relative_to(old)] = self.seen.pop(path)
+        prefix = os.path.join(old, "")
+        for path in [p for p in self.seen if p.startswith(prefix)]:
+            self.seen[os.path.join(new, path[len(prefix):])] = self.seen.pop(path)
 
     def convert(self, extensions: Sequence[str], letters: dict[str, tuple[str, str]]
                 ) -> dict[str, tuple[str, str, tuple]]:
@@ -417,7 +431,7 @@ def start_pagefind(site: Path, output: Path) -> subprocess.Popen[str]:
                             env={**os.environ, "PAGEFIND_SITE": str(site)})
 
 
-PAGEFIND_POLL = 1.0  # seconds between looks at Pagefind's new files
+PAGEFIND_POLL = 2.0  # seconds between looks at Pagefind's new files
 
 
 def _ended(proc: subprocess.Popen[str], seconds: float) -> bool:
@@ -465,13 +479,13 @@ def published_figures(letters: Sequence[Letter], public: Sequence[Entry], repo: 
 
 
 def _redact_and_prepare(repo: Repository, letters: list[Letter], entries: list[Entry], today: date,
-                        staging: Path, source: Path, cache: Path | None
+                        staging: Path, source: Path, cache: Path | None, pool: Executor | None = None
                         ) -> tuple[list[Entry], dict[str, list[Group]], dict[str, str]]:
     """Redact the entries in worker processes while this one writes what needs no redacted text
     (the statistics, the writers' data to scan for, the lookup index into `staging`), then the
     pages Pagefind indexes (into `source`) for each batch as it comes back."""
     try:
-        with Redaction(entries, keep_words(repo), cache) as redaction:
+        with Redaction(entries, keep_words(repo), cache, pool=pool) as redaction:
             figures = published_figures(letters, entries, repo, today)
             owners = writer_needles(repo, letters)
             # lookup/: fresh nonces, not byte-reproducible
@@ -495,33 +509,41 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
     epoch = source_epoch(repo)
     today = datetime.fromtimestamp(epoch, UTC).astimezone(repo.config.tz).date()
     use_cache = cache and os.environ.get("LETTERBOX_NO_CACHE") != "1"
-    letters = read_letters(repo, cache=repo.root / CACHE_DIR / LETTERS_FILE if use_cache else None)
-    gc.freeze()  # the letters stay to the end: not walked again by every collection
-    try:
-        entries = select(letters, repo.config, work_calendar(repo.root))
-        watch.lap("select")
-        out = out.resolve()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
-            project, built, search = Path(tmp) / "project", Path(tmp) / "site", Path(tmp) / "search"
-            staging = Path(tmp) / "staging"
-            public, figures, owners = _redact_and_prepare(
-                repo, letters, entries, today, staging, search / "site",
-                repo.root / CACHE_DIR / CACHE_FILE if use_cache else None)
-            watch.lap("redact")
-            # Pagefind, the longest stage, indexes the letters' text while the rest is built
-            pagefind = start_pagefind(search / "site", search / PAGEFIND_DIR) if public else None
-            with _ended_on_error(pagefind):
-                leaked, files = _build_pages(repo, letters, public, figures, owners, today, epoch,
-                                             project, built, staging, search, pagefind, watch)
-            if leaked:
-                where = "；".join(f"{code} → {file}" for file, code in leaked[:10])
-                raise LeakFound(f"构建结果中仍有来信人的个人信息，已停止发布（信件 → 文件）：{where}")
-            if out.exists():
-                shutil.rmtree(out)
-            built.rename(out)
-    finally:
-        gc.unfreeze()
+    with worker_pool() as pool:  # reads the case files, then redacts
+        letters = read_letters(repo, cache=repo.root / CACHE_DIR / LETTERS_FILE if use_cache else None,
+                               pool=pool)
+        gc.freeze()  # the letters stay to the end: not walked again by every collection
+        try:
+            return _build(repo, out, letters, today, epoch, use_cache, pool, watch)
+        finally:
+            gc.unfreeze()
+
+
+def _build(repo: Repository, out: Path, letters: list[Letter], today: date, epoch: int,
+           use_cache: bool, pool: Executor, watch: _Stopwatch) -> BuildReport:
+    entries = select(letters, repo.config, work_calendar(repo.root))
+    watch.lap("select")
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
+        project, built, search = Path(tmp) / "project", Path(tmp) / "site", Path(tmp) / "search"
+        staging = Path(tmp) / "staging"
+        public, figures, owners = _redact_and_prepare(
+            repo, letters, entries, today, staging, search / "site",
+            repo.root / CACHE_DIR / CACHE_FILE if use_cache else None, pool)
+        pool.shutdown()
+        watch.lap("redact")
+        # Pagefind, the longest stage, indexes the letters' text while the rest is built
+        pagefind = start_pagefind(search / "site", search / PAGEFIND_DIR) if public else None
+        with _ended_on_error(pagefind):
+            leaked, files = _build_pages(repo, letters, public, figures, owners, today, epoch,
+                                         project, built, staging, search, pagefind, watch)
+        if leaked:
+            where = "；".join(f"{code} → {file}" for file, code in leaked[:10])
+            raise LeakFound(f"构建结果中仍有来信人的个人信息，已停止发布（信件 → 文件）：{where}")
+        if out.exists():
+            shutil.rmtree(out)
+        built.rename(out)
     return BuildReport(out=out, letters=len(public), files=files, epoch=epoch, timings=watch.times)
 
 

