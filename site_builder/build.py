@@ -182,30 +182,29 @@ class _Searcher:
         needles = list(needles)
         self.regex = _trie_regex(needles)
         self.cut = not any("<" in n for n in needles)
-        self.hits: dict[str, tuple[str, ...]] = {}
+        self.searched: set[str] = set()  # every piece searched so far
+        self.hits: dict[str, tuple[str, ...]] = {}  # those holding needles → the needles
 
     def file(self, site: Path, path: Path) -> tuple[str, ...]:
         """The needles found in the file's name or its readable text."""
-        regex, hits = self.regex, self.hits
+        regex = self.regex
         if regex is None:
             return ()
         names = {m.group() for m in regex.finditer(squash(path.relative_to(site).as_posix()))}
         text = _readable(path)
-        new = []
-        for piece in text.split("<") if self.cut else [text]:
-            known = hits.get(piece)
-            if known is None:
-                new.append(piece)
-            else:
-                names.update(known)
+        pieces = set(text.split("<")) if self.cut else {text}
+        for piece in pieces.intersection(self.hits):
+            names.update(self.hits[piece])
+        new = pieces - self.searched
         # the pieces not seen before, squashed and searched at once (no needle holds a "<", so
         # none spans two pieces); one by one only when something is found, to remember which
         if new and regex.search(squash("<".join(new))):
             for piece in new:
-                hits[piece] = tuple({m.group() for m in regex.finditer(squash(piece))})
-                names.update(hits[piece])
-        else:
-            hits.update(dict.fromkeys(new, ()))
+                found = {m.group() for m in regex.finditer(squash(piece))}
+                if found:
+                    self.hits[piece] = tuple(found)
+                    names.update(found)
+        self.searched |= new
         return tuple(sorted(names))
 
 

@@ -91,6 +91,9 @@ def squash(text: str) -> str:
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)  # character needs its
         if codes.max() < len(_SQUASH_TABLE):  # neighbours or is outside the basic plane
             mapped = _SQUASH_TABLE[codes]
+            if (mapped == _CONTEXT).any():  # expansions first (…, ㈠, ﬁ), then again
+                codes = np.frombuffer(text.translate(_EXPANSIONS).encode("utf-32-le"), dtype=np.uint32)
+                mapped = _SQUASH_TABLE[codes] if len(codes) else mapped[:0]
             if not (mapped == _CONTEXT).any():
                 return mapped[mapped != 0].tobytes().decode("utf-32-le")
     folded = unicodedata.normalize("NFKC", text).lower()
@@ -135,6 +138,28 @@ def _squash_table() -> Any:
 
 
 _SQUASH_TABLE = _squash_table()
+
+
+def _expansions() -> dict[int, str]:
+    """Basic-plane characters that NFKC turns into several (…, ㈠, ﬁ) → their squashed form, where
+    that form is the same whatever stands beside them (every character of it maps to itself)."""
+    out = {}
+    for code in np.flatnonzero(_SQUASH_TABLE == _CONTEXT).tolist():
+        ch = chr(code)
+        if 0xD800 <= code <= 0xDFFF or unicodedata.category(ch).startswith("M"):
+            continue
+        folded = unicodedata.normalize("NFKC", ch).lower()
+        if len(folded) < 2 or "Σ" in unicodedata.normalize("NFKC", ch) or \
+                any(unicodedata.category(c).startswith("M") for c in folded):
+            continue
+        form = _DIGIT_OR_SEPARATORS.sub(_squash_one, folded)
+        if all(_SQUASH_TABLE[ord(c)] == ord(c) for c in form if ord(c) < 0x10000) and \
+                all(ord(c) < 0x10000 for c in form):
+            out[code] = form
+    return out
+
+
+_EXPANSIONS = _expansions()
 _NOT_SEP = re.compile(rf"[^\s{re.escape(_SEPARATORS)}]+")
 
 

@@ -259,7 +259,7 @@ def test_common_word_list_is_what_the_generator_makes() -> None:
 
 
 _SQUASH_ALPHABET = ("一二三四五六七八九十零〇幺 \t\n\u3000\u00a0-‐‑–—.·()（）\u200b\ufeffＡａB１2é\u0301，。王"
-                    "ΣσςΑ가각\u1100\u1161\u11a8㈠ﬁ①İ\U00020bb7\ud800")
+                    "ΣσςΑ가각\u1100\u1161\u11a8㈠ﬁ①İ\U00020bb7\ud800…℡㍉ǅ゛")
 
 
 @settings(max_examples=300, deadline=None)
