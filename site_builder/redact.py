@@ -343,13 +343,18 @@ def writer_rules(writer: Writer) -> tuple[_Rule, ...]:
 
 def needles(writer: Writer) -> list[str]:
     """Squashed strings that must not occur anywhere in the public output."""
+    return list(_needles(writer))
+
+
+@lru_cache(maxsize=1 << 16)  # a build asks twice per letter: the leak scan, the last check
+def _needles(writer: Writer) -> tuple[str, ...]:
     out = {squash(writer.name), squash(writer.email), squash(writer.address)}
     out.update(_phone_digits(writer.phone))
     local = squash(writer.email).split("@")[0]
     if len(local) >= 6:
         out.add(local)
     out.update(squash(t) for t in address_tails(writer.address))
-    return sorted(n for n in out if len(n) >= 2)
+    return tuple(sorted(n for n in out if len(n) >= 2))
 
 
 # --------------------------------------------------------------------------- generic patterns
