@@ -123,12 +123,13 @@ def read_letters(repo: Repository, workers: int | None = None, cache: Path | Non
         size = -(-len(todo) // (workers * 4))
         chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
         with contextlib.ExitStack() as stack:
+            shared = pool is not None
             if pool is None:
                 pool = stack.enter_context(ProcessPoolExecutor(
                     workers, mp_context=multiprocessing.get_context("spawn")))
             fresh = [x for chunk in pool.map(_read_chunk, [repo.root] * len(chunks), chunks) for x in chunk]
-            if len(todo) >= READ_POOL_MIN:  # many files new to the cache: the redaction's
-                for _ in range(workers):  # tagger will be needed, loaded meanwhile
+            if shared:  # many files new to the cache: the pool will redact them next, its
+                for _ in range(workers):  # workers load the tagger meanwhile
                     pool.submit(warm_up)
     store.put({str(x.path): [stamps[str(x.path)], x.data] for x in fresh})
     by_path = {**{str(x.path): x for x in fresh},
