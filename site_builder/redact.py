@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -537,26 +537,6 @@ def leaks(text: str, writer_needles: Iterable[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- the stage
 
-E = TypeVar("E", bound="_Redactable")
-
-
-class _Redactable(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def body(self) -> str: ...
-    @property
-    def reply(self) -> str: ...
-    @property
-    def writer(self) -> Writer: ...
-    @property
-    def mask(self) -> tuple[str, ...]: ...
-    @property
-    def keep(self) -> tuple[str, ...]: ...
-
-
 class UnsafeLetter(ValueError):
     """A writer field is still in a letter after redaction: it must not be published."""
 
@@ -578,11 +558,3 @@ def check_no_leak(code: str, texts: Iterable[str], writer: Writer) -> None:
     if found:
         raise UnsafeLetter(f"信件 {code} 脱敏后仍含来信人的个人信息（{len(found)} 处），"
                            "不能公开：请在案卷中补充 redaction.mask 后重试。")
-
-
-def redact_entry(entry: E, keep: Iterable[str] = ()) -> E:
-    """The entry with title, body and reply redacted and the writer's data dropped."""
-    done = redact_parts(entry.code, {k: getattr(entry, k) for k in PARTS}, entry.writer,
-                        mask=entry.mask, keep=(*keep, *entry.keep))
-    return replace(entry, **{k: r.text for k, r in done.items()},  # type: ignore[type-var,misc]
-                   writer=Writer(), mask=(), keep=())

