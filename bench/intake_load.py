@@ -34,8 +34,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from letterbox import codes  # noqa: E402
-from letterbox.scaffold import init_repository  # noqa: E402
+from letterbox.core import codes  # noqa: E402
+from letterbox.ops.scaffold import init_repository  # noqa: E402
 
 LETTERBOX = str(Path(sys.executable).with_name("letterbox"))
 GIT_ENV = {"GIT_AUTHOR_NAME": "压测", "GIT_AUTHOR_EMAIL": "bench@example.invalid",

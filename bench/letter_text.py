@@ -29,7 +29,7 @@ from datetime import date, timedelta
 
 Slot = str | Sequence[str] | Callable[[random.Random], str]
 
-# How the redaction stage splits a text into clauses (site_builder.names).
+# How the redaction stage splits a text into clauses (letterbox.privacy.names).
 CLAUSE = re.compile(r"[^，,、：:；;。！？!?\s“”\"‘’'《》〈〉「」『』（）()【】\[\]…]+")
 
 # --------------------------------------------------------------------------- numbers and dates

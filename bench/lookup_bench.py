@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from letterbox import codes  # noqa: E402
-from letterbox.repository import Repository  # noqa: E402
+from letterbox.core import codes  # noqa: E402
+from letterbox.store.repository import Repository  # noqa: E402
 from site_builder import lookup_index as li  # noqa: E402
 from site_builder.build import build_site  # noqa: E402
 

@@ -15,8 +15,8 @@ import sys
 import time
 from datetime import date, timedelta
 
-from letterbox.config import default_config_text, parse_config
-from letterbox.similar import (
+from letterbox.core.config import default_config_text, parse_config
+from letterbox.reports.similar import (
     Gazetteer,
     Profile,
     SimilarityIndex,

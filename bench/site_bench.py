@@ -39,9 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 import letter_text  # noqa: E402  (bench/, next to this file)
 
-from letterbox.letter import Letter, letter_path  # noqa: E402
-from letterbox.repository import Repository  # noqa: E402
-from letterbox.scaffold import init_repository  # noqa: E402
+from letterbox.core.letter import Letter, letter_path  # noqa: E402
+from letterbox.ops.scaffold import init_repository  # noqa: E402
+from letterbox.store.repository import Repository  # noqa: E402
 from site_builder.build import build_site  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -121,7 +121,7 @@ def make_letter(i: int, rng: random.Random, prefix: str, units: list[str], tz: A
     return Letter(letter_path(code, day), data)
 
 
-# How the redaction stage splits a text into clauses (site_builder.names).
+# How the redaction stage splits a text into clauses (letterbox.privacy.names).
 CLAUSE = re.compile(r"[^，,、：:；;。！？!?\s“”\"‘’'《》〈〉「」『』（）()【】\[\]…]+")
 
 

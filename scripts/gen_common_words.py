@@ -1,4 +1,4 @@
-"""Write site_builder/data/common_words.txt: the words that rule out a name where they stand.
+"""Write letterbox/privacy/common_words.txt: the words that rule out a name where they stand.
 
     python scripts/gen_common_words.py
 
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from site_builder.names import COMMON_WORDS, NAME_STARTS, _lac, tag_all  # noqa: E402
+from letterbox.privacy.names import COMMON_WORDS, NAME_STARTS, _lac, tag_all  # noqa: E402
 
 # chosen on the MSRA test set: see docs/site.md (name finding)
 MIN_FREQ = 100

@@ -20,10 +20,10 @@ from random import Random
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from letterbox import workflow  # noqa: E402
-from letterbox.intake import Submission, intake_one  # noqa: E402
-from letterbox.repository import Actor, Repository  # noqa: E402
-from letterbox.scaffold import init_repository  # noqa: E402
+from letterbox.ops import workflow  # noqa: E402
+from letterbox.ops.intake import Submission, intake_one  # noqa: E402
+from letterbox.ops.scaffold import init_repository  # noqa: E402
+from letterbox.store.repository import Actor, Repository  # noqa: E402
 
 OFFICE = Actor("信息中心 王静", "office@example.com")
 UNIT_CLERK = Actor("承办单位联络员", "unit@example.com")

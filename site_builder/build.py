@@ -28,13 +28,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from letterbox.analysis import Group, breakdown, collect_facts
-from letterbox.clock import work_calendar
-from letterbox.errors import LetterboxError
-from letterbox.letter import Letter, read_letter
-from letterbox.repository import Repository
+from letterbox.core.clock import work_calendar
+from letterbox.core.errors import LetterboxError
+from letterbox.core.letter import Letter, read_letter
+from letterbox.privacy.redact import UnsafeLetter, Writer, needles, squash
+from letterbox.reports.analysis import Group, breakdown, collect_facts
+from letterbox.store.repository import Repository
 from site_builder.lookup_index import LOOKUP_DIR, write_lookup_index
-from site_builder.redact import UnsafeLetter, Writer, needles, squash
 from site_builder.redact_stage import (
     CACHE_DIR,
     CACHE_FILE,

@@ -35,11 +35,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from letterbox import codes
-from letterbox.clock import current_clock, work_calendar
-from letterbox.config import Config
-from letterbox.letter import Letter
-from letterbox.process import REJECT_REASONS, STATUSES, STEP_BY_ACTION, State, apply, local_day
+from letterbox.core import codes
+from letterbox.core.clock import current_clock, work_calendar
+from letterbox.core.config import Config
+from letterbox.core.letter import Letter
+from letterbox.core.process import REJECT_REASONS, STATUSES, STEP_BY_ACTION, State, apply, local_day
 
 FORMAT = "letterbox-lookup"
 VERSION = 1

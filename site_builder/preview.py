@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from letterbox.process import STATUSES
-from letterbox.repository import Repository
-from site_builder.redact import (
+from letterbox.core.process import STATUSES
+from letterbox.privacy.redact import (
     MASKS,
     PARTS,
     SOURCES,
@@ -21,6 +20,7 @@ from site_builder.redact import (
     check_no_leak,
     redact,
 )
+from letterbox.store.repository import Repository
 from site_builder.select import draft_answer, not_public_reason, redaction_lists
 
 PART_LABELS = {"title": "标题", "body": "来信内容", "reply": "答复"}

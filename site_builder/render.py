@@ -21,9 +21,9 @@ from typing import Any
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from letterbox.analysis import Group, timing
-from letterbox.config import Config
-from letterbox.process import CATEGORIES, STATUSES
+from letterbox.core.config import Config
+from letterbox.core.process import CATEGORIES, STATUSES
+from letterbox.reports.analysis import Group, timing
 from site_builder.select import Entry
 from site_builder.shell import SHELL_DIR, SHELLS, clean, paragraphs, shell_markdown
 
@@ -308,7 +308,7 @@ def render(entries: list[Entry], config: Config, today: date,
            figures: dict[str, list[Group]] | None = None) -> Site:
     """Every file of the MkDocs project, from redacted entries only.
 
-    ``figures`` is `letterbox.analysis.breakdown` of the published letters (build.py); the
+    ``figures`` is `letterbox.reports.analysis.breakdown` of the published letters (build.py); the
     statistics are empty without it.
     """
     env = _env()

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from letterbox.calendar import WorkCalendar
-from letterbox.clock import current_clock
-from letterbox.config import Config
-from letterbox.letter import Letter
-from letterbox.process import CATEGORIES, STATUSES, State, local_day, parse_time, states
-from letterbox.supervision import closing_outcome
-from site_builder.redact import Writer
+from letterbox.core.calendar import WorkCalendar
+from letterbox.core.clock import current_clock
+from letterbox.core.config import Config
+from letterbox.core.letter import Letter
+from letterbox.core.process import CATEGORIES, STATUSES, State, local_day, parse_time, states
+from letterbox.privacy.redact import Writer
+from letterbox.reports.supervision import closing_outcome
 
 PUBLIC_STATUSES = frozenset({"closed", "archived"})
 PUBLIC_DECISIONS = frozenset({"public", None})

@@ -25,7 +25,7 @@ from typing import Any
 
 import markdown
 
-from letterbox.errors import LetterboxError
+from letterbox.core.errors import LetterboxError
 
 SHELL_DIR = "letters"
 SHELLS = {"related": "LBXSHELLRELATED0", "plain": "LBXSHELLPLAIN0"}  # page name per shape

@@ -1,6 +1,6 @@
 """Shared fixtures: a fresh case repository in a temporary folder, the CLI, and submissions.
 
-Everything is real: `letterbox.scaffold.init_repository` makes a git repository, the CLI runs
+Everything is real: `letterbox.ops.scaffold.init_repository` makes a git repository, the CLI runs
 through click's CliRunner (or as a subprocess for the concurrency and signal tests), and the
 assertions look at HEAD, `git status --porcelain` and the files themselves.
 """
@@ -19,8 +19,8 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from letterbox.cli import cli
-from letterbox.scaffold import init_repository
+from letterbox.cli.main import cli
+from letterbox.ops.scaffold import init_repository
 
 FAST_ITERATIONS = 1000
 LETTERBOX_BIN = str(Path(sys.executable).with_name("letterbox"))

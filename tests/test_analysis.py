@@ -1,7 +1,7 @@
 """Analysis: figures against a hand-computed fixed set, bursts, and the commands that show them.
 
 Everything runs on a real temporary case repository: intake through `intake_one`, steps
-through `letterbox.workflow` with `at=` timestamps. March 2026 has no statutory holiday.
+through `letterbox.ops.workflow` with `at=` timestamps. March 2026 has no statutory holiday.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from letterbox import workflow
-from letterbox.analysis import analyse, median, p90, recent_alerts, render_html
-from letterbox.clock import work_calendar
-from letterbox.intake import Submission, intake_one
-from letterbox.repository import Actor, Repository
-from letterbox.similar import intake_notes
+from letterbox.core.clock import work_calendar
+from letterbox.ops import workflow
+from letterbox.ops.intake import Submission, intake_one
+from letterbox.reports.analysis import analyse, median, p90, recent_alerts, render_html
+from letterbox.reports.similar import intake_notes
+from letterbox.store.repository import Actor, Repository
 from tests.conftest import Repo
 
 STAFF = Actor("信息中心 测试员")
@@ -182,7 +182,7 @@ def test_analyse_json_and_text(fixed: tuple[Repository, dict[str, str]], case_re
 
 def test_intake_notes_printed_for_accepted_letters(case_repo: Repo,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    from letterbox.cli_analysis import print_intake_notes
+    from letterbox.cli.analysis import print_intake_notes
 
     repo = Repository(case_repo.path)
     codes = burst_letters(repo, ["2026-11-16", "2026-11-17"])

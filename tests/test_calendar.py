@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from letterbox.calendar import WorkCalendar, load_calendar_file
+from letterbox.core.calendar import WorkCalendar, load_calendar_file
 
 CAL = WorkCalendar()
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from letterbox.cli import cli
+from letterbox.cli.main import cli
 from tests.conftest import LETTERBOX_BIN, Repo, git, porcelain, submission
 
 

@@ -9,7 +9,7 @@ from random import Random
 
 import pytest
 
-from letterbox import codes
+from letterbox.core import codes
 
 SALT = "00112233445566778899aabbccddeeff"
 

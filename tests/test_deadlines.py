@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from letterbox.calendar import WorkCalendar
-from letterbox.deadlines import WORKING_DAY_MODES, DeadlineRules, due_date
+from letterbox.core.calendar import WorkCalendar
+from letterbox.core.deadlines import WORKING_DAY_MODES, DeadlineRules, due_date
 
 CAL = WorkCalendar()
 RULES = DeadlineRules()

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from letterbox import commands_doc, process_doc
-from letterbox.cli import cli
-from letterbox.schemas import SCHEMA_FILES, schema_text
+from letterbox.cli.main import cli
+from letterbox.core.schemas import SCHEMA_FILES, schema_text
+from scripts import commands_doc, process_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 

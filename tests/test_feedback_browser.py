@@ -41,7 +41,7 @@ def answered(page: Any) -> str:
 
 def test_rate_a_closed_letter_on_the_lookup_page(case_repo: Repo, static_site: tuple[Path, str]) -> None:
     playwright = sync_api()
-    from letterbox.repository import Repository
+    from letterbox.store.repository import Repository
     from site_builder.build import build_site
 
     site_dir, site_url = static_site

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from letterbox import codes
+from letterbox.core import codes
 from tests.conftest import WRITER, Repo, commit_count, head, porcelain, stray_files, submission
 
 QUERY_RE = re.compile(r"^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}"
@@ -278,7 +278,7 @@ def test_yaml_syntax_error_in_submission(case_repo: Repo) -> None:
 def test_intake_outside_a_case_repository(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from letterbox.cli import cli
+    from letterbox.cli.main import cli
 
     empty = tmp_path / "nothing"
     empty.mkdir()

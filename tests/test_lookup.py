@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from letterbox.cli import cli
-from letterbox.process import REJECT_REASONS
-from letterbox.repository import Repository
+from letterbox.cli.main import cli
+from letterbox.core.process import REJECT_REASONS
+from letterbox.privacy.redact import squash
+from letterbox.store.repository import Repository
 from site_builder import lookup_index as li
 from site_builder.build import scan, writer_needles
-from site_builder.redact import squash
 from tests.test_site import WRITERS, run, to_unit
 
 LETTERS = {

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder import names
-from site_builder.names import COMMON_WORDS, name_finder, name_windows
-from site_builder.redact import (
+from letterbox.privacy import names
+from letterbox.privacy.names import COMMON_WORDS, name_finder, name_windows
+from letterbox.privacy.redact import (
     MASKS,
     Writer,
     address_tails,

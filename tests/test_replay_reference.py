@@ -17,12 +17,11 @@ from typing import Any
 
 import pytest
 
-from letterbox.analysis import Facts, letter_facts
-from letterbox.calendar import WorkCalendar
-from letterbox.config import Config, default_config_text, parse_config
-from letterbox.deadlines import MODES, DeadlineRules, due_date, due_day
-from letterbox.letter import Letter
-from letterbox.process import (
+from letterbox.core.calendar import WorkCalendar
+from letterbox.core.config import Config, default_config_text, parse_config
+from letterbox.core.deadlines import MODES, DeadlineRules, due_date, due_day
+from letterbox.core.letter import Letter
+from letterbox.core.process import (
     CATEGORIES,
     RATINGS,
     REJECT_REASONS,
@@ -37,8 +36,9 @@ from letterbox.process import (
     replay,
     states,
 )
-from letterbox.similar import Gazetteer
-from letterbox.supervision import (
+from letterbox.reports.analysis import Facts, letter_facts
+from letterbox.reports.similar import Gazetteer
+from letterbox.reports.supervision import (
     UNIT_CLOCKS,
     Round,
     _closing,

@@ -15,7 +15,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo board of this repository (67 letters, scripts/make_demo.py), built afresh."""
     import shutil
 
-    from letterbox.repository import Repository
+    from letterbox.store.repository import Repository
     from site_builder.build import build_site
 
     root = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import yaml
 
-from letterbox import codes
+from letterbox.core import codes
 from tests.browser import launch, static_server, sync_api
 from tests.conftest import (
     LETTERBOX_BIN,
@@ -450,7 +450,7 @@ def test_sequencer_reanchors_after_a_wrong_prediction() -> None:
     from types import SimpleNamespace
     from zoneinfo import ZoneInfo
 
-    from letterbox.service import Sequencer
+    from letterbox.web.service import Sequencer
 
     class Disk:
         config = SimpleNamespace(prefix="LA")
@@ -498,7 +498,7 @@ def test_command_line_intake_during_service_load(case_repo: Repo, server: Server
 def test_browser_write_receipt_and_lookup(case_repo: Repo, tmp_path: Path) -> None:
     playwright = sync_api()
     import site_builder.build as build_mod
-    from letterbox.repository import Repository
+    from letterbox.store.repository import Repository
 
     site_dir = tmp_path / "site"
     with static_server(site_dir) as site_url:

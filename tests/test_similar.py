@@ -7,9 +7,9 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from letterbox.config import Config, default_config_text, parse_config
-from letterbox.letter import Letter
-from letterbox.similar import (
+from letterbox.core.config import Config, default_config_text, parse_config
+from letterbox.core.letter import Letter
+from letterbox.reports.similar import (
     Gazetteer,
     SimilarityIndex,
     make_profile,

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from letterbox.cli import cli
-from letterbox.repository import Repository
+from letterbox.cli.main import cli
+from letterbox.privacy.redact import Writer, needles, squash
+from letterbox.store.repository import Repository
 from site_builder.build import LeakFound, build_site, scan
-from site_builder.redact import Writer, needles, squash
 
 WRITERS = {
     "heat": {"name": "王建国", "phone": "13812345678", "email": "wangjg1980@163.com",
@@ -396,7 +396,7 @@ def test_redaction_cache_and_pool(repo: Path, tmp_path: Path, monkeypatch: pytes
     from dataclasses import replace
 
     import site_builder.redact_stage as stage
-    from letterbox.clock import work_calendar
+    from letterbox.core.clock import work_calendar
     from site_builder.build import keep_words
     from site_builder.select import select
 
@@ -445,8 +445,8 @@ def test_letter_cache_rereads_changed_files(repo: Path, tmp_path: Path,
 def test_stats_are_the_analysis_figures_of_published_letters(repo: Path, site: Path) -> None:
     """Per unit, month and in total: `analyse` over the published letters only (the withheld
     letter to mjz and the open one to tc count nowhere), and hand-computed for zjj."""
-    from letterbox.analysis import analyse
-    from letterbox.clock import work_calendar
+    from letterbox.core.clock import work_calendar
+    from letterbox.reports.analysis import analyse
 
     stats = json.loads((site / "stats" / "stats.json").read_text("utf-8"))
     units = {r["key"]: r for r in stats["unit"]}

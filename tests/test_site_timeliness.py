@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from letterbox.repository import Repository
+from letterbox.store.repository import Repository
 from site_builder.build import build_site
 from tests.conftest import Repo
 

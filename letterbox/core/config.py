@@ -1,0 +1,133 @@
+"""Repository configuration (letterbox.yaml): district, office, units, leaders, deadline rules."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from letterbox.core import schemas, yamlio
+from letterbox.core.deadlines import DeadlineRules
+from letterbox.core.errors import LetterboxError, NotFound
+
+CONFIG_FILE = "letterbox.yaml"
+
+UNIT_KINDS = ("镇/乡", "街道办事处", "工作部门", "分局", "直属机构")
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    kind: str
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Leader:
+    code: str
+    title: str
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.title}{self.name}" if self.name else self.title
+
+
+@dataclass(frozen=True)
+class Config:
+    district: str
+    government: str
+    mailbox_name: str
+    office_code: str
+    office_name: str
+    prefix: str
+    time_zone: str
+    iterations: int
+    salt: str
+    rules: DeadlineRules
+    units: tuple[Unit, ...]
+    leaders: tuple[Leader, ...]
+    intake_url: str | None = None
+    site_url: str | None = None
+    burst_min_letters: int = 5
+    burst_window_days: int = 7
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def unit(self, key: str) -> Unit:
+        """A unit by code or by its Chinese name."""
+        for unit in self.units:
+            if key in (unit.code, unit.name):
+                return unit
+        known = "、".join(u.code for u in self.units[:8])
+        raise NotFound(f"没有代码或名称为“{key}”的承办单位。可用 `letterbox units` 查看名录（如 {known} 等）。")
+
+    def unit_name(self, code: str) -> str:
+        return next((u.name for u in self.units if u.code == code), code)
+
+    def role_unit(self, role: str) -> Unit:
+        for unit in self.units:
+            if unit.role == role:
+                return unit
+        raise LetterboxError(f"配置文件 {CONFIG_FILE} 的 units 中没有 role 为 {role} 的单位。")
+
+    def leader(self, key: str) -> Leader:
+        for leader in self.leaders:
+            if key in (leader.code, leader.title, leader.label):
+                return leader
+        known = "、".join(f"{x.code}（{x.title}）" for x in self.leaders)
+        raise NotFound(f"没有代码为“{key}”的区政府领导。可选：{known}。")
+
+
+def default_config_text(salt: str | None = None) -> str:
+    text = resources.files("letterbox").joinpath("data", "letterbox.default.yaml").read_text("utf-8")
+    return text.replace("REPLACED_BY_INIT", salt or secrets.token_hex(16))
+
+
+def parse_config(text: str, filename: str = CONFIG_FILE) -> Config:
+    data, lines = yamlio.load(text, filename)
+    problems = schemas.check(schemas.CONFIG_SCHEMA, data, filename, lines)
+    if problems:
+        raise LetterboxError(f"配置文件 {filename} 有误，请改正后重试。", problems)
+    codes = [u["code"] for u in data["units"]]
+    dup = sorted({c for c in codes if codes.count(c) > 1})
+    if dup:
+        raise LetterboxError(f"配置文件 {filename} 中承办单位代码重复：{'、'.join(dup)}。")
+    d = data["deadlines"]
+    rules = DeadlineRules(**{k: v for k, v in d.items() if k != "clock_starts"})
+    warn = data.get("early_warning") or {}
+    return Config(
+        district=data["district"],
+        government=data.get("government") or f"{data['district']}人民政府",
+        mailbox_name=data.get("mailbox_name") or "区长信箱",
+        office_code=data["office"]["code"],
+        office_name=data["office"]["name"],
+        prefix=data["letter_code_prefix"],
+        time_zone=data["time_zone"],
+        iterations=data["query_code"]["iterations"],
+        salt=data["query_code"]["salt"],
+        rules=rules,
+        units=tuple(Unit(u["code"], u["name"], u["kind"], u.get("role")) for u in data["units"]),
+        leaders=tuple(Leader(x["code"], x["title"], x.get("name")) for x in data["leaders"]),
+        intake_url=data.get("intake_url"),
+        site_url=data.get("site_url"),
+        burst_min_letters=warn.get("min_letters", 5),
+        burst_window_days=warn.get("window_days", 7),
+        raw=data,
+    )
+
+
+def load_config(root: Path) -> Config:
+    path = root / CONFIG_FILE
+    if not path.exists():
+        raise LetterboxError(
+            f"{root} 不是 letterbox 案卷库：找不到配置文件 {CONFIG_FILE}。"
+            "请用 `letterbox init 目录` 新建案卷库，或用 --repo 指定案卷库。"
+        )
+    return parse_config(path.read_text(encoding="utf-8"), CONFIG_FILE)

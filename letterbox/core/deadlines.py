@@ -1,0 +1,136 @@
+"""Handling deadlines for mailbox letters and petition cases.
+
+Working-day modes (一般问题、复杂问题、分办、审核) count working days from the day after
+the start; an extension adds working days after the original due date. Petition cases
+(信访事项) count calendar days; their extension is in calendar days and capped.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Literal, get_args
+
+from letterbox.core.calendar import DeadlineComputation, WorkCalendar
+
+Mode = Literal["ordinary", "complex", "petition", "triage", "review"]
+MODES: tuple[str, ...] = get_args(Mode)
+WORKING_DAY_MODES: tuple[str, ...] = ("ordinary", "complex", "triage", "review")
+
+
+@dataclass(frozen=True)
+class DeadlineRules:
+    """Time limits, configurable per deployment."""
+
+    ordinary_working_days: int = 3
+    complex_working_days: int = 20
+    petition_days: int = 60
+    petition_max_extension_days: int = 30
+    triage_working_days: int = 1
+    review_working_days: int = 2
+
+    def days_for(self, mode: str) -> int:
+        """The base time limit of ``mode`` (working days, or calendar days for petitions)."""
+        _check_mode(mode)
+        return {
+            "ordinary": self.ordinary_working_days,
+            "complex": self.complex_working_days,
+            "petition": self.petition_days,
+            "triage": self.triage_working_days,
+            "review": self.review_working_days,
+        }[mode]
+
+    def rule_text(self, mode: str) -> str:
+        """The rule in plain Chinese, e.g. ``一般问题：3 个工作日，自转办次日起算``."""
+        n = self.days_for(mode)
+        return {
+            "ordinary": f"一般问题：{n} 个工作日，自转办次日起算",
+            "complex": f"复杂问题：{n} 个工作日，自转办次日起算",
+            "petition": (
+                f"信访事项：{n} 日（按日历日计算），自转办次日起算，"
+                f"最多可延长 {self.petition_max_extension_days} 日"
+            ),
+            "triage": f"分办：{n} 个工作日，自收信次日起算",
+            "review": f"审核：{n} 个工作日，自提交审核次日起算",
+        }[mode]
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"未知的期限类型 “{mode}”：应为 {'、'.join(MODES)} 之一。")
+
+
+# Due dates computed with each calendar: reports ask for the same few hundred start days and
+# limits for thousands of letters. A calendar's days never change once it is loaded.
+_MEMO: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[DeadlineRules, date, str, int],
+                                                    DeadlineComputation]] = weakref.WeakKeyDictionary()
+
+
+def due_date(
+    cal: WorkCalendar,
+    rules: DeadlineRules,
+    start: date,
+    mode: str,
+    extension_days: int = 0,
+) -> DeadlineComputation:
+    """The due date of a case started (transferred, received, submitted) on ``start``."""
+    return _computation(cal, rules, start, mode, extension_days).copy()
+
+
+def due_day(cal: WorkCalendar, rules: DeadlineRules, start: date, mode: str,
+            extension_days: int = 0) -> date:
+    """``due_date(...).due``, for callers that need the day only."""
+    return _computation(cal, rules, start, mode, extension_days).due
+
+
+def _computation(cal: WorkCalendar, rules: DeadlineRules, start: date, mode: str,
+                 extension_days: int) -> DeadlineComputation:
+    """The computation of `due_date`, shared with later calls: not to be changed."""
+    _check_mode(mode)
+    _check_extension(rules, mode, extension_days)
+    memo = _MEMO.get(cal)
+    if memo is None:
+        memo = _MEMO[cal] = {}
+    key = (rules, start, mode, extension_days)
+    comp = memo.get(key)
+    if comp is None:
+        base = _base(cal, rules, start, mode)
+        if extension_days:
+            base = _extend(cal, base, extension_days)
+        comp = memo[key] = replace(base, rule=rules.rule_text(mode))
+    return comp
+
+
+def _check_extension(rules: DeadlineRules, mode: str, extension_days: int) -> None:
+    if extension_days < 0:
+        raise ValueError(f"延期天数不能为负数：{extension_days}")
+    limit = rules.petition_max_extension_days
+    if mode == "petition" and extension_days > limit:
+        raise ValueError(f"信访事项最多延长 {limit} 日，不能延长 {extension_days} 日。")
+
+
+def _base(cal: WorkCalendar, rules: DeadlineRules, start: date, mode: str) -> DeadlineComputation:
+    n = rules.days_for(mode)
+    if mode in WORKING_DAY_MODES:
+        return cal.add_working_days(start, n)
+    return cal.add_calendar_days(start, n)
+
+
+def _extend(cal: WorkCalendar, base: DeadlineComputation, days: int) -> DeadlineComputation:
+    """Add ``days`` in the base's own unit after the original due date."""
+    if base.unit == "working_days":
+        ext = cal.add_working_days(base.due, days)
+    else:
+        ext = cal.add_calendar_days(base.due, days)
+    years = sorted(set(base.provisional_years) | set(ext.provisional_years))
+    return replace(
+        base,
+        due=ext.due,
+        skipped=base.skipped + ext.skipped,
+        makeup_days_counted=base.makeup_days_counted + ext.makeup_days_counted,
+        provisional=bool(years),
+        provisional_years=years,
+        extension_days=days,
+        original_due=base.due,
+    )

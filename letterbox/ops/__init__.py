@@ -1,0 +1,1 @@
+"""Operations: the steps of the Measures (workflow, intake), validation and `check`."""

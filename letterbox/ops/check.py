@@ -1,0 +1,169 @@
+"""`letterbox check --base REV`: every change to a case file since REV must be a legal step.
+
+Compares the letters in REV with those in the working tree (= HEAD in CI), matched by letter
+code. Legal: new events appended to the history, each allowed by the process, with the summary
+fields following them. Illegal: deleted letters, rewritten or shortened history, changed codes,
+query hashes or letter content, steps the process does not allow, schema violations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+import git
+
+from letterbox.core import codes, yamlio
+from letterbox.core.clock import current_clock, work_calendar
+from letterbox.core.errors import LetterboxError, Problem
+from letterbox.core.letter import CASES_DIR, Letter, parse_letter
+from letterbox.core.process import IllegalStep, State, apply, parse_time
+from letterbox.ops.validate import Context, load_all, validate_letter
+from letterbox.store.repository import Repository
+
+IMMUTABLE = {
+    "letter_code": "信件编码",
+    "query_hash": "查询码哈希",
+    "submitted_at": "提交时间",
+    "channel": "来信渠道",
+    "title": "来信标题",
+    "body": "来信正文",
+    "follows_up": "前信编码",
+}
+
+
+def base_letters(repo: Repository, base: str) -> dict[str, Letter]:
+    try:
+        commit = repo.git.commit(base)
+    except (git.BadName, ValueError, git.GitCommandError):
+        raise LetterboxError(f"找不到基准版本 {base}：请确认提交号或分支名（CI 中需要完整的 git 历史）。") from None
+    try:
+        tree = commit.tree / CASES_DIR
+    except KeyError:
+        return {}
+    out: dict[str, Letter] = {}
+    for item in tree.traverse():
+        if isinstance(item, git.Blob) and str(item.path).endswith(".yaml"):
+            path = str(item.path)
+            try:
+                letter = parse_letter(item.data_stream.read().decode("utf-8"), PurePosixPath(path))
+            except (LetterboxError, UnicodeDecodeError):
+                continue
+            out[letter.code or path] = letter
+    return out
+
+
+def _problem(letter: Letter, path: tuple[str | int, ...], message: str) -> Problem:
+    line, col = yamlio.locate(letter.lines, path)
+    return Problem(file=str(letter.path), line=line, column=col, field=yamlio.path_str(path),
+                   message=message)
+
+
+def compare(repo: Repository, old: Letter, new: Letter) -> list[Problem]:
+    problems = []
+    for key, label in IMMUTABLE.items():
+        if old.data.get(key) != new.data.get(key):
+            problems.append(_problem(new, (key,), f"{label}不得修改（与基准版本不同）。"))
+    old_h, new_h = old.history, new.history
+    if len(new_h) < len(old_h) or new_h[: len(old_h)] != old_h:
+        index = next((i for i, (a, b) in enumerate(zip(old_h, new_h, strict=False)) if a != b), len(new_h))
+        problems.append(_problem(new, ("history", min(index, max(len(new_h) - 1, 0))),
+                                 f"办理记录只能追加，不能改写或删除：第 {index + 1} 条与基准版本不同或被删除。"))
+        return problems
+    problems.extend(_check_new_events(repo, new, len(old_h)))
+    return problems
+
+
+def _check_new_events(repo: Repository, letter: Letter, start: int) -> list[Problem]:
+    """Deadline rules for appended events (the process table itself is checked by validate)."""
+    config, cal = repo.config, work_calendar(repo.root)
+    state = State()
+    problems = []
+    for i, event in enumerate(letter.history):
+        if i >= start and event.get("action") == "extend":
+            clock = current_clock(letter, config, cal, state)
+            day = parse_time(str(event.get("at"))).astimezone(config.tz).date()
+            if clock is not None and day > clock.due:
+                problems.append(_problem(letter, ("history", i),
+                                         f"延期申请晚于办理期限 {clock.due.isoformat()}（办法第十一条：应在期限内申请）。"))
+        try:
+            state = apply(state, event)
+        except IllegalStep:
+            break  # reported by validate
+    return problems
+
+
+def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
+    """Problems of every letter changed since `base`: one message per letter."""
+    before = base_letters(repo, base)
+    at_path = {str(x.path): x for x in before.values()}
+    letters, problems = load_all(repo, repo.letter_paths())
+    now = {x.code: x for x in letters}
+    ctx = Context(repo.config, frozenset(now))
+    changed = 0
+    matched: set[str] = set()
+    added: list[Letter] = []
+    for code, letter in now.items():
+        old = before.get(code)
+        if old is None:  # same file, other code inside: the letter code was edited
+            candidate = at_path.get(str(letter.path))
+            if candidate is not None and candidate.code not in now:
+                old = candidate
+        if old is None:
+            added.append(letter)
+        else:
+            matched.add(old.code)
+            if old.data == letter.data and old.path == letter.path:
+                continue
+        changed += 1
+        own = validate_letter(letter, ctx)
+        if old is not None:
+            own = compare(repo, old, letter) + own
+        problems.extend(own)
+    problems.extend(_sequence_gaps(before, added))
+    for code, old in before.items():
+        if code not in matched:
+            changed += 1
+            problems.append(Problem(file=str(old.path), field="letter_code",
+                                    message=f"信件 {code} 被删除：案卷不得删除（不予受理或办结后应归档）。"))
+    return one_per_letter(problems), changed
+
+
+def _sequence_gaps(before: dict[str, Letter], added: list[Letter]) -> list[Problem]:
+    """Letters added since the base must continue their year's gap-free sequence."""
+    last: dict[tuple[str, int], int] = {}
+    for code in before:
+        if parsed := codes.parse_letter_code(code):
+            last[parsed[:2]] = max(last.get(parsed[:2], 0), parsed[2])
+    groups: dict[tuple[str, int], list[tuple[int, Letter]]] = {}
+    for letter in added:
+        if parsed := codes.parse_letter_code(letter.code):
+            groups.setdefault(parsed[:2], []).append((parsed[2], letter))
+    problems = []
+    for (prefix, year), items in groups.items():
+        start = last.get((prefix, year), 0) + 1
+        expected = range(start, start + len(items))
+        for seq, letter in items:
+            if seq not in expected:
+                problems.append(_problem(letter, ("letter_code",), (
+                    f"信件编码不连续：{year} 年的新信件应接着 {codes.letter_code(prefix, year, start)} 依次编号"
+                    "（用 letterbox intake 收信会自动编号）。")))
+    return problems
+
+
+def one_per_letter(problems: list[Problem]) -> list[Problem]:
+    """Merge the errors found in one file into one message: the first, then the others."""
+    by_file: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_file.setdefault(problem.file, []).append(problem)
+    out = []
+    for items in by_file.values():
+        errors = [p for p in items if p.severity == "error"]
+        if len(errors) > 1:
+            first, rest = errors[0], errors[1:]
+            others = "；".join(
+                f"{f'第 {p.line} 行' if p.line else ''}{f'字段 {p.field}' if p.field else ''}"
+                f"{'：' if p.line or p.field else ''}{p.message}" for p in rest)
+            errors = [replace(first, message=f"{first.message}（另有 {len(rest)} 处问题：{others}）")]
+        out.extend(errors + [p for p in items if p.severity != "error"])
+    return out

@@ -1,0 +1,189 @@
+"""Problems in case files: schema, then cross-field rules. Every problem has a file and a line.
+
+Rules are small functions in LETTER_RULES, each returning a list of problems (beancount's
+BASIC_VALIDATIONS); validation never stops at the first problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from zoneinfo import ZoneInfo
+
+from letterbox.core import schemas
+from letterbox.core.config import Config
+from letterbox.core.errors import LetterboxError, Problem
+from letterbox.core.letter import Letter, letter_path, read_letter
+from letterbox.core.process import IllegalStep, parse_time, replay
+from letterbox.core.yamlio import locate, path_str
+from letterbox.store.repository import Repository
+
+
+@dataclass(frozen=True)
+class Context:
+    config: Config
+    known_codes: frozenset[str]
+
+
+def _at(letter: Letter, path: tuple[str | int, ...], message: str, severity: str = "error") -> Problem:
+    line, col = locate(letter.lines, path)
+    return Problem(file=str(letter.path), line=line, column=col, field=path_str(path),
+                   message=message, severity=severity)  # type: ignore[arg-type]
+
+
+def rule_path(letter: Letter, ctx: Context) -> list[Problem]:
+    code = letter.code
+    if not code.startswith(f"{ctx.config.prefix}-"):
+        return [_at(letter, ("letter_code",), f"信件编码应以本库前缀 {ctx.config.prefix}- 开头。")]
+    try:
+        local = parse_time(letter.data["submitted_at"]).astimezone(ZoneInfo(ctx.config.time_zone))
+    except ValueError:
+        return [_at(letter, ("submitted_at",), "不是有效的时间，应如 2026-03-02T09:15:00+08:00。")]
+    problems = []
+    expected = letter_path(code, local)
+    if letter.path != expected:
+        problems.append(_at(letter, ("letter_code",),
+                            f"文件位置与信件编码、提交时间不符：应为 {expected}。"))
+    if code[len(ctx.config.prefix) + 1 :][:4] != f"{local.year:04d}":
+        problems.append(_at(letter, ("letter_code",), f"信件编码中的年份应为提交年份 {local.year}。"))
+    return problems
+
+
+def rule_links(letter: Letter, ctx: Context) -> list[Problem]:
+    problems = []
+    target = letter.data.get("follows_up")
+    if target and (target == letter.code or target not in ctx.known_codes):
+        problems.append(_at(letter, ("follows_up",), f"前信编码 {target} 在案卷库中不存在（或指向本信）。"))
+    for i, event in enumerate(letter.history):
+        details = event.get("details") or {}
+        of = details.get("of")
+        if of and of not in ctx.known_codes:
+            problems.append(_at(letter, ("history", i, "details", "of"), f"信件 {of} 不存在。"))
+        for j, unit in enumerate(details.get("units") or []):
+            if unit not in {u.code for u in ctx.config.units}:
+                problems.append(_at(letter, ("history", i, "details", "units", j),
+                                    f"承办单位代码 {unit} 不在 letterbox.yaml 的单位名录中。"))
+        leader = details.get("leader")
+        if leader and leader not in {x.code for x in ctx.config.leaders}:
+            problems.append(_at(letter, ("history", i, "details", "leader"),
+                                f"领导代码 {leader} 不在 letterbox.yaml 的领导名单中。"))
+    return problems
+
+
+def rule_history_order(letter: Letter, ctx: Context) -> list[Problem]:
+    problems, last = [], None
+    for i, event in enumerate(letter.history):
+        try:
+            at = parse_time(str(event.get("at")))
+        except ValueError:
+            problems.append(_at(letter, ("history", i, "at"), "不是有效的时间。"))
+            continue
+        if last is not None and at < last:
+            problems.append(_at(letter, ("history", i, "at"), "办理记录的时间早于上一条：记录须按时间顺序。"))
+        last = at
+    if letter.history and letter.history[0].get("action") != "receive":
+        problems.append(_at(letter, ("history", 0, "action"), "第一条办理记录应为 receive（收信）。"))
+    return problems
+
+
+def rule_process(letter: Letter, ctx: Context) -> list[Problem]:
+    try:
+        state = replay(letter.history)
+    except IllegalStep as exc:
+        return [_at(letter, ("history",), f"办理记录不符合办理流程：{exc}")]
+    problems = []
+    for key, value in state.summary().items():
+        recorded = letter.data.get(key)
+        if key == "units":
+            recorded = list(recorded or [])
+        if recorded != value:
+            problems.append(_at(letter, (key,),
+                                f"与办理记录不一致：按办理记录应为 {value!r}，文件中为 {recorded!r}。"))
+    return problems
+
+
+LETTER_RULES: tuple[Callable[[Letter, Context], list[Problem]], ...] = (
+    rule_path, rule_links, rule_history_order, rule_process,
+)
+
+
+def validate_letter(letter: Letter, ctx: Context) -> list[Problem]:
+    problems = schemas.check(schemas.LETTER_SCHEMA, letter.data, str(letter.path), letter.lines)
+    if problems:  # cross-field rules assume the shape is right
+        return problems
+    for rule in LETTER_RULES:
+        problems.extend(rule(letter, ctx))
+    return problems
+
+
+def load_all(repo: Repository, paths: Iterable[PurePosixPath]) -> tuple[list[Letter], list[Problem]]:
+    letters, problems = [], []
+    for path in paths:
+        try:
+            letters.append(read_letter(repo.root, path))
+        except LetterboxError as exc:
+            problems.extend(exc.problems or [Problem(file=str(path), message=exc.message)])
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(file=str(path), message=f"无法读取文件（{exc}）。"))
+    return letters, problems
+
+
+def duplicate_codes(letters: list[Letter]) -> list[Problem]:
+    seen: dict[str, Letter] = {}
+    problems = []
+    for letter in letters:
+        if letter.code in seen:
+            problems.append(_at(letter, ("letter_code",),
+                                f"信件编码 {letter.code} 与 {seen[letter.code].path} 重复。"))
+        else:
+            seen[letter.code] = letter
+    return problems
+
+
+def validate_repository(repo: Repository, only: list[PurePosixPath] | None = None) -> list[Problem]:
+    """All problems of the repository (or of some of its files), errors and warnings."""
+    try:
+        config = repo.config
+    except LetterboxError as exc:
+        return exc.problems or [Problem(file="letterbox.yaml", message=exc.message)]
+    all_paths = repo.letter_paths()
+    letters, problems = load_all(repo, all_paths)
+    ctx = Context(config=config, known_codes=frozenset(x.code for x in letters))
+    wanted, missing = _wanted_files(repo, all_paths, only) if only is not None else (None, [])
+    for letter in letters:
+        if wanted is None or str(letter.path) in wanted:
+            problems.extend(validate_letter(letter, ctx))
+    problems.extend(duplicate_codes(letters))
+    if wanted is not None:
+        problems = [p for p in problems if p.file in wanted] + missing
+    problems.extend(extra_checks(repo))
+    return problems
+
+
+def _wanted_files(repo: Repository, all_paths: list[PurePosixPath],
+                  only: list[PurePosixPath]) -> tuple[set[str], list[Problem]]:
+    """The case files named by `only` (a folder stands for the case files in it)."""
+    wanted: set[str] = set()
+    missing = []
+    for item in only:
+        rel = str(item).rstrip("/")
+        inside = {str(p) for p in all_paths if rel in (".", "") or str(p) == rel or str(p).startswith(f"{rel}/")}
+        if inside:
+            wanted |= inside
+        elif (repo.root / rel).is_dir():
+            continue  # a folder without case files
+        else:
+            missing.append(Problem(file=rel, message="不是案卷文件：cases/ 下没有这个文件（或它不是 .yaml 文件）。"))
+    return wanted, missing
+
+
+# Further repository-wide checks (calendar data, schema copies) register here.
+EXTRA_CHECKS: list[Callable[[Repository], list[Problem]]] = []
+
+
+def extra_checks(repo: Repository) -> list[Problem]:
+    out: list[Problem] = []
+    for check in EXTRA_CHECKS:
+        out.extend(check(repo))
+    return out

@@ -1,0 +1,337 @@
+"""Workflow steps (articles 5, 7-16): check, append an event, validate, write, commit.
+
+Each public function takes plain arguments, refuses with StepRefused (in Chinese, naming the
+letter's state and the possible steps) and leaves the repository untouched when it refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+from letterbox.core import yamlio
+from letterbox.core.clock import current_clock, work_calendar
+from letterbox.core.config import Config
+from letterbox.core.errors import LetterboxError, StepRefused
+from letterbox.core.letter import Letter
+from letterbox.core.process import (
+    CATEGORIES,
+    MODES,
+    REJECT_REASONS,
+    STEP_BY_ACTION,
+    WITHHOLD_REASONS,
+    IllegalStep,
+    apply,
+    parse_time,
+    replay,
+    state_hint,
+)
+from letterbox.ops.forms import handling_form_path, render_handling_form
+from letterbox.ops.validate import Context, validate_letter
+from letterbox.store.repository import Actor, Repository
+
+
+@dataclass(frozen=True)
+class StepResult:
+    letter_code: str
+    action: str
+    status: str
+    commit: str
+    message: str
+
+
+def now(config: Config) -> str:
+    return datetime.now(config.tz).isoformat(timespec="seconds")
+
+
+def normalise_at(config: Config, at: str | None) -> str:
+    if not at:
+        return now(config)
+    try:
+        moment = datetime.fromisoformat(at.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise LetterboxError(f"--at 的时间 {at!r} 格式不对：应如 2026-03-02T09:15:00+08:00。") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=config.tz)
+    return moment.astimezone(config.tz).isoformat(timespec="seconds")
+
+
+def take_step(repo: Repository, code: str, action: str, details: dict[str, Any], actor: Actor,
+              at: str | None = None, summary: str = "",
+              extra_files: dict[str, str] | None = None) -> StepResult:
+    """Append one event to a letter and commit it, or refuse and change nothing."""
+    config = repo.config
+    stamp = normalise_at(config, at)
+    with repo.transaction() as tx:
+        letter = repo.letter(code)
+        state = _current_state(letter)
+        last = letter.history[-1]["at"] if letter.history else None
+        if last and parse_time(stamp) < parse_time(last):
+            raise StepRefused(f"信件 {letter.code}：时间 {stamp} 早于上一条办理记录（{last}），办理记录的时间不能倒退。")
+        event = {"at": stamp, "actor": actor.name, "action": action, "details": details}
+        try:
+            new_state = apply(state, event)
+        except IllegalStep as exc:
+            raise StepRefused(f"信件 {letter.code}：{exc}") from None
+        _guard(repo, letter, state, event)
+        letter.data["history"] = [*letter.history, event]
+        letter.data.update(new_state.summary())
+        text = letter.to_yaml()
+        reparsed = Letter(letter.path, *yamlio.load(text, str(letter.path)))
+        known = frozenset(p.stem for p in repo.letter_paths())
+        problems = validate_letter(reparsed, Context(config, known))
+        if problems:
+            raise LetterboxError(f"信件 {letter.code}：此步骤的结果未通过校验，未保存。", problems)
+        tx.write(letter.path, text)
+        for path, content in (extra_files or {}).items():
+            tx.write(path, content)  # type: ignore[arg-type]
+        label = STEP_BY_ACTION[action].label
+        message = f"{letter.code} {label}{' ' + summary if summary else ''}"
+        sha = tx.commit(message, actor)
+        return StepResult(letter.code, action, new_state.status, sha, message)
+
+
+def _current_state(letter: Letter):  # noqa: ANN202
+    try:
+        return replay(letter.history)
+    except IllegalStep as exc:
+        raise LetterboxError(f"{letter.path}：办理记录本身有误，请先运行 letterbox validate 改正：{exc}") from None
+
+
+def _guard(repo: Repository, letter: Letter, state: Any, event: dict[str, Any]) -> None:
+    """Rules that need more than the state table: deadlines and extension limits."""
+    action, d = event["action"], event["details"]
+    config = repo.config
+    if action == "extend":
+        clock = current_clock(letter, config, work_calendar(repo.root), state)
+        day = parse_time(event["at"]).astimezone(config.tz).date()
+        if clock is not None and day > clock.due:
+            raise StepRefused(
+                f"信件 {letter.code}：办理期限 {clock.due.isoformat()} 已过，不能再申请延期"
+                "（办法第十一条：应在办理时限内书面申请）。"
+            )
+        if state.mode == "petition" and state.extensions >= 1:
+            raise StepRefused(f"信件 {letter.code}：信访件只能延期一次（《信访工作条例》第三十四条）。")
+    if action in ("extend", "grant") and state.mode == "petition":
+        days = d.get("days") or state.pending_extension or 0
+        if days > config.rules.petition_max_extension_days:
+            raise StepRefused(
+                f"信件 {letter.code}：信访件延期不得超过 {config.rules.petition_max_extension_days} 日。"
+            )
+
+
+TEXT_HINT = "请用 --file 指定文本文件，或用 --text 直接写出。"
+
+F = TypeVar("F", bound=Callable[..., StepResult])
+
+
+def explained(func: F) -> F:
+    """A refused step (wrong arguments, unknown unit, time going back) also says the letter's
+    state and the steps possible now, like a step refused by the process table."""
+
+    @wraps(func)
+    def run(repo: Repository, code: str, *args: Any, **kwargs: Any) -> StepResult:
+        try:
+            return func(repo, code, *args, **kwargs)
+        except LetterboxError as exc:
+            if "现在可以执行" in exc.message:
+                raise
+            try:
+                letter = repo.letter(code)
+                hint = state_hint(replay(letter.history))
+            except (LetterboxError, IllegalStep):
+                raise exc from None
+            raise type(exc)(f"{exc.message}信件 {letter.code} {hint}", exc.problems) from None
+
+    return run  # type: ignore[return-value]
+
+
+# -- the steps -------------------------------------------------------------------------------
+
+
+@explained
+def reject(repo: Repository, code: str, reason: str, actor: Actor, reply: str | None = None,
+           of: str | None = None, at: str | None = None) -> StepResult:
+    if reason not in REJECT_REASONS:
+        raise StepRefused(f"不予受理理由 {reason!r} 不在办法第五条之列，可选：{'、'.join(REJECT_REASONS)}。")
+    if reason in ("duplicate", "answered") and not of:
+        raise StepRefused(f"理由 {reason} 须用 --of 写明前一封信件的编码。")
+    details: dict[str, Any] = {"reason": reason}
+    if of:
+        target = repo.letter(of).code
+        if target == repo.letter(code).code:
+            raise StepRefused("--of 不能指向本信。")
+        details["of"] = target
+    text = (reply or "").strip() or f"您的来信不予受理：{REJECT_REASONS[reason]}。"
+    if reason == "discipline":
+        office = repo.config.role_unit("discipline").name
+        if office not in text:
+            text += f"\n请直接向{office}反映。"
+    details["reply"] = text
+    return take_step(repo, code, "reject", details, actor, at, summary=reason)
+
+
+@explained
+def classify(repo: Repository, code: str, category: str, actor: Actor, at: str | None = None) -> StepResult:
+    if category not in CATEGORIES:
+        raise StepRefused(f"类别 {category!r} 不对，可选：consultation（政策咨询）、complaint（求助投诉）、suggestion（建言献策）。")
+    return take_step(repo, code, "classify", {"category": category}, actor, at, summary=CATEGORIES[category])
+
+
+@explained
+def reply(repo: Repository, code: str, text: str, actor: Actor, at: str | None = None) -> StepResult:
+    return take_step(repo, code, "reply", {"text": _required(text, "回复内容", TEXT_HINT)}, actor, at)
+
+
+def _routing(config: Config, units: list[str], complex_: bool) -> dict[str, Any]:
+    if not units:
+        raise StepRefused("请至少用 --unit 指定一个承办单位。")
+    resolved = list(dict.fromkeys(config.unit(u).code for u in units))
+    petition = config.role_unit("petition").code
+    if len(resolved) >= 2:
+        return {"units": [petition], "mode": "petition", "coordinating": resolved}
+    if resolved == [petition]:
+        return {"units": resolved, "mode": "petition"}
+    return {"units": resolved, "mode": "complex" if complex_ else "ordinary"}
+
+
+def _route_summary(config: Config, details: dict[str, Any]) -> str:
+    names = " ".join(config.unit_name(u) for u in details["units"])
+    return f"{names}（{MODES[details['mode']]}）"
+
+
+@explained
+def transfer(repo: Repository, code: str, units: list[str], actor: Actor, complex_: bool = False,
+             at: str | None = None) -> StepResult:
+    details = _routing(repo.config, units, complex_)
+    return take_step(repo, code, "transfer", details, actor, at, summary=_route_summary(repo.config, details))
+
+
+@explained
+def escalate(repo: Repository, code: str, leader: str, actor: Actor, at: str | None = None) -> StepResult:
+    config = repo.config
+    who = config.leader(leader)
+    letter = repo.letter(code)
+    path = handling_form_path(letter)
+    stamp = normalise_at(config, at)
+    form = render_handling_form(config, letter, who, actor.name, stamp)
+    return take_step(repo, code, "escalate", {"leader": who.code, "form": str(path)}, actor, stamp,
+                     summary=who.title, extra_files={str(path): form})
+
+
+@explained
+def instruct(repo: Repository, code: str, leader: str, text: str, units: list[str], actor: Actor,
+             complex_: bool = False, at: str | None = None) -> StepResult:
+    config = repo.config
+    details = {"leader": config.leader(leader).code, "text": _required(text, "批示内容"),
+               **_routing(config, units, complex_)}
+    return take_step(repo, code, "instruct", details, actor, at, summary=_route_summary(config, details))
+
+
+@explained
+def return_letter(repo: Repository, code: str, reason: str, actor: Actor, unit: str | None = None,
+                  at: str | None = None) -> StepResult:
+    chosen = _acting_unit(repo, code, unit)
+    details = {"unit": chosen, "reason": _required(reason, "退回理由")}
+    return take_step(repo, code, "return", details, actor, at, summary=repo.config.unit_name(chosen))
+
+
+@explained
+def extend(repo: Repository, code: str, days: int, reason: str, actor: Actor, at: str | None = None) -> StepResult:
+    if days < 1:
+        raise StepRefused("延期天数应为正整数。")
+    return take_step(repo, code, "extend", {"days": days, "reason": _required(reason, "延期理由")},
+                     actor, at, summary=f"{days} 天")
+
+
+@explained
+def grant(repo: Repository, code: str, actor: Actor, days: int | None = None, note: str | None = None,
+          at: str | None = None) -> StepResult:
+    details: dict[str, Any] = {}
+    if days:
+        details["days"] = days
+    if note:
+        details["note"] = note
+    return take_step(repo, code, "grant", details, actor, at)
+
+
+@explained
+def refuse(repo: Repository, code: str, actor: Actor, note: str | None = None, at: str | None = None) -> StepResult:
+    return take_step(repo, code, "refuse", {"note": note} if note else {}, actor, at)
+
+
+@explained
+def answer(repo: Repository, code: str, text: str, head: str, actor: Actor, unit: str | None = None,
+           contacted: bool = False, at: str | None = None) -> StepResult:
+    chosen = _acting_unit(repo, code, unit)
+    details: dict[str, Any] = {"text": _required(text, "答复内容", TEXT_HINT), "head": _required(head, "审核负责人（--head）"),
+                               "unit": chosen}
+    if contacted:
+        details["contacted"] = True
+    return take_step(repo, code, "answer", details, actor, at, summary=repo.config.unit_name(chosen))
+
+
+@explained
+def approve(repo: Repository, code: str, actor: Actor, note: str | None = None, at: str | None = None) -> StepResult:
+    return take_step(repo, code, "approve", {"note": note} if note else {}, actor, at)
+
+
+@explained
+def send_back(repo: Repository, code: str, reason: str, actor: Actor, at: str | None = None) -> StepResult:
+    return take_step(repo, code, "send-back", {"reason": _required(reason, "退回重办理由")}, actor, at)
+
+
+@explained
+def publish(repo: Repository, code: str, actor: Actor, at: str | None = None) -> StepResult:
+    return take_step(repo, code, "publish", {}, actor, at)
+
+
+@explained
+def withhold(repo: Repository, code: str, reason: str, actor: Actor, at: str | None = None) -> StepResult:
+    if reason not in WITHHOLD_REASONS:
+        raise StepRefused(f"不公开理由 {reason!r} 不对，可选：{'、'.join(WITHHOLD_REASONS)}（办法第十三条）。")
+    return take_step(repo, code, "withhold", {"reason": reason}, actor, at, summary=WITHHOLD_REASONS[reason])
+
+
+@explained
+def remind(repo: Repository, code: str, actor: Actor, note: str | None = None, at: str | None = None) -> StepResult:
+    letter = repo.letter(code)
+    details: dict[str, Any] = {"units": list(letter.data.get("units") or [])}
+    if note:
+        details["note"] = note
+    return take_step(repo, code, "remind", details, actor, at)
+
+
+@explained
+def flag_risk(repo: Repository, code: str, note: str, actor: Actor, at: str | None = None) -> StepResult:
+    return take_step(repo, code, "flag-risk", {"note": _required(note, "风险说明")}, actor, at)
+
+
+@explained
+def reopen(repo: Repository, code: str, reason: str, actor: Actor, at: str | None = None) -> StepResult:
+    """Send a closed letter back for handling again (e.g. the writer was 不满意 on follow-up)."""
+    return take_step(repo, code, "reopen", {"reason": _required(reason, "重新办理理由")}, actor, at)
+
+
+@explained
+def archive(repo: Repository, code: str, actor: Actor, at: str | None = None) -> StepResult:
+    return take_step(repo, code, "archive", {}, actor, at)
+
+
+def _acting_unit(repo: Repository, code: str, unit: str | None) -> str:
+    """The unit taking a unit's step: the one named (it must hold the letter) or the current one."""
+    letter = repo.letter(code)
+    units = list(letter.data.get("units") or [])
+    chosen = repo.config.unit(unit).code if unit else (units[0] if units else "-")
+    if units and chosen not in units:
+        raise StepRefused(f"信件 {letter.code} 当前承办单位是 {'、'.join(units)}，不是 {chosen}。")
+    return chosen
+
+
+def _required(text: str | None, what: str, hint: str = "") -> str:
+    if not text or not text.strip():
+        raise StepRefused(f"{what}不能为空。{hint}")
+    return text.strip()

@@ -1,0 +1,560 @@
+"""Redaction: mask the writer's own data and personal data of anyone in a letter's text.
+
+Articles 14(4) and 15(5) of the Measures: writers' names and contacts are strictly
+confidential. Every pattern runs on a *normalised view* of the text (full-width forms folded
+by NFKC, Chinese digits read as digits, lower case) whose characters map back to the
+original, so "１３８ 一二三四 5678" is found as a phone number and masked in the original.
+
+Masks stay readable: 〔姓名〕 〔电话〕 〔地址〕 … Overlapping finds are merged, so a mask
+never leaves a piece of what it covers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import cache, cached_property, lru_cache
+from typing import Any
+
+import numpy as np
+
+from letterbox.privacy.names import COMPOUND_SURNAMES, person_ranges
+
+MASKS: dict[str, str] = {
+    "name": "〔姓名〕",
+    "phone": "〔电话〕",
+    "id": "〔身份证号〕",
+    "bank": "〔银行卡号〕",
+    "email": "〔邮箱〕",
+    "qq": "〔QQ号〕",
+    "wechat": "〔微信号〕",
+    "plate": "〔车牌号〕",
+    "address": "〔地址〕",
+    "custom": "〔已隐去〕",
+}
+
+_CN_NUMERALS = "零〇一二三四五六七八九幺"
+_CN_DIGITS = str.maketrans(_CN_NUMERALS, "001234567891")
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+SEP = r"[\s\-‐‑–—.·()（）\u200b]*"  # what may stand between the digits of one number
+
+
+@dataclass(frozen=True)
+class Writer:
+    """The writer's own data: never public, in whatever form it occurs."""
+
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> Writer:
+        d = data or {}
+        return cls(*(str(d.get(k) or "").strip() for k in ("name", "phone", "email", "address")))
+
+
+@dataclass(frozen=True)
+class Span:
+    """A masked stretch of the original text: [start, end), what it is and why."""
+
+    start: int
+    end: int
+    kind: str
+    reason: str
+    source: str = ""  # writer | staff | pattern | context | names
+
+
+SOURCES: dict[str, str] = {
+    "writer": "来信人信息（案卷 writer 字段）",
+    "staff": "办公室指定隐去（案卷 redaction.mask）",
+    "pattern": "格式识别",
+    "context": "提示词后的号码",
+    "names": "人名识别",
+}
+
+
+@dataclass(frozen=True)
+class Redacted:
+    text: str
+    spans: tuple[Span, ...]
+
+
+# --------------------------------------------------------------------------- normalised view
+
+
+def squash(text: str) -> str:
+    """The comparison form: NFKC, Chinese digits as digits, lower case, no separators."""
+    if len(text) >= 256 and not _has_surrogate(text):  # one array operation each, unless a
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)  # character needs its
+        if codes.max() < len(_SQUASH_TABLE):  # neighbours or is outside the basic plane
+            mapped = _SQUASH_TABLE[codes]
+            if (mapped == _CONTEXT).any():  # expansions first (…, ㈠, ﬁ), then again
+                codes = np.frombuffer(text.translate(_EXPANSIONS).encode("utf-32-le"), dtype=np.uint32)
+                mapped = _SQUASH_TABLE[codes] if len(codes) else mapped[:0]
+            if not (mapped == _CONTEXT).any():
+                return mapped[mapped != 0].tobytes().decode("utf-32-le")
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return _DIGIT_OR_SEPARATORS.sub(_squash_one, folded)
+
+
+def _has_surrogate(text: str) -> bool:
+    return _SURROGATE.search(text) is not None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _squash_one(m: re.Match[str]) -> str:
+    return _CN_DIGIT.get(m.group(), "")
+
+
+_SEPARATORS = "-‐‑–—.·()（）\u200b"  # the non-space characters of SEP
+_CN_DIGIT = {c: d for c, d in zip(_CN_NUMERALS, "001234567891", strict=True)}
+_DIGIT_OR_SEPARATORS = re.compile(rf"[{_CN_NUMERALS}]|[\s{_INVISIBLE}{re.escape(_SEPARATORS)}]+")
+
+
+_CONTEXT = 0xFFFFFFFF  # in _SQUASH_TABLE: a character whose form depends on its neighbours
+
+
+def _squash_table() -> Any:
+    """Basic-plane code point → code point of its squashed form (0: dropped), or _CONTEXT for a
+    character that NFKC or lower() treat with its neighbours (combining marks, Hangul jamo,
+    Σ) or that becomes several characters (㈠, ﬁ): texts holding one take the string path."""
+    table = np.zeros(0x10000, dtype=np.uint32)
+    dropped = set(_INVISIBLE + _SEPARATORS)
+    for code in range(0x10000):
+        ch = chr(code)
+        folded = unicodedata.normalize("NFKC", ch).lower()
+        if (len(folded) != 1 or unicodedata.category(ch).startswith("M") or ch in "Σς"
+                or 0x1100 <= code <= 0x11FF or 0xD7B0 <= code <= 0xD7FF or 0xA960 <= code <= 0xA97F
+                or unicodedata.category(folded).startswith("M")):
+            table[code] = _CONTEXT
+        elif not (folded.isspace() or folded in dropped or ch in dropped):
+            table[code] = ord(_CN_DIGIT.get(folded, folded))
+    return table
+
+
+_SQUASH_TABLE = _squash_table()
+
+
+def _expansions() -> dict[int, str]:
+    """Basic-plane characters that NFKC turns into several (…, ㈠, ﬁ) → their squashed form, where
+    that form is the same whatever stands beside them (every character of it maps to itself)."""
+    out = {}
+    for code in np.flatnonzero(_SQUASH_TABLE == _CONTEXT).tolist():
+        ch = chr(code)
+        if 0xD800 <= code <= 0xDFFF or unicodedata.category(ch).startswith("M"):
+            continue
+        folded = unicodedata.normalize("NFKC", ch).lower()
+        if len(folded) < 2 or "Σ" in unicodedata.normalize("NFKC", ch) or \
+                any(unicodedata.category(c).startswith("M") for c in folded):
+            continue
+        form = _DIGIT_OR_SEPARATORS.sub(_squash_one, folded)
+        if all(_SQUASH_TABLE[ord(c)] == ord(c) for c in form if ord(c) < 0x10000) and \
+                all(ord(c) < 0x10000 for c in form):
+            out[code] = form
+    return out
+
+
+_EXPANSIONS = _expansions()
+_NOT_SEP = re.compile(rf"[^\s{re.escape(_SEPARATORS)}]+")
+
+
+@dataclass(frozen=True)
+class _View:
+    text: str
+    origin: Sequence[int]  # origin[i]: index in the original of normalised char i
+    original: str = ""
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        return self.origin[start], self.origin[end - 1] + 1
+
+    @cached_property
+    def packed(self) -> tuple[str, list[int]]:
+        """The text without separators (what may stand between the characters of one number or
+        name, see SEP) and, for each of its characters, its index in `text`."""
+        where: list[int] = []
+        runs = []
+        for m in _NOT_SEP.finditer(self.text):
+            where.extend(range(m.start(), m.end()))
+            runs.append(m.group())
+        return "".join(runs), where
+
+    def find(self, literal: str) -> Iterator[tuple[int, int]]:
+        """Every (start, end) in `text` of `literal` (squashed), separators allowed inside it:
+        as a regex with SEP between its characters would, overlapping matches included."""
+        packed, where = self.packed
+        start = packed.find(literal)
+        while literal and start >= 0:
+            yield where[start], where[start + len(literal) - 1] + 1
+            start = packed.find(literal, start + 1)
+
+
+@cache
+def _fold(ch: str) -> str:
+    if ch in _INVISIBLE:
+        return " "
+    return unicodedata.normalize("NFKC", ch).translate(_CN_DIGITS).lower() or " "
+
+
+def _view(text: str) -> _View:
+    folded = [_fold(ch) for ch in text]
+    joined = "".join(folded)
+    if len(joined) == len(text):  # one character for one: the usual case
+        return _View(joined, range(len(text)), text)
+    origin = [i for i, f in enumerate(folded) for _ in f]
+    return _View(joined, tuple(origin), text)
+
+
+# --------------------------------------------------------------------------- writer's data
+
+
+def _phone_digits(phone: str) -> list[str]:
+    digits = re.sub(r"\D", "", squash(phone))
+    if len(digits) > 11 and digits.startswith("86"):
+        digits = digits[2:]
+    forms = [digits] if len(digits) >= 5 else []
+    if digits.startswith("0") and len(digits) >= 10:  # landline: the local number alone too
+        area = 3 if digits[1] in "12" else 4
+        forms.append(digits[area:])
+    return forms
+
+
+def _given_name(name: str) -> str:
+    surname = 2 if name[:2] in COMPOUND_SURNAMES else 1
+    return name[surname:] if len(name) - surname >= 2 else ""
+
+
+_ADDRESS_PART = re.compile(
+    r".+?(?:省|自治区|市|区|县|镇|乡|街道|村|组|大道|大街|路|街|巷|胡同|弄|里|小区|花园|家园|"
+    r"公寓|大厦|广场|新村|社区|苑|园|院|号楼|号院|号|栋|幢|座|单元|门|层|楼|室|户|房)"
+)
+
+
+def address_parts(address: str) -> list[str]:
+    """The address split after each place or number word; the remainder last."""
+    parts = _ADDRESS_PART.findall(address)
+    rest = address[sum(map(len, parts)):]
+    return parts + ([rest] if rest else [])
+
+
+def address_tails(address: str) -> list[str]:
+    """Suffixes of the address that name a building, unit or room (two numbers or more)."""
+    parts = address_parts(re.sub(r"\s+", "", address))
+    tails = []
+    for k in range(len(parts)):
+        tail = "".join(parts[k:])
+        if len(re.findall(r"[0-9０-９一二三四五六七八九十]+", tail)) >= 2:
+            tails.append(tail)
+    return tails
+
+
+def _tail_numbers(address: str) -> tuple[str, ...]:
+    """The numbers of `3号楼2单元501室` (two or more), to be found also as 3-2-501, 3栋2单元501 …"""
+    numbers = tuple(re.findall(r"\d+", squash(_detailed_tail(address))))
+    return numbers if len(numbers) >= 2 else ()
+
+
+@cache
+def _numbers_in_order(count: int) -> re.Pattern[str]:
+    """`count` numbers glued by building/unit/room words or dashes, tried at every position
+    (a lookahead: matches may overlap); the numbers themselves are compared by the caller."""
+    glue = r"\s*(?:号楼|号院|号|栋|幢|座|单元|门|层|楼|室|户|房|[-‐–—/#])\s*"
+    numbers = glue.join([r"(\d+)"] * count)
+    return re.compile(rf"(?=(?<!\d){numbers}(?!\d)((?:\s*(?:室|户|房|号))?))")
+
+
+def _detailed_tail(address: str) -> str:
+    """The trailing number parts: 3号楼2单元501室 of …188号幸福小区3号楼2单元501室."""
+    tail: list[str] = []
+    for part in reversed(address_parts(re.sub(r"\s+", "", address))):
+        if not re.search(r"[0-9０-９一二三四五六七八九十]", part):
+            break
+        tail.insert(0, part)
+    return "".join(tail)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One form of a writer's datum: a squashed literal found with separators allowed inside
+    it (`_View.find`), or else numbers in order; then checks of what is around."""
+
+    kind: str
+    reason: str
+    literal: str = ""
+    numbers: tuple[str, ...] = ()  # or: these numbers in order (a building/unit/room tail)
+    apart: str = ""  # what must not stand right before or after it: "digit", "alnum"
+    not_place: bool = False  # not followed by a place word (路, 小区 …): 建国路 is no name
+
+    def spans(self, view: _View) -> Iterator[tuple[int, int]]:
+        found = view.find(self.literal) if self.literal else self._numbers(view.text)
+        text = view.text
+        for start, end in found:
+            if self.apart and any(self._joins(text[i]) for i in (start - 1, end)
+                                  if 0 <= i < len(text)):
+                continue
+            if self.not_place and _NOT_PLACE.match(text, end) is None:
+                continue
+            yield start, end
+
+    def _numbers(self, text: str) -> Iterator[tuple[int, int]]:
+        count = len(self.numbers)
+        for m in _numbers_in_order(count).finditer(text):
+            if m.groups()[:count] == self.numbers:
+                yield m.start(1), m.end(count + 1)
+
+    def _joins(self, ch: str) -> bool:
+        return ch.isdigit() if self.apart == "digit" else ch in _ALNUM
+
+
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_NOT_PLACE = re.compile(r"(?!路|街|大道|大街|巷|小区|村|镇|乡|广场|公园|以来)")
+
+
+@lru_cache(maxsize=64)
+def writer_rules(writer: Writer) -> tuple[_Rule, ...]:
+    """Each form in which the writer's data is looked for in a text."""
+    found: list[_Rule] = []
+    name = squash(writer.name)
+    if len(name) >= 2:
+        found.append(_Rule("name", "来信人姓名", name))
+        if given := _given_name(name):
+            found.append(_Rule("name", "来信人名字", given, not_place=True))
+    for digits in _phone_digits(writer.phone):
+        found.append(_Rule("phone", "来信人电话", digits, apart="digit"))
+    email = squash(writer.email)
+    if email:
+        found.append(_Rule("email", "来信人邮箱", email))
+        local = email.split("@")[0]
+        if len(local) >= 5:
+            found.append(_Rule("email", "来信人邮箱用户名", local, apart="alnum"))
+    address = squash(writer.address)
+    if address:
+        found.append(_Rule("address", "来信人地址", address))
+        for tail in address_tails(address):
+            found.append(_Rule("address", "来信人地址（楼栋单元门牌）", tail))
+        if numbers := _tail_numbers(writer.address):
+            found.append(_Rule("address", "来信人地址（楼栋单元门牌）", numbers=numbers))
+    return tuple(found)
+
+
+def needles(writer: Writer) -> list[str]:
+    """Squashed strings that must not occur anywhere in the public output."""
+    return list(_needles(writer))
+
+
+@lru_cache(maxsize=1 << 16)  # a build asks twice per letter: the leak scan, the last check
+def _needles(writer: Writer) -> tuple[str, ...]:
+    out = {squash(writer.name), squash(writer.email), squash(writer.address)}
+    out.update(_phone_digits(writer.phone))
+    local = squash(writer.email).split("@")[0]
+    if len(local) >= 6:
+        out.add(local)
+    out.update(squash(t) for t in address_tails(writer.address))
+    return tuple(sorted(n for n in out if len(n) >= 2))
+
+
+# --------------------------------------------------------------------------- generic patterns
+
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# A place word (…路, …小区, …村) before a number: the word's last character, with a letter of
+# the name before it (a lookbehind, so the regex is tried at place suffixes, not everywhere;
+# only the numbers after it are masked)
+_PLACE = (r"(?<=[\u4e00-\u9fa5a-z0-9])(?:省|市|区|县|镇|乡|街道|村|组|大道|大街|路|街|巷|胡同|弄|"
+          r"小区|花园|家园|公寓|大厦|广场|新村|社区|苑|园|院|城|庄)")
+_NUM = r"[0-9十百]+"
+_ROOM_UNIT = rf"{_NUM}\s*(?:号楼|号院|栋|幢|座|单元|室|户)"
+_ANY_UNIT = rf"{_NUM}\s*(?:号楼|号院|号|栋|幢|座|单元|门|层|楼|室|户|房|组)"
+_SECTION = r"(?:[东西南北中]段|[东西南北]侧)?"  # 人民大道中段88号
+
+GENERIC: tuple[tuple[str, str, str], ...] = (
+    ("email", r"[a-z0-9._%+\-]+\s*@\s*[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}", "电子邮箱"),
+    ("email", r"[a-z0-9._%+\-]+\s*[(\[{]\s*at\s*[)\]}]\s*[a-z0-9\-]+(?:\s*(?:\.|[(\[{]\s*dot\s*[)\]}])"
+              r"\s*[a-z0-9\-]+)+", "电子邮箱（改写的）"),
+    ("id", r"(?<![0-9a-z])\d{6}[\s\-]?\d{8}[\s\-]?\d{3}[0-9x](?![0-9a-z])", "身份证号"),
+    ("bank", r"(?<!\d)\d(?:[\s\-]?\d){15,18}(?!\d)", "银行卡号"),
+    ("phone", r"(?<![\d])(?:\+?86[\s\-]?)?1[3-9]\d(?:" + SEP + r"\d){8}(?!\d)", "手机号码"),
+    ("phone", r"(?<![\d])(?:[(（]0\d{2,3}[)）]|0\d{2,3})[\s\-]?\d{7,8}(?!\d)", "固定电话"),
+    ("plate", rf"[{_PROVINCES}][a-hj-np-z][\s·•.\-]?(?=[a-z]*\d)(?:[a-hj-np-z0-9]{{5,6}}|"
+              r"[a-hj-np-z0-9]{4}[挂学警港澳])(?![a-z0-9])", "车牌号"),
+    ("address", rf"(?:{_PLACE}){_SECTION}\s*(?P<v>(?:{_ANY_UNIT}\s*)+(?:{_NUM}(?!\d))?)", "详细地址"),
+    ("address", rf"(?:{_PLACE})\s*(?P<v>{_NUM}(?:\s*[-－—]\s*{_NUM}){{1,2}}(?:\s*(?:室|号|户))?)",
+     "详细地址"),
+    ("address", rf"(?:{_ROOM_UNIT}\s*)(?:{_ANY_UNIT}\s*)*(?:{_NUM}(?!\d))?", "楼栋单元门牌"),
+)
+# Numbers after a word that says what they are: masked whatever their checksum.
+CONTEXTUAL: tuple[tuple[str, str, str], ...] = (
+    ("id", r"(?:身份证|证件)(?:号码|号)?[：:是为\s]*", r"[0-9x\s\-]{15,21}"),
+    ("bank", r"(?:银行卡|卡号|账号|帐号|账户|帐户)(?:号码|号)?[：:是为\s]*", r"\d[\d\s\-]{10,22}\d"),
+    ("phone", r"(?:电话|手机|座机|联系方式|号码|热线|拨打|致电|tel)[：:是为\s]*", r"\d[\d\s\-]{5,14}\d"),
+    ("qq", r"(?:qq|扣扣)(?:号码|号)?[：:是为\s]*", r"\d{5,11}"),
+    ("wechat", r"(?:微信|vx|wx)(?:号)?[：:是为\s]*", r"[a-z][a-z0-9_\-]{5,19}"),
+)
+
+
+def _id_checksum_ok(digits: str) -> bool:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(digits[:17], weights, strict=True))
+    return "10x98765432"[total % 11] == digits[17].lower()
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+_CHECKS: dict[str, Callable[[str], bool]] = {
+    "id": lambda s: _id_checksum_ok(re.sub(r"[^0-9x]", "", s)),
+    "bank": lambda s: _luhn_ok(re.sub(r"\D", "", s)),
+}
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _generic_spans(view: _View) -> list[Span]:
+    spans = []
+    for kind, pattern, reason in GENERIC:
+        if not reason:
+            continue
+        check = _CHECKS.get(kind)
+        for m in _compiled(pattern).finditer(view.text):
+            group = "v" if "v" in m.groupdict() else 0
+            if m.group(group) and (check is None or check(m.group(group))):
+                spans.append(Span(*view.span(*m.span(group)), kind, reason, "pattern"))
+    for kind, context, value in CONTEXTUAL:
+        for m in _compiled(f"({context})({value})").finditer(view.text):
+            end = _one_script(view, *m.span(2))
+            if _compiled(value).fullmatch(view.text, m.start(2), end):
+                spans.append(Span(*view.span(m.start(2), end), kind,
+                                  f"{MASKS[kind][1:-1]}（有提示词）", "context"))
+    return spans
+
+
+def _one_script(view: _View, start: int, end: int) -> int:
+    """End of the number at `start` written in one script: 0372-2345678 一直 stops before 一直.
+
+    The view reads Chinese numerals as digits, so a number typed in digits and the ordinary
+    word after it (一直, 三天) would run together; a real number keeps to one way of writing.
+    """
+    def chinese(i: int) -> bool:
+        return view.original[view.origin[i]] in _CN_NUMERALS
+
+    first = next((i for i in range(start, end) if view.text[i].isdigit()), None)
+    if first is None:
+        return end
+    for i in range(first, end):
+        if view.text[i].isdigit() and chinese(i) != chinese(first):
+            end = i
+            break
+    while end > start and not view.text[end - 1].isalnum():
+        end -= 1
+    return end
+
+
+# --------------------------------------------------------------------------- other names
+
+
+def person_spans(text: str) -> list[Span]:
+    """Other people's names (see letterbox.privacy.names)."""
+    return [Span(start, end, "name", reason, "names") for start, end, reason in person_ranges(text)]
+
+
+# --------------------------------------------------------------------------- redact
+
+
+def _literal_spans(view: _View, strings: Iterable[str], kind: str, reason: str) -> list[Span]:
+    return [Span(*view.span(start, end), kind, reason)
+            for s in strings for start, end in view.find(squash(s))]
+
+
+def _keep_ranges(text: str, keep: Iterable[str]) -> list[tuple[int, int]]:
+    """Where each keep word occurs (each word's occurrences left to right, not overlapping)."""
+    ranges = []
+    for word in keep:
+        if word and word in text:
+            start = text.find(word)
+            while start >= 0:
+                ranges.append((start, start + len(word)))
+                start = text.find(word, start + len(word))
+    return ranges
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for s in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and s.start <= merged[-1].end:
+            last = merged[-1]
+            if s.end > last.end:
+                merged[-1] = Span(last.start, s.end, last.kind, last.reason)
+        else:
+            merged.append(s)
+    return merged
+
+
+def find_spans(text: str, writer: Writer | None = None, *, mask: Iterable[str] = (),
+               keep: Iterable[str] = (), names: bool = True) -> list[Span]:
+    """Every stretch to mask, merged; the writer's own data is never kept by `keep`."""
+    view = _view(text)
+    own = [Span(*view.span(start, end), rule.kind, rule.reason, "writer")
+           for rule in writer_rules(writer or Writer()) for start, end in rule.spans(view)]
+    others = _generic_spans(view) + (person_spans(text) if names else [])
+    kept = _keep_ranges(text, keep)
+    others = [s for s in others if not any(a <= s.start and s.end <= b for a, b in kept)]
+    custom = [replace(s, source="staff") for s in _literal_spans(view, mask, "custom", "办公室指定隐去")]
+    return _merge(own + custom + others)
+
+
+def apply_spans(text: str, spans: Iterable[Span]) -> str:
+    out, last = [], 0
+    for s in sorted(spans, key=lambda s: s.start):
+        out += [text[last:s.start], MASKS[s.kind]]
+        last = s.end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def redact(text: str, writer: Writer | None = None, *, mask: Iterable[str] = (),
+           keep: Iterable[str] = (), names: bool = True) -> Redacted:
+    """The public form of `text` and what was masked in it."""
+    spans = find_spans(text or "", writer, mask=mask, keep=keep, names=names)
+    return Redacted(apply_spans(text or "", spans), tuple(spans))
+
+
+def leaks(text: str, writer_needles: Iterable[str]) -> list[str]:
+    """Needles (see `needles`) that occur in `text` once squashed: must be empty to publish."""
+    flat = squash(text)
+    return [n for n in writer_needles if n and n in flat]
+
+
+# --------------------------------------------------------------------------- the stage
+
+class UnsafeLetter(ValueError):
+    """A writer field is still in a letter after redaction: it must not be published."""
+
+
+PARTS = ("title", "body", "reply")
+
+
+def redact_parts(code: str, parts: dict[str, str], writer: Writer, *, mask: Iterable[str] = (),
+                 keep: Iterable[str] = ()) -> dict[str, Redacted]:
+    """Each part redacted; UnsafeLetter when a writer datum is still in the result."""
+    mask, keep = tuple(mask), tuple(keep)
+    done = {k: redact(v, writer, mask=mask, keep=keep) for k, v in parts.items()}
+    check_no_leak(code, [r.text for r in done.values()], writer)
+    return done
+
+
+def check_no_leak(code: str, texts: Iterable[str], writer: Writer) -> None:
+    found = leaks("\n".join(texts), needles(writer))
+    if found:
+        raise UnsafeLetter(f"信件 {code} 脱敏后仍含来信人的个人信息（{len(found)} 处），"
+                           "不能公开：请在案卷中补充 redaction.mask 后重试。")

@@ -1,0 +1,475 @@
+"""What letters raise (article 14(3)) and early warning of bursts (article 15(2)).
+
+`analyse(letters, config, cal, first, last)` gathers every figure first (`Analysis`), then
+`render_html` writes the report. Counts by category, unit, town/street and month cover the
+letters received in the period; handling time and the on-time rate cover the letters closed
+in it, with the on-time rule of the supervision report (`letterbox report`). Nothing here
+reads the writer block except `similar`'s keyed hashes and the address, which is used only to
+find the town/street name when neither the unit nor the letter's text gives one.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+from letterbox.core.calendar import WorkCalendar
+from letterbox.core.config import Config
+from letterbox.core.errors import LetterboxError
+from letterbox.core.letter import Letter
+from letterbox.core.process import CATEGORIES, IllegalStep, states
+from letterbox.reports.rendering import environment
+from letterbox.reports.similar import Gazetteer, Profile, _tokenizer, make_profile
+from letterbox.reports.supervision import _closing, event_day, letter_as_of
+
+UNPLACED = "未识别"
+UNASSIGNED = "（未交办）"
+HOT_TOPICS = 10
+KEYWORDS_PER_LETTER = 5
+# Words that say nothing about the matter; place words are taken out before extraction.
+TOPIC_STOP_WORDS = frozenset(
+    "示例 请求 希望 反映 问题 居民 群众 有关 部门 相关 情况 尽快 解决 处理 建议 咨询 请问 本人 我们 "
+    "一直 多次 已经 目前 现在 政府 领导 同志 街道 社区 小区 村民 老人 孩子 附近 一处 一段 以来 "
+    "经常 严重 影响 无果 督促 协调 加强 需要 准备 材料 一个 多月 三个月 今年 明年".split())
+
+
+# --------------------------------------------------------------------------- per letter
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the analysis needs of one letter, as it stood at the end of the period."""
+
+    code: str
+    received: date
+    category: str | None
+    units: tuple[str, ...]
+    place: str | None
+    profile: Profile | None  # None when collected for timing only (the public board)
+    closed: date | None = None  # closed (reply or approve) within the period
+    working_days: int | None = None  # received -> closed, in working days
+    outcome: str | None = None  # on_time, extended, late (as in the supervision report)
+
+    @property
+    def month(self) -> str:
+        return self.received.strftime("%Y-%m")
+
+
+def place_of(letter: Letter, config: Config, gaz: Gazetteer, units: Sequence[str]) -> str | None:
+    """Town/street: the handling unit if it is one, else named in title/body, else in the address."""
+    for code in units:
+        name = gaz.unit_place(code)
+        if name:
+            return name
+    for text in (f"{letter.data.get('title') or ''}{letter.data.get('body') or ''}",
+                 str((letter.data.get("writer") or {}).get("address") or "")):
+        found = gaz.find(text)
+        if found:
+            return found[0]
+    return None
+
+
+def letter_facts(letter: Letter, config: Config, cal: WorkCalendar, gaz: Gazetteer,
+                 first: date, last: date, *, timing_only: bool = False) -> Facts | None:
+    seen = letter_as_of(letter, config, last)
+    if seen is None:
+        return None
+    trail = states(seen.history)
+    state = trail[-1]
+    received = event_day(seen.history[0], config)
+    units = tuple(state.units) or ((config.office_code,) if seen.events("reply") else ())
+    place = None if timing_only else place_of(seen, config, gaz, state.units)
+    profile = None if timing_only else make_profile(seen, config, gaz)
+    closing = _closing(seen, config, cal, first, last, trail)
+    if closing is None:
+        return Facts(seen.code, received, state.category, units, place, profile)
+    done = [e for e in seen.history if e.get("action") in ("approve", "reply")
+            and first <= event_day(e, config) <= last]
+    closed = event_day(done[-1], config)
+    return Facts(seen.code, received, state.category, units, place, profile, closed=closed,
+                 working_days=cal.working_days_between(received, closed), outcome=closing[1])
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class Count:
+    key: str
+    label: str
+    letters: int
+
+
+@dataclass(frozen=True)
+class HotTopic:
+    word: str
+    letters: int  # letters in the period whose keywords include the word
+    by_month: dict[str, int]
+    change: int  # last month of the period minus the month before
+
+    @property
+    def trend(self) -> str:
+        if self.change > 0:
+            return f"↑{self.change}"
+        if self.change < 0:
+            return f"↓{-self.change}"
+        return "—"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A burst: at least N letters about one place (and topic), or one topic, within W days."""
+
+    kind: str  # place | topic
+    topic: str
+    place: str | None
+    first: date
+    last: date
+    letters: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        where = f"{self.place}" if self.place else "全区多地"
+        return (f"{where}“{self.topic}”类来信 {len(self.letters)} 封集中出现"
+                f"（{self.first.isoformat()} 至 {self.last.isoformat()}）")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "topic": self.topic, "place": self.place,
+                "first": self.first.isoformat(), "last": self.last.isoformat(),
+                "letters": list(self.letters), "title": self.title}
+
+
+@dataclass
+class Analysis:
+    first: date
+    last: date
+    district: str
+    mailbox_name: str
+    min_letters: int
+    window_days: int
+    received: int = 0
+    by_category: list[Count] = field(default_factory=list)
+    by_unit: list[Count] = field(default_factory=list)
+    by_place: list[Count] = field(default_factory=list)
+    by_month: list[Count] = field(default_factory=list)
+    closed: int = 0
+    on_time: int = 0
+    extended: int = 0
+    late: int = 0
+    median_days: float | None = None
+    p90_days: int | None = None
+    hot_topics: list[HotTopic] = field(default_factory=list)
+    months: list[str] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.closed if self.closed else None
+
+    def to_json(self) -> dict[str, Any]:
+        def counts(rows: list[Count]) -> list[dict[str, Any]]:
+            return [{"key": c.key, "label": c.label, "letters": c.letters} for c in rows]
+
+        return {
+            "from": self.first.isoformat(), "to": self.last.isoformat(),
+            "alerts": [a.to_json() for a in self.alerts],
+            "received": self.received,
+            "by_category": counts(self.by_category), "by_unit": counts(self.by_unit),
+            "by_place": counts(self.by_place), "by_month": counts(self.by_month),
+            "closed": self.closed, "on_time": self.on_time, "late_with_extension": self.extended,
+            "late_without_extension": self.late, "on_time_rate": self.on_time_rate,
+            "median_working_days": self.median_days, "p90_working_days": self.p90_days,
+            "hot_topics": [{"word": h.word, "letters": h.letters, "by_month": h.by_month,
+                            "change": h.change} for h in self.hot_topics],
+            "burst_rule": {"min_letters": self.min_letters, "window_days": self.window_days},
+        }
+
+    def public_figures(self) -> dict[str, Any]:
+        """The same figures for the public statistics page: counts only, no letter codes."""
+        data = self.to_json()
+        data.pop("alerts")
+        data.pop("burst_rule")
+        return data
+
+
+def median(values: Sequence[int]) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    mid = len(s) // 2
+    return float(s[mid]) if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+def p90(values: Sequence[int]) -> int | None:
+    """Nearest-rank 90th percentile: the ⌈0.9·n⌉-th smallest value."""
+    if not values:
+        return None
+    return sorted(values)[math.ceil(0.9 * len(values)) - 1]
+
+
+def _counts(values: Iterable[str], label: Any, order: Sequence[str] | None = None) -> list[Count]:
+    tally = Counter(values)
+    if order is not None:
+        keys = [k for k in order if k in tally] + sorted(k for k in tally if k not in order)
+    else:
+        keys = sorted(tally, key=lambda k: (-tally[k], k))
+    return [Count(k, label(k), tally[k]) for k in keys]
+
+
+def collect_facts(letters: Iterable[Letter], config: Config, cal: WorkCalendar, first: date,
+                  last: date, *, timing_only: bool = False) -> list[Facts]:
+    """Facts of every letter received by ``last``, oldest first; broken files are skipped.
+
+    ``timing_only``: without place and text profile (what `breakdown` needs, at a fraction of
+    the cost: the public board's statistics)."""
+    gaz = Gazetteer.from_config(config)
+    facts = []
+    for letter in letters:
+        try:
+            f = letter_facts(letter, config, cal, gaz, first, last, timing_only=timing_only)
+        except (IllegalStep, KeyError, ValueError, TypeError):
+            continue  # `letterbox validate` reports broken files
+        if f is not None:
+            facts.append(f)
+    facts.sort(key=lambda f: (f.received, f.code))
+    return facts
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Letters in a group and, of those closed in the period, how timely and how long."""
+
+    letters: int
+    closed: int
+    on_time: int
+    extended: int
+    late: int
+    median_days: float | None
+    p90_days: int | None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.closed if self.closed else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"letters": self.letters, "closed": self.closed, "on_time": self.on_time,
+                "late_with_extension": self.extended, "late_without_extension": self.late,
+                "on_time_rate": self.on_time_rate, "median_working_days": self.median_days,
+                "p90_working_days": self.p90_days}
+
+
+def timing(facts: Sequence[Facts]) -> Timing:
+    """The handling-time figures of `analyse` (supervision report's on-time rule) for ``facts``."""
+    done = [f for f in facts if f.closed is not None]
+    days = [f.working_days for f in done if f.working_days is not None]
+    on_time, extended, late = (sum(1 for f in done if f.outcome == o)
+                               for o in ("on_time", "extended", "late"))
+    return Timing(len(facts), len(done), on_time, extended, late, median(days), p90(days))
+
+
+def category_key(f: Facts) -> str:
+    return f.category or "none"
+
+
+def unit_keys(f: Facts) -> tuple[str, ...]:
+    return f.units or (UNASSIGNED,)
+
+
+def unit_names(config: Config) -> dict[str, str]:
+    return {u.code: u.name for u in config.units} | {config.office_code: config.office_name}
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    label: str
+    timing: Timing
+
+
+def breakdown(facts: Sequence[Facts], config: Config) -> dict[str, list[Group]]:
+    """Timing per month received, category and unit (keys, labels and order of `analyse`'s
+    counts; a letter handled by several units is in each), and for all ``facts``."""
+    names = unit_names(config)
+    months = sorted({f.month for f in facts})
+    dims: dict[str, tuple[Any, list[Count]]] = {
+        "month": (lambda f: (f.month,), _counts((f.month for f in facts), lambda k: k, months)),
+        "category": (lambda f: (category_key(f),),
+                     _counts((category_key(f) for f in facts),
+                             lambda k: CATEGORIES.get(k, "未分类"), [*CATEGORIES, "none"])),
+        "unit": (unit_keys, _counts((u for f in facts for u in unit_keys(f)),
+                                    lambda k: names.get(k, k))),
+    }
+    out: dict[str, list[Group]] = {}
+    for dim, (keys, counts) in dims.items():
+        members: dict[str, list[Facts]] = defaultdict(list)
+        for f in facts:
+            for k in keys(f):
+                members[k].append(f)
+        out[dim] = [Group(c.key, c.label, timing(members[c.key])) for c in counts]
+    out["total"] = [Group("all", "合计", timing(facts))]
+    return out
+
+
+def analyse(letters: Iterable[Letter], config: Config, cal: WorkCalendar, first: date,
+            last: date, min_letters: int | None = None,
+            window_days: int | None = None) -> Analysis:
+    """Every figure for letters received (counts) or closed (times) from ``first`` to ``last``."""
+    if first > last:
+        raise LetterboxError(f"起始日期 {first.isoformat()} 晚于结束日期 {last.isoformat()}。")
+    facts = collect_facts(letters, config, cal, first, last)
+    got = [f for f in facts if first <= f.received <= last]
+    done = [f for f in facts if f.closed is not None]
+    result = Analysis(first, last, config.district, config.mailbox_name,
+                      min_letters or config.burst_min_letters,
+                      window_days or config.burst_window_days, received=len(got))
+    names = unit_names(config)
+    result.by_category = _counts((category_key(f) for f in got),
+                                 lambda k: CATEGORIES.get(k, "未分类"), [*CATEGORIES, "none"])
+    result.by_unit = _counts((u for f in got for u in unit_keys(f)), lambda k: names.get(k, k))
+    result.by_place = _counts((f.place or UNPLACED for f in got), lambda k: k)
+    result.months = months_between(first, last)
+    result.by_month = _counts((f.month for f in got), lambda k: k, result.months)
+    times = timing(done)
+    result.closed, result.on_time, result.extended, result.late = (
+        times.closed, times.on_time, times.extended, times.late)
+    result.median_days, result.p90_days = times.median_days, times.p90_days
+    result.hot_topics = hot_topics(got, result.months)
+    result.alerts = bursts(got, result.min_letters, result.window_days)
+    return result
+
+
+def months_between(first: date, last: date) -> list[str]:
+    out, y, m = [], first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+# --------------------------------------------------------------------------- hot topics
+
+
+@lru_cache(maxsize=1)
+def _extractor() -> Any:
+    import jieba.posseg  # type: ignore[import-untyped]
+
+    with warnings.catch_warnings():  # jieba 0.42.1 reads its IDF table without closing the file
+        warnings.simplefilter("ignore", ResourceWarning)
+        from jieba.analyse import TFIDF  # type: ignore[import-untyped]
+
+        tfidf = TFIDF()
+        gc.collect()
+    tfidf.tokenizer = _tokenizer()
+    tfidf.postokenizer = jieba.posseg.POSTokenizer(tfidf.tokenizer)
+    tfidf.stop_words = tfidf.stop_words | TOPIC_STOP_WORDS
+    return tfidf
+
+
+def keywords(text: str, k: int = KEYWORDS_PER_LETTER) -> list[str]:
+    """jieba TF-IDF keywords of one letter (nouns, verbs and noun-verbs), place names removed."""
+    return [w for w in _extractor().extract_tags(text, topK=k, allowPOS=("n", "nz", "vn", "v", "nr"))
+            if not w.isdigit()]
+
+
+def hot_topics(facts: Sequence[Facts], months: Sequence[str], top: int = HOT_TOPICS) -> list[HotTopic]:
+    """Keywords in the most letters, with counts per month and the change in the last month."""
+    per_month: dict[str, Counter[str]] = defaultdict(Counter)
+    total: Counter[str] = Counter()
+    for f in facts:
+        words = set(keywords(f.profile.text)) if f.profile else set()
+        per_month[f.month].update(words)
+        total.update(words)
+    ranked = sorted(total, key=lambda w: (-total[w], w))[:top]
+    last, before = (months[-1], months[-2]) if len(months) > 1 else (months[-1], None)
+    return [HotTopic(w, total[w], {m: per_month[m][w] for m in months},
+                     per_month[last][w] - (per_month[before][w] if before else 0))
+            for w in ranked]
+
+
+# --------------------------------------------------------------------------- bursts
+
+
+def bursts(facts: Sequence[Facts], min_letters: int, window_days: int) -> list[Alert]:
+    """Groups of ≥ min_letters letters within window_days calendar days (first to last day
+    inclusive): by town/street and topic, and by topic across the district. A topic alert
+    whose letters all belong to one place alert is left out."""
+    groups: dict[tuple[str, str | None, str], list[Facts]] = defaultdict(list)
+    for f in facts:
+        for topic in f.profile.topics if f.profile else ():
+            groups[("topic", None, topic)].append(f)
+            if f.place:
+                groups[("place", f.place, topic)].append(f)
+    alerts = []
+    for (kind, place, topic), members in groups.items():
+        members.sort(key=lambda f: (f.received, f.code))
+        for run in _windows(members, min_letters, window_days):
+            alerts.append(Alert(kind, topic, place, run[0].received, run[-1].received,
+                                tuple(f.code for f in run)))
+    merged: dict[tuple[str, str | None, tuple[str, ...]], list[Alert]] = defaultdict(list)
+    for a in alerts:  # one burst seen through several topics is one alert
+        merged[(a.kind, a.place, a.letters)].append(a)
+    alerts = [replace(same[0], topic="、".join(sorted(x.topic for x in same)))
+              for same in merged.values()]
+    place_sets = [set(a.letters) for a in alerts if a.kind == "place"]
+    alerts = [a for a in alerts if a.kind == "place" or not any(set(a.letters) <= s for s in place_sets)]
+    alerts.sort(key=lambda a: (-len(a.letters), a.first, a.kind != "place", a.topic, a.place or ""))
+    return alerts
+
+
+def _windows(members: Sequence[Facts], min_letters: int, window_days: int) -> list[list[Facts]]:
+    """Overlapping qualifying windows merged into runs of letters."""
+    span = timedelta(days=window_days - 1)
+    runs: list[list[Facts]] = []
+    j = 0
+    for i in range(len(members)):
+        while j < len(members) and members[j].received - members[i].received <= span:
+            j += 1
+        if j - i >= min_letters:
+            window = list(members[i:j])
+            if runs and runs[-1][-1].received >= window[0].received:
+                runs[-1].extend(f for f in window if f not in runs[-1])
+            else:
+                runs.append(window)
+    return runs
+
+
+def recent_alerts(letters: Iterable[Letter], config: Config, cal: WorkCalendar, today: date,
+                  first: date | None = None) -> list[Alert]:
+    """Bursts among the letters received from ``first`` (default: one window back) to ``today``."""
+    start = first or today - timedelta(days=config.burst_window_days - 1)
+    facts = [f for f in collect_facts(letters, config, cal, start, today) if f.received >= start]
+    return bursts(facts, config.burst_min_letters, config.burst_window_days)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+
+
+def bars(rows: Sequence[Count], width: int = 640, label_width: int = 180,
+         bar_height: int = 20, gap: int = 6) -> dict[str, Any]:
+    """Geometry of a horizontal bar chart (inline SVG)."""
+    top = max((r.letters for r in rows), default=0) or 1
+    plot = width - label_width - 50
+    items = []
+    for i, r in enumerate(rows):
+        y = gap + i * (bar_height + gap)
+        w = round(plot * r.letters / top, 1)
+        items.append({"label": r.label, "value": r.letters, "y": y, "width": w,
+                      "text_y": y + bar_height * 0.72, "end": label_width + w + 6})
+    return {"width": width, "height": gap + len(rows) * (bar_height + gap),
+            "label_width": label_width, "bar_height": bar_height, "bars": items}
+
+
+def render_html(a: Analysis) -> str:
+    charts = {"category": bars(a.by_category), "unit": bars(a.by_unit[:15]),
+              "place": bars(a.by_place), "month": bars(a.by_month)}
+    rate = "—" if a.on_time_rate is None else f"{a.on_time_rate * 100:.1f}%"
+    return environment().get_template("analysis.html.j2").render(a=a, charts=charts, rate=rate)

@@ -1,0 +1,90 @@
+"""Read models for `show`, `list` and friends: plain dicts, the same for text and --json."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from letterbox.core.calendar import WorkCalendar
+from letterbox.core.clock import current_clock, days_left
+from letterbox.core.config import Config
+from letterbox.core.letter import Letter
+from letterbox.core.process import CATEGORIES, MODES, STATUSES, STEP_BY_ACTION, State
+
+
+def followed_by(letters: list[Letter]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for letter in letters:
+        target = letter.data.get("follows_up")
+        if target:
+            out.setdefault(target, []).append(letter.code)
+    return out
+
+
+def deadline_view(letter: Letter, config: Config, cal: WorkCalendar, state: State,
+                  today: date) -> dict[str, Any]:
+    clock = current_clock(letter, config, cal, state)
+    if clock is None:
+        return {"deadline": None, "deadline_kind": None, "days_left": None, "provisional": False,
+                "deadline_explained": []}
+    comp = clock.computation
+    return {
+        "deadline": comp.due.isoformat(),
+        "deadline_kind": clock.kind,
+        "days_left": days_left(cal, clock, today),
+        "provisional": comp.provisional,
+        "extension_days": comp.extension_days,
+        "deadline_explained": comp.explain(),
+    }
+
+
+def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
+                followers: list[str], with_writer: bool = False) -> dict[str, Any]:
+    """Everything staff see about one letter; the writer block only when asked for."""
+    state = letter.state()
+    d = letter.data
+    view: dict[str, Any] = {
+        "letter_code": letter.code,
+        "path": str(letter.path),
+        "status": state.status,
+        "status_label": STATUSES[state.status],
+        "category": state.category,
+        "category_label": CATEGORIES.get(state.category or ""),
+        "units": list(state.units),
+        "unit_names": [config.unit_name(u) for u in state.units],
+        "mode": state.mode,
+        "mode_label": MODES.get(state.mode or ""),
+        "publication": state.publication,
+        "pending_extension": state.pending_extension,
+        "submitted_at": d["submitted_at"],
+        "channel": d.get("channel"),
+        "title": d.get("title"),
+        "body": d.get("body"),
+        "follows_up": d.get("follows_up"),
+        "followed_by": followers,
+        "history": [
+            {**e, "label": STEP_BY_ACTION[e["action"]].label if e.get("action") in STEP_BY_ACTION else e.get("action")}
+            for e in letter.history
+        ],
+    }
+    view.update(deadline_view(letter, config, cal, state, today))
+    if with_writer:
+        view["writer"] = d.get("writer")
+    return view
+
+
+def row_view(letter: Letter, config: Config, cal: WorkCalendar, today: date) -> dict[str, Any]:
+    state = letter.state()
+    row = {
+        "letter_code": letter.code,
+        "status": state.status,
+        "status_label": STATUSES[state.status],
+        "category": state.category,
+        "units": list(state.units),
+        "unit_names": [config.unit_name(u) for u in state.units],
+        "title": letter.data.get("title"),
+        "submitted_at": letter.data.get("submitted_at"),
+    }
+    dl = deadline_view(letter, config, cal, state, today)
+    row.update({k: dl[k] for k in ("deadline", "deadline_kind", "days_left", "provisional")})
+    return row

@@ -1,0 +1,1 @@
+"""The git-backed store: the repository (the only writer) and the one loader."""

@@ -1,0 +1,1 @@
+"""The intake web service (Starlette)."""

@@ -1,0 +1,649 @@
+"""Online intake service (article 6): `POST /api/letters` and `POST /api/feedback`.
+
+A small Starlette app run by uvicorn (`letterbox serve-intake`). It serves nothing of the case
+repository: two POST endpoints and `GET /api/health`. A submission goes through the same
+`intake.intake_one` as the `letterbox intake` command (same checks, same file, same commit).
+
+Throughput. The 600 000-iteration query-code hash (about 0.2 s) is salted with the letter code,
+so in the plain intake it runs inside the repository lock. Here each request takes a ticket
+that predicts its letter code (the next free code plus the requests ahead of it), hashes
+outside the lock (hashlib releases the GIL, so two cores hash at once), then waits for its
+turn and calls `intake_one(..., prepared=...)`, which uses the prepared hash only if the
+predicted code is still the next one under the lock and hashes again otherwise. Nothing is
+reserved on disk, so a crash at any moment leaves no gap: the sequence is still decided
+under the lock from the files in cases/.
+
+Idempotency. A client sends `Idempotency-Key` (header) or `idempotency_key` (field), a random
+string it makes once per letter (the 写信 page uses crypto.randomUUID()). Under the lock, just
+before the commit, the service writes a receipt to `.git/letterbox-intake/receipts/`:
+
+    file name   SHA-256("letterbox-idempotency\\0" ‖ key)          (the key is not on disk)
+    letter      the letter code and the stored query-code hash (already in the case file)
+    sealed      the query code XOR HMAC-SHA256(key, "receipt\\0" ‖ letter code)[:12], with a tag
+    fingerprint HMAC-SHA256(key, the submission's fields), to refuse a key reused for another letter
+
+A retry with the same key finds the receipt, checks that the letter exists with that hash (a
+receipt left by a commit that never landed is ignored) and unseals the query code with the key
+only the client holds: the same two codes come back, and no second letter is made, also after a
+crash or restart. The same key with different content (the answer was lost, then the writer
+edited the form) gets 409 with the stored letter's codes, and the edit is not stored. The query code is never on disk in clear; the receipt is only as strong as
+the key, so keys shorter than 16 characters are refused. Receipts are deleted after
+`receipt_ttl` seconds (default one day); a retry after that would make a new letter.
+
+Rate limit, size limit, honeypot (`website`), CORS for the site's origin only, and no personal
+data in any answer or log line: errors name the field and what was expected, never the value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from letterbox.core import codes
+from letterbox.core.errors import LetterboxError, NotFound, StepRefused
+from letterbox.core.letter import Letter
+from letterbox.core.process import RATINGS, parse_time
+from letterbox.ops.intake import (
+    FIELDS,
+    LABELS,
+    Submission,
+    check_submission,
+    intake_one,
+    known_codes,
+    prepare,
+)
+from letterbox.ops.workflow import take_step
+from letterbox.store.repository import Actor, Repository
+
+MAX_BODY_BYTES = 128 * 1024  # the body may be 20 000 characters: 60 KB as UTF-8, 120 KB \u-escaped
+RATE_LIMIT = (30, 600.0)  # requests per address per window (seconds)
+RECEIPT_TTL = 24 * 3600.0
+REOPEN_DAYS = 30
+MAX_COMMENT = 500
+HONEYPOT = "website"
+KEY_FIELD = "idempotency_key"
+KEY_RE = re.compile(r"^[A-Za-z0-9_\-:.]{16,128}$")
+SERVICE_FIELDS = frozenset(FIELDS) | {HONEYPOT, KEY_FIELD}
+WRITER_FIELDS = ("name", "phone", "email", "address", "title", "body", "follows_up")
+FEEDBACK_FIELDS = ("letter_code", "query_code", "rating", "comment")
+FEEDBACK_LABELS = {"letter_code": "信件编码", "query_code": "查询码", "rating": "评价", "comment": "评价意见"}
+RECORD = "来信"
+LOG = logging.getLogger("uvicorn.error")
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def _error(status: int, message: str, problems: list[dict[str, str]] | None = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": message}
+    if problems:
+        body["problems"] = problems
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _field_problem(field: str, message: str, labels: dict[str, str] | None = None) -> dict[str, str]:
+    label = (labels or LABELS).get(field, field)
+    return {"field": field, "label": label, "message": message}
+
+
+def _safe_name(key: Any) -> str:
+    """A field name fit to repeat: a client could put anything, even personal data, in a key."""
+    text = str(key)
+    return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", text) else "（无法显示的字段名）"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _read_json(request: Request, limit: int) -> Any:
+    """The request's JSON; BodyTooLarge past `limit` bytes; ValueError when it is not JSON."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return json.loads(b"".join(chunks).decode("utf-8"))
+
+
+# --------------------------------------------------------------------------- rate limit
+
+
+class RateLimiter:
+    """Sliding window per client address, in memory (one service process)."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self.hits: dict[str, deque[float]] = defaultdict(deque)
+        self.lock = threading.Lock()
+
+    def check(self, address: str) -> float | None:
+        """None if the request may go on (and count it); else seconds until it may."""
+        if self.limit <= 0:
+            return None
+        now = self.clock()
+        with self.lock:
+            if len(self.hits) > 10_000:  # forget quiet addresses
+                for key in [k for k, v in self.hits.items() if not v or v[-1] < now - self.window]:
+                    del self.hits[key]
+            hits = self.hits[address]
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return max(1.0, hits[0] + self.window - now)
+            hits.append(now)
+            return None
+
+
+# --------------------------------------------------------------------------- receipts
+
+
+@dataclass(frozen=True)
+class Receipt:
+    letter_code: str
+    query_code: str
+    fingerprint: str
+
+
+def _key_bytes(key: str) -> bytes:
+    return key.encode("utf-8")
+
+
+def fingerprint(key: str, data: dict[str, Any]) -> str:
+    canonical = json.dumps({k: data.get(k) for k in WRITER_FIELDS}, ensure_ascii=False, sort_keys=True)
+    return hmac.new(_key_bytes(key), b"fingerprint\0" + canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _pad(key: str, letter_code: str) -> bytes:
+    return hmac.new(_key_bytes(key), b"receipt\0" + letter_code.encode("ascii"), hashlib.sha256).digest()
+
+
+class ReceiptStore:
+    """Idempotency receipts in `.git/letterbox-intake/receipts/` (see the module docstring)."""
+
+    def __init__(self, folder: Path, ttl: float = RECEIPT_TTL) -> None:
+        self.folder = folder
+        self.ttl = ttl
+
+    def _path(self, key: str) -> Path:
+        name = hashlib.sha256(b"letterbox-idempotency\0" + _key_bytes(key)).hexdigest()
+        return self.folder / f"{name}.json"
+
+    def put(self, key: str, letter_code: str, query_code: str, query_hash: str, fprint: str) -> None:
+        raw = codes.normalise_query_code(query_code).encode("ascii")
+        pad = _pad(key, letter_code)
+        sealed = bytes(a ^ b for a, b in zip(raw, pad[: len(raw)], strict=True))
+        tag = hmac.new(pad, b"tag\0" + sealed, hashlib.sha256).hexdigest()[:32]
+        record = {"letter_code": letter_code, "query_hash": query_hash, "sealed": sealed.hex(),
+                  "tag": tag, "fingerprint": fprint, "at": time.time()}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self._path(key)
+        tmp = target.with_name(f".tmp-{target.name}-{secrets.token_hex(4)}")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(record))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(self.folder)
+
+    def get(self, key: str, repo: Repository) -> Receipt | None:
+        """The receipt for `key` if its letter was really committed; None otherwise."""
+        path = self._path(key)
+        try:
+            record = json.loads(path.read_text("utf-8"))
+            code = str(record["letter_code"])
+            sealed = bytes.fromhex(record["sealed"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if time.time() - float(record.get("at", 0)) > self.ttl:
+            return None
+        pad = _pad(key, code)
+        tag = hmac.new(pad, b"tag\0" + sealed, hashlib.sha256).hexdigest()[:32]
+        if not hmac.compare_digest(tag, str(record.get("tag"))):
+            return None
+        try:
+            stored = repo.letter(code).data.get("query_hash") or {}
+        except LetterboxError:
+            return None
+        if not hmac.compare_digest(str(stored.get("hash")), str(record.get("query_hash"))):
+            return None  # the commit never landed and the code went to another letter
+        raw = bytes(a ^ b for a, b in zip(sealed, pad[: len(sealed)], strict=True)).decode("ascii")
+        return Receipt(code, codes.format_query_code(raw), str(record.get("fingerprint")))
+
+    def prune(self) -> int:
+        """Delete expired receipts and half-written ones (call under the repository lock)."""
+        if not self.folder.is_dir():
+            return 0
+        removed = 0
+        limit = time.time() - self.ttl
+        for path in self.folder.iterdir():
+            try:
+                if path.name.startswith(".tmp-") or path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        return removed
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------- sequencing
+
+
+class Sequencer:
+    """Tickets in arrival order: each predicts its letter code; commits go in ticket order.
+
+    The prediction is anchored on the last commit: if ticket t got sequence number s, ticket
+    t + k is predicted s + k. A wrong prediction (a letter refused under the lock, or another
+    process taking a code) costs that request a second hash, and the next commit re-anchors.
+    """
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.cond = threading.Condition()
+        self.issued = 0
+        self.turn = 0
+        self.in_flight = 0
+        self.anchor: tuple[int, int, int] | None = None  # (year, ticket, sequence number it got)
+
+    def ticket(self, stamp: Callable[[], datetime]) -> tuple[int, datetime, str]:
+        """(ticket, submission time, predicted letter code); the time is taken in ticket order."""
+        with self.cond:
+            moment = stamp()
+            year = moment.year
+            number = self.issued
+            self.issued += 1
+            if self.in_flight == 0 or self.anchor is None or self.anchor[0] != year:
+                parsed = codes.parse_letter_code(self.repo.next_letter_code(year))
+                self.anchor = (year, number - 1, (parsed[2] if parsed else 1) - 1)
+            _, ticket0, seq0 = self.anchor
+            seq = min(max(seq0 + number - ticket0, 1), 99999)
+            self.in_flight += 1
+            return number, moment, codes.letter_code(self.repo.config.prefix, year, seq)
+
+    def wait_turn(self, number: int) -> None:
+        with self.cond:
+            self.cond.wait_for(lambda: self.turn == number)
+
+    def done(self, number: int, committed: str | None) -> None:
+        """Ticket `number` is finished; `committed` is the letter code it got, if any."""
+        with self.cond:
+            self.cond.wait_for(lambda: self.turn == number)
+            parsed = codes.parse_letter_code(committed) if committed else None
+            if parsed:
+                self.anchor = (parsed[1], number, parsed[2])
+            self.turn += 1
+            self.in_flight -= 1
+            self.cond.notify_all()
+
+
+# --------------------------------------------------------------------------- reopen list
+
+
+def _closed_at(letter: Letter) -> str | None:
+    """Time of the last event that closed the letter (reply or approve)."""
+    closing = [e for e in letter.history if e.get("action") in ("reply", "approve")]
+    return str(closing[-1]["at"]) if closing else None
+
+
+def reopen_entry(letter: Letter, days: int = REOPEN_DAYS) -> dict[str, Any] | None:
+    """The reopen-list entry of a letter rated 不满意 within `days` of closing, else None."""
+    feedback = letter.last_event("feedback")
+    if not feedback or (feedback.get("details") or {}).get("rating") != "不满意":
+        return None
+    if letter.status not in ("closed", "archived"):
+        return None  # already reopened (`letterbox reopen`) and being handled again
+    closed = _closed_at(letter)
+    if closed is None:
+        return None
+    gap = parse_time(str(feedback["at"])) - parse_time(closed)
+    if gap > timedelta(days=days):
+        return None
+    return {"letter_code": letter.code, "title": letter.data.get("title", ""),
+            "status": letter.status, "units": list(letter.data.get("units") or []),
+            "closed_at": closed, "feedback_at": str(feedback["at"]),
+            "days_after_closing": gap.days, "rating": "不满意",
+            "comment": (feedback.get("details") or {}).get("comment", "")}
+
+
+def reopen_list(repo: Repository, days: int = REOPEN_DAYS) -> list[dict[str, Any]]:
+    """Letters whose writer was 不满意 within `days` of closing: the office's 退回重办 list."""
+    rows = [entry for letter in repo.letters() if (entry := reopen_entry(letter, days))]
+    return sorted(rows, key=lambda r: r["letter_code"])
+
+
+# --------------------------------------------------------------------------- the service
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+class IntakeService:
+    def __init__(self, root: Path, *, max_body: int, rate_limit: tuple[int, float], receipt_ttl: float,
+                 actor: str, origins: list[str], now: Callable[[], datetime] | None) -> None:
+        self.repo = Repository(root)
+        self.config = self.repo.config
+        self.max_body = max_body
+        self.limiter = RateLimiter(int(rate_limit[0]), float(rate_limit[1]))
+        self.receipts = ReceiptStore(self.repo.git_dir / "letterbox-intake" / "receipts", receipt_ttl)
+        self.sequencer = Sequencer(self.repo)
+        self.actor = Actor(actor, "letterbox-intake@localhost")
+        self.writer = Actor("来信人", "letterbox-intake@localhost")
+        self.origins = origins
+        self.now = now or (lambda: datetime.now(self.config.tz))
+        self.threads = anyio.CapacityLimiter(4)
+        self.verify_threads = anyio.CapacityLimiter(2)
+        self.inflight: dict[str, asyncio.Event] = {}
+        self.stats = {"letters": 0, "rehashed": 0, "replayed": 0, "honeypot": 0, "feedback": 0}
+
+    # -- shared checks ------------------------------------------------------------------
+    def _address(self, request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    def _guard(self, request: Request) -> JSONResponse | None:
+        origin = request.headers.get("origin")
+        if origin and origin not in self.origins and _origin(str(request.base_url)) != origin:
+            return _error(403, "此服务只接受本网站写信页面的提交。")
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return _error(415, "请求格式应为 JSON（Content-Type: application/json）。")
+        wait = self.limiter.check(self._address(request))
+        if wait is not None:
+            return _error(429, f"提交过于频繁，请 {int(wait // 60) + 1} 分钟后再试。",
+                          headers={"Retry-After": str(int(wait) + 1)})
+        return None
+
+    async def _request(self, request: Request) -> dict[str, Any] | JSONResponse:
+        """Origin and rate checks, then the JSON object of the body; or the error response."""
+        refused = self._guard(request)
+        return refused if refused else await self._body(request)
+
+    async def _body(self, request: Request) -> dict[str, Any] | JSONResponse:
+        try:
+            data = await _read_json(request, self.max_body)
+        except BodyTooLarge:
+            return _error(413, f"提交的内容过大（上限 {self.max_body // 1024} KB）。正文不超过 20000 字。")
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "提交的内容不是有效的 JSON（应为 UTF-8 编码的 JSON 对象）。")
+        if not isinstance(data, dict):
+            return _error(400, "提交的内容应为一个 JSON 对象（键值表）。")
+        return data
+
+    # -- POST /api/letters ---------------------------------------------------------------
+    async def letters(self, request: Request) -> JSONResponse:
+        data = await self._request(request)
+        if isinstance(data, JSONResponse):
+            return data
+        if data.get(HONEYPOT):  # a bot filled the hidden field: pretend, store nothing
+            self.stats["honeypot"] += 1
+            await asyncio.sleep(0.2)
+            year = self.now().year
+            fake = self.repo.next_letter_code(year)
+            return JSONResponse({"letter_code": fake, "query_code": codes.new_query_code()}, status_code=201)
+        key = request.headers.get("idempotency-key") or data.get(KEY_FIELD)
+        if key is not None and (not isinstance(key, str) or not KEY_RE.match(key)):
+            return _error(400, "幂等键（Idempotency-Key）格式不对：应为 16 到 128 位的字母、数字或 - _ : .，"
+                               "每封信随机生成一次。",
+                          [_field_problem(KEY_FIELD, "格式不对。", {KEY_FIELD: "幂等键"})])
+        allowed = "、".join(f for f in FIELDS if f not in ("submitted_at", "channel"))
+        unknown = [_field_problem(_safe_name(k), f"未知字段（可能是拼写错误）。可用字段：{allowed}。")
+                   for k in data if k not in SERVICE_FIELDS]
+        fields = {k: v for k, v in data.items() if k in WRITER_FIELDS and v is not None}
+        if key is None:
+            return await self._intake(fields, None, unknown)
+        while key in self.inflight:  # a double click: wait for the first request, then replay
+            await self.inflight[key].wait()
+        event = self.inflight[key] = asyncio.Event()
+        try:
+            return await self._intake(fields, key, unknown)
+        finally:
+            del self.inflight[key]
+            event.set()
+
+    async def _intake(self, fields: dict[str, Any], key: str | None,
+                      unknown: list[dict[str, str]]) -> JSONResponse:
+        print_fp = fingerprint(key, fields) if key else ""
+        if key and not unknown:
+            receipt = await anyio.to_thread.run_sync(self.receipts.get, key, self.repo)
+            if receipt is not None:
+                return self._replay(receipt, print_fp)
+        stamp = self.now().isoformat(timespec="seconds")
+        problems = unknown + await anyio.to_thread.run_sync(self._precheck, fields, stamp)
+        if problems:
+            return _error(422, "来信未收，未保存任何内容。请按提示改正后重新提交。", problems)
+        try:
+            outcome = await anyio.to_thread.run_sync(self._store, fields, key, print_fp,
+                                                     limiter=self.threads)
+        except LetterboxError as exc:
+            if exc.problems and all(p.field for p in exc.problems):
+                return _error(422, "来信未收，未保存任何内容。请按提示改正后重新提交。",
+                              [self._problem(p.field, p.message) for p in exc.problems])
+            return _error(503, "案卷库暂时无法保存来信，请稍后重试（用同一页面重试不会重复提交）。",
+                          headers={"Retry-After": "10"})
+        if isinstance(outcome, Receipt):
+            return self._replay(outcome, print_fp)
+        return JSONResponse({"letter_code": outcome[0], "query_code": outcome[1]}, status_code=201)
+
+    def _replay(self, receipt: Receipt, print_fp: str) -> JSONResponse:
+        if not hmac.compare_digest(receipt.fingerprint, print_fp):
+            # the same page stored a letter before (e.g. the answer was lost), then was edited:
+            # the key holder gets that letter's codes, and the edit is not stored
+            return JSONResponse({"error": "此前用同一页面提交的来信已保存，与本次内容不同，本次修改未提交。"
+                                          "请保存下面的编码；如需补充，请再写一封并在“前信编码”中写明。",
+                                 "letter_code": receipt.letter_code, "query_code": receipt.query_code},
+                                status_code=409)
+        self.stats["replayed"] += 1
+        return JSONResponse({"letter_code": receipt.letter_code, "query_code": receipt.query_code},
+                            status_code=201, headers={"Idempotent-Replayed": "true"})
+
+    @staticmethod
+    def _problem(field: str, message: str) -> dict[str, str]:
+        prefix = f"{RECORD}："
+        return _field_problem(field, message[len(prefix):] if message.startswith(prefix) else message)
+
+    def _submission(self, fields: dict[str, Any], stamp: str) -> Submission:
+        return Submission("在线写信", None, RECORD, {**fields, "submitted_at": stamp, "channel": "web"})
+
+    def _precheck(self, fields: dict[str, Any], stamp: str) -> list[dict[str, str]]:
+        found = check_submission(self._submission(fields, stamp), known_codes(self.repo))
+        return [self._problem(p.field, p.message) for p in found]
+
+    def _store(self, fields: dict[str, Any], key: str | None, print_fp: str) -> tuple[str, str] | Receipt:
+        """Runs in a worker thread: ticket, hash outside the lock, commit in ticket order."""
+        number, moment, predicted = self.sequencer.ticket(self.now)
+        captured: dict[str, Any] = {}
+        committed: str | None = None
+        try:
+            prepared = prepare(self.repo, predicted)
+            self.sequencer.wait_turn(number)
+            if key:  # another process may have stored this key meanwhile
+                receipt = self.receipts.get(key, self.repo)
+                if receipt is not None:
+                    return receipt
+            sub = self._submission(fields, moment.isoformat(timespec="seconds"))
+
+            def before_commit(code: str, query_code: str, query_hash: dict[str, Any]) -> None:
+                captured.update(code=code, query_code=query_code, hash=query_hash["hash"])
+                if key:
+                    self.receipts.put(key, code, query_code, query_hash["hash"], print_fp)
+
+            try:
+                accepted = intake_one(self.repo, sub, self.actor, prepared=prepared,
+                                      before_commit=before_commit)
+            except Exception:
+                # never report a committed letter as failed
+                if captured and self._committed(captured["code"], captured["hash"]):
+                    committed = captured["code"]
+                    return captured["code"], captured["query_code"]
+                raise
+            committed = accepted.letter_code
+            self.stats["letters"] += 1
+            if accepted.query_code != prepared.query_code:
+                self.stats["rehashed"] += 1
+            return accepted.letter_code, accepted.query_code
+        finally:
+            self.sequencer.done(number, committed)
+
+    def _committed(self, code: str, query_hash: str) -> bool:
+        """Whether HEAD holds the letter `code` with this query-code hash."""
+        try:
+            path = str(self.repo.path_of(code))
+            text = self.repo.git.git.show(f"HEAD:{path}")
+        except Exception:  # noqa: BLE001 - any doubt means not committed
+            return False
+        return query_hash in text
+
+    # -- POST /api/feedback --------------------------------------------------------------
+    async def feedback(self, request: Request) -> JSONResponse:
+        data = await self._request(request)
+        if isinstance(data, JSONResponse):
+            return data
+        problems = []
+        for k in data:
+            if k not in FEEDBACK_FIELDS:
+                problems.append(_field_problem(_safe_name(k), "未知字段。可用字段：letter_code、query_code、rating、comment。",
+                                               FEEDBACK_LABELS))
+        code = codes.normalise_letter_code(str(data.get("letter_code") or ""))
+        if not code:
+            problems.append(_field_problem("letter_code", "信件编码不对：应如 LA-2026-00001。", FEEDBACK_LABELS))
+        query = str(data.get("query_code") or "")
+        if not codes.normalise_query_code(query):
+            problems.append(_field_problem("query_code", "查询码不对：应为 12 位字母和数字，如 7KQ4-M2XD-9PW3。",
+                                           FEEDBACK_LABELS))
+        rating = data.get("rating")
+        if rating not in RATINGS:
+            problems.append(_field_problem("rating", f"评价应为：{'、'.join(RATINGS)}。", FEEDBACK_LABELS))
+        comment = data.get("comment")
+        if comment is not None and (not isinstance(comment, str) or len(comment.strip()) > MAX_COMMENT):
+            problems.append(_field_problem("comment", f"评价意见应为不超过 {MAX_COMMENT} 字的文字。", FEEDBACK_LABELS))
+        if problems:
+            return _error(422, "评价未保存。请按提示改正后重新提交。", problems)
+        details: dict[str, Any] = {"rating": rating}
+        if isinstance(comment, str) and comment.strip():
+            details["comment"] = comment.strip()
+        if not await anyio.to_thread.run_sync(self._verify, code, query, limiter=self.verify_threads):
+            return _error(403, "信件编码或查询码不对，评价未保存。")
+        try:
+            result = await anyio.to_thread.run_sync(self._record_feedback, code, details,
+                                                    limiter=self.threads)
+        except StepRefused:
+            return _error(409, "这封信现在不能评价：办结后才能评价，且每封信只能评价一次。")
+        except NotFound:
+            return _error(403, "信件编码或查询码不对，评价未保存。")
+        except LetterboxError:
+            return _error(503, "案卷库暂时无法保存评价，请稍后重试。", headers={"Retry-After": "10"})
+        return JSONResponse({"letter_code": result[0], "rating": rating, "reopen": result[1]}, status_code=201)
+
+    def _verify(self, code: str, query: str) -> bool:
+        try:
+            record = self.repo.letter(code).data.get("query_hash") or {}
+        except LetterboxError:
+            codes.hash_query_code(codes.new_query_code(), code, self.config.salt, self.config.iterations)
+            return False  # same time as a wrong query code
+        return codes.verify_query_code(query, code, self.config.salt, record)
+
+    def _record_feedback(self, code: str, details: dict[str, Any]) -> tuple[str, bool]:
+        take_step(self.repo, code, "feedback", details, self.writer, summary=details["rating"])
+        letter = self.repo.letter(code)
+        self.stats["feedback"] += 1
+        return letter.code, reopen_entry(letter) is not None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def startup(self) -> None:
+        """Undo a transaction a killed server left behind, and forget old receipts."""
+        with self.repo.transaction():
+            self.receipts.prune()  # receipts are written under the same lock
+
+
+async def _health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return _error(404, "没有这个地址。本服务只提供 POST /api/letters 和 POST /api/feedback。")
+
+
+async def _not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    return _error(405, "不支持这种请求方法。")
+
+
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    return _error(500, "服务内部错误，来信可能未保存。请用同一页面重试（不会重复提交），或致电信箱办公室。")
+
+
+def create_app(repo_root: Path | str, *, allow_origins: list[str] | None = None,
+               max_body: int = MAX_BODY_BYTES, rate_limit: tuple[int, float] = RATE_LIMIT,
+               receipt_ttl: float = RECEIPT_TTL, actor: str = "网上信箱",
+               now: Callable[[], datetime] | None = None) -> Starlette:
+    """The intake service for the case repository at `repo_root`.
+
+    `allow_origins`: origins allowed by CORS (default: the origin of `site_url` in
+    letterbox.yaml). `rate_limit`: (requests, seconds) per client address; (0, 0) turns it off.
+    """
+    root = Path(repo_root)
+    config = Repository(root).config
+    origins = list(allow_origins or [o for o in [_origin(config.site_url)] if o])
+    service = IntakeService(root, max_body=max_body, rate_limit=rate_limit, receipt_ttl=receipt_ttl,
+                            actor=actor, origins=origins, now=now)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(service.startup)
+        yield
+        s = service.stats
+        LOG.info("在线写信服务停止：收信 %d 封（其中 %d 封在锁内重算查询码），重复提交 %d 次，"
+                 "蜜罐拦截 %d 次，评价 %d 次。", s["letters"], s["rehashed"], s["replayed"],
+                 s["honeypot"], s["feedback"])
+
+    middleware = [Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["POST"],
+                             allow_headers=["Content-Type", "Idempotency-Key"], max_age=600)]
+    app = Starlette(
+        routes=[Route("/api/letters", service.letters, methods=["POST"]),
+                Route("/api/feedback", service.feedback, methods=["POST"]),
+                Route("/api/health", _health, methods=["GET"])],
+        middleware=middleware,
+        exception_handlers={404: _not_found, 405: _not_allowed, 500: _server_error},
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    return app
