@@ -42,7 +42,11 @@ class Clock:
 
 def current_clock(letter: Letter, config: Config, cal: WorkCalendar,
                   state: State | None = None) -> Clock | None:
-    state = state or letter.state()
+    return clock_of(state or letter.state(), config, cal)
+
+
+def clock_of(state: State, config: Config, cal: WorkCalendar) -> Clock | None:
+    """The limit that runs in ``state`` and its due date; None when none runs."""
     if state.clock is None or state.clock_start is None:
         return None
     start = parse_time(state.clock_start).astimezone(config.tz).date()
