@@ -69,6 +69,9 @@ class Config:
         raise NotFound(f"没有代码或名称为“{key}”的承办单位。可用 `letterbox units` 查看名录（如 {known} 等）。")
 
     def unit_name(self, code: str) -> str:
+        """The name of a unit, or of the office for the office code (an unknown code names itself)."""
+        if code == self.office_code:
+            return self.office_name
         return next((u.name for u in self.units if u.code == code), code)
 
     def role_unit(self, role: str) -> Unit:

@@ -282,10 +282,6 @@ def unit_keys(f: Facts) -> tuple[str, ...]:
     return f.units or (UNASSIGNED,)
 
 
-def unit_names(config: Config) -> dict[str, str]:
-    return {u.code: u.name for u in config.units} | {config.office_code: config.office_name}
-
-
 @dataclass(frozen=True)
 class Group:
     key: str
@@ -296,7 +292,6 @@ class Group:
 def breakdown(facts: Sequence[Facts], config: Config) -> dict[str, list[Group]]:
     """Timing per month received, category and unit (keys, labels and order of `analyse`'s
     counts; a letter handled by several units is in each), and for all ``facts``."""
-    names = unit_names(config)
     months = sorted({f.month for f in facts})
     dims: dict[str, tuple[Any, list[Count]]] = {
         "month": (lambda f: (f.month,), _counts((f.month for f in facts), lambda k: k, months)),
@@ -304,7 +299,7 @@ def breakdown(facts: Sequence[Facts], config: Config) -> dict[str, list[Group]]:
                      _counts((category_key(f) for f in facts),
                              lambda k: CATEGORIES.get(k, "未分类"), [*CATEGORIES, "none"])),
         "unit": (unit_keys, _counts((u for f in facts for u in unit_keys(f)),
-                                    lambda k: names.get(k, k))),
+                                    config.unit_name)),
     }
     out: dict[str, list[Group]] = {}
     for dim, (keys, counts) in dims.items():
@@ -329,10 +324,9 @@ def analyse(letters: Iterable[Letter], config: Config, cal: WorkCalendar, first:
     result = Analysis(first, last, config.district, config.mailbox_name,
                       min_letters or config.burst_min_letters,
                       window_days or config.burst_window_days, received=len(got))
-    names = unit_names(config)
     result.by_category = _counts((category_key(f) for f in got),
                                  lambda k: CATEGORIES.get(k, "未分类"), [*CATEGORIES, "none"])
-    result.by_unit = _counts((u for f in got for u in unit_keys(f)), lambda k: names.get(k, k))
+    result.by_unit = _counts((u for f in got for u in unit_keys(f)), config.unit_name)
     result.by_place = _counts((f.place or UNPLACED for f in got), lambda k: k)
     result.months = months_between(first, last)
     result.by_month = _counts((f.month for f in got), lambda k: k, result.months)

@@ -78,10 +78,6 @@ def owners(state: State, config: Config) -> tuple[str, ...]:
     return (config.office_code,)
 
 
-def owner_name(config: Config, code: str) -> str:
-    return config.office_name if code == config.office_code else config.unit_name(code)
-
-
 def resolve_unit(config: Config, key: str) -> str:
     """A unit code from a code or name; the office counts too."""
     if key in (config.office_code, config.office_name):
@@ -184,7 +180,7 @@ def deadline_row(letter: Letter, config: Config, cal: WorkCalendar, today: date)
     if state.status not in OPEN_STATUSES:
         return None
     who = owners(state, config)
-    names = tuple(owner_name(config, c) for c in who)
+    names = tuple(config.unit_name(c) for c in who)
     clock = current_clock(seen, config, cal, state)
     if clock is None:  # escalated: waiting for a leader's instruction, no limit runs
         return DeadlineRow(seen.code, state.status, "escalated", who, names, None, None,
@@ -461,7 +457,7 @@ class _Figures:
     def unit(self, code: str) -> UnitFigures:
         if code not in self.units:
             office = code == self.config.office_code
-            self.units[code] = UnitFigures(code, owner_name(self.config, code), is_office=office)
+            self.units[code] = UnitFigures(code, self.config.unit_name(code), is_office=office)
         return self.units[code]
 
     def ordered(self) -> list[UnitFigures]:
@@ -563,7 +559,7 @@ def _add_letter(report: Report, figures: _Figures, letter: Letter, config: Confi
                 figures.unit(code).reminders += 1
             report.reminders.append({
                 "letter_code": letter.code, "date": day, "units": list(units),
-                "unit_names": [owner_name(config, c) for c in units],
+                "unit_names": [config.unit_name(c) for c in units],
             })
         elif action == "flag-risk":
             note = str((event.get("details") or {}).get("note") or "")
@@ -571,7 +567,7 @@ def _add_letter(report: Report, figures: _Figures, letter: Letter, config: Confi
                 "letter_code": letter.code, "date": day, "status": state.status,
                 "status_label": STATUSES.get(state.status, state.status),
                 "units": list(state.units),
-                "unit_names": [owner_name(config, c) for c in state.units],
+                "unit_names": [config.unit_name(c) for c in state.units],
                 "note": scrub(note, letter),
             })
         elif action == "feedback":
