@@ -73,27 +73,39 @@ def import_graph(root: Path) -> dict[str, set[str]]:
     return graph
 
 
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One cycle of the graph, or None."""
-    state: dict[str, int] = {}
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one node (each holds a cycle)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
     stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
 
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
         stack.append(node)
+        on_stack.add(node)
         for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt):], nxt]
-            if nxt not in state and (found := visit(nxt)):
-                return found
-        stack.pop()
-        state[node] = 2
-        return None
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
 
     for node in sorted(graph):
-        if node not in state and (found := visit(node)):
-            return found
-    return None
+        if node not in index:
+            visit(node)
+    return found
 
 
 def violations(root: Path) -> list[str]:
@@ -115,10 +127,8 @@ def violations(root: Path) -> list[str]:
     for mod, targets in graph.items():
         packages.setdefault(layer_of(mod), set()).update(
             layer_of(t) for t in targets if layer_of(t) != layer_of(mod))
-    if cycle := _cycle(packages):
-        out.append("package cycle: " + " → ".join(cycle))
-    if cycle := _cycle(graph):
-        out.append("module cycle: " + " → ".join(cycle))
+    out += ["package cycle: " + " ↔ ".join(c) for c in cycles(packages)]
+    out += ["module cycle: " + " ↔ ".join(c) for c in cycles(graph)]
     return out
 
 
