@@ -179,6 +179,11 @@ def lower_iterations(path: Path, iterations: int = FAST_ITERATIONS) -> None:
 @pytest.fixture
 def case_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
     """A fresh case repository made by `letterbox init` at tmp_path/"repo", with fast hashes."""
+    return make_case_repo(tmp_path, monkeypatch)
+
+
+def make_case_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    """`case_repo` for fixtures of a wider scope (pass a `pytest.MonkeyPatch()` of theirs)."""
     path = tmp_path / "repo"
     init_repository(path)
     lower_iterations(path)
