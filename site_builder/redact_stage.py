@@ -20,10 +20,9 @@ import hashlib
 import json
 import multiprocessing
 import os
-import sqlite3
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import cache
 from importlib import metadata
@@ -38,11 +37,11 @@ from letterbox.privacy.redact import (
     check_no_leak,
     redact_parts,
 )
+from letterbox.store.cache import CACHE_DIR, JsonCache  # noqa: F401  (CACHE_DIR: also the build's)
 from site_builder.select import Entry
 
-CACHE_DIR = ".letterbox-cache"
 CACHE_FILE = "redaction.sqlite3"
-LETTERS_FILE = "letters.sqlite3"  # parsed case files (build.read_letters)
+LETTERS_FILE = "letters.sqlite3"  # parsed case files (the loader's cache)
 CHUNK = 200  # letters per batch of tagging
 POOL_MIN = 400  # fewer letters than this to redact: no pool (starting one costs ~2 s)
 
@@ -65,50 +64,6 @@ def entry_key(entry: Entry, keep: Sequence[str]) -> str:
     data = [code_version(), entry.code, *(getattr(entry, k) for k in PARTS),
             list(entry.writer.__dict__.values()), list(entry.mask), list(entry.keep), list(keep)]
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
-
-
-class JsonCache:
-    """key → a JSON value in one table of an SQLite file of `.letterbox-cache/`; a no-op when
-    `path` is None. The folder holds a `.gitignore` of `*`: never committed."""
-
-    def __init__(self, path: Path | None, table: str) -> None:
-        assert table.isidentifier()
-        self.path, self.table = path, table
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        ignore = self.path.parent / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# letterbox build cache: never commit\n*\n", encoding="utf-8")
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (key TEXT PRIMARY KEY, parts TEXT)")
-            yield db
-
-    def get(self, keys: Sequence[str]) -> dict[str, Any]:
-        if self.path is None or not keys:
-            return {}
-        found: dict[str, Any] = {}
-        with self._db() as db:
-            for k in range(0, len(keys), 500):
-                chunk = list(keys[k:k + 500])
-                rows = db.execute(f"SELECT key, parts FROM {self.table} "
-                                  f"WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-                found.update((key, json.loads(parts)) for key, parts in rows)
-        return found
-
-    def put(self, items: dict[str, Any]) -> None:
-        if self.path is None or not items:
-            return
-        rows = []
-        for key, value in items.items():
-            try:
-                rows.append((key, json.dumps(value, ensure_ascii=False)))
-            except (TypeError, ValueError):  # not JSON (a YAML date, say): not kept
-                continue
-        with self._db() as db, db:
-            db.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)", rows)
 
 
 def _redact_chunk(entries: Sequence[Entry], keep: Sequence[str]) -> list[list[str]]:

@@ -9,17 +9,15 @@ query hashes or letter content, steps the process does not allow, schema violati
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import PurePosixPath
-
-import git
 
 from letterbox.core import codes, yamlio
 from letterbox.core.clock import current_clock, work_calendar
-from letterbox.core.errors import LetterboxError, Problem
-from letterbox.core.letter import CASES_DIR, Letter, parse_letter
+from letterbox.core.errors import Problem
+from letterbox.core.letter import Letter
 from letterbox.core.process import IllegalStep, State, apply, parse_time
-from letterbox.ops.validate import Context, load_all, validate_letter
+from letterbox.ops.validate import Context, validate_letter
 from letterbox.store.repository import Repository
+from letterbox.store.revisions import load_revision
 
 IMMUTABLE = {
     "letter_code": "信件编码",
@@ -32,25 +30,15 @@ IMMUTABLE = {
 }
 
 
-def base_letters(repo: Repository, base: str) -> dict[str, Letter]:
-    try:
-        commit = repo.git.commit(base)
-    except (git.BadName, ValueError, git.GitCommandError):
-        raise LetterboxError(f"找不到基准版本 {base}：请确认提交号或分支名（CI 中需要完整的 git 历史）。") from None
-    try:
-        tree = commit.tree / CASES_DIR
-    except KeyError:
-        return {}
-    out: dict[str, Letter] = {}
-    for item in tree.traverse():
-        if isinstance(item, git.Blob) and str(item.path).endswith(".yaml"):
-            path = str(item.path)
-            try:
-                letter = parse_letter(item.data_stream.read().decode("utf-8"), PurePosixPath(path))
-            except (LetterboxError, UnicodeDecodeError):
-                continue
-            out[letter.code or path] = letter
-    return out
+def base_letters(repo: Repository, base: str) -> tuple[dict[str, Letter], list[Problem]]:
+    """The letters at `base` by code, and warnings for its files that did not read (they
+    cannot be compared: their letters count as new)."""
+    loaded = load_revision(repo, base)
+    out = {letter.code or str(letter.path): letter for letter in loaded.letters}
+    warnings = [Problem(file=file, severity="warning",
+                        message="基准版本中的这个案卷文件无法读取，未与基准版本比较。")
+                for file in loaded.unreadable]
+    return out, warnings
 
 
 def _problem(letter: Letter, path: tuple[str | int, ...], message: str) -> Problem:
@@ -95,9 +83,10 @@ def _check_new_events(repo: Repository, letter: Letter, start: int) -> list[Prob
 
 def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
     """Problems of every letter changed since `base`: one message per letter."""
-    before = base_letters(repo, base)
+    before, base_problems = base_letters(repo, base)
     at_path = {str(x.path): x for x in before.values()}
-    letters, problems = load_all(repo, repo.letter_paths())
+    loaded = repo.load()
+    letters, problems = loaded.letters, list(loaded.problems) + base_problems
     now = {x.code: x for x in letters}
     ctx = Context(repo.config, frozenset(now))
     changed = 0

@@ -6,7 +6,7 @@ BASIC_VALIDATIONS); validation never stops at the first problem.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 from letterbox.core import schemas
 from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError, Problem
-from letterbox.core.letter import Letter, letter_path, read_letter
+from letterbox.core.letter import Letter, letter_path
 from letterbox.core.process import IllegalStep, parse_time, replay
 from letterbox.core.yamlio import locate, path_str
+from letterbox.store.loader import load
 from letterbox.store.repository import Repository
 
 
@@ -117,18 +118,6 @@ def validate_letter(letter: Letter, ctx: Context) -> list[Problem]:
     return problems
 
 
-def load_all(repo: Repository, paths: Iterable[PurePosixPath]) -> tuple[list[Letter], list[Problem]]:
-    letters, problems = [], []
-    for path in paths:
-        try:
-            letters.append(read_letter(repo.root, path))
-        except LetterboxError as exc:
-            problems.extend(exc.problems or [Problem(file=str(path), message=exc.message)])
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(file=str(path), message=f"无法读取文件（{exc}）。"))
-    return letters, problems
-
-
 def duplicate_codes(letters: list[Letter]) -> list[Problem]:
     seen: dict[str, Letter] = {}
     problems = []
@@ -148,7 +137,8 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
     except LetterboxError as exc:
         return exc.problems or [Problem(file="letterbox.yaml", message=exc.message)]
     all_paths = repo.letter_paths()
-    letters, problems = load_all(repo, all_paths)
+    loaded = load(repo.root, all_paths)
+    letters, problems = loaded.letters, list(loaded.problems)
     ctx = Context(config=config, known_codes=frozenset(x.code for x in letters))
     wanted, missing = _wanted_files(repo, all_paths, only) if only is not None else (None, [])
     for letter in letters:

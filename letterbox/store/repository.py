@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import git
 from filelock import FileLock, Timeout
@@ -25,7 +26,8 @@ from filelock import FileLock, Timeout
 from letterbox.core import codes
 from letterbox.core.config import Config, load_config
 from letterbox.core.errors import LetterboxError, NotFound
-from letterbox.core.letter import CASES_DIR, Letter, read_letter
+from letterbox.core.letter import CASES_DIR, Letter
+from letterbox.store import loader
 
 LOCK_TIMEOUT = 120.0
 _HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
@@ -79,10 +81,7 @@ class Repository:
     # -- reading -----------------------------------------------------------------------
     def letter_paths(self) -> list[PurePosixPath]:
         """Every case file in cases/, also one at the wrong depth (validate names it)."""
-        base = self.root / CASES_DIR
-        found = sorted(p for ext in ("*.yaml", "*.yml") for p in base.rglob(ext)
-                       if p.is_file() and not p.name.startswith(".")) if base.is_dir() else []
-        return [PurePosixPath(p.relative_to(self.root).as_posix()) for p in found]
+        return loader.case_paths(self.root)
 
     def path_of(self, code: str) -> PurePosixPath:
         canonical = codes.normalise_letter_code(code)
@@ -95,15 +94,21 @@ class Repository:
         raise NotFound(f"找不到信件 {code.strip()}：cases/ 中没有这个编码的案卷。")
 
     def letter(self, code: str) -> Letter:
-        return read_letter(self.root, self.path_of(code))
+        """The letter `code`; LetterboxError naming the problems when its file does not read."""
+        path = self.path_of(code)
+        result = loader.read(self.root, path)
+        if isinstance(result, Letter):
+            return result
+        raise LetterboxError(f"{path}: 无法读取案卷文件。", result)
+
+    def load(self, **options: Any) -> loader.Loaded:
+        """Every case file read: the letters and the problems of the files that are none
+        (`loader.load`'s options: lines, cache, pool, workers)."""
+        return loader.load(self.root, self.letter_paths(), **options)
 
     def letters(self) -> list[Letter]:
-        """Every letter that parses; use validate.validate_repository for the problems."""
-        out = []
-        for path in self.letter_paths():
-            with contextlib.suppress(LetterboxError):
-                out.append(read_letter(self.root, path))
-        return out
+        """The letters of every case file that reads; `load()` also gives the problems."""
+        return self.load().letters
 
     def codes_in_year(self, year: int) -> list[str]:
         base = self.root / CASES_DIR / f"{year:04d}"
