@@ -108,6 +108,8 @@ class Happening:
     status: str = ""  # the status after the event
     note: str = ""  # risk note, rating, reason code
     days: int = 0  # extension days granted
+    at: str = ""  # the event's ISO time stamp
+    comment: str = ""  # the writer's comment with a rating
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,8 @@ def _fold(letter: Letter, history: tuple[dict[str, Any], ...], config: Config,
         before, after = trail[index], trail[index + 1]
         action = str(event.get("action"))
         details = event.get("details") or {}
-        day = local_day(str(event["at"]), tz)
+        at = str(event["at"])
+        day = local_day(at, tz)
         if (after.clock, after.clock_start) != (before.clock, before.clock_start):
             ended = _round(config, cal, before, action, day)
             if ended is not None:
@@ -273,23 +276,23 @@ def _fold(letter: Letter, history: tuple[dict[str, Any], ...], config: Config,
         if step.writer_label:
             timeline.append(TimelineItem(day, step.writer_label, action))
         if action == "receive":
-            happenings.append(Happening("receive", day, status=after.status))
+            happenings.append(Happening("receive", day, status=after.status, at=at))
         elif action == "reject":
             reject_reason = str(details.get("reason") or "") or None
-            happenings.append(Happening("reject", day, status=after.status, note=reject_reason or ""))
+            happenings.append(Happening("reject", day, status=after.status, note=reject_reason or "", at=at))
         elif action in ("transfer", "instruct"):
-            happenings.append(Happening("assign", day, tuple(after.units), after.status))
+            happenings.append(Happening("assign", day, tuple(after.units), after.status, at=at))
         elif action == "remind":
             units = tuple(details.get("units") or owners(before, config))
-            happenings.append(Happening("remind", day, units, after.status))
+            happenings.append(Happening("remind", day, units, after.status, at=at))
         elif action == "flag-risk":
             happenings.append(Happening("risk", day, tuple(after.units), after.status,
-                                        note=str(details.get("note") or "")))
+                                        note=str(details.get("note") or ""), at=at))
         elif action == "grant":
             days = int(details.get("days") or before.pending_extension or 0)
             granted += days
             happenings.append(Happening("extension", day, owners(before, config), after.status,
-                                        days=days))
+                                        days=days, at=at))
         elif action == "answer":
             unit = str(details.get("unit") or (before.units[0] if before.units else ""))
             draft = Answer(index, str(details.get("text") or ""), unit, final=False)
@@ -305,7 +308,8 @@ def _fold(letter: Letter, history: tuple[dict[str, Any], ...], config: Config,
         elif action == "feedback":
             rating = str(details.get("rating") or "")
             units = closings[-1].units if closings else (office,)
-            happenings.append(Happening("rating", day, units, after.status, note=rating))
+            happenings.append(Happening("rating", day, units, after.status, note=rating,
+                                        comment=str(details.get("comment") or ""), at=at))
     state = trail[-1]
     current = _round(config, cal, state)
     if current is not None:
