@@ -25,7 +25,7 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from letterbox.core import codes
-from letterbox.core.clock import current_clock, work_calendar
+from letterbox.core.clock import work_calendar
 from letterbox.core.config import Config
+from letterbox.core.facts import fold
 from letterbox.core.letter import Letter
-from letterbox.core.process import REJECT_REASONS, STATUSES, STEP_BY_ACTION, State, apply, local_day
+from letterbox.core.process import REJECT_REASONS
 
 FORMAT = "letterbox-lookup"
 VERSION = 1
@@ -55,16 +56,6 @@ MAX_PREFIX_BITS = 20
 MEAN_LOAD = 16  # at most this many real entries per shard on average
 SHARD_LIMIT = 60_000  # bytes; keeps every shard under 64 KB
 LOOKUP_DIR = "lookup"
-
-# Steps a writer may see in the timeline (dates and step labels only). Internal supervision
-# steps (remind, flag-risk), returns between office and units and refused extensions are left out.
-TIMELINE_ACTIONS = ("receive", "reject", "classify", "reply", "transfer", "escalate", "instruct",
-                    "extend", "grant", "answer", "approve", "publish", "withhold", "archive",
-                    "feedback", "reopen")
-TIMELINE_LABELS = {"answer": "承办单位答复", "approve": "审核通过、答复办结", "reply": "直接答复办结",
-                   "publish": "答复已公开", "withhold": "决定不公开", "feedback": "来信人评价",
-                   "reopen": "重新办理"}
-
 
 # --------------------------------------------------------------------------- derivation
 
@@ -100,64 +91,30 @@ def prefix_bits_for(count: int) -> int:
 # --------------------------------------------------------------------------- payload
 
 
-def _day(stamp: Any, config: Config) -> str:
-    return local_day(str(stamp), config.tz).isoformat()
-
-
-def unit_names_of(config: Config) -> dict[str, str]:
-    """`Config.unit_name` as a mapping: unit code to name (an unknown code names itself)."""
-    names: dict[str, str] = {}
-    for unit in config.units:
-        names.setdefault(unit.code, unit.name)
-    return names
-
-
-def _unit_name(names: Mapping[str, str], code: Any) -> Any:
-    try:
-        return names.get(code, code)
-    except TypeError:  # unhashable, from a hand-edited file: no unit has that code
-        return code
-
-
-def payload_of(letter: Letter, config: Config, cal: Any, published: bool,
-               unit_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+def payload_of(letter: Letter, config: Config, cal: Any, published: bool) -> dict[str, Any]:
     """What the writer sees: status, dates, units, deadline, extension, reason, timeline.
 
-    ``unit_names``: `unit_names_of(config)`, when the caller has it for many letters."""
-    names = unit_names_of(config) if unit_names is None else unit_names
-    state = State()
-    granted = 0
-    reason = None
-    answered = None
-    timeline: list[list[str]] = []
-    for event in letter.history:
-        action = str(event.get("action"))
-        details = event.get("details") or {}
-        before = state
-        state = apply(state, event)
-        if action == "grant":
-            granted += int(details.get("days") or before.pending_extension or 0)
-        if action == "reject":
-            reason = REJECT_REASONS.get(str(details.get("reason")), "")
-        if action in ("reply", "approve"):
-            answered = _day(event.get("at"), config)
-        if action in TIMELINE_ACTIONS:
-            label = TIMELINE_LABELS.get(action, STEP_BY_ACTION[action].label)
-            timeline.append([_day(event.get("at"), config), label])
-    clock = current_clock(letter, config, cal, state)
-    data: dict[str, Any] = {
-        "status": state.status,
-        "status_zh": STATUSES.get(state.status, state.status),
-        "received": _day(letter.data["submitted_at"], config),
-        "units": [_unit_name(names, u) for u in state.units],
-        "deadline": clock.due.isoformat() if clock else None,
-        "extension_days": granted,
-        "reject_reason": reason,
-        "answered": answered,
+    All of it from the one fold (`letterbox.core.facts`): `answered` is the day of the closing
+    that holds now (None while open, also after a reopening); the timeline holds the steps
+    whose `writer_label` the step table gives. Raises ValueError (also KeyError, TypeError for
+    a malformed file) when the history does not replay."""
+    facts = fold(letter, config, cal)
+    if facts is None:
+        raise ValueError(f"{letter.code}: 没有办理记录")
+    rejected = bool(facts.happened("reject"))
+    closed = facts.closed
+    return {
+        "status": facts.status,
+        "status_zh": facts.status_label,
+        "received": facts.received.isoformat(),
+        "units": [config.unit_name(u) for u in facts.units],
+        "deadline": facts.clock.due.isoformat() if facts.clock else None,
+        "extension_days": facts.extension_days,
+        "reject_reason": REJECT_REASONS.get(facts.reject_reason or "", "") if rejected else None,
+        "answered": closed.isoformat() if closed else None,
         "link": f"../letters/{letter.code}/" if published else None,
-        "timeline": timeline,
+        "timeline": [[item.day.isoformat(), item.label] for item in facts.timeline],
     }
-    return data
 
 
 def encode_plaintext(payload: dict[str, Any]) -> bytes:
@@ -249,7 +206,6 @@ def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path,
     without it, when the built `site` has its page."""
     out = []
     pages = site / "letters"
-    names = unit_names_of(config)
     for letter in sorted(letters, key=lambda x: x.code):
         record = letter.data.get("query_hash") or {}
         if record.get("algorithm") != codes.HASH_ALGORITHM:
@@ -257,8 +213,8 @@ def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path,
         try:
             shown = (letter.code in published if published is not None
                      else pages.joinpath(letter.code, "index.html").is_file())
-            payload = payload_of(letter, config, cal, shown, names)
-        except ValueError:  # a history that does not replay: no status to show
+            payload = payload_of(letter, config, cal, shown)
+        except (ValueError, KeyError, TypeError):  # a history that does not replay: no status
             continue
         out.append(Record(bytes.fromhex(str(record["hash"])), int(record["iterations"]), payload))
     return out

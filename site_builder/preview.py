@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from letterbox.core.clock import work_calendar
 from letterbox.core.process import STATUSES
 from letterbox.privacy.redact import (
     MASKS,
@@ -21,6 +22,7 @@ from letterbox.privacy.redact import (
     redact,
 )
 from letterbox.store.repository import Repository
+from site_builder.redact_stage import keep_words
 from site_builder.select import draft_answer, not_public_reason, redaction_lists
 
 PART_LABELS = {"title": "标题", "body": "来信内容", "reply": "答复"}
@@ -35,16 +37,14 @@ def _span_rows(part: str, original: str, result: Redacted) -> list[dict[str, Any
 
 def preview_letter(repo: Repository, code: str) -> dict[str, Any]:
     """Everything `letterbox preview` shows, as plain data (the same for text and --json)."""
-    from site_builder.build import keep_words
-
     letter = repo.letter(code)
     config = repo.config
     writer = Writer.from_data(letter.data.get("writer"))
     mask, keep = redaction_lists(letter)
-    reply, reply_by, reply_kind = draft_answer(letter, config)
+    reply, reply_by, reply_kind = draft_answer(letter, config, work_calendar(repo.root))
     originals = {"title": str(letter.data.get("title") or ""),
                  "body": str(letter.data.get("body") or ""), "reply": reply}
-    words = (*keep_words(repo), *keep)
+    words = (*keep_words(config), *keep)
     done = {k: redact(originals[k], writer, mask=mask, keep=words) for k in PARTS}
     try:
         check_no_leak(letter.code, [r.text for r in done.values()], writer)

@@ -97,8 +97,10 @@ class Site:
 
 STATS_SCOPE = ("只统计本站公开的来信（已办结且未决定不予公开）；不予公开、不予受理和尚未办结的来信"
                "不计入任何数字。")
-ON_TIME_RULE = ("与来信分析（letterbox analyse）和督办通报的规则相同：各轮办理均在原定期限内完成为按期；"
-                "在批准延期的期限内完成的记为“经批准延期”，不计入按期。")
+ON_TIME_RULE = ("与来信分析（letterbox analyse）和督办通报的规则相同：在办理期限内办结为按期，"
+                "经批准延期的，以延长后的期限为准（《管理办法》第十一条、第十六条），"
+                "因此按期办结率 =（原定期限内办结 + 经批准延期后在延长期限内办结）÷ 已办结；"
+                "两者和逾期办结的件数分列在表中。")
 
 
 def _rate_text(rate: float | None) -> str:
@@ -150,7 +152,7 @@ def stats_json(stats: dict[str, list[dict[str, Any]]], generated: date) -> str:
 
 
 def _stats_tables(stats: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    titles = {"month": ("按月份（收信月份）", "月份"), "category": ("按类别", "类别"),
+    titles = {"month": ("按来信月份", "来信月份"), "category": ("按类别", "类别"),
               "unit": ("按承办单位", "承办单位"), "total": ("合计", "范围")}
     return [{"title": titles[dim][0], "heading": titles[dim][1], "rows": rows}
             for dim, rows in stats.items()]
@@ -212,7 +214,9 @@ def _root(path: str) -> str:
     return "../" * url.count("/")
 
 
-def _paged(base: str, title: str, items: list[Entry], env: Environment) -> dict[str, str]:
+def _paged(base: str, title: str, items: list[Entry], env: Environment,
+           when: str = "answered") -> dict[str, str]:
+    """The list pages of ``items``, with the day ``when`` (answered or received) in a column."""
     pages = max(1, -(-len(items) // PAGE_SIZE))
     files = {}
     for n in range(1, pages + 1):
@@ -220,7 +224,7 @@ def _paged(base: str, title: str, items: list[Entry], env: Environment) -> dict[
         chunk = items[(n - 1) * PAGE_SIZE: n * PAGE_SIZE]
         files[path] = env.get_template("list.md.j2").render(
             title=title, items=chunk, page=n, pages=pages, count=len(items), base=base,
-            root=_root(path))
+            root=_root(path), when=when, when_heading=LIST_DAYS[when])
     return files
 
 
@@ -231,20 +235,30 @@ def _grouped(entries: Sequence[Entry], key: Callable[[Entry], str]) -> dict[str,
     return dict(sorted(groups.items()))
 
 
-def _newest_first(items: Iterable[Entry]) -> list[Entry]:
-    return sorted(items, key=lambda e: (e.answered, e.code), reverse=True)
+LIST_DAYS = {"answered": "答复日期", "received": "来信日期"}
+
+
+def _newest_first(items: Iterable[Entry], when: str = "answered") -> list[Entry]:
+    return sorted(items, key=lambda e: (getattr(e, when), e.code), reverse=True)
+
+
+def _month_title(month: str) -> str:
+    return f"{month_label(month)}来信"
 
 
 def _lists(entries: list[Entry], env: Environment) -> dict[str, str]:
+    """按类别 (newest answer first) and 按来信月份: the month a letter was received, as in the
+    statistics (`Entry.month`), newest letter first."""
     files: dict[str, str] = {}
-    for dim, key, label, heading in (
-        ("categories", lambda e: e.category or "none", lambda k: CATEGORIES.get(k, "未分类"), "类别"),
-        ("months", lambda e: e.month, month_label, "月份"),
+    for dim, key, label, heading, when in (
+        ("categories", lambda e: e.category or "none", lambda k: CATEGORIES.get(k, "未分类"), "类别",
+         "answered"),
+        ("months", lambda e: e.month, _month_title, "来信月份", "received"),
     ):
         groups = _grouped(entries, key)
         order = sorted(groups, reverse=dim == "months")
         for k in order:
-            files.update(_paged(f"{dim}/{k}", label(k), _newest_first(groups[k]), env))
+            files.update(_paged(f"{dim}/{k}", label(k), _newest_first(groups[k], when), env, when))
         index = f"{dim}/index.md"
         files[index] = env.get_template("groups.md.j2").render(
             title=f"按{heading}", heading=heading, root=_root(index),
@@ -289,7 +303,7 @@ def mkdocs_config(config: Config) -> dict[str, Any]:
         "extra_css": ["assets/board.css"],
         "extra": {"generator": False},
         "nav": [{"首页": "index.md"}, {"按类别": "categories/index.md"},
-                {"按月份": "months/index.md"}, {"统计": "stats/index.md"},
+                {"按来信月份": "months/index.md"}, {"统计": "stats/index.md"},
                 {"管理办法": "measures/index.md"}, {"搜索": "search/index.md"},
                 {"在线查询": "lookup/index.md"}],
         "not_in_nav": "/letters/\n/categories/*/\n/months/*/\n",

@@ -12,12 +12,11 @@ from datetime import date
 from typing import Any
 
 from letterbox.core.calendar import WorkCalendar
-from letterbox.core.clock import current_clock
 from letterbox.core.config import Config
+from letterbox.core.facts import Facts, fold, local_time
 from letterbox.core.letter import Letter
-from letterbox.core.process import CATEGORIES, STATUSES, State, local_day, parse_time, states
+from letterbox.core.process import CATEGORIES, STATUSES, State
 from letterbox.privacy.redact import Writer
-from letterbox.reports.supervision import closing_outcome
 
 PUBLIC_STATUSES = frozenset({"closed", "archived"})
 PUBLIC_DECISIONS = frozenset({"public", None})
@@ -37,7 +36,7 @@ class Entry:
     answered: date
     working_days: int
     due: date | None
-    on_time: bool | None  # answered within the original limit (the supervision report's rule)
+    on_time: bool | None  # within the limit in force, approved extensions included (facts.Closing)
     follows_up: str | None
     followed_by: tuple[str, ...]
     writer: Writer
@@ -54,42 +53,23 @@ class Entry:
 
     @property
     def month(self) -> str:
-        return f"{self.answered.year:04d}-{self.answered.month:02d}"
+        """The month the letter was received (the board's 按来信月份 lists and the statistics)."""
+        return f"{self.received.year:04d}-{self.received.month:02d}"
 
 
 def is_public(letter: Letter, state: State) -> bool:
     return state.status in PUBLIC_STATUSES and state.publication in PUBLIC_DECISIONS
 
 
-def _final_answer(letter: Letter, config: Config) -> tuple[int, str, str] | None:
-    """(index of the event that gave the answer, its text, who answered) or None."""
-    history = letter.history
-    for i in range(len(history) - 1, -1, -1):
-        event = history[i]
-        details = event.get("details") or {}
-        if event.get("action") == "reply":
-            return i, str(details.get("text") or ""), config.office_name
-        if event.get("action") == "answer":
-            approved = any(e.get("action") == "approve" for e in history[i + 1:])
-            if approved:
-                unit = details.get("unit") or ""
-                return i, str(details.get("text") or ""), config.unit_name(str(unit))
-    return None
+FOLD_ERRORS = (ValueError, KeyError, TypeError)  # a history that breaks the process or is malformed
 
 
-def _closed_at(letter: Letter) -> str | None:
-    for event in reversed(letter.history):
-        if event.get("action") in ("approve", "reply"):
-            return str(event.get("at"))
-    return None
-
-
-def _iso(stamp: str, config: Config) -> str:
-    return parse_time(stamp).astimezone(config.tz).isoformat(timespec="seconds")
-
-
-def _local_day(stamp: str, config: Config) -> date:
-    return local_day(stamp, config.tz)
+def facts_of(letter: Letter, config: Config, cal: WorkCalendar) -> Facts | None:
+    """`fold(letter)`, or None when its history does not replay."""
+    try:
+        return fold(letter, config, cal)
+    except FOLD_ERRORS:
+        return None
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -103,20 +83,17 @@ def redaction_lists(letter: Letter) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return _strings(block.get("mask")), _strings(block.get("keep"))
 
 
-def draft_answer(letter: Letter, config: Config) -> tuple[str, str, str]:
+def draft_answer(letter: Letter, config: Config, cal: WorkCalendar) -> tuple[str, str, str]:
     """(text, who, what it is) of the answer a reader would see, also before it is final.
 
     For `letterbox preview`: the approved answer or the office's reply when there is one, else
     the latest answer still awaiting approval, else nothing.
     """
-    final = _final_answer(letter, config)
-    if final is not None:
-        return final[1], final[2], "最终答复"
-    for event in reversed(letter.history):
-        if event.get("action") == "answer":
-            details = event.get("details") or {}
-            unit = config.unit_name(str(details.get("unit") or ""))
-            return str(details.get("text") or ""), unit, "待审核的答复"
+    facts = facts_of(letter, config, cal)
+    if facts is not None and facts.answer is not None:
+        return facts.answer.text, config.unit_name(facts.answer.unit), "最终答复"
+    if facts is not None and facts.draft is not None:
+        return facts.draft.text, config.unit_name(facts.draft.unit), "待审核的答复"
     return "", "", "尚无答复"
 
 
@@ -138,42 +115,34 @@ def not_public_reason(letter: Letter) -> str | None:
 def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
              followers: dict[str, list[str]]) -> Entry | None:
     """The board entry of one letter, or None when it must not be shown."""
-    try:
-        trail = states(letter.history)  # one fold for the state now, before the answer, rounds
-    except ValueError:
+    facts = facts_of(letter, config, cal)
+    if facts is None or not is_public(letter, facts.state):
         return None
-    state = trail[-1]
-    answer = _final_answer(letter, config)
-    closed = _closed_at(letter)
-    if not is_public(letter, state) or answer is None or closed is None:
+    answer, closing = facts.answer, facts.closing
+    if answer is None or closing is None:
         return None
-    index, text, reply_by = answer
-    clock = current_clock(letter, config, cal, trail[index])
-    received = _local_day(str(letter.data["submitted_at"]), config)
-    answered = _local_day(closed, config)
     mask, keep = redaction_lists(letter)
-    outcome = closing_outcome(letter, config, cal, trail)
     return Entry(
         code=letter.code,
         title=str(letter.data.get("title") or ""),
         body=str(letter.data.get("body") or ""),
-        reply=text,
-        reply_by=reply_by,
-        category=state.category or "",
-        received=received,
-        answered=answered,
-        working_days=cal.working_days_between(received, answered),
-        due=clock.due if clock else None,
-        on_time=outcome == "on_time" if outcome else None,
+        reply=answer.text,
+        reply_by=config.unit_name(answer.unit),
+        category=facts.state.category or "",
+        received=facts.received,
+        answered=closing.day,
+        working_days=facts.working_days(cal) or 0,
+        due=closing.due,
+        on_time=closing.on_time,
         follows_up=letter.data.get("follows_up") or None,
         followed_by=tuple(sorted(followers.get(letter.code, []))),
         writer=Writer.from_data(letter.data.get("writer")),
         mask=mask,
         keep=keep,
-        status=state.status,
-        submitted_at=_iso(str(letter.data["submitted_at"]), config),
-        updated_at=_iso(str(letter.history[-1].get("at")), config),
-        outcome=outcome,
+        status=facts.status,
+        submitted_at=local_time(str(letter.data["submitted_at"]), config),
+        updated_at=local_time(facts.last_at, config),
+        outcome=closing.outcome,
     )
 
 

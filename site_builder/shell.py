@@ -14,6 +14,7 @@ template) must be the shell's, or the build stops.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import html
 import io
@@ -130,6 +131,31 @@ class LetterContent:
             return html.escape(fields[m.group(2).lower()], quote=False)
 
         return FIELD.sub(value, self.html)
+
+
+_CONVERTERS: dict[tuple[str, ...], markdown.Markdown] = {}
+CONVERT_CHUNK = 500  # letters per task
+
+
+def _convert_chunk(extensions: tuple[str, ...], items: list[tuple[str, str, str]]
+                   ) -> list[tuple[str, tuple[str, str, tuple]]]:
+    """Letter Markdown → (code, (shell key, content HTML, toc shape)), one converter per process."""
+    md = _CONVERTERS.get(extensions)
+    if md is None:
+        md = _CONVERTERS[extensions] = converter(extensions)
+    return [(code, (key, *convert(md, text))) for code, key, text in items]
+
+
+def convert_letters(extensions: Sequence[str], letters: dict[str, tuple[str, str]],
+                    run: Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]] | None = None
+                    ) -> dict[str, tuple[str, str, tuple]]:
+    """code → (shell key, Markdown) converted to code → (shell key, content HTML, toc shape), in
+    chunks; ``run(fn, chunks)`` maps them (a process pool's map, say), else done here."""
+    items = [(code, key, text) for code, (key, text) in letters.items()]
+    chunks = [items[k:k + CONVERT_CHUNK] for k in range(0, len(items), CONVERT_CHUNK)]
+    work = functools.partial(_convert_chunk, tuple(extensions))
+    done = run(work, chunks) if run is not None else [work(c) for c in chunks]
+    return dict(x for chunk in done for x in chunk)
 
 
 def fill(site: Path, shells: dict[str, Shell], pages: dict[str, tuple[str, str, tuple]]) -> None:

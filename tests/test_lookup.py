@@ -15,7 +15,7 @@ from letterbox.core.process import REJECT_REASONS
 from letterbox.privacy.redact import squash
 from letterbox.store.repository import Repository
 from site_builder import lookup_index as li
-from site_builder.build import scan, writer_needles
+from site_builder.scan import scan, writer_needles
 from tests.test_site import WRITERS, run, to_unit
 
 LETTERS = {

@@ -25,6 +25,7 @@ from letterbox.core.process import (
     CATEGORIES,
     RATINGS,
     REJECT_REASONS,
+    STEP_BY_ACTION,
     STEPS,
     IllegalStep,
     State,
@@ -48,7 +49,7 @@ from letterbox.reports.supervision import (
     owners,
     rounds,
 )
-from site_builder.lookup_index import TIMELINE_ACTIONS, payload_of
+from site_builder.lookup_index import payload_of
 
 CONFIG = parse_config(default_config_text("ab" * 16))
 CAL = WorkCalendar()
@@ -349,7 +350,7 @@ def test_lookup_payload_names_units_as_config_does() -> None:
             assert payload[1]["units"] == [CONFIG.unit_name(u) for u in state.units]
             assert [day for day, _ in payload[1]["timeline"]] == [
                 ref_day(str(e["at"]), CONFIG).isoformat() for e in history
-                if e["action"] in TIMELINE_ACTIONS]
+                if STEP_BY_ACTION[e["action"]].writer_label]
 
 
 def test_local_day_matches_parse_time() -> None:

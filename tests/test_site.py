@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from letterbox.cli.main import cli
 from letterbox.privacy.redact import Writer, needles, squash
 from letterbox.store.repository import Repository
-from site_builder.build import LeakFound, build_site, scan
+from site_builder.build import LeakFound, build_site
+from site_builder.scan import scan
 
 WRITERS = {
     "heat": {"name": "王建国", "phone": "13812345678", "email": "wangjg1980@163.com",
@@ -232,7 +233,7 @@ def test_scan_finds_leaks_in_any_form(tmp_path: Path) -> None:
 def test_scan_follows_files_written_elsewhere_then_moved_into_the_site(tmp_path: Path) -> None:
     """Pagefind's files are searched while it writes them (outside the site), named by their
     place in the site, and not searched again once moved in, unless changed."""
-    from site_builder.build import Scanner
+    from site_builder.scan import Scanner
 
     site, search = tmp_path / "site", tmp_path / "search"
     (site / "letters").mkdir(parents=True)
@@ -376,7 +377,7 @@ def test_leak_scan_covers_requests_json_and_pagefind(repo: Path, site: Path, tmp
     import gzip
     import shutil
 
-    from site_builder.build import writer_needles
+    from site_builder.scan import writer_needles
 
     copy = tmp_path / "site"
     shutil.copytree(site, copy)
@@ -397,12 +398,12 @@ def test_redaction_cache_and_pool(repo: Path, tmp_path: Path, monkeypatch: pytes
 
     import site_builder.redact_stage as stage
     from letterbox.core.clock import work_calendar
-    from site_builder.build import keep_words
+    from site_builder.redact_stage import keep_words
     from site_builder.select import select
 
     r = Repository(repo)
     entries = select(r.letters(), r.config, work_calendar(r.root))
-    keep = keep_words(r)
+    keep = keep_words(r.config)
     db = tmp_path / ".letterbox-cache" / "redaction.sqlite3"
     first, stats = stage.redact_entries(entries, keep, db, workers=1)
     assert stats == {"cached": 0, "redacted": 3}

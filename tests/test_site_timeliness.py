@@ -1,5 +1,6 @@
 """One rule for timeliness: the letter page, requests.json and the statistics agree with the
-supervision report (answered within an approved extension = 经批准延期后办结, not 按期)."""
+supervision report. Answered within an approved extension is 经批准延期后办结, listed apart, and
+on time (articles 11 and 16: not overdue), so it counts in every on-time rate."""
 
 from __future__ import annotations
 
@@ -35,7 +36,13 @@ def test_extended_letter_reads_the_same_everywhere(case_repo: Repo, tmp_path: Pa
 
     request = json.loads((site / "requests.json").read_text("utf-8"))[0]
     assert request["extended_attributes"]["timeliness"] == "extended"
-    assert request["extended_attributes"]["on_time"] is False
+    assert request["extended_attributes"]["on_time"] is True
+
+    stats = json.loads((site / "stats" / "stats.json").read_text("utf-8"))
+    total = stats["total"][0]
+    assert (total["closed"], total["on_time"], total["late_with_extension"]) == (1, 0, 1)
+    assert total["on_time_rate"] == 1.0
+    assert [row["key"] for row in stats["month"]] == ["2026-03"]  # the month received
 
     report = case_repo.json("report", "--month", "2026-03", "--today", "2026-03-31")
     assert report["late_with_extension"] == 1 and report["on_time"] == 0

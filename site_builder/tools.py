@@ -1,0 +1,117 @@
+"""The build's outside tools: MkDocs (the site's pages) and Pagefind (the search index).
+
+Both run as subprocesses beside the build's own work: `start_*` returns at once, `finish_*`
+waits and raises a LetterboxError with the tool's message when it failed. MkDocs runs with
+SOURCE_DATE_EPOCH and a fixed hash seed (the same repository gives the same bytes) and, like
+the leak scan's workers, at a lower priority: Pagefind is the longest stage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from letterbox.core.errors import LetterboxError
+from site_builder.shell import SHELL_DIR
+
+BACKGROUND_NICE = 10  # scan workers and MkDocs yield the CPU to Pagefind, the longest stage
+PAGEFIND_DIR = "pagefind"
+PAGEFIND_POLL = 2.0  # seconds between looks at Pagefind's new files
+
+
+def lower_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):  # os.nice: POSIX only
+        os.nice(BACKGROUND_NICE)
+
+
+# --------------------------------------------------------------------------- MkDocs
+
+
+def write_project(project: Path, files: dict[str, str], mkdocs: str) -> None:
+    docs = project / "docs"
+    for rel, text in files.items():
+        target = docs / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    (project / "mkdocs.yml").write_text(mkdocs, encoding="utf-8")
+
+
+def start_mkdocs(project: Path, site: Path, epoch: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "PYTHONHASHSEED": "0",
+           "PYTHONWARNINGS": "ignore"}
+    run = (f"import os, runpy; os.nice({BACKGROUND_NICE}) if hasattr(os, 'nice') else None; "
+           "runpy.run_module('mkdocs', run_name='__main__', alter_sys=True)")
+    cmd = [sys.executable, "-c", run, "build", "-q", "-f", str(project / "mkdocs.yml"), "-d", str(site)]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_mkdocs(proc: subprocess.Popen[str]) -> None:
+    _, err = proc.communicate()
+    if proc.returncode != 0:
+        raise LetterboxError(f"MkDocs 构建失败：{err.strip()[-2000:]}")
+
+
+def run_mkdocs(project: Path, site: Path, epoch: int) -> None:
+    finish_mkdocs(start_mkdocs(project, site, epoch))
+
+
+# --------------------------------------------------------------------------- Pagefind
+
+
+def write_search_source(root: Path, pages: dict[str, str]) -> None:
+    """letters/<code>.html: each letter's searchable text alone (render.search_pages).
+
+    Pagefind reads these rather than the built pages, so it can index while MkDocs builds. One
+    folder for all (a folder per letter doubled the cost of writing them); Pagefind records
+    their URLs as /letters/<code>.html, which the search page (assets/search.js) turns into
+    the letter pages' /letters/<code>/.
+    """
+    folder = root / SHELL_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for code, text in pages.items():
+        (folder / f"{code}.html").write_text(text, encoding="utf-8")
+
+
+def start_pagefind(site: Path, output: Path) -> subprocess.Popen[str]:
+    """Index the pages under `site` into `output` with Pagefind (extended build: segments
+    Chinese), offline."""
+    cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", str(output)]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PAGEFIND_SITE": str(site)})
+
+
+def ended(proc: subprocess.Popen[str], seconds: float) -> bool:
+    """Whether `proc` ended within `seconds`."""
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def finish_pagefind(proc: subprocess.Popen[str], output: Path) -> None:
+    out, err = proc.communicate()
+    if proc.returncode != 0 or not (output / "pagefind.js").exists():
+        raise LetterboxError(f"Pagefind 建立搜索索引失败：{(err or out).strip()[-2000:]}")
+
+
+def run_pagefind(site: Path) -> None:
+    """Index a built site in place (its pages with data-pagefind-body, else all of them)."""
+    finish_pagefind(start_pagefind(site, site / PAGEFIND_DIR), site / PAGEFIND_DIR)
+
+
+@contextlib.contextmanager
+def ended_on_error(proc: subprocess.Popen[str] | None) -> Iterator[None]:
+    """Stop a subprocess of the build when the work done beside it fails."""
+    try:
+        yield
+    except BaseException:
+        if proc is None:
+            raise
+        proc.kill()
+        proc.communicate()
+        raise
