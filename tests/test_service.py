@@ -450,7 +450,7 @@ def test_sequencer_reanchors_after_a_wrong_prediction() -> None:
     from types import SimpleNamespace
     from zoneinfo import ZoneInfo
 
-    from letterbox.web.service import Sequencer
+    from letterbox.ops.sequencer import Sequencer
 
     class Disk:
         config = SimpleNamespace(prefix="LA")

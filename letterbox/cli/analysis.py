@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from letterbox.cli.main import State_, cli, err, out, pass_state, print_json
+from letterbox.cli.app import State_, cli, err, letters_of, out, pass_state, print_json
 from letterbox.core.clock import work_calendar
 from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError
@@ -35,7 +35,7 @@ def similar(state: State_, code: str, include_later: bool, limit: int, as_json: 
 
     repo = state.repo()
     target = repo.letter(code)
-    letters = repo.letters()
+    letters = letters_of(repo)
     found = similar_letters(letters, repo.config, target.code, limit, not include_later)
     if as_json:
         print_json([m.to_json() for m in found])
@@ -72,7 +72,7 @@ def analyse(state: State_, from_: datetime | None, to: datetime | None, out_dir:
 
     repo = state.repo()
     config = repo.config
-    letters = repo.letters()
+    letters = letters_of(repo)
     last = to.date() if to else datetime.now(config.tz).date()
     first = from_.date() if from_ else _earliest(letters, config, last)
     result = analysis.analyse(letters, config, work_calendar(repo.root), first, last,
@@ -127,5 +127,5 @@ def print_intake_notes(repo: Repository, codes: Sequence[str]) -> None:
     """After `letterbox intake`: earlier letters close to each accepted one (for article 5(2))."""
     from letterbox.reports.similar import intake_notes
 
-    for line in intake_notes(repo.letters(), repo.config, codes):
+    for line in intake_notes(letters_of(repo), repo.config, codes):
         out.print(line, markup=False)

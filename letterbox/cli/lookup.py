@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from letterbox.cli.main import cli, err, out, print_json
+from letterbox.cli.app import cli, err, out, print_json
 
 
 def _day(iso: str | None) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from letterbox.cli.main import State_, cli, err, out, pass_state, print_json
+from letterbox.cli.app import State_, cli, err, letters_of, out, pass_state, print_json
 from letterbox.core.calendar import provisional_note
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
@@ -53,7 +53,8 @@ def deadlines(state: State_, today: datetime | None, unit: str | None, as_json: 
     config = repo.config
     day = _day(repo, today)
     unit_code = resolve_unit(config, unit) if unit else None
-    table = deadline_table(repo.letters(), config, work_calendar(repo.root), day, unit_code)
+    letters = letters_of(repo)
+    table = deadline_table(letters, config, work_calendar(repo.root), day, unit_code)
     for warning in table.warnings:
         (err if as_json else out).print(f"警告：{warning}", markup=False)
     if as_json:
@@ -62,7 +63,7 @@ def deadlines(state: State_, today: datetime | None, unit: str | None, as_json: 
         from letterbox.cli.analysis import print_alerts
         from letterbox.reports.analysis import recent_alerts
 
-        alerts = recent_alerts(repo.letters(), config, work_calendar(repo.root), day)
+        alerts = recent_alerts(letters, config, work_calendar(repo.root), day)
         print_alerts(alerts, config.burst_min_letters, config.burst_window_days)
         _print_table(table, config.office_code)
     if table.fails(fail_on):
@@ -114,7 +115,7 @@ def report(state: State_, month: str, fmt: str, out_file: Path | None,
     fmt = "json" if as_json else fmt
     repo = state.repo()
     config = repo.config
-    figures = monthly_report(repo.letters(), config, work_calendar(repo.root), month,
+    figures = monthly_report(letters_of(repo), config, work_calendar(repo.root), month,
                              _day(repo, today))
     if fmt == "json":
         import json

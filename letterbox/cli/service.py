@@ -1,5 +1,5 @@
 """Online intake service command (serve-intake) and the office's reopen list, registered on the
-main `letterbox` group. The web stack is imported only when these commands run."""
+main `letterbox` group. The web stack is imported only when serve-intake runs."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import re
 import click
 from rich.table import Table
 
-from letterbox.cli.main import State_, cli, err, out, pass_state, print_json
+from letterbox.cli.app import State_, cli, err, letters_of, out, pass_state, print_json
+from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
+from letterbox.reports.reopen import reopen_list as reopen_rows
 
 
 def _rate(value: str) -> tuple[int, float]:
@@ -54,10 +56,8 @@ def serve_intake(state: State_, host: str, port: int, origins: tuple[str, ...], 
 @pass_state
 def reopen_list(state: State_, days: int, as_json: bool) -> None:
     """列出来信人在办结后 30 天内评价“不满意”、应退回重办的信件。"""
-    from letterbox.web.service import reopen_list as rows_of
-
     repo = state.repo()
-    rows = rows_of(repo, days)
+    rows = reopen_rows(letters_of(repo), repo.config, work_calendar(repo.root), days)
     if as_json:
         print_json(rows)
         return

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from letterbox.cli.main import State_, cli, out, pass_state, print_json
+from letterbox.cli.app import State_, cli, out, pass_state, print_json
 from letterbox.core.errors import LetterboxError
 
 

@@ -4,33 +4,14 @@ A small Starlette app run by uvicorn (`letterbox serve-intake`). It serves nothi
 repository: two POST endpoints and `GET /api/health`. A submission goes through the same
 `intake.intake_one` as the `letterbox intake` command (same checks, same file, same commit).
 
-Throughput. The 600 000-iteration query-code hash (about 0.2 s) is salted with the letter code,
-so in the plain intake it runs inside the repository lock. Here each request takes a ticket
-that predicts its letter code (the next free code plus the requests ahead of it), hashes
-outside the lock (hashlib releases the GIL, so two cores hash at once), then waits for its
-turn and calls `intake_one(..., prepared=...)`, which uses the prepared hash only if the
-predicted code is still the next one under the lock and hashes again otherwise. Nothing is
-reserved on disk, so a crash at any moment leaves no gap: the sequence is still decided
-under the lock from the files in cases/.
+Throughput: each request takes a ticket of `ops.sequencer.Sequencer` that predicts its letter
+code, hashes the query code outside the repository lock (hashlib releases the GIL, so two cores
+hash at once), then commits in ticket order; nothing is reserved on disk, so a crash leaves no
+gap. Idempotency: a client's `Idempotency-Key` (header) or `idempotency_key` (field) finds the
+receipt `ops.receipts.ReceiptStore` wrote under the lock, and the same two codes come back, also
+after a crash or restart; the same key with different content gets 409.
 
-Idempotency. A client sends `Idempotency-Key` (header) or `idempotency_key` (field), a random
-string it makes once per letter (the 写信 page uses crypto.randomUUID()). Under the lock, just
-before the commit, the service writes a receipt to `.git/letterbox-intake/receipts/`:
-
-    file name   SHA-256("letterbox-idempotency\\0" ‖ key)          (the key is not on disk)
-    letter      the letter code and the stored query-code hash (already in the case file)
-    sealed      the query code XOR HMAC-SHA256(key, "receipt\\0" ‖ letter code)[:12], with a tag
-    fingerprint HMAC-SHA256(key, the submission's fields), to refuse a key reused for another letter
-
-A retry with the same key finds the receipt, checks that the letter exists with that hash (a
-receipt left by a commit that never landed is ignored) and unseals the query code with the key
-only the client holds: the same two codes come back, and no second letter is made, also after a
-crash or restart. The same key with different content (the answer was lost, then the writer
-edited the form) gets 409 with the stored letter's codes, and the edit is not stored. The query code is never on disk in clear; the receipt is only as strong as
-the key, so keys shorter than 16 characters are refused. Receipts are deleted after
-`receipt_ttl` seconds (default one day); a retry after that would make a new letter.
-
-Rate limit, size limit, honeypot (`website`), CORS for the site's origin only, and no personal
+Rate limit (`web.ratelimit`), size limit, honeypot (`website`), CORS for the site's origin only, and no personal
 data in any answer or log line: errors name the field and what was expected, never the value.
 """
 
@@ -38,19 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
 import json
 import logging
-import os
 import re
-import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,9 +38,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from letterbox.core import codes
+from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError, NotFound, StepRefused
-from letterbox.core.letter import Letter
-from letterbox.core.process import RATINGS, parse_time
+from letterbox.core.process import RATINGS
 from letterbox.ops.intake import (
     FIELDS,
     LABELS,
@@ -76,19 +50,20 @@ from letterbox.ops.intake import (
     known_codes,
     prepare,
 )
+from letterbox.ops.receipts import RECEIPT_TTL, WRITER_FIELDS, Receipt, ReceiptStore, fingerprint
+from letterbox.ops.sequencer import Sequencer
 from letterbox.ops.workflow import take_step
+from letterbox.reports.reopen import reopen_entry
 from letterbox.store.repository import Actor, Repository
+from letterbox.web.ratelimit import RateLimiter
 
 MAX_BODY_BYTES = 128 * 1024  # the body may be 20 000 characters: 60 KB as UTF-8, 120 KB \u-escaped
 RATE_LIMIT = (30, 600.0)  # requests per address per window (seconds)
-RECEIPT_TTL = 24 * 3600.0
-REOPEN_DAYS = 30
 MAX_COMMENT = 500
 HONEYPOT = "website"
 KEY_FIELD = "idempotency_key"
 KEY_RE = re.compile(r"^[A-Za-z0-9_\-:.]{16,128}$")
 SERVICE_FIELDS = frozenset(FIELDS) | {HONEYPOT, KEY_FIELD}
-WRITER_FIELDS = ("name", "phone", "email", "address", "title", "body", "follows_up")
 FEEDBACK_FIELDS = ("letter_code", "query_code", "rating", "comment")
 FEEDBACK_LABELS = {"letter_code": "信件编码", "query_code": "查询码", "rating": "评价", "comment": "评价意见"}
 RECORD = "来信"
@@ -133,219 +108,6 @@ async def _read_json(request: Request, limit: int) -> Any:
             raise BodyTooLarge
         chunks.append(chunk)
     return json.loads(b"".join(chunks).decode("utf-8"))
-
-
-# --------------------------------------------------------------------------- rate limit
-
-
-class RateLimiter:
-    """Sliding window per client address, in memory (one service process)."""
-
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self.hits: dict[str, deque[float]] = defaultdict(deque)
-        self.lock = threading.Lock()
-
-    def check(self, address: str) -> float | None:
-        """None if the request may go on (and count it); else seconds until it may."""
-        if self.limit <= 0:
-            return None
-        now = self.clock()
-        with self.lock:
-            if len(self.hits) > 10_000:  # forget quiet addresses
-                for key in [k for k, v in self.hits.items() if not v or v[-1] < now - self.window]:
-                    del self.hits[key]
-            hits = self.hits[address]
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return max(1.0, hits[0] + self.window - now)
-            hits.append(now)
-            return None
-
-
-# --------------------------------------------------------------------------- receipts
-
-
-@dataclass(frozen=True)
-class Receipt:
-    letter_code: str
-    query_code: str
-    fingerprint: str
-
-
-def _key_bytes(key: str) -> bytes:
-    return key.encode("utf-8")
-
-
-def fingerprint(key: str, data: dict[str, Any]) -> str:
-    canonical = json.dumps({k: data.get(k) for k in WRITER_FIELDS}, ensure_ascii=False, sort_keys=True)
-    return hmac.new(_key_bytes(key), b"fingerprint\0" + canonical.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def _pad(key: str, letter_code: str) -> bytes:
-    return hmac.new(_key_bytes(key), b"receipt\0" + letter_code.encode("ascii"), hashlib.sha256).digest()
-
-
-class ReceiptStore:
-    """Idempotency receipts in `.git/letterbox-intake/receipts/` (see the module docstring)."""
-
-    def __init__(self, folder: Path, ttl: float = RECEIPT_TTL) -> None:
-        self.folder = folder
-        self.ttl = ttl
-
-    def _path(self, key: str) -> Path:
-        name = hashlib.sha256(b"letterbox-idempotency\0" + _key_bytes(key)).hexdigest()
-        return self.folder / f"{name}.json"
-
-    def put(self, key: str, letter_code: str, query_code: str, query_hash: str, fprint: str) -> None:
-        raw = codes.normalise_query_code(query_code).encode("ascii")
-        pad = _pad(key, letter_code)
-        sealed = bytes(a ^ b for a, b in zip(raw, pad[: len(raw)], strict=True))
-        tag = hmac.new(pad, b"tag\0" + sealed, hashlib.sha256).hexdigest()[:32]
-        record = {"letter_code": letter_code, "query_hash": query_hash, "sealed": sealed.hex(),
-                  "tag": tag, "fingerprint": fprint, "at": time.time()}
-        self.folder.mkdir(parents=True, exist_ok=True)
-        target = self._path(key)
-        tmp = target.with_name(f".tmp-{target.name}-{secrets.token_hex(4)}")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(record))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        _fsync_dir(self.folder)
-
-    def get(self, key: str, repo: Repository) -> Receipt | None:
-        """The receipt for `key` if its letter was really committed; None otherwise."""
-        path = self._path(key)
-        try:
-            record = json.loads(path.read_text("utf-8"))
-            code = str(record["letter_code"])
-            sealed = bytes.fromhex(record["sealed"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        if time.time() - float(record.get("at", 0)) > self.ttl:
-            return None
-        pad = _pad(key, code)
-        tag = hmac.new(pad, b"tag\0" + sealed, hashlib.sha256).hexdigest()[:32]
-        if not hmac.compare_digest(tag, str(record.get("tag"))):
-            return None
-        try:
-            stored = repo.letter(code).data.get("query_hash") or {}
-        except LetterboxError:
-            return None
-        if not hmac.compare_digest(str(stored.get("hash")), str(record.get("query_hash"))):
-            return None  # the commit never landed and the code went to another letter
-        raw = bytes(a ^ b for a, b in zip(sealed, pad[: len(sealed)], strict=True)).decode("ascii")
-        return Receipt(code, codes.format_query_code(raw), str(record.get("fingerprint")))
-
-    def prune(self) -> int:
-        """Delete expired receipts and half-written ones (call under the repository lock)."""
-        if not self.folder.is_dir():
-            return 0
-        removed = 0
-        limit = time.time() - self.ttl
-        for path in self.folder.iterdir():
-            try:
-                if path.name.startswith(".tmp-") or path.stat().st_mtime < limit:
-                    path.unlink()
-                    removed += 1
-            except OSError:
-                continue
-        return removed
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-# --------------------------------------------------------------------------- sequencing
-
-
-class Sequencer:
-    """Tickets in arrival order: each predicts its letter code; commits go in ticket order.
-
-    The prediction is anchored on the last commit: if ticket t got sequence number s, ticket
-    t + k is predicted s + k. A wrong prediction (a letter refused under the lock, or another
-    process taking a code) costs that request a second hash, and the next commit re-anchors.
-    """
-
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
-        self.cond = threading.Condition()
-        self.issued = 0
-        self.turn = 0
-        self.in_flight = 0
-        self.anchor: tuple[int, int, int] | None = None  # (year, ticket, sequence number it got)
-
-    def ticket(self, stamp: Callable[[], datetime]) -> tuple[int, datetime, str]:
-        """(ticket, submission time, predicted letter code); the time is taken in ticket order."""
-        with self.cond:
-            moment = stamp()
-            year = moment.year
-            number = self.issued
-            self.issued += 1
-            if self.in_flight == 0 or self.anchor is None or self.anchor[0] != year:
-                parsed = codes.parse_letter_code(self.repo.next_letter_code(year))
-                self.anchor = (year, number - 1, (parsed[2] if parsed else 1) - 1)
-            _, ticket0, seq0 = self.anchor
-            seq = min(max(seq0 + number - ticket0, 1), 99999)
-            self.in_flight += 1
-            return number, moment, codes.letter_code(self.repo.config.prefix, year, seq)
-
-    def wait_turn(self, number: int) -> None:
-        with self.cond:
-            self.cond.wait_for(lambda: self.turn == number)
-
-    def done(self, number: int, committed: str | None) -> None:
-        """Ticket `number` is finished; `committed` is the letter code it got, if any."""
-        with self.cond:
-            self.cond.wait_for(lambda: self.turn == number)
-            parsed = codes.parse_letter_code(committed) if committed else None
-            if parsed:
-                self.anchor = (parsed[1], number, parsed[2])
-            self.turn += 1
-            self.in_flight -= 1
-            self.cond.notify_all()
-
-
-# --------------------------------------------------------------------------- reopen list
-
-
-def _closed_at(letter: Letter) -> str | None:
-    """Time of the last event that closed the letter (reply or approve)."""
-    closing = [e for e in letter.history if e.get("action") in ("reply", "approve")]
-    return str(closing[-1]["at"]) if closing else None
-
-
-def reopen_entry(letter: Letter, days: int = REOPEN_DAYS) -> dict[str, Any] | None:
-    """The reopen-list entry of a letter rated 不满意 within `days` of closing, else None."""
-    feedback = letter.last_event("feedback")
-    if not feedback or (feedback.get("details") or {}).get("rating") != "不满意":
-        return None
-    if letter.status not in ("closed", "archived"):
-        return None  # already reopened (`letterbox reopen`) and being handled again
-    closed = _closed_at(letter)
-    if closed is None:
-        return None
-    gap = parse_time(str(feedback["at"])) - parse_time(closed)
-    if gap > timedelta(days=days):
-        return None
-    return {"letter_code": letter.code, "title": letter.data.get("title", ""),
-            "status": letter.status, "units": list(letter.data.get("units") or []),
-            "closed_at": closed, "feedback_at": str(feedback["at"]),
-            "days_after_closing": gap.days, "rating": "不满意",
-            "comment": (feedback.get("details") or {}).get("comment", "")}
-
-
-def reopen_list(repo: Repository, days: int = REOPEN_DAYS) -> list[dict[str, Any]]:
-    """Letters whose writer was 不满意 within `days` of closing: the office's 退回重办 list."""
-    rows = [entry for letter in repo.letters() if (entry := reopen_entry(letter, days))]
-    return sorted(rows, key=lambda r: r["letter_code"])
 
 
 # --------------------------------------------------------------------------- the service
@@ -586,7 +348,7 @@ class IntakeService:
         take_step(self.repo, code, "feedback", details, self.writer, summary=details["rating"])
         letter = self.repo.letter(code)
         self.stats["feedback"] += 1
-        return letter.code, reopen_entry(letter) is not None
+        return letter.code, reopen_entry(letter, self.config, work_calendar(self.repo.root)) is not None
 
     # -- lifecycle -----------------------------------------------------------------------
     def startup(self) -> None:

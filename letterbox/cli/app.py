@@ -1,0 +1,124 @@
+"""The `letterbox` click group and what every command module shares: the state object (the
+repository given by --repo), output, error reporting, and reading the letters with a warning
+for the case files that could not be read.
+
+Command modules import this module and register their commands on `cli`; `cli.main` imports
+the command modules and defines the console entry `main`. Nothing here imports a command module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import click
+from rich.console import Console
+
+from letterbox import __version__
+from letterbox.core.errors import LetterboxError, Problem, errors_only
+from letterbox.core.letter import Letter
+from letterbox.store.loader import Loaded
+from letterbox.store.repository import Repository
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class LetterboxGroup(click.Group):
+    """Turns core errors into one clear Chinese message and a non-zero exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LetterboxError as exc:
+            err.print(f"[bold red]错误：[/]{exc.message}", markup=True)
+            for problem in exc.problems:
+                err.print(f"  {problem}", markup=False)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            err.print("已中断。未完成的操作已撤销，案卷库保持原样。")
+            ctx.exit(130)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+class State_:
+    def __init__(self, repo: Path | None) -> None:
+        self.repo_path = repo
+
+    def repo(self) -> Repository:
+        if self.repo_path is not None:
+            return Repository(self.repo_path)
+        return Repository.discover()
+
+
+pass_state = click.make_pass_decorator(State_)
+
+
+@click.group(cls=LetterboxGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), envvar="LETTERBOX_REPO",
+              help="案卷库目录（默认：环境变量 LETTERBOX_REPO，或当前目录所在的 git 仓库）。")
+@click.version_option(__version__, prog_name="letterbox")
+@click.pass_context
+def cli(ctx: click.Context, repo: Path | None) -> None:
+    """letterbox：区长信箱来信办理系统。每封来信是 cases/ 下的一个 YAML 文件，每一步办理是一次 git 提交。"""
+    ctx.obj = State_(repo)
+
+
+# -- shared helpers ------------------------------------------------------------------------
+
+
+def letters_of(repo: Repository) -> list[Letter]:
+    """Every letter of the repository; the case files that could not be read are named on
+    stderr (path only: a file's content may hold a writer's data) and left out."""
+    loaded = repo.load(lines=False)
+    warn_unreadable(loaded)
+    return loaded.letters
+
+
+def warn_unreadable(loaded: Loaded | list[str] | tuple[str, ...]) -> None:
+    files = loaded.unreadable if isinstance(loaded, Loaded) else list(loaded)
+    if not files:
+        return
+    err.print(f"警告：{len(files)} 个案卷文件无法读取，未计入结果（运行 letterbox validate 查看原因）：",
+              markup=False)
+    for file in files:
+        err.print(f"  {file}", markup=False)
+
+
+def report_problems(problems: list[Problem], as_json: bool, checked: int) -> None:
+    """Print the problems of `validate` or `check`; exit 1 when there are errors."""
+    errors = errors_only(problems)
+    if as_json:
+        print_json({"checked": checked, "errors": len(errors), "warnings": len(problems) - len(errors),
+                    "problems": [p.to_json() for p in problems]})
+    else:
+        for problem in problems:
+            (err if problem.severity == "error" else out).print(str(problem), markup=False)
+        if errors:
+            err.print(f"共检查 {checked} 封信件，发现 {len(errors)} 处错误。")
+        else:
+            out.print(f"共检查 {checked} 封信件，全部符合格式和办理流程。")
+    if errors:
+        sys.exit(1)
+
+
+def today_of(repo: Repository, value: datetime | None) -> date:
+    """The day given by --today, else today in the repository's time zone."""
+    return value.date() if value else datetime.now(repo.config.tz).date()
+
+
+def relative(repo: Repository, path: Path) -> PurePosixPath:
+    """A path given on the command line, relative to the repository root."""
+    full = path.resolve()
+    if not path.is_absolute() and not full.exists() and (repo.root / path).exists():
+        full = (repo.root / path).resolve()  # relative to the repository given by --repo
+    try:
+        return PurePosixPath(full.relative_to(repo.root).as_posix())
+    except ValueError:
+        raise LetterboxError(f"{path} 不在案卷库 {repo.root} 之内。") from None

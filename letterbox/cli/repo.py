@@ -1,0 +1,191 @@
+"""Repository commands: set-up (init, units), checks (validate, check) and reading (show, list)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from letterbox.cli.app import (
+    State_,
+    cli,
+    letters_of,
+    out,
+    pass_state,
+    print_json,
+    relative,
+    report_problems,
+    today_of,
+)
+from letterbox.core.clock import work_calendar
+from letterbox.core.process import CATEGORIES, STATUSES
+from letterbox.ops.scaffold import init_repository
+from letterbox.reports.views import followed_by, letter_view, row_view
+
+# -- set-up ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """新建一个空的案卷库（git 仓库、cases/、配置、格式定义和 CI 文件）。"""
+    target = init_repository(directory)
+    out.print(f"已新建案卷库：{target}")
+    out.print("下一步：编辑 letterbox.yaml 核对单位名录，然后用 `letterbox intake 文件` 收信。")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@pass_state
+def units(state: State_, as_json: bool) -> None:
+    """列出承办单位名录。"""
+    config = state.repo().config
+    rows = [{"code": u.code, "name": u.name, "kind": u.kind, "role": u.role} for u in config.units]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("代码", "名称", "类别", "特殊职能", title=f"{config.district}承办单位名录")
+    roles = {"petition": "信访（多单位协调件）", "discipline": "纪检监察"}
+    for r in rows:
+        table.add_row(r["code"], r["name"], r["kind"], roles.get(r["role"] or "", ""))
+    out.print(table)
+
+
+# -- checks ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@click.option("--strict-calendar", is_flag=True, help="缺少下一年节假日数据时按错误处理（供每日定时任务使用）。")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="按指定日期检查（默认今天）。")
+@pass_state
+def validate(state: State_, paths: tuple[Path, ...], as_json: bool, strict_calendar: bool,
+             today: datetime | None) -> None:
+    """校验案卷：格式、文件位置、编码唯一、前信存在、办理记录合法且按时间顺序。"""
+    from letterbox.ops.checks import validate_all
+
+    repo = state.repo()
+    only = [relative(repo, p) for p in paths] if paths else None
+    day = today.date() if today else datetime.now(repo.config.tz).date()
+    problems, checked = validate_all(repo, only, day, strict_calendar)
+    report_problems(problems, as_json, checked)
+
+
+@cli.command()
+@click.option("--base", required=True, help="比较的基准版本（如 origin/main 或提交号）。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@pass_state
+def check(state: State_, base: str, as_json: bool) -> None:
+    """检查自 BASE 以来对案卷的修改（含手工编辑）是否都是合法的办理步骤。"""
+    from letterbox.ops.check import check_changes
+
+    repo = state.repo()
+    problems, checked = check_changes(repo, base)
+    report_problems(problems, as_json, checked)
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@click.option("--writer", is_flag=True, help="同时显示来信人姓名和联系方式（严格保密）。")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="按指定日期计算剩余期限。")
+@pass_state
+def show(state: State_, code: str, as_json: bool, writer: bool, today: datetime | None) -> None:
+    """显示一封信件及其办理记录和期限计算过程。"""
+    repo = state.repo()
+    letter = repo.letter(code)
+    view = letter_view(letter, repo.config, work_calendar(repo.root), today_of(repo, today),
+                       followed_by(letters_of(repo)).get(letter.code, []), with_writer=writer)
+    if as_json:
+        print_json(view)
+        return
+    _print_letter(view)
+
+
+def _print_letter(v: dict[str, Any]) -> None:
+    out.print(f"[bold]{v['letter_code']}[/]  {v['title']}")
+    out.print(f"状态：{v['status_label']}    类别：{v['category_label'] or '未分类'}    "
+              f"承办单位：{'、'.join(v['unit_names']) or '—'}{'（' + v['mode_label'] + '）' if v['mode_label'] else ''}")
+    out.print(f"提交时间：{v['submitted_at']}    渠道：{v['channel']}")
+    if v.get("writer"):
+        w = v["writer"]
+        out.print(f"来信人（保密）：{w['name']}  {w['phone']}  {w['email']}  {w['address']}", markup=False)
+    if v["follows_up"]:
+        out.print(f"前信：{v['follows_up']}")
+    if v["followed_by"]:
+        out.print(f"后续来信：{'、'.join(v['followed_by'])}")
+    if v["deadline"]:
+        left = v["days_left"]
+        when = f"剩余 {left} 个工作日" if left >= 0 else f"已逾期 {-left} 个工作日"
+        mark = "（暂定）" if v["provisional"] else ""
+        out.print(f"[bold]期限：{v['deadline']}{mark}，{when}[/]")
+        for line in v["deadline_explained"]:
+            out.print(f"  · {line}", markup=False)
+    if v["pending_extension"]:
+        out.print(f"待审批的延期申请：{v['pending_extension']} 天")
+    out.print("")
+    out.print(v["body"], markup=False)
+    table = Table(title="办理记录")
+    table.add_column("时间", no_wrap=True)
+    table.add_column("办理人")
+    table.add_column("步骤", no_wrap=True)
+    table.add_column("内容")
+    for e in v["history"]:
+        details = "；".join(f"{k}: {_short(val)}" for k, val in (e.get("details") or {}).items())
+        table.add_row(e["at"][:16].replace("T", " "), e["actor"], e["label"], details)
+    out.print(table)
+
+
+def _short(value: Any) -> str:
+    text = "、".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if len(text) <= 60 else text[:58] + "…"
+
+
+@cli.command(name="list")
+@click.option("--status", type=click.Choice(list(STATUSES)), help="按状态筛选。")
+@click.option("--unit", help="按承办单位（代码或名称）筛选。")
+@click.option("--category", type=click.Choice(list(CATEGORIES)), help="按类别筛选。")
+@click.option("--month", help="按提交月份筛选，格式 YYYY-MM。")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="按指定日期计算剩余期限。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@pass_state
+def list_(state: State_, status: str | None, unit: str | None, category: str | None, month: str | None,
+          today: datetime | None, as_json: bool) -> None:
+    """列出信件（可按状态、单位、类别、月份筛选），显示剩余或逾期的工作日。"""
+    repo = state.repo()
+    config = repo.config
+    unit_code = config.unit(unit).code if unit else None
+    cal = work_calendar(repo.root)
+    day = today_of(repo, today)
+    rows = [row_view(x, config, cal, day) for x in letters_of(repo)]
+    rows = [r for r in rows if (not status or r["status"] == status)
+            and (not unit_code or unit_code in r["units"])
+            and (not category or r["category"] == category)
+            and (not month or r["submitted_at"][:7] == month)]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"信件 {len(rows)} 封")
+    table.add_column("信件编码", no_wrap=True)
+    table.add_column("状态", no_wrap=True)
+    for name in ("类别", "承办单位", "期限", "标题"):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(r["letter_code"], r["status_label"], CATEGORIES.get(r["category"] or "", "—"),
+                      "、".join(r["unit_names"]) or "—", _deadline_cell(r), r["title"])
+    out.print(table)
+
+
+def _deadline_cell(r: dict[str, Any]) -> str:
+    if not r["deadline"]:
+        return "—"
+    left = r["days_left"]
+    text = f"{r['deadline']} 剩 {left} 日" if left >= 0 else f"{r['deadline']} [red]逾期 {-left} 日[/]"
+    return text + ("（暂定）" if r["provisional"] else "")

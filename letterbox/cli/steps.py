@@ -1,0 +1,238 @@
+"""Workflow commands: intake, then one command per step of the process (reject … archive).
+
+Each step command takes the letter code, --as, --at and --json (`step_command`), calls the
+matching `ops.workflow` function and prints the result one way.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from letterbox.cli.app import State_, cli, err, out, pass_state, print_json
+from letterbox.core.errors import LetterboxError
+from letterbox.core.process import CATEGORIES, REJECT_REASONS, STATUSES, WITHHOLD_REASONS
+from letterbox.ops import workflow
+from letterbox.ops.intake import IntakeReport, intake_files
+from letterbox.store.repository import Actor
+
+# -- intake ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "actor", help="收信人员（默认：git 配置的用户名）。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（letter_code、query_code、path 的列表）。")
+@pass_state
+def intake(state: State_, files: tuple[Path, ...], actor: str | None, as_json: bool) -> None:
+    """收信：读取 JSON、JSON Lines 或 YAML 格式的来信，编号并各提交一次。查询码只显示这一次。"""
+    repo = state.repo()
+    who = Actor(actor) if actor else repo.default_actor()
+    report = IntakeReport()
+    interrupted = False
+    try:
+        intake_files(repo, list(files), who, report=report)
+    except KeyboardInterrupt:
+        interrupted = True
+    _print_intake(report, as_json)
+    if report.accepted and not as_json and not interrupted:
+        from letterbox.cli.analysis import print_intake_notes
+
+        print_intake_notes(repo, [a.letter_code for a in report.accepted])
+    if interrupted:
+        err.print("已中断：上面列出的来信已保存，其余未处理。")
+        sys.exit(130)
+    if report.refused:
+        sys.exit(1)
+
+
+def _print_intake(report: IntakeReport, as_json: bool) -> None:
+    if as_json:
+        print_json([a.to_json() for a in report.accepted])
+    else:
+        if report.accepted:
+            table = Table("信件编码", "查询码", "文件", title="已收来信（查询码只显示这一次，请告知来信人妥善保管）")
+            for a in report.accepted:
+                table.add_row(a.letter_code, a.query_code, a.path)
+            out.print(table)
+    for problem in report.refused:
+        err.print(str(problem), markup=False)
+    if report.refused:
+        err.print(f"{len(report.accepted)} 封已收，{sum(1 for p in report.refused)} 处问题导致来信未收（未保存任何内容）。")
+
+
+# -- workflow steps ----------------------------------------------------------------------
+
+
+def step_command(name: str, help_text: str) -> Callable[[Callable[..., Any]], click.Command]:
+    """A workflow command: CODE argument, --as, --at and --json, result printed one way."""
+
+    def decorate(func: Callable[..., Any]) -> click.Command:
+        @wraps(func)
+        def run(state: State_, code: str, actor: str | None, at: str | None, as_json: bool, **kw: Any) -> None:
+            repo = state.repo()
+            who = Actor(actor) if actor else repo.default_actor()
+            result = func(repo, code, who, at, **kw)
+            if as_json:
+                print_json({"letter_code": result.letter_code, "action": result.action,
+                            "status": result.status, "commit": result.commit})
+            else:
+                out.print(f"已完成：{result.message} → 当前状态：{STATUSES[result.status]}（提交 {result.commit[:8]}）",
+                          markup=False)
+
+        command: Any = click.argument("code")(run)
+        command = click.option("--as", "actor", help="办理人员（默认：git 配置的用户名）。")(command)
+        command = click.option("--at", help="办理时间（补录纸质记录时用，如 2026-03-02T09:15:00+08:00；默认现在）。")(command)
+        command = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")(command)
+        command = pass_state(command)
+        return cli.command(name=name, help=help_text)(command)
+
+    return decorate
+
+
+def _read_text(file: Path | None, text: str | None, what: str) -> str:
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LetterboxError(f"无法读取{what}文件 {file}（{exc.__class__.__name__}），应为 UTF-8 文本文件。") from None
+    return text or ""  # empty: the step refuses, naming the letter's state
+
+
+_file_opt = click.option("--file", "file", type=click.Path(dir_okay=False, path_type=Path), help="内容所在的文本文件。")
+_text_opt = click.option("--text", "text", help="直接写出内容。")
+
+
+@click.option("--of", "of", help="duplicate、answered 时前一封信件的编码。")
+@click.option("--reply", "reply_text", help="告知来信人的文字（默认按理由生成）。")
+@click.option("--reason", required=True, type=click.Choice(list(REJECT_REASONS)), help="办法第五条的理由。")
+@step_command("reject", "不予受理（办法第五条），从“已收到”或“已分类”。")
+def reject_cmd(repo, code, who, at, reason, reply_text, of):  # type: ignore[no-untyped-def]
+    return workflow.reject(repo, code, reason, who, reply=reply_text, of=of, at=at)
+
+
+@click.option("--category", required=True, type=click.Choice(list(CATEGORIES)),
+              help="consultation 政策咨询、complaint 求助投诉、suggestion 建言献策。")
+@step_command("classify", "分类（办法第七条）。")
+def classify_cmd(repo, code, who, at, category):  # type: ignore[no-untyped-def]
+    return workflow.classify(repo, code, category, who, at=at)
+
+
+@_text_opt
+@_file_opt
+@step_command("reply", "办公室直接回复（办法第八条）→ 已办结。")
+def reply_cmd(repo, code, who, at, file, text):  # type: ignore[no-untyped-def]
+    return workflow.reply(repo, code, _read_text(file, text, "回复"), who, at=at)
+
+
+@click.option("--complex", "complex_", is_flag=True, help="较复杂问题（20 个工作日）。")
+@click.option("--unit", "units", multiple=True, required=True, help="承办单位代码或名称；写两个以上则转区信访局。")
+@step_command("transfer", "转办（办法第九条）：一般 3 个工作日，--complex 20 个工作日，多单位转区信访局（60 日）。")
+def transfer_cmd(repo, code, who, at, units, complex_):  # type: ignore[no-untyped-def]
+    return workflow.transfer(repo, code, list(units), who, complex_=complex_, at=at)
+
+
+@click.option("--leader", required=True, help="区政府领导代码。")
+@step_command("escalate", "呈办（办法第十条）：生成《来信办理单》，提请领导批示。")
+def escalate_cmd(repo, code, who, at, leader):  # type: ignore[no-untyped-def]
+    return workflow.escalate(repo, code, leader, who, at=at)
+
+
+@click.option("--complex", "complex_", is_flag=True, help="较复杂问题（20 个工作日）。")
+@click.option("--unit", "units", multiple=True, required=True, help="批示交办的承办单位。")
+@click.option("--text", "text", required=True, help="批示内容。")
+@click.option("--leader", required=True, help="批示的领导代码。")
+@step_command("instruct", "记录领导批示并按批示转办（办法第十条）。")
+def instruct_cmd(repo, code, who, at, leader, text, units, complex_):  # type: ignore[no-untyped-def]
+    return workflow.instruct(repo, code, leader, text, list(units), who, complex_=complex_, at=at)
+
+
+@click.option("--unit", help="退回的承办单位（默认为当前承办单位）。")
+@click.option("--reason", required=True, help="不属本单位职责范围的说明。")
+@step_command("return", "承办单位退回不属本单位职责的信件（办法第十五条第四项）→ 已分类，待重新转办。")
+def return_cmd(repo, code, who, at, reason, unit):  # type: ignore[no-untyped-def]
+    return workflow.return_letter(repo, code, reason, who, unit=unit, at=at)
+
+
+@click.option("--reason", required=True, help="书面说明的延期理由。")
+@click.option("--days", required=True, type=int, help="申请延长的天数。")
+@step_command("extend", "申请延期（办法第十一条）：只能在期限内，须写明理由。")
+def extend_cmd(repo, code, who, at, days, reason):  # type: ignore[no-untyped-def]
+    return workflow.extend(repo, code, days, reason, who, at=at)
+
+
+@click.option("--note", help="批准意见。")
+@click.option("--days", type=int, help="批准的天数（默认按申请）。")
+@step_command("grant", "同意延期申请。")
+def grant_cmd(repo, code, who, at, days, note):  # type: ignore[no-untyped-def]
+    return workflow.grant(repo, code, who, days=days, note=note, at=at)
+
+
+@click.option("--note", help="不同意的理由。")
+@step_command("refuse", "不同意延期申请。")
+def refuse_cmd(repo, code, who, at, note):  # type: ignore[no-untyped-def]
+    return workflow.refuse(repo, code, who, note=note, at=at)
+
+
+@click.option("--contacted", is_flag=True, help="暂时解决不了的问题，已与当事人电话或当面沟通（办法第十二条）。")
+@click.option("--unit", help="答复单位（默认为当前承办单位）。")
+@click.option("--head", required=True, help="审核把关的单位主要负责人。")
+@_text_opt
+@_file_opt
+@step_command("answer", "承办单位答复，经主要负责人审核（办法第十二条）→ 已答复待审核。")
+def answer_cmd(repo, code, who, at, file, text, head, unit, contacted):  # type: ignore[no-untyped-def]
+    return workflow.answer(repo, code, _read_text(file, text, "答复"), head, who, unit=unit,
+                           contacted=contacted, at=at)
+
+
+@click.option("--note", help="审核意见。")
+@step_command("approve", "办公室审核通过答复（办法第十二条）→ 已办结。")
+def approve_cmd(repo, code, who, at, note):  # type: ignore[no-untyped-def]
+    return workflow.approve(repo, code, who, note=note, at=at)
+
+
+@click.option("--reason", required=True, help="审核不通过、退回重办的理由。")
+@step_command("send-back", "审核不通过，退回承办单位重办 → 转办中（重新计算期限）。")
+def send_back_cmd(repo, code, who, at, reason):  # type: ignore[no-untyped-def]
+    return workflow.send_back(repo, code, reason, who, at=at)
+
+
+@step_command("publish", "决定公开已办结的信件（办法第十三条）。")
+def publish_cmd(repo, code, who, at):  # type: ignore[no-untyped-def]
+    return workflow.publish(repo, code, who, at=at)
+
+
+@click.option("--reason", required=True, type=click.Choice(list(WITHHOLD_REASONS)),
+              help="state-secret 国家秘密、trade-secret 商业秘密、privacy 个人隐私、sensitive 敏感。")
+@step_command("withhold", "决定不公开已办结的信件（办法第十三条）。")
+def withhold_cmd(repo, code, who, at, reason):  # type: ignore[no-untyped-def]
+    return workflow.withhold(repo, code, reason, who, at=at)
+
+
+@click.option("--note", help="催办说明。")
+@step_command("remind", "催办未办结的信件（办法第十四条）。")
+def remind_cmd(repo, code, who, at, note):  # type: ignore[no-untyped-def]
+    return workflow.remind(repo, code, who, note=note, at=at)
+
+
+@click.option("--note", required=True, help="可能引发群体性事件的情况。")
+@step_command("flag-risk", "报告可能引发群体性事件的风险（办法第十五条第二项）。")
+def flag_risk_cmd(repo, code, who, at, note):  # type: ignore[no-untyped-def]
+    return workflow.flag_risk(repo, code, note, who, at=at)
+
+
+@click.option("--reason", required=True, help="重新办理的理由（如来信人回访评价不满意）。")
+@step_command("reopen", "已办结的信件重新办理（如来信人评价不满意，退回重办）→ 转办中（原承办单位，重新计算期限）。")
+def reopen_cmd(repo, code, who, at, reason):  # type: ignore[no-untyped-def]
+    return workflow.reopen(repo, code, reason, who, at=at)
+
+
+@step_command("archive", "归档已办结或不予受理的信件（办法第十四条）。")
+def archive_cmd(repo, code, who, at):  # type: ignore[no-untyped-def]
+    return workflow.archive(repo, code, who, at=at)
