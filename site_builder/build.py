@@ -2,7 +2,7 @@
 
 `build_site` names the stages in order:
 
-    load      the case files (`read_letters`: parsed in the worker pool, cached)
+    load      the case files (`read_letters`: the store's loader, in the worker pool, cached)
     select    the letters the board may show, with their facts from the one fold (select.py)
     redact    in the background pool (redact_stage.py); meanwhile this process computes the
               statistics (figures.py), the encrypted status index (lookup_index.py) and the
@@ -25,23 +25,23 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import shutil
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
-from letterbox.core.letter import Letter, read_letter
+from letterbox.core.letter import Letter
 from letterbox.privacy.redact import UnsafeLetter
 from letterbox.reports.analysis import Group
+from letterbox.store.loader import POOL_MIN, Loaded
 from letterbox.store.repository import Repository
 from site_builder.figures import published_figures
 from site_builder.lookup_index import LOOKUP_DIR, write_lookup_index
@@ -49,7 +49,6 @@ from site_builder.redact_stage import (
     CACHE_DIR,
     CACHE_FILE,
     LETTERS_FILE,
-    JsonCache,
     Redaction,
     default_workers,
     keep_words,
@@ -91,6 +90,7 @@ class BuildReport:
     files: int
     epoch: int
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    unreadable: tuple[str, ...] = ()  # case files that could not be read (left out)
 
 
 class LeakFound(LetterboxError):
@@ -115,7 +115,8 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
     out.parent.mkdir(parents=True, exist_ok=True)
     with worker_pool() as pool, tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
         work = Workspace(Path(tmp))
-        letters = read_letters(repo, cache=caches / LETTERS_FILE if caches else None, pool=pool)
+        loaded = read_letters(repo, cache=caches / LETTERS_FILE if caches else None, pool=pool)
+        letters = loaded.letters
         with frozen():  # the letters stay to the end: not walked again by every collection
             entries = select(letters, config, cal)
             watch.lap("select")
@@ -136,7 +137,8 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
                     leaked, files = scanner.result(), len(scanner.seen)
                     watch.lap("scan")
         publish(work.site, out, leaked)
-    return BuildReport(out=out, letters=len(public), files=files, epoch=epoch, timings=watch.times)
+    return BuildReport(out=out, letters=len(public), files=files, epoch=epoch, timings=watch.times,
+                       unreadable=tuple(loaded.unreadable))
 
 
 # --------------------------------------------------------------------------- stages
@@ -287,47 +289,18 @@ def source_epoch(repo: Repository) -> int:
 
 # --------------------------------------------------------------------------- reading
 
-READ_POOL_MIN = 2000  # fewer case files than this: read in this process
-
-
-def _read_chunk(root: Path, paths: list[PurePosixPath]) -> list[Letter]:
-    out = []
-    for path in paths:
-        with contextlib.suppress(LetterboxError):
-            letter = read_letter(root, path)
-            out.append(Letter(path=letter.path, data=letter.data))  # no line map: not needed here
-    return out
+READ_POOL_MIN = POOL_MIN  # fewer case files than this to parse: parse in this process
 
 
 def read_letters(repo: Repository, workers: int | None = None, cache: Path | None = None,
-                 pool: Executor | None = None) -> list[Letter]:
-    """`repo.letters()` (without line maps): the YAML parsed in a pool of processes when there
-    are many (`pool`, else one of its own), and kept in `cache` (SQLite, by path, size and
-    modification time) when given."""
-    paths = repo.letter_paths()
-    stamps = {}
-    for path in paths:
-        st = (repo.root / path).stat()
-        stamps[str(path)] = f"{st.st_size}:{st.st_mtime_ns}"
-    store = JsonCache(cache, "letters")
-    known = {k: v[1] for k, v in store.get(list(stamps)).items() if v[0] == stamps[k]}
-    todo = [p for p in paths if str(p) not in known]
+                 pool: Executor | None = None) -> Loaded:
+    """The case files through the store's loader, without line maps: parsed in a pool of
+    processes when there are many (`pool`, else one of its own), kept in `cache` (SQLite, by
+    path, size and modification time) when given. When `pool` parsed them, its workers then
+    load the tagger, as the pool redacts next."""
     workers = workers or default_workers()
-    if workers <= 1 or len(todo) < READ_POOL_MIN:
-        fresh = _read_chunk(repo.root, todo)
-    else:
-        size = -(-len(todo) // (workers * 4))
-        chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
-        with contextlib.ExitStack() as stack:
-            shared = pool is not None
-            if pool is None:
-                pool = stack.enter_context(ProcessPoolExecutor(
-                    workers, mp_context=multiprocessing.get_context("spawn")))
-            fresh = [x for chunk in pool.map(_read_chunk, [repo.root] * len(chunks), chunks) for x in chunk]
-            if shared:  # many files new to the cache: the pool will redact them next, its
-                for _ in range(workers):  # workers load the tagger meanwhile
-                    pool.submit(warm_up)
-    store.put({str(x.path): [stamps[str(x.path)], x.data] for x in fresh})
-    by_path = {**{str(x.path): x for x in fresh},
-               **{k: Letter(path=PurePosixPath(k), data=v) for k, v in known.items()}}
-    return [by_path[str(p)] for p in paths if str(p) in by_path]
+    loaded = repo.load(lines=False, cache=cache, pool=pool, workers=workers, pool_min=READ_POOL_MIN)
+    if loaded.pooled and pool is not None:
+        for _ in range(workers):
+            pool.submit(warm_up)
+    return loaded

@@ -433,12 +433,12 @@ def test_letter_cache_rereads_changed_files(repo: Path, tmp_path: Path,
     r = Repository(copy)
     db = tmp_path / ".letterbox-cache" / "letters.sqlite3"
     plain = r.letters()
-    first = build.read_letters(r, workers=1, cache=db)
+    first = build.read_letters(r, workers=1, cache=db).letters
     assert [(x.path, x.data) for x in first] == [(x.path, x.data) for x in plain]
     path = copy / plain[0].path
     path.write_text(path.read_text("utf-8").replace(str(plain[0].data["title"]), "新的标题", 1), "utf-8")
     monkeypatch.setattr(build, "READ_POOL_MIN", 0)  # the one changed file, parsed in the pool
-    again = build.read_letters(r, workers=2, cache=db)
+    again = build.read_letters(r, workers=2, cache=db).letters
     assert again[0].data["title"] == "新的标题"
     assert [(x.path, x.data) for x in again[1:]] == [(x.path, x.data) for x in plain[1:]]
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from letterbox.cli.app import State_, cli, out, pass_state, print_json
+from letterbox.cli.app import State_, cli, out, pass_state, print_json, warn_unreadable
 from letterbox.core.errors import LetterboxError
 
 
@@ -27,6 +27,7 @@ def build(state: State_, out_dir: Path | None) -> None:
     from site_builder.build import build_site
 
     report = build_site(state.repo(), _out_dir(state, out_dir))
+    warn_unreadable(report.unreadable)
     out.print(f"已生成网站：{report.out}（公开来信 {report.letters} 封，文件 {report.files} 个）",
               markup=False)
 
@@ -43,7 +44,7 @@ def serve(state: State_, port: int, out_dir: Path | None, no_build: bool) -> Non
 
     target = _out_dir(state, out_dir)
     if not no_build:
-        build_site(state.repo(), target)
+        warn_unreadable(build_site(state.repo(), target).unreadable)
     if not (target / "index.html").exists():
         raise LetterboxError(f"{target} 中没有网站，请先运行 `letterbox build`。")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(target))
