@@ -95,7 +95,7 @@ def test_figures_match_hand_count(fixed: tuple[Repository, dict[str, str]]) -> N
     assert counts["by_month"] == {"2026-03": 5, "2026-04": 1}
     # closed: A 3 working days (on time), B 6 (late), C 1 (office, on time), D 6 (extended)
     assert (d["closed"], d["on_time"], d["late_with_extension"], d["late_without_extension"]) == (4, 2, 1, 1)
-    assert d["on_time_rate"] == pytest.approx(0.5)
+    assert d["on_time_rate"] == pytest.approx(0.75)  # (on time + within an extension) / closed
     assert (d["median_working_days"], d["p90_working_days"]) == (4.5, 6)
     heat = next(h for h in d["hot_topics"] if h["word"] == "供暖")
     assert heat["letters"] == 3 and heat["by_month"] == {"2026-03": 2, "2026-04": 1}
@@ -177,7 +177,7 @@ def test_analyse_json_and_text(fixed: tuple[Repository, dict[str, str]], case_re
     data: dict[str, Any] = case_repo.json("analyse", "--from", "2026-03-01", "--to", "2026-03-31")
     assert data["received"] == 5 and data["alerts"] == []
     text = case_repo.run("analyse", "--from", "2026-03-01", "--to", "2026-03-31").stdout
-    assert "按期办结率 50.0%" in text and "中位数 4.5" in text
+    assert "按期办结率 75.0%" in text and "中位数 4.5" in text
 
 
 def test_intake_notes_printed_for_accepted_letters(case_repo: Repo,

@@ -16,7 +16,8 @@ import pytest
 
 from letterbox.core.calendar import WorkCalendar
 from letterbox.core.config import default_config_text, parse_config
-from letterbox.reports.supervision import bar_chart, month_bounds
+from letterbox.reports.charts import bar_chart
+from letterbox.reports.monthly import CHART_COLOURS, month_bounds
 from tests.conftest import WRITER, Repo
 
 T = "T09:00:00+08:00"
@@ -105,7 +106,7 @@ def test_figures_match_hand_count(case_repo: Repo, march: dict[str, str]) -> Non
     assert (r["received"], r["rejected"], r["closed"]) == (9, 1, 5)
     assert (r["on_time"], r["late_with_extension"], r["late_without_extension"]) == (2, 1, 2)
     assert r["open_overdue"] == 2  # D and G
-    assert r["on_time_rate"] == pytest.approx(2 / 5)
+    assert r["on_time_rate"] == pytest.approx(3 / 5)  # (on time + within an extension) / closed
     units = {u["unit"]: u for u in r["units"]}
     assert list(units) == ["jyj", "zjj", "cgj", "xxzx"]  # configuration order, office last
 
@@ -152,8 +153,8 @@ def test_markdown_report(case_repo: Repo, march: dict[str, str]) -> None:
     assert sections == sorted(sections)
     assert march["G"] in text[sections[0]:sections[1]]
     assert "| 区教育局 | 2 | 1 | 0 | 0 | 1 | 0.0% | 1 | 1 |" in text
-    assert "| 区城市管理局 | 2 | 2 | 1 | 1 | 0 | 50.0% | 0 | 0 |" in text
-    assert "| **合计** | 6 | 5 | 2 | 1 | 2 | 40.0% | 2 | 1 |" in text
+    assert "| 区城市管理局 | 2 | 2 | 1 | 1 | 0 | 100.0% | 0 | 0 |" in text
+    assert "| **合计** | 6 | 5 | 2 | 1 | 2 | 60.0% | 2 | 1 |" in text
     circular = text[sections[3]:sections[4]]
     assert "**区教育局**" in circular and march["C"] in circular and march["D"] in circular
     assert "**区住房和城乡建设局**" in circular and march["H"] in circular
@@ -179,7 +180,7 @@ def test_no_writer_data_in_any_report(case_repo: Repo, march: dict[str, str]) ->
         for value in WRITER.values():
             assert value not in text, value
     # the risk note copied the writer's name and phone: they are blanked, the rest is kept
-    assert "＊＊＊等三十余户居民拟集体到区政府反映" in outputs[0]
+    assert "〔姓名〕等三十余户居民拟集体到区政府反映，电话〔电话〕" in outputs[0]
 
 
 def rate(repo: Repo, code: str, rating: str, day: str) -> None:
@@ -265,7 +266,7 @@ def test_month_bounds() -> None:
 
 def test_bar_chart_geometry() -> None:
     chart = bar_chart([("甲", [("on_time", 2), ("late", 2)]), ("乙", [("on_time", 1)])], width=450,
-                      label_width=100)
+                      label_width=100, colours=CHART_COLOURS)
     first, second = chart["bars"]
     assert [s["width"] for s in first["segments"]] == [150.0, 150.0]
     assert first["segments"][1]["x"] == 250.0

@@ -14,17 +14,16 @@ from letterbox.core.calendar import provisional_note
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
 from letterbox.core.process import STATUSES
-from letterbox.reports.supervision import (
+from letterbox.reports.deadline_table import (
     CLOCK_LABELS,
     FAIL_ON,
     DeadlineTable,
     days_left_text,
     deadline_table,
-    monthly_report,
     remarks_text,
-    render_report,
     resolve_unit,
 )
+from letterbox.reports.monthly import monthly_report, render_report
 from letterbox.store.repository import Repository
 
 FAIL_MESSAGES = {
@@ -61,7 +60,7 @@ def deadlines(state: State_, today: datetime | None, unit: str | None, as_json: 
         print_json([r.to_json() for r in table.rows])
     else:
         from letterbox.cli.analysis import print_alerts
-        from letterbox.reports.analysis import recent_alerts
+        from letterbox.reports.analysis import recent_alerts  # jieba: only when printed
 
         alerts = recent_alerts(letters, config, work_calendar(repo.root), day)
         print_alerts(alerts, config.burst_min_letters, config.burst_window_days)

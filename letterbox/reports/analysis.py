@@ -3,7 +3,8 @@
 `analyse(letters, config, cal, first, last)` gathers every figure first (`Analysis`), then
 `render_html` writes the report. Counts by category, unit, town/street and month cover the
 letters received in the period; handling time and the on-time rate cover the letters closed
-in it, with the on-time rule of the supervision report (`letterbox report`). Nothing here
+in it, each letter's facts coming from its fold (`core.facts.fold`) as of the period's last
+day: the one on-time rule of every report (on time or within an approved extension). Nothing here
 reads the writer block except `similar`'s keyed hashes and the address, which is used only to
 find the town/street name when neither the unit nor the letter's text gives one.
 """
@@ -20,14 +21,15 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from letterbox.core import facts as core
 from letterbox.core.calendar import WorkCalendar
 from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError
 from letterbox.core.letter import Letter
-from letterbox.core.process import CATEGORIES, IllegalStep, states
+from letterbox.core.process import CATEGORIES, IllegalStep
+from letterbox.reports.charts import count_chart
 from letterbox.reports.rendering import environment
 from letterbox.reports.similar import Gazetteer, Profile, _tokenizer, make_profile
-from letterbox.reports.supervision import _closing, event_day, letter_as_of
 
 UNPLACED = "未识别"
 UNASSIGNED = "（未交办）"
@@ -53,9 +55,9 @@ class Facts:
     units: tuple[str, ...]
     place: str | None
     profile: Profile | None  # None when collected for timing only (the public board)
-    closed: date | None = None  # closed (reply or approve) within the period
+    closed: date | None = None  # its last closing (reply or approval) within the period
     working_days: int | None = None  # received -> closed, in working days
-    outcome: str | None = None  # on_time, extended, late (as in the supervision report)
+    outcome: str | None = None  # on_time, extended, late (`core.facts.Closing.outcome`)
 
     @property
     def month(self) -> str:
@@ -78,23 +80,33 @@ def place_of(letter: Letter, config: Config, gaz: Gazetteer, units: Sequence[str
 
 def letter_facts(letter: Letter, config: Config, cal: WorkCalendar, gaz: Gazetteer,
                  first: date, last: date, *, timing_only: bool = False) -> Facts | None:
-    seen = letter_as_of(letter, config, last)
-    if seen is None:
+    """What the analysis needs of ``letter`` as it stood at the end of ``last``; None if it
+    had not been received by then."""
+    return facts_of(core.fold(letter, config, cal, as_of=last), config, cal, gaz, first, last,
+                    timing_only=timing_only)
+
+
+def facts_of(folded: core.Facts | None, config: Config, cal: WorkCalendar, gaz: Gazetteer | None,
+             first: date, last: date, *, timing_only: bool = False) -> Facts | None:
+    """`letter_facts` of a letter already folded as of ``last`` (``gaz`` unused when
+    ``timing_only``)."""
+    if folded is None:
         return None
-    trail = states(seen.history)
-    state = trail[-1]
-    received = event_day(seen.history[0], config)
-    units = tuple(state.units) or ((config.office_code,) if seen.events("reply") else ())
-    place = None if timing_only else place_of(seen, config, gaz, state.units)
-    profile = None if timing_only else make_profile(seen, config, gaz)
-    closing = _closing(seen, config, cal, first, last, trail)
-    if closing is None:
-        return Facts(seen.code, received, state.category, units, place, profile)
-    done = [e for e in seen.history if e.get("action") in ("approve", "reply")
-            and first <= event_day(e, config) <= last]
-    closed = event_day(done[-1], config)
-    return Facts(seen.code, received, state.category, units, place, profile, closed=closed,
-                 working_days=cal.working_days_between(received, closed), outcome=closing[1])
+    state = folded.state
+    direct = any(c.direct for c in folded.closings)
+    units = tuple(state.units) or ((config.office_code,) if direct else ())
+    place = profile = None
+    if not timing_only:
+        gaz = gaz or Gazetteer.from_config(config)
+        place = place_of(folded.letter, config, gaz, state.units)
+        profile = make_profile(folded.letter, config, gaz)
+    facts = Facts(folded.code, folded.received, state.category, units, place, profile)
+    closings = folded.closings_between(first, last)
+    if not closings:
+        return facts
+    closing = closings[-1]
+    return replace(facts, closed=closing.day, working_days=folded.working_days(cal, closing),
+                   outcome=closing.outcome)
 
 
 # --------------------------------------------------------------------------- figures
@@ -171,7 +183,8 @@ class Analysis:
 
     @property
     def on_time_rate(self) -> float | None:
-        return self.on_time / self.closed if self.closed else None
+        """(on time + within an approved extension) ÷ closed (articles 11 and 16)."""
+        return (self.on_time + self.extended) / self.closed if self.closed else None
 
     def to_json(self) -> dict[str, Any]:
         def counts(rows: list[Count]) -> list[dict[str, Any]]:
@@ -256,7 +269,8 @@ class Timing:
 
     @property
     def on_time_rate(self) -> float | None:
-        return self.on_time / self.closed if self.closed else None
+        """(on time + within an approved extension) ÷ closed (articles 11 and 16)."""
+        return (self.on_time + self.extended) / self.closed if self.closed else None
 
     def to_json(self) -> dict[str, Any]:
         return {"letters": self.letters, "closed": self.closed, "on_time": self.on_time,
@@ -266,7 +280,7 @@ class Timing:
 
 
 def timing(facts: Sequence[Facts]) -> Timing:
-    """The handling-time figures of `analyse` (supervision report's on-time rule) for ``facts``."""
+    """The handling-time figures of `analyse` (the on-time rule of every report) for ``facts``."""
     done = [f for f in facts if f.closed is not None]
     days = [f.working_days for f in done if f.working_days is not None]
     on_time, extended, late = (sum(1 for f in done if f.outcome == o)
@@ -445,21 +459,9 @@ def recent_alerts(letters: Iterable[Letter], config: Config, cal: WorkCalendar, 
 # --------------------------------------------------------------------------- rendering
 
 
-
-
-def bars(rows: Sequence[Count], width: int = 640, label_width: int = 180,
-         bar_height: int = 20, gap: int = 6) -> dict[str, Any]:
-    """Geometry of a horizontal bar chart (inline SVG)."""
-    top = max((r.letters for r in rows), default=0) or 1
-    plot = width - label_width - 50
-    items = []
-    for i, r in enumerate(rows):
-        y = gap + i * (bar_height + gap)
-        w = round(plot * r.letters / top, 1)
-        items.append({"label": r.label, "value": r.letters, "y": y, "width": w,
-                      "text_y": y + bar_height * 0.72, "end": label_width + w + 6})
-    return {"width": width, "height": gap + len(rows) * (bar_height + gap),
-            "label_width": label_width, "bar_height": bar_height, "bars": items}
+def bars(rows: Sequence[Count]) -> dict[str, Any]:
+    """Geometry of a horizontal bar chart of counts (inline SVG)."""
+    return count_chart([(r.label, r.letters) for r in rows])
 
 
 def render_html(a: Analysis) -> str:

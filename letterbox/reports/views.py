@@ -1,4 +1,6 @@
-"""Read models for `show`, `list` and friends: plain dicts, the same for text and --json."""
+"""Read models for `show`, `list` and friends: plain dicts, the same for text and --json.
+
+State, units and the running deadline come from the letter's fold (`core.facts.fold`)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,9 @@ from datetime import date
 from typing import Any
 
 from letterbox.core.calendar import WorkCalendar
-from letterbox.core.clock import current_clock, days_left
+from letterbox.core.clock import Clock, days_left
 from letterbox.core.config import Config
+from letterbox.core.facts import Facts, fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import CATEGORIES, MODES, STATUSES, STEP_BY_ACTION, State
 
@@ -21,9 +24,13 @@ def followed_by(letters: list[Letter]) -> dict[str, list[str]]:
     return out
 
 
-def deadline_view(letter: Letter, config: Config, cal: WorkCalendar, state: State,
-                  today: date) -> dict[str, Any]:
-    clock = current_clock(letter, config, cal, state)
+def _facts(letter: Letter, config: Config, cal: WorkCalendar) -> tuple[Facts | None, State]:
+    """The letter's fold and its state now (the initial state for a letter with no events)."""
+    facts = fold(letter, config, cal)
+    return facts, facts.state if facts is not None else State()
+
+
+def deadline_view(clock: Clock | None, cal: WorkCalendar, today: date) -> dict[str, Any]:
     if clock is None:
         return {"deadline": None, "deadline_kind": None, "days_left": None, "provisional": False,
                 "deadline_explained": []}
@@ -40,8 +47,10 @@ def deadline_view(letter: Letter, config: Config, cal: WorkCalendar, state: Stat
 
 def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
                 followers: list[str], with_writer: bool = False) -> dict[str, Any]:
-    """Everything staff see about one letter; the writer block only when asked for."""
-    state = letter.state()
+    """Everything staff see about one letter; the writer block only when asked for.
+
+    ``history`` is the staff's full timeline: every event, with its step's label."""
+    facts, state = _facts(letter, config, cal)
     d = letter.data
     view: dict[str, Any] = {
         "letter_code": letter.code,
@@ -67,14 +76,14 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
             for e in letter.history
         ],
     }
-    view.update(deadline_view(letter, config, cal, state, today))
+    view.update(deadline_view(facts.clock if facts else None, cal, today))
     if with_writer:
         view["writer"] = d.get("writer")
     return view
 
 
 def row_view(letter: Letter, config: Config, cal: WorkCalendar, today: date) -> dict[str, Any]:
-    state = letter.state()
+    facts, state = _facts(letter, config, cal)
     row = {
         "letter_code": letter.code,
         "status": state.status,
@@ -85,6 +94,6 @@ def row_view(letter: Letter, config: Config, cal: WorkCalendar, today: date) -> 
         "title": letter.data.get("title"),
         "submitted_at": letter.data.get("submitted_at"),
     }
-    dl = deadline_view(letter, config, cal, state, today)
+    dl = deadline_view(facts.clock if facts else None, cal, today)
     row.update({k: dl[k] for k in ("deadline", "deadline_kind", "days_left", "provisional")})
     return row

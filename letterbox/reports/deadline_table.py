@@ -1,0 +1,199 @@
+"""The deadline table (articles 11 and 16): open letters by deadline, overdue first.
+
+Each row comes from the letter's fold as of the table's day (`core.facts.fold`), so
+`--today` reproduces a past day's table from today's files. Nothing here reads the writer
+block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from letterbox.core.calendar import WorkCalendar
+from letterbox.core.clock import CALENDAR_FILE, days_left
+from letterbox.core.config import Config
+from letterbox.core.facts import Facts, fold
+from letterbox.core.letter import Letter
+from letterbox.core.process import STATUSES, IllegalStep
+
+FailOn = Literal["overdue", "due-soon", "never"]
+FAIL_ON: tuple[str, ...] = ("overdue", "due-soon", "never")
+CLOCK_LABELS: dict[str, str] = {
+    "triage": "分办",
+    "review": "审核",
+    "ordinary": "一般问题",
+    "complex": "较复杂问题",
+    "petition": "信访立案",
+    "escalated": "待领导批示",
+}
+DUE_SOON_WORKING_DAYS = 1
+BROKEN_HISTORY = (IllegalStep, KeyError, ValueError, TypeError)  # what `fold` raises
+
+
+def resolve_unit(config: Config, key: str) -> str:
+    """A unit code from a code or name; the office counts too."""
+    if key in (config.office_code, config.office_name):
+        return config.office_code
+    return config.unit(key).code
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """One open letter in the deadline table."""
+
+    letter_code: str
+    status: str
+    kind: str  # triage, ordinary, complex, petition, review, escalated
+    units: tuple[str, ...]
+    unit_names: tuple[str, ...]
+    deadline: date | None
+    days_left: int | None  # working days; 0 on the day, negative when overdue
+    overdue: bool
+    due_soon: bool
+    provisional: bool = False
+    provisional_years: tuple[int, ...] = ()
+    extension_days: int = 0
+    pending_extension: int | None = None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        far = date.max
+        return (not self.overdue, self.deadline or far, self.letter_code)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "letter_code": self.letter_code,
+            "status": self.status,
+            "status_label": STATUSES.get(self.status, self.status),
+            "deadline_kind": self.kind,
+            "units": list(self.units),
+            "unit_names": list(self.unit_names),
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "days_left": self.days_left,
+            "overdue": self.overdue,
+            "due_soon": self.due_soon,
+            "provisional": self.provisional,
+            "provisional_years": list(self.provisional_years),
+            "extension_days": self.extension_days,
+            "pending_extension": self.pending_extension,
+        }
+
+
+@dataclass
+class DeadlineTable:
+    today: date
+    rows: list[DeadlineRow]
+    warnings: list[str] = field(default_factory=list)
+
+    def groups(self) -> list[tuple[str, str, list[DeadlineRow]]]:
+        """(unit code, unit name, rows) per unit, the most urgent unit first.
+
+        A row with several units appears under each of them.
+        """
+        by_unit: dict[str, tuple[str, list[DeadlineRow]]] = {}
+        for row in self.rows:
+            for code, name in zip(row.units, row.unit_names, strict=True):
+                by_unit.setdefault(code, (name, []))[1].append(row)
+        groups = [(code, name, sorted(rows, key=DeadlineRow.sort_key))
+                  for code, (name, rows) in by_unit.items()]
+        groups.sort(key=lambda g: (g[2][0].sort_key()[:2], g[0]))
+        return groups
+
+    def provisional_years(self) -> list[int]:
+        return sorted({y for r in self.rows for y in r.provisional_years})
+
+    def fails(self, fail_on: str) -> bool:
+        if fail_on == "never":
+            return False
+        if fail_on == "overdue":
+            return any(r.overdue for r in self.rows)
+        if fail_on == "due-soon":
+            return any(r.due_soon for r in self.rows)
+        raise ValueError(f"--fail-on 应为 {'、'.join(FAIL_ON)} 之一，而不是 {fail_on!r}。")
+
+
+def calendar_warnings(cal: WorkCalendar, today: date) -> list[str]:
+    """Problems in calendar.yaml, and the missing-year warning (from 1 December)."""
+    warnings = [str(p) for p in cal.problems]
+    missing = cal.missing_next_year_warning(today, CALENDAR_FILE)
+    if missing:
+        warnings.append(missing)
+    return warnings
+
+
+def row_of(facts: Facts | None, config: Config, cal: WorkCalendar, today: date) -> DeadlineRow | None:
+    """The row of a letter folded as of ``today``; None if closed or not yet received."""
+    if facts is None or not facts.is_open:
+        return None
+    state = facts.state
+    who = facts.holders
+    names = tuple(config.unit_name(c) for c in who)
+    clock = facts.clock
+    if clock is None:  # escalated: waiting for a leader's instruction, no limit runs
+        return DeadlineRow(facts.code, state.status, "escalated", who, names, None, None,
+                           overdue=False, due_soon=False, pending_extension=state.pending_extension)
+    comp = clock.computation
+    left = days_left(cal, clock, today)
+    overdue = today > clock.due
+    return DeadlineRow(
+        letter_code=facts.code,
+        status=state.status,
+        kind=clock.kind,
+        units=who,
+        unit_names=names,
+        deadline=clock.due,
+        days_left=left,
+        overdue=overdue,
+        due_soon=overdue or left <= DUE_SOON_WORKING_DAYS,
+        provisional=comp.provisional,
+        provisional_years=tuple(comp.provisional_years),
+        extension_days=comp.extension_days,
+        pending_extension=state.pending_extension,
+    )
+
+
+def deadline_row(letter: Letter, config: Config, cal: WorkCalendar, today: date) -> DeadlineRow | None:
+    """The row of an open letter as of ``today``; None if closed or not yet received."""
+    return row_of(fold(letter, config, cal, as_of=today), config, cal, today)
+
+
+def deadline_table(letters: Iterable[Letter], config: Config, cal: WorkCalendar, today: date,
+                   unit: str | None = None) -> DeadlineTable:
+    """Open letters as of ``today``, overdue first then by deadline; optionally one unit's."""
+    rows: list[DeadlineRow] = []
+    warnings = calendar_warnings(cal, today)
+    for letter in letters:
+        try:
+            row = deadline_row(letter, config, cal, today)
+        except BROKEN_HISTORY:
+            warnings.append(f"{letter.path}：办理记录有误，未列入期限表；请运行 letterbox validate 查看并改正。")
+            continue
+        if row is not None and (unit is None or unit in row.units):
+            rows.append(row)
+    rows.sort(key=DeadlineRow.sort_key)
+    return DeadlineTable(today, rows, warnings)
+
+
+def days_left_text(row: DeadlineRow) -> str:
+    if row.deadline is None or row.days_left is None:
+        return "—"
+    if row.overdue:
+        late = -row.days_left
+        return f"已逾期 {late} 个工作日" if late else "已逾期（期限已过）"
+    if row.days_left == 0:
+        return "今日到期"
+    return f"剩余 {row.days_left} 个工作日"
+
+
+def remarks_text(row: DeadlineRow) -> str:
+    parts = []
+    if row.provisional:
+        parts.append("暂定")
+    if row.extension_days:
+        unit = "日" if row.kind == "petition" else "个工作日"
+        parts.append(f"已延期 {row.extension_days} {unit}")
+    if row.pending_extension is not None:
+        parts.append(f"延期申请 {row.pending_extension} 天待审批")
+    return "；".join(parts)
