@@ -398,9 +398,13 @@ def test_petition_case_extends_once_by_at_most_30_days(classified: Repo) -> None
 def test_reopen_after_unsatisfied_feedback(case_repo) -> None:  # noqa: ANN001
     """A 不满意 rating puts a closed letter on the reopen list; `reopen` sends it back to the
     unit with a fresh clock, takes it off the list, and allows a new rating later."""
+    from letterbox.core.clock import work_calendar
     from letterbox.ops.workflow import take_step
+    from letterbox.reports.reopen import reopen_list as reopen_rows
     from letterbox.store.repository import Actor, Repository
-    from letterbox.web.service import reopen_list
+
+    def reopen_list(store: Repository) -> list[dict]:
+        return reopen_rows(store.letters(), store.config, work_calendar(store.root))
 
     repo = case_repo
     code = repo.new_letter()

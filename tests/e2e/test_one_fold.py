@@ -185,8 +185,10 @@ def test_the_report_shows_status_as_of_its_end(board: dict[str, Any]) -> None:
     early = board["repo"].json("report", "--month", MONTH, "--today", "2026-03-06")
     assert [f["status"] for f in early["risk_flags"]] == ["transferred"]
     assert early["closed"] == 3  # on_time 3/6, direct 3/6, reopened 3/4 (closed then)
-    assert early["open_overdue"] == 0  # `late` is due 3/6: not overdue on 3/6
-    assert board["report"]["open_overdue"] == 1  # `open`, due 3/9
+    # February's reopened letter (due 2/26) is overdue on both days; `late` (due 3/6) is not
+    # overdue on 3/6 and answered by 3/31; `open` (due 3/9) is overdue at the month's end
+    assert early["open_overdue"] == 1
+    assert board["report"]["open_overdue"] == 2
 
 
 def test_every_reader_sees_the_same_letter_counted_once(board: dict[str, Any]) -> None:
