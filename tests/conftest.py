@@ -1,5 +1,9 @@
 """Shared fixtures: a fresh case repository in a temporary folder, the CLI, and submissions.
 
+The tests follow the layers: `unit/` (one module, literal inputs), `e2e/` (the real CLI, real
+git repositories, real MkDocs and Pagefind builds, a real uvicorn server) and `browser/`
+(Debian chromium through Playwright; marked `browser`, so `pytest -m "not browser"` skips them).
+
 Everything is real: `letterbox.ops.scaffold.init_repository` makes a git repository, the CLI runs
 through click's CliRunner (or as a subprocess for the concurrency and signal tests), and the
 assertions look at HEAD, `git status --porcelain` and the files themselves.
@@ -53,6 +57,16 @@ def submission(n: int = 1, **changes: Any) -> dict[str, Any]:
         else:
             data[key] = value
     return data
+
+
+BROWSER_DIR = Path(__file__).parent / "browser"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/browser/ is marked `browser`."""
+    for item in items:
+        if BROWSER_DIR in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
 
 
 def git(repo: Path, *args: str) -> str:

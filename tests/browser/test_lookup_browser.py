@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import launch, static_server, sync_api
-from tests.test_lookup import cases, site  # noqa: F401  (fixtures)
+from tests.browser.support import launch, static_server, sync_api
+from tests.e2e.test_lookup import cases, site  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="module")

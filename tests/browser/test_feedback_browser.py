@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser import launch, static_server, sync_api
+from tests.browser.support import launch, static_server, sync_api
 from tests.conftest import Repo, commit_count, porcelain
-from tests.test_service import close, serving, web_submission
+from tests.e2e.test_service import close, serving, web_submission
 
 
 @pytest.fixture

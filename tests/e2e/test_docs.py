@@ -8,7 +8,7 @@ from letterbox.cli.main import cli
 from letterbox.core.schemas import SCHEMA_FILES, schema_text
 from scripts import commands_doc, process_doc
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_process_doc_is_current() -> None:

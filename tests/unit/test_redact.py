@@ -24,7 +24,7 @@ from letterbox.privacy.redact import (
     squash,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LABELLED = ROOT / "tests" / "data" / "redaction_set.jsonl"
 WRITER = Writer(
     name="王建国",
@@ -178,7 +178,7 @@ def _eval_module():  # type: ignore[no-untyped-def]
     import sys
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "scripts" / "redaction_eval.py"
+    path = Path(__file__).resolve().parents[2] / "scripts" / "redaction_eval.py"
     spec = importlib.util.spec_from_file_location("redaction_eval", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -16,7 +16,7 @@ from letterbox.privacy.redact import squash
 from letterbox.store.repository import Repository
 from site_builder import lookup_index as li
 from site_builder.scan import scan, writer_needles
-from tests.test_site import WRITERS, run, to_unit
+from tests.e2e.test_site import WRITERS, run, to_unit
 
 LETTERS = {
     "heat": ("幸福小区供暖温度不达标", "家住幸福小区３号楼，供暖温度只有十五度。"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.render import SEARCH_RESULT
-from tests.browser import launch, static_server, sync_api
+from tests.browser.support import launch, static_server, sync_api
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from letterbox.store.repository import Repository
     from site_builder.build import build_site
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     copy = tmp_path_factory.mktemp("demo") / "repo"
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns(
         ".git", ".venv", "site", ".letterbox-cache", "node_modules", "*.egg-info", "__pycache__",

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from site_builder.render import SEARCH_INPUT, SEARCH_PAGE, SEARCH_RESULT
-from tests.test_site import LETTERS, letter_codes, repo, site  # noqa: F401  (fixtures)
-from tests.test_site_browser import ARGS, CHROMIUM, base_url  # noqa: F401  (fixtures)
+from tests.browser.test_site_browser import ARGS, CHROMIUM, base_url  # noqa: F401  (fixtures)
+from tests.e2e.test_site import LETTERS, letter_codes, repo, site  # noqa: F401  (fixtures)
 
 AXE_VERSION = "4.14.1"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from site_builder.render import SEARCH_INPUT, SEARCH_RESULT
-from tests.browser import ARGS, CHROMIUM, launch, static_server, sync_api  # noqa: F401  (ARGS, CHROMIUM: re-exported)
-from tests.test_site import LETTERS, letter_codes, repo, site  # noqa: F401  (fixtures)
+from tests.browser.support import ARGS, CHROMIUM, launch, static_server, sync_api  # noqa: F401  (ARGS, CHROMIUM: re-exported)
+from tests.e2e.test_site import LETTERS, letter_codes, repo, site  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="module")
