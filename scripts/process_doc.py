@@ -11,7 +11,7 @@ def render() -> str:
     lines = [
         "# The handling process",
         "",
-        "Generated from `letterbox/process.py` by `python scripts/gen_docs.py`; do not edit by hand.",
+        "Generated from `letterbox/core/process.py` by `python scripts/gen_docs.py`; do not edit by hand.",
         "",
         "## Statuses",
         "",
