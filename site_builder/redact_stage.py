@@ -68,9 +68,11 @@ def entry_key(entry: Entry, keep: Sequence[str]) -> str:
 
 
 def keep_words(config: Config) -> list[str]:
-    """Public names the name finder must not mask: units, the office, the government."""
+    """Public names the name finder must not mask: units, the office, the government; and the
+    public numbers and places of `public_contacts` (12345, the office's 3楼302室)."""
     words = [u.name for u in config.units] + [config.office_name, config.government,
-                                               config.district, config.mailbox_name]
+                                               config.district, config.mailbox_name,
+                                               *config.public_words]
     # longest first, then by text: the order (part of the redaction cache key) must not
     # depend on the process's hash seed, or every build in a new process misses the cache
     return sorted(set(words), key=lambda w: (-len(w), w))

@@ -2,7 +2,8 @@
 
 Article 13: answered letters are published unless withheld. A letter is on the board when it
 is closed or archived, its reply is known, and its publication decision is public or not yet
-taken. Everything else (open, rejected, withheld letters) never reaches a later stage.
+taken (a withheld or taken-down letter is not). Everything else (open, rejected, withheld,
+taken-down letters) never reaches a later stage.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from letterbox.core.config import Config
 from letterbox.core.facts import Facts, fold, local_time
 from letterbox.core.letter import Letter
 from letterbox.core.process import CATEGORIES, STATUSES, State
+from letterbox.core.textsafe import strip_unsafe
 from letterbox.privacy.redact import Writer
 
 PUBLIC_STATUSES = frozenset({"closed", "archived"})
@@ -103,6 +105,8 @@ def not_public_reason(letter: Letter) -> str | None:
         state = letter.state()
     except ValueError:
         return "办理记录有误"
+    if state.publication == "taken-down":
+        return "已撤下公开（unpublish）；可用 letterbox publish 重新公开"
     if state.publication not in PUBLIC_DECISIONS:
         return "已决定不公开"
     if state.status == "rejected":
@@ -110,6 +114,12 @@ def not_public_reason(letter: Letter) -> str | None:
     if state.status not in PUBLIC_STATUSES:
         return f"尚未办结（{STATUSES[state.status]}），办结后才会公开"
     return None
+
+
+def _stripped(writer: Any) -> Any:
+    if not isinstance(writer, dict):
+        return writer
+    return {k: strip_unsafe(v) if isinstance(v, str) else v for k, v in writer.items()}
 
 
 def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
@@ -124,10 +134,10 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
     mask, keep = redaction_lists(letter)
     return Entry(
         code=letter.code,
-        title=str(letter.data.get("title") or ""),
-        body=str(letter.data.get("body") or ""),
-        reply=answer.text,
-        reply_by=config.unit_name(answer.unit),
+        title=strip_unsafe(str(letter.data.get("title") or "")),  # control and bidi-override
+        body=strip_unsafe(str(letter.data.get("body") or "")),  # characters never reach the
+        reply=strip_unsafe(answer.text),  # public (core/textsafe.py): this is the one place
+        reply_by=strip_unsafe(config.unit_name(answer.unit)),
         category=facts.state.category or "",
         received=facts.received,
         answered=closing.day,
@@ -136,7 +146,7 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
         on_time=closing.on_time,
         follows_up=letter.data.get("follows_up") or None,
         followed_by=tuple(sorted(followers.get(letter.code, []))),
-        writer=Writer.from_data(letter.data.get("writer")),
+        writer=Writer.from_data(_stripped(letter.data.get("writer"))),  # as the text it is found in
         mask=mask,
         keep=keep,
         status=facts.status,

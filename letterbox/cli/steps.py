@@ -203,16 +203,23 @@ def send_back_cmd(repo, code, who, at, reason):  # type: ignore[no-untyped-def]
     return workflow.send_back(repo, code, reason, who, at=at)
 
 
-@step_command("publish", "决定公开已办结的信件（办法第十三条）。")
+@step_command("publish", "决定公开已办结或已归档的信件（办法第十三条）；不公开或撤下的信件也可重新公开。")
 def publish_cmd(repo, code, who, at):  # type: ignore[no-untyped-def]
     return workflow.publish(repo, code, who, at=at)
 
 
 @click.option("--reason", required=True, type=click.Choice(list(WITHHOLD_REASONS)),
               help="state-secret 国家秘密、trade-secret 商业秘密、privacy 个人隐私、sensitive 敏感。")
-@step_command("withhold", "决定不公开已办结的信件（办法第十三条）。")
+@step_command("withhold", "决定不公开已办结或已归档的信件（办法第十三条），已公开的也可改为不公开。")
 def withhold_cmd(repo, code, who, at, reason):  # type: ignore[no-untyped-def]
     return workflow.withhold(repo, code, reason, who, at=at)
+
+
+@click.option("--reason", required=True, help="撤下的理由（只记入案卷，不进提交说明）。")
+@step_command("unpublish", "撤下已公开的信件（取消公开）：下次生成网站时页面、列表和搜索中都不再有这封信；"
+              "来信人在线查询仍可看到办理状态。之后可用 publish 重新公开。")
+def unpublish_cmd(repo, code, who, at, reason):  # type: ignore[no-untyped-def]
+    return workflow.unpublish(repo, code, reason, who, at=at)
 
 
 @click.option("--note", help="催办说明。")

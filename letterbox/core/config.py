@@ -37,6 +37,15 @@ class Leader:
 
 
 @dataclass(frozen=True)
+class PublicContact:
+    """A public number or place (public_contacts): left in place by the redaction."""
+
+    name: str
+    phone: str | None = None
+    place: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     district: str
     government: str
@@ -54,11 +63,17 @@ class Config:
     site_url: str | None = None
     burst_min_letters: int = 5
     burst_window_days: int = 7
+    public_contacts: tuple[PublicContact, ...] = ()
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    @property
+    def public_words(self) -> tuple[str, ...]:
+        """The public numbers and places of `public_contacts`, for the redaction's keep list."""
+        return tuple(v for c in self.public_contacts for v in (c.phone, c.place) if v)
 
     def unit(self, key: str) -> Unit:
         """A unit by code or by its Chinese name."""
@@ -122,6 +137,8 @@ def parse_config(text: str, filename: str = CONFIG_FILE) -> Config:
         site_url=data.get("site_url"),
         burst_min_letters=warn.get("min_letters", 5),
         burst_window_days=warn.get("window_days", 7),
+        public_contacts=tuple(PublicContact(str(c["name"]), c.get("phone"), c.get("place"))
+                              for c in data.get("public_contacts") or ()),
         raw=data,
     )
 

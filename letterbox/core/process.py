@@ -43,9 +43,11 @@ WITHHOLD_REASONS: dict[str, str] = {
     "sensitive": "敏感性较强",
 }
 RATINGS = ("满意", "基本满意", "不满意")
+PUBLICATIONS: dict[str, str] = {"public": "公开", "withheld": "不予公开", "taken-down": "已撤下"}
 
 ANY_OPEN = OPEN_STATUSES
 ANY_KEPT = OPEN_STATUSES | {"closed", "rejected"}
+ANSWERED = frozenset({"closed", "archived"})  # publication decisions: answered letters only
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Step:
     by: str  # office | unit | leader | writer
     article: str
     writer_label: str | None = None  # the line the writer sees in the status lookup; None: not shown
+    publication: str | None = None  # the publication decision the step records (article 13)
+    after: frozenset[str | None] | None = None  # the decisions it may follow (None: no decision yet)
 
 
 STEPS: tuple[Step, ...] = (
@@ -87,10 +91,14 @@ STEPS: tuple[Step, ...] = (
     Step("approve", "审核通过", frozenset({"answered"}), "closed", "office", "第十二条",
          writer_label="审核通过、答复办结"),
     Step("send-back", "退回重办", frozenset({"answered"}), "transferred", "office", "第十二条"),
-    Step("publish", "公开", frozenset({"closed"}), None, "office", "第十三条",
-         writer_label="答复已公开"),
-    Step("withhold", "不予公开", frozenset({"closed"}), None, "office", "第十三条",
-         writer_label="决定不公开"),
+    # Publication is reversible (issue 14): any decision may follow any other but itself, on an
+    # answered letter, closed or archived (archiving decides nothing).
+    Step("publish", "公开", ANSWERED, None, "office", "第十三条", writer_label="答复已公开",
+         publication="public", after=frozenset({None, "withheld", "taken-down"})),
+    Step("withhold", "不予公开", ANSWERED, None, "office", "第十三条", writer_label="决定不公开",
+         publication="withheld", after=frozenset({None, "public", "taken-down"})),
+    Step("unpublish", "撤下公开", ANSWERED, None, "office", "第十三条", writer_label="公开页面已撤下",
+         publication="taken-down", after=frozenset({None, "public"})),
     Step("remind", "催办", ANY_OPEN, None, "office", "第十四条"),
     Step("flag-risk", "风险预警", ANY_KEPT, None, "unit", "第十五条第二项"),
     Step("archive", "归档", frozenset({"closed", "rejected"}), "archived", "office", "第十四条",
@@ -112,6 +120,7 @@ class State:
     units: tuple[str, ...] = ()
     mode: str | None = None
     publication: str | None = None
+    answered: bool = False  # closed by an answer (reply, approve) and not rejected since
     clock: str | None = None  # which limit runs now: triage, ordinary, complex, petition, review
     clock_start: str | None = None  # timestamp of the event that started it
     extension_days: int = 0  # granted for the current clock
@@ -142,8 +151,8 @@ def step_allowed(state: State, step: Step) -> bool:
         return state.pending_extension is not None
     if step.action == "extend":
         return state.pending_extension is None
-    if step.action in ("publish", "withhold"):
-        return state.publication is None
+    if step.after is not None:
+        return state.answered and state.publication in step.after
     if step.action == "feedback":
         return not state.feedback
     return True
@@ -162,7 +171,8 @@ def state_hint(state: State) -> str:
 
 def refusal(state: State, action: str) -> str:
     """Plain Chinese: the state the letter is in and what can be done now."""
-    label = STEP_BY_ACTION[action].label if action in STEP_BY_ACTION else action
+    step = STEP_BY_ACTION.get(action)
+    label = step.label if step is not None else action
     now = STATUSES.get(state.status, state.status)
     allowed = "、".join(f"{s.action}（{s.label}）" for s in possible_steps(state) if s.action != "receive")
     extra = ""
@@ -170,8 +180,11 @@ def refusal(state: State, action: str) -> str:
         extra = "没有待审批的延期申请；"
     elif action == "extend" and state.pending_extension is not None:
         extra = "已有一项延期申请待审批；"
-    elif action in ("publish", "withhold") and state.publication is not None:
-        extra = "已作出公开决定；"
+    elif step is not None and step.after is not None and state.status in step.sources:
+        if not state.answered:
+            extra = "没有答复（不予受理的来信不作公开决定）；"
+        elif state.publication not in step.after:
+            extra = f"公开决定已是“{PUBLICATIONS.get(str(state.publication), state.publication)}”；"
     elif action == "feedback" and state.feedback:
         extra = "已评价过；"
     return f"信件当前状态为“{now}”，{extra}不能执行“{label}”。现在可以执行：{allowed or '无'}。"
@@ -209,12 +222,17 @@ def _effect(state: State, action: str, event: dict[str, Any]) -> dict[str, Any]:
     """What an allowed event changes besides the status its step leads to."""
     d = event.get("details") or {}
     at = event.get("at")
+    decision = STEP_BY_ACTION[action].publication
+    if decision is not None:
+        return {"publication": decision}
     if action == "receive":
         return _clock("triage", at)
     if action == "classify":
         return {"category": d.get("category")}
-    if action in ("reject", "reply"):
-        return _clock(None, None)
+    if action == "reject":
+        return {"answered": False, **_clock(None, None)}
+    if action == "reply":
+        return {"answered": True, **_clock(None, None)}
     if action in ("transfer", "instruct"):
         return {"units": tuple(d.get("units") or ()), "mode": d.get("mode"),
                 **_clock(d.get("mode"), at)}
@@ -234,13 +252,9 @@ def _effect(state: State, action: str, event: dict[str, Any]) -> dict[str, Any]:
     if action == "answer":
         return _clock("review", at)
     if action == "approve":
-        return _clock(None, None)
+        return {"answered": True, **_clock(None, None)}
     if action == "send-back":
         return _clock(state.mode, at)
-    if action == "publish":
-        return {"publication": "public"}
-    if action == "withhold":
-        return {"publication": "withheld"}
     if action == "feedback":
         return {"feedback": True}
     if action == "reopen":  # back to the unit that answered, with a fresh clock; else re-route

@@ -297,6 +297,14 @@ def withhold(repo: Repository, code: str, reason: str, actor: Actor, at: str | N
 
 
 @explained
+def unpublish(repo: Repository, code: str, reason: str, actor: Actor, at: str | None = None) -> StepResult:
+    """Take a published letter off the board (takedown): gone from the next build and its
+    search; the reason stays in the case file, not in the commit message (it may quote what
+    exposed someone). `publish` puts it back."""
+    return take_step(repo, code, "unpublish", {"reason": _required(reason, "撤下理由")}, actor, at)
+
+
+@explained
 def remind(repo: Repository, code: str, actor: Actor, note: str | None = None, at: str | None = None) -> StepResult:
     letter = repo.letter(code)
     details: dict[str, Any] = {"units": list(letter.data.get("units") or [])}

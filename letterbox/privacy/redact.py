@@ -2,8 +2,9 @@
 
 Articles 14(4) and 15(5) of the Measures: writers' names and contacts are strictly
 confidential. Every pattern runs on a *normalised view* of the text (full-width forms folded
-by NFKC, Chinese digits read as digits, lower case) whose characters map back to the
-original, so "１３８ 一二三四 5678" is found as a phone number and masked in the original.
+by NFKC, traditional characters read as simplified, Chinese digits read as digits, lower case)
+whose characters map back to the original, so "１３８ 一二三四 5678" is found as a phone number
+and masked in the original, and 張三豐 as the writer 张三丰.
 
 Masks stay readable: 〔姓名〕 〔电话〕 〔地址〕 … Overlapping finds are merged, so a mask
 never leaves a piece of what it covers.
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from letterbox.privacy.names import COMPOUND_SURNAMES, person_ranges
+from letterbox.privacy.names import COMPOUND_SURNAMES, T2S, person_ranges, simplified
 
 MASKS: dict[str, str] = {
     "name": "〔姓名〕",
@@ -35,10 +36,16 @@ MASKS: dict[str, str] = {
     "custom": "〔已隐去〕",
 }
 
-_CN_NUMERALS = "零〇一二三四五六七八九幺"
-_CN_DIGITS = str.maketrans(_CN_NUMERALS, "001234567891")
+_CN_NUMERALS = "零〇一二三四五六七八九幺壹贰叁肆伍陆柒捌玖"  # with the financial forms (贰, 陸 → 陆)
+_CN_VALUES = "001234567891123456789"
+_CN_DIGITS = str.maketrans(_CN_NUMERALS, _CN_VALUES)
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 SEP = r"[\s\-‐‑–—.·()（）\u200b]*"  # what may stand between the digits of one number
+# What may stand between two digits of one number and nowhere else (after NFKC: ，；：／＿｜～
+# become ,;:/_|~): 138/1234/5678, 138、1234、5678, 138，1234，5678. Dropped only between digits, so
+# 王，建国 stays two words while 138，1234，5678 is one number, in `squash` and in the view alike.
+DIGIT_SEPARATORS = "/_、,;:|~。・\\"
+_BETWEEN_DIGITS = re.compile(rf"(?<=[0-9])[{re.escape(DIGIT_SEPARATORS)}]+(?=[0-9])")
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,8 @@ class Redacted:
 
 
 def squash(text: str) -> str:
-    """The comparison form: NFKC, Chinese digits as digits, lower case, no separators."""
+    """The comparison form: NFKC, traditional characters as simplified, Chinese digits as
+    digits, lower case, no separators (and none of DIGIT_SEPARATORS between two digits)."""
     if len(text) >= 256 and not _has_surrogate(text):  # one array operation each, unless a
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)  # character needs its
         if codes.max() < len(_SQUASH_TABLE):  # neighbours or is outside the basic plane
@@ -95,9 +103,26 @@ def squash(text: str) -> str:
                 codes = np.frombuffer(text.translate(_EXPANSIONS).encode("utf-32-le"), dtype=np.uint32)
                 mapped = _SQUASH_TABLE[codes] if len(codes) else mapped[:0]
             if not (mapped == _CONTEXT).any():
-                return mapped[mapped != 0].tobytes().decode("utf-32-le")
-    folded = unicodedata.normalize("NFKC", text).lower()
-    return _DIGIT_OR_SEPARATORS.sub(_squash_one, folded)
+                return _digits_joined(mapped[mapped != 0]).tobytes().decode("utf-32-le")
+    folded = simplified(unicodedata.normalize("NFKC", text).lower())
+    return _BETWEEN_DIGITS.sub("", _DIGIT_OR_SEPARATORS.sub(_squash_one, folded))
+
+
+def _digits_joined(mapped: Any) -> Any:
+    """`mapped` (code points) without the runs of DIGIT_SEPARATORS that stand between two digits:
+    _BETWEEN_DIGITS as array operations."""
+    sep = _DIGIT_SEPARATOR_TABLE[mapped]
+    if not sep.any():
+        return mapped
+    n = len(mapped)
+    index = np.arange(n)
+    before = np.maximum.accumulate(np.where(sep, -1, index))  # last non-separator at or before
+    after = np.minimum.accumulate(np.where(sep, n, index)[::-1])[::-1]  # first at or after
+    drop = sep & (before >= 0) & (after < n)
+    digit = (mapped >= 0x30) & (mapped <= 0x39)
+    where = np.flatnonzero(drop)
+    drop[where] = digit[before[where]] & digit[after[where]]
+    return mapped[~drop]
 
 
 def _has_surrogate(text: str) -> bool:
@@ -112,7 +137,7 @@ def _squash_one(m: re.Match[str]) -> str:
 
 
 _SEPARATORS = "-‐‑–—.·()（）\u200b"  # the non-space characters of SEP
-_CN_DIGIT = {c: d for c, d in zip(_CN_NUMERALS, "001234567891", strict=True)}
+_CN_DIGIT = {c: d for c, d in zip(_CN_NUMERALS, _CN_VALUES, strict=True)}
 _DIGIT_OR_SEPARATORS = re.compile(rf"[{_CN_NUMERALS}]|[\s{_INVISIBLE}{re.escape(_SEPARATORS)}]+")
 
 
@@ -133,11 +158,16 @@ def _squash_table() -> Any:
                 or unicodedata.category(folded).startswith("M")):
             table[code] = _CONTEXT
         elif not (folded.isspace() or folded in dropped or ch in dropped):
+            folded = folded.translate(T2S)
             table[code] = ord(_CN_DIGIT.get(folded, folded))
+            if table[code] >= 0x10000:  # outside the basic plane: the string path
+                table[code] = _CONTEXT
     return table
 
 
 _SQUASH_TABLE = _squash_table()
+_DIGIT_SEPARATOR_TABLE = np.zeros(0x10000, dtype=bool)  # by squashed code point
+_DIGIT_SEPARATOR_TABLE[[ord(c) for c in DIGIT_SEPARATORS]] = True
 
 
 def _expansions() -> dict[int, str]:
@@ -175,13 +205,24 @@ class _View:
     @cached_property
     def packed(self) -> tuple[str, list[int]]:
         """The text without separators (what may stand between the characters of one number or
-        name, see SEP) and, for each of its characters, its index in `text`."""
+        name, see SEP; DIGIT_SEPARATORS between two digits), as `squash` has it, and for each of
+        its characters its index in `text`."""
         where: list[int] = []
         runs = []
         for m in _NOT_SEP.finditer(self.text):
             where.extend(range(m.start(), m.end()))
             runs.append(m.group())
-        return "".join(runs), where
+        packed = "".join(runs)
+        if _BETWEEN_DIGITS.search(packed) is None:
+            return packed, where
+        kept, places, last = [], [], 0
+        for m in _BETWEEN_DIGITS.finditer(packed):
+            kept.append(packed[last:m.start()])
+            places.extend(where[last:m.start()])
+            last = m.end()
+        kept.append(packed[last:])
+        places.extend(where[last:])
+        return "".join(kept), places
 
     def find(self, literal: str) -> Iterator[tuple[int, int]]:
         """Every (start, end) in `text` of `literal` (squashed), separators allowed inside it:
@@ -197,7 +238,7 @@ class _View:
 def _fold(ch: str) -> str:
     if ch in _INVISIBLE:
         return " "
-    return unicodedata.normalize("NFKC", ch).translate(_CN_DIGITS).lower() or " "
+    return unicodedata.normalize("NFKC", ch).translate(T2S).translate(_CN_DIGITS).lower() or " "
 
 
 def _view(text: str) -> _View:
@@ -369,17 +410,31 @@ _NUM = r"[0-9十百]+"
 _ROOM_UNIT = rf"{_NUM}\s*(?:号楼|号院|栋|幢|座|单元|室|户)"
 _ANY_UNIT = rf"{_NUM}\s*(?:号楼|号院|号|栋|幢|座|单元|门|层|楼|室|户|房|组)"
 _SECTION = r"(?:[东西南北中]段|[东西南北]侧)?"  # 人民大道中段88号
+_DSEP_CHARS = re.escape(DIGIT_SEPARATORS)
+_DSEP = f"[{_DSEP_CHARS}]"
 
 GENERIC: tuple[tuple[str, str, str], ...] = (
     ("email", r"[a-z0-9._%+\-]+\s*@\s*[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}", "电子邮箱"),
     ("email", r"[a-z0-9._%+\-]+\s*[(\[{]\s*at\s*[)\]}]\s*[a-z0-9\-]+(?:\s*(?:\.|[(\[{]\s*dot\s*[)\]}])"
               r"\s*[a-z0-9\-]+)+", "电子邮箱（改写的）"),
-    ("id", r"(?<![0-9a-z])\d{6}[\s\-]?\d{8}[\s\-]?\d{3}[0-9x](?![0-9a-z])", "身份证号"),
+    ("id", r"(?<![0-9a-z])\d(?:[\s\-]?\d){16}[\s\-]?[0-9x](?![0-9a-z])", "身份证号"),
+    # first-generation ID (15 digits): area code, YYMMDD, sequence; no check digit
+    ("id", r"(?<![0-9a-z])[1-8]\d{5}[\s\-]?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[\s\-]?\d{3}"
+           r"(?![0-9a-z])", "身份证号（15位）"),
     ("bank", r"(?<!\d)\d(?:[\s\-]?\d){15,18}(?!\d)", "银行卡号"),
+    # 16-19 digits in one run, or in groups of four with one separator, are a card number
+    # whether or not they pass Luhn (order and invoice numbers after their keyword are not
+    # masked: REFERENCE)
+    ("bank", r"(?<![0-9a-z])\d{16,19}(?![0-9a-z])", "银行卡号（16至19位数字）"),
+    ("bank", rf"(?<![0-9a-z])\d{{4}}(?P<s>[\s\-]|\s*{_DSEP}\s*)\d{{4}}(?P=s)\d{{4}}(?P=s)\d{{4}}"
+             r"(?:(?P=s)\d{1,3})?(?![0-9a-z])", "银行卡号（16至19位数字）"),
     ("phone", r"(?<![\d])(?:\+?86[\s\-]?)?1[3-9]\d(?:" + SEP + r"\d){8}(?!\d)", "手机号码"),
-    ("phone", r"(?<![\d])(?:[(（]0\d{2,3}[)）]|0\d{2,3})[\s\-]?\d{7,8}(?!\d)", "固定电话"),
-    ("plate", rf"[{_PROVINCES}][a-hj-np-z][\s·•.\-]?(?=[a-z]*\d)(?:[a-hj-np-z0-9]{{5,6}}|"
-              r"[a-hj-np-z0-9]{4}[挂学警港澳])(?![a-z0-9])", "车牌号"),
+    ("phone", rf"(?<![\d])(?:\+?86\s*[\-{_DSEP_CHARS}]?\s*)?1[3-9]\d\s*(?P<s>{_DSEP})\s*\d{{4}}\s*(?P=s)"
+              r"\s*\d{4}(?!\d)", "手机号码"),
+    ("phone", r"(?<![\d])(?:[(（]0\d{2,3}[)）]|0\d{2,3})\s*[\-/]?\s*(?:\d{7,8}|\d{3,4}[\s\-]\d{4})(?!\d)",
+     "固定电话"),
+    ("plate", rf"[{_PROVINCES}]\s?[a-hj-np-z]\s?[·•.\-]?\s?(?=(?:[a-z]\s?)*\d)(?:(?:[a-hj-np-z0-9]\s?){{4,5}}"
+              r"[a-hj-np-z0-9]|(?:[a-hj-np-z0-9]\s?){4}[挂学警港澳])(?![a-z0-9])", "车牌号"),
     ("address", rf"(?:{_PLACE}){_SECTION}\s*(?P<v>(?:{_ANY_UNIT}\s*)+(?:{_NUM}(?!\d))?)", "详细地址"),
     ("address", rf"(?:{_PLACE})\s*(?P<v>{_NUM}(?:\s*[-－—]\s*{_NUM}){{1,2}}(?:\s*(?:室|号|户))?)",
      "详细地址"),
@@ -393,6 +448,31 @@ CONTEXTUAL: tuple[tuple[str, str, str], ...] = (
     ("qq", r"(?:qq|扣扣)(?:号码|号)?[：:是为\s]*", r"\d{5,11}"),
     ("wechat", r"(?:微信|vx|wx)(?:号)?[：:是为\s]*", r"[a-z][a-z0-9_\-]{5,19}"),
 )
+
+
+# A number after a word that says it is a reference (invoice, order, waybill, work order …):
+# not a phone, ID or card number, whatever it looks like (发票号码：13800138000).
+REFERENCE = re.compile(
+    r"(?:发票(?:号码|代码|号)|(?:订|快递|运|物流|工|取件|受理|缴费|交易)?单(?:号码|编号|号)|"
+    r"(?:订单|工单|合同|案件|档案)?编号|流水号|合同号|交易号|受理号|文号|案号|批号)"
+    r"[：:是为\s#]*(?P<v>[0-9a-z](?:[0-9a-z\s\-/_]*[0-9a-z])?)")
+# A lone count of households, buildings or floors is no address (1500户, 300栋楼, 共28栋):
+# one number and one of these words, nothing else (3号楼2单元 and 5栋302 stay addresses).
+_COUNT = re.compile(r"[0-9十百千万]+\s*(户|栋|幢|座|层|楼)")
+_COUNT_BEFORE = re.compile(r"(?:共|有|约|近|达|余|涉及|合计|总计|建|建了|建成|新建|改造|拆除|其中|"
+                           r"另有|仅|只有|还有|了|高|等|计)\s*$")
+_COUNT_AFTER = re.compile(r"\s*(?:多|余|来|左右|以上|以下|居民|住户|人家|村民|群众|业主|家庭|楼房|"
+                          r"住宅|房屋|居民楼|建筑|商户|楼(?![道下上梯顶前后门内外里口]))")
+
+
+def _is_count(text: str, start: int, end: int) -> bool:
+    m = _COUNT.fullmatch(text, start, end)
+    if m is None:
+        return False
+    number = text[start:m.start(1)].strip()
+    return (m.group(1) == "户" or (number.isdigit() and int(number) >= 100)
+            or _COUNT_BEFORE.search(text, max(0, start - 4), start) is not None
+            or _COUNT_AFTER.match(text, end) is not None)
 
 
 def _id_checksum_ok(digits: str) -> bool:
@@ -409,9 +489,9 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-_CHECKS: dict[str, Callable[[str], bool]] = {
-    "id": lambda s: _id_checksum_ok(re.sub(r"[^0-9x]", "", s)),
-    "bank": lambda s: _luhn_ok(re.sub(r"\D", "", s)),
+_CHECKS: dict[str, Callable[[str], bool]] = {  # by the pattern's reason
+    "身份证号": lambda s: _id_checksum_ok(re.sub(r"[^0-9x]", "", s)),
+    "银行卡号": lambda s: _luhn_ok(re.sub(r"\D", "", s)),
 }
 
 
@@ -425,17 +505,24 @@ def _generic_spans(view: _View) -> list[Span]:
     for kind, pattern, reason in GENERIC:
         if not reason:
             continue
-        check = _CHECKS.get(kind)
+        check = _CHECKS.get(reason)
         for m in _compiled(pattern).finditer(view.text):
             group = "v" if "v" in m.groupdict() else 0
             if m.group(group) and (check is None or check(m.group(group))):
+                if kind == "address" and _is_count(view.text, *m.span(group)):
+                    continue
                 spans.append(Span(*view.span(*m.span(group)), kind, reason, "pattern"))
+    hinted = []  # first: where a word says what a number is, its kind wins the merge
     for kind, context, value in CONTEXTUAL:
         for m in _compiled(f"({context})({value})").finditer(view.text):
             end = _one_script(view, *m.span(2))
             if _compiled(value).fullmatch(view.text, m.start(2), end):
-                spans.append(Span(*view.span(m.start(2), end), kind,
-                                  f"{MASKS[kind][1:-1]}（有提示词）", "context"))
+                hinted.append(Span(*view.span(m.start(2), end), kind,
+                                   f"{MASKS[kind][1:-1]}（有提示词）", "context"))
+    spans = hinted + spans
+    references = [view.span(*m.span("v")) for m in REFERENCE.finditer(view.text)]
+    if references:  # an invoice or order number is none of these
+        spans = [s for s in spans if not any(a <= s.start and s.end <= b for a, b in references)]
     return spans
 
 
@@ -446,7 +533,7 @@ def _one_script(view: _View, start: int, end: int) -> int:
     word after it (一直, 三天) would run together; a real number keeps to one way of writing.
     """
     def chinese(i: int) -> bool:
-        return view.original[view.origin[i]] in _CN_NUMERALS
+        return not unicodedata.normalize("NFKC", view.original[view.origin[i]]).isascii()
 
     first = next((i for i in range(start, end) if view.text[i].isdigit()), None)
     if first is None:
@@ -476,16 +563,53 @@ def _literal_spans(view: _View, strings: Iterable[str], kind: str, reason: str) 
             for s in strings for start, end in view.find(squash(s))]
 
 
+# Before a kept place that begins with a number (the office's 3楼302室): a building, estate or
+# village word makes it someone's home (幸福小区3楼302室), not the public place.
+_LATIN = re.compile("[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]")
+_HOME_BEFORE = re.compile(r"(?:小区|花园|家园|公寓|新村|社区|号楼|号院|栋|幢|座|单元|村|组|苑|园|院|里|庄|城)"
+                          r"\s*$")
+
+
 def _keep_ranges(text: str, keep: Iterable[str]) -> list[tuple[int, int]]:
-    """Where each keep word occurs (each word's occurrences left to right, not overlapping)."""
+    """Where each keep word occurs (each word's occurrences left to right, not overlapping); a
+    word that begins or ends with a digit not where a digit stands beside it (3楼302室 is not
+    kept in 13楼302室), nor, if it begins with one, after a building or estate word."""
     ranges = []
     for word in keep:
         if word and word in text:
             start = text.find(word)
             while start >= 0:
-                ranges.append((start, start + len(word)))
-                start = text.find(word, start + len(word))
+                end = start + len(word)
+                if not ((word[0].isdigit() and start and (_LATIN.match(text, start - 1) or
+                                                          _HOME_BEFORE.search(text, max(0, start - 4), start)))
+                        or (word[-1].isdigit() and _LATIN.match(text, end))):
+                    ranges.append((start, end))
+                start = text.find(word, end)
     return ranges
+
+
+_NUMBER_WORD = re.compile(r"\+?[\d\s\-‐–—()（）]*\d[\d\s\-‐–—()（）]*")
+
+
+@lru_cache(maxsize=64)
+def public_numbers(keep: tuple[str, ...]) -> frozenset[str]:
+    """The digits of the keep words that are numbers (public phones: 12345, 0372-3199001),
+    and of a landline also its local number: a number written with exactly these digits is
+    not masked (0371-3199001 is)."""
+    out: set[str] = set()
+    for word in keep:
+        word = unicodedata.normalize("NFKC", word)
+        if _NUMBER_WORD.fullmatch(word):
+            out.update(_phone_digits(word))
+    return frozenset(out)
+
+
+def _is_public(text: str, span: Span, numbers: frozenset[str]) -> bool:
+    """A phone number with exactly the digits of a public number (not 豫E12345, not 13812345)."""
+    if span.kind != "phone":
+        return False
+    digits = re.sub(r"\D", "", squash(text[span.start:span.end]))
+    return digits in numbers
 
 
 def _merge(spans: list[Span]) -> list[Span]:
@@ -502,13 +626,20 @@ def _merge(spans: list[Span]) -> list[Span]:
 
 def find_spans(text: str, writer: Writer | None = None, *, mask: Iterable[str] = (),
                keep: Iterable[str] = (), names: bool = True) -> list[Span]:
-    """Every stretch to mask, merged; the writer's own data is never kept by `keep`."""
+    """Every stretch to mask, merged; the writer's own data is never kept by `keep`.
+
+    `keep`: public words (units, the office, public places such as the office's 3楼302室) left
+    unmasked where they occur, and public numbers (12345, a unit's 0372-3199001) left unmasked
+    where a number has exactly their digits (see `public_numbers`)."""
     view = _view(text)
     own = [Span(*view.span(start, end), rule.kind, rule.reason, "writer")
            for rule in writer_rules(writer or Writer()) for start, end in rule.spans(view)]
     others = _generic_spans(view) + (person_spans(text) if names else [])
+    keep = tuple(keep)
     kept = _keep_ranges(text, keep)
     others = [s for s in others if not any(a <= s.start and s.end <= b for a, b in kept)]
+    if numbers := public_numbers(keep):
+        others = [s for s in others if not _is_public(text, s, numbers)]
     custom = [replace(s, source="staff") for s in _literal_spans(view, mask, "custom", "办公室指定隐去")]
     return _merge(own + custom + others)
 

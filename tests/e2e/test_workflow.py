@@ -205,7 +205,11 @@ def test_reply_withhold_archive(classified: Repo, tmp_path) -> None:  # noqa: AN
     step(classified, "withhold", CODE, "--reason", "privacy", when=at(2, 12),
          message=f"{CODE} 不予公开 涉及个人隐私")
     assert classified.show(CODE)["publication"] == "withheld"
-    refused(classified, "publish", CODE, "--at", at(2, 13), words=["已作出公开决定", "当前状态为“已办结”"])
+    # publication is reversible (issue 14): a withheld letter may be published later, but the
+    # same decision twice is refused
+    step(classified, "publish", CODE, when=at(2, 13), message=f"{CODE} 公开")
+    refused(classified, "publish", CODE, "--at", at(2, 13), words=["公开决定已是“公开”", "当前状态为“已办结”",
+                                                                  "unpublish（撤下公开）"])
     refused(classified, "remind", CODE, "--at", at(2, 13), words=["当前状态为“已办结”", "archive（归档）"])
     step(classified, "archive", CODE, when=at(3, 9))
     refused(classified, "archive", CODE, "--at", at(3, 10), words=["当前状态为“已归档”"])

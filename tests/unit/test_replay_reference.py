@@ -51,14 +51,21 @@ HISTORIES = 400
 # --------------------------------------------------------------------------- reference
 
 
+PUBLICATION = {"publish": "public", "withhold": "withheld", "unpublish": "taken-down"}
+
+
 def ref_possible_steps(state: State) -> list[Step]:
     steps = [s for s in STEPS if state.status in s.sources]
     if state.pending_extension is None:
         steps = [s for s in steps if s.action not in ("grant", "refuse")]
     else:
         steps = [s for s in steps if s.action != "extend"]
-    if state.status == "closed" and state.publication is not None:
-        steps = [s for s in steps if s.action not in ("publish", "withhold")]
+    # publication decisions: on answered letters (closed or archived), never the same twice
+    if not state.answered:
+        steps = [s for s in steps if s.action not in PUBLICATION]
+    steps = [s for s in steps if PUBLICATION.get(s.action, "?") != state.publication]
+    if state.publication == "withheld":
+        steps = [s for s in steps if s.action != "unpublish"]  # not on the board: nothing to take down
     if state.feedback:
         steps = [s for s in steps if s.action != "feedback"]
     return steps
@@ -83,7 +90,11 @@ def ref_apply(state: State, event: dict[str, Any]) -> State:
         return _ref_clock(new, "triage", at)
     if action == "classify":
         return replace(new, category=d.get("category"))
-    if action in ("reject", "reply", "escalate", "approve"):
+    if action == "reject":
+        return _ref_clock(replace(new, answered=False), None, None)
+    if action in ("reply", "approve"):
+        return _ref_clock(replace(new, answered=True), None, None)
+    if action == "escalate":
         return _ref_clock(new, None, None)
     if action in ("transfer", "instruct"):
         units = tuple(d.get("units") or ())
@@ -103,8 +114,8 @@ def ref_apply(state: State, event: dict[str, Any]) -> State:
         return _ref_clock(new, "review", at)
     if action == "send-back":
         return _ref_clock(new, state.mode, at)
-    if action in ("publish", "withhold"):
-        return replace(new, publication="public" if action == "publish" else "withheld")
+    if action in PUBLICATION:
+        return replace(new, publication=PUBLICATION[action])
     if action == "feedback":
         return replace(new, feedback=True)
     if action == "reopen":
@@ -230,6 +241,10 @@ def _details(rng: random.Random, action: str, state: State) -> dict[str, Any] | 
         return {"rating": rng.choice(RATINGS)}
     if action == "flag-risk":
         return {"note": "注意"}
+    if action == "withhold":
+        return {"reason": "privacy"}
+    if action == "unpublish":
+        return {"reason": "撤下核实"}
     return None
 
 
