@@ -58,6 +58,7 @@ from site_builder.redact_stage import (
 from site_builder.render import FIELDS, Site, letter_markdown, mkdocs_yaml, render, search_pages
 from site_builder.scan import SCAN_POOL_MIN, Scanner, writer_needles
 from site_builder.select import Entry, select
+from site_builder.settings import load_settings
 from site_builder.shell import (
     SHELL_DIR,
     SHELLS,
@@ -126,7 +127,7 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
             watch.lap("redact")
             pagefind = start_pagefind(work.search_source, work.search_index) if public else None
             with ended_on_error(pagefind):
-                site = render(public, config, today, figures)
+                site = render(public, config, today, figures, load_settings(repo.root))  # mkdocs.yml
                 watch.lap("render")
                 with Scanner(work.site, owners, scan_workers(letters)) as scanner:
                     make_pages(site, work, epoch, scanner, watch)

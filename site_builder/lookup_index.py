@@ -2,21 +2,24 @@
 
 Built from the case files alone (the stored `query_hash`), into `<site>/lookup/`:
 
-    lookup/meta.json          parameters (no secret, deterministic)
+    lookup/meta.json          parameters (no secret; a fresh build salt every build)
     lookup/shards/<hex>.bin   every shard: the same number of fixed-size binary entries
 
-For a letter with stored hash H (32 bytes, PBKDF2-HMAC-SHA256 of the normalised query code):
+For a letter with stored hash H (32 bytes, PBKDF2-HMAC-SHA256 of the normalised query code) and
+the build salt S (16 random bytes drawn by each build, `hkdf.salt` in meta.json):
 
-    id    = HKDF-SHA256(ikm=H, salt=empty, info="letterbox-lookup-id",  L=16)
-    key   = HKDF-SHA256(ikm=H, salt=empty, info="letterbox-lookup-key", L=32)
+    id    = HKDF-SHA256(ikm=H, salt=S, info="letterbox-lookup-id",  L=16)
+    key   = HKDF-SHA256(ikm=H, salt=S, info="letterbox-lookup-key", L=32)
     shard = first `prefix_bits` bits of id (big-endian), file name in lower-case hex
     entry = id ‖ nonce (12 random bytes) ‖ AES-256-GCM(key, nonce, plaintext, aad=id)
     plaintext = UTF-8 JSON of the public status, right-padded with spaces to PLAINTEXT_BYTES
 
 Every shard is padded with random dummy entries (random id inside the shard's prefix, random
-nonce and ciphertext bytes) to the same count, entries sorted by id; nonces and dummies are
-fresh at every build, so the shard files differ between builds by design (the rest of the
-site stays byte-reproducible). The algorithm is documented in docs/lookup.md.
+nonce and ciphertext bytes) to the same count, entries sorted by id. The build salt, nonces
+and dummies are fresh at every build: two builds share no id, real or dummy, so comparing them
+tells neither how many letters there are nor which entries changed; meta.json and the shards
+differ between builds by design (the rest of the site stays byte-reproducible). The algorithm
+is documented in docs/lookup.md.
 """
 
 from __future__ import annotations
@@ -43,10 +46,11 @@ from letterbox.core.letter import Letter
 from letterbox.core.process import REJECT_REASONS
 
 FORMAT = "letterbox-lookup"
-VERSION = 1
+VERSION = 2  # 2: ids and keys salted with a fresh build salt (1: no salt)
 ID_INFO = b"letterbox-lookup-id"
 KEY_INFO = b"letterbox-lookup-key"
 ID_BYTES = 16
+BUILD_SALT_BYTES = 16
 NONCE_BYTES = 12
 TAG_BYTES = 16
 PLAINTEXT_BYTES = 1024
@@ -60,16 +64,16 @@ LOOKUP_DIR = "lookup"
 # --------------------------------------------------------------------------- derivation
 
 
-def hkdf(secret: bytes, info: bytes, length: int) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(secret)
+def hkdf(secret: bytes, info: bytes, length: int, salt: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(secret)
 
 
-def entry_id(slow_hash: bytes) -> bytes:
-    return hkdf(slow_hash, ID_INFO, ID_BYTES)
+def entry_id(slow_hash: bytes, build_salt: bytes) -> bytes:
+    return hkdf(slow_hash, ID_INFO, ID_BYTES, build_salt)
 
 
-def entry_key(slow_hash: bytes) -> bytes:
-    return hkdf(slow_hash, KEY_INFO, 32)
+def entry_key(slow_hash: bytes, build_salt: bytes) -> bytes:
+    return hkdf(slow_hash, KEY_INFO, 32, build_salt)
 
 
 def shard_index(ident: bytes, prefix_bits: int) -> int:
@@ -143,11 +147,11 @@ class Record:
     payload: dict[str, Any]
 
 
-def _encrypt(record: Record) -> tuple[bytes, bytes]:
-    ident = entry_id(record.slow_hash)
+def _encrypt(record: Record, build_salt: bytes) -> tuple[bytes, bytes]:
+    ident = entry_id(record.slow_hash, build_salt)
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(entry_key(record.slow_hash)).encrypt(nonce, encode_plaintext(record.payload),
-                                                         ident)
+    sealed = AESGCM(entry_key(record.slow_hash, build_salt)).encrypt(
+        nonce, encode_plaintext(record.payload), ident)
     return ident, ident + nonce + sealed
 
 
@@ -158,8 +162,10 @@ def _dummy(index: int, prefix_bits: int) -> tuple[bytes, bytes]:
 
 
 def write_index(site: Path, records: Sequence[Record], salt_hex: str) -> dict[str, Any]:
-    """Write lookup/meta.json and every shard under `site`; return the metadata."""
-    sealed = [_encrypt(r) for r in records]
+    """Write lookup/meta.json and every shard under `site`; return the metadata. Every call
+    draws a new build salt: no id, real or dummy, is the same in two builds."""
+    build_salt = os.urandom(BUILD_SALT_BYTES)
+    sealed = [_encrypt(r, build_salt) for r in records]
     bits = prefix_bits_for(len(sealed))
     while True:
         shards: dict[int, list[tuple[bytes, bytes]]] = {i: [] for i in range(1 << bits)}
@@ -176,7 +182,7 @@ def write_index(site: Path, records: Sequence[Record], salt_hex: str) -> dict[st
         "kdf": {"algorithm": codes.HASH_ALGORITHM, "hash": "SHA-256", "salt": salt_hex,
                 "salt_suffix": "letter-code", "iterations": sorted({r.iterations for r in records}),
                 "length": 32},
-        "hkdf": {"hash": "SHA-256", "salt": "", "id_info": ID_INFO.decode(),
+        "hkdf": {"hash": "SHA-256", "salt": build_salt.hex(), "id_info": ID_INFO.decode(),
                  "key_info": KEY_INFO.decode(), "id_bytes": ID_BYTES, "key_bytes": 32},
         "cipher": {"algorithm": "AES-256-GCM", "nonce_bytes": NONCE_BYTES, "tag_bytes": TAG_BYTES,
                    "aad": "id", "plaintext_bytes": PLAINTEXT_BYTES},
@@ -244,10 +250,11 @@ def lookup(site: Path, letter_code: str, query_code: str) -> dict[str, Any] | No
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
         return None
     bits, size = int(meta["prefix_bits"]), int(meta["entry_bytes"])
+    build_salt = bytes.fromhex(str(meta["hkdf"]["salt"]))
     for iterations in meta["kdf"]["iterations"]:
         slow = bytes.fromhex(codes.hash_query_code(query, letter, meta["kdf"]["salt"],
                                                    int(iterations)))
-        ident = entry_id(slow)
+        ident = entry_id(slow, build_salt)
         path = site / LOOKUP_DIR / "shards" / shard_name(shard_index(ident, bits), bits)
         if not path.is_file():
             continue
@@ -257,7 +264,7 @@ def lookup(site: Path, letter_code: str, query_code: str) -> dict[str, Any] | No
                 continue
             nonce = data[start + ID_BYTES:start + ID_BYTES + NONCE_BYTES]
             try:
-                plain = AESGCM(entry_key(slow)).decrypt(nonce, data[start + ID_BYTES + NONCE_BYTES:
+                plain = AESGCM(entry_key(slow, build_salt)).decrypt(nonce, data[start + ID_BYTES + NONCE_BYTES:
                                                                     start + size], ident)
             except InvalidTag:
                 continue

@@ -25,6 +25,13 @@ from letterbox.core.config import Config
 from letterbox.core.process import CATEGORIES, STATUSES
 from letterbox.reports.analysis import Group, timing
 from site_builder.select import Entry
+from site_builder.settings import (
+    REQUIRED_EXTENSIONS,
+    SiteSettings,
+    content_security_policy,
+    load_settings,
+    merged,
+)
 from site_builder.shell import SHELL_DIR, SHELLS, clean, paragraphs, shell_markdown
 
 HERE = Path(__file__).parent
@@ -53,7 +60,7 @@ def day(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-MARKDOWN_EXTENSIONS = ("tables", "attr_list", "md_in_html")  # the site's, besides MkDocs' own
+MARKDOWN_EXTENSIONS = REQUIRED_EXTENSIONS  # the site's, besides MkDocs' own (more in mkdocs.yml)
 OUTCOME_NOTES = {"on_time": "（按期办结）", "extended": "（经批准延期后办结）", "late": "（超期办结）"}
 
 
@@ -291,17 +298,15 @@ def _site_meta(config: Config) -> dict[str, Any]:
             "office_name": config.office_name, "rules": config.rules, "district": config.district}
 
 
-def mkdocs_config(config: Config) -> dict[str, Any]:
+def mkdocs_config(config: Config, settings: SiteSettings | None = None) -> dict[str, Any]:
+    """mkdocs.yml of the build: the staff's settings (the case repository's mkdocs.yml, else the
+    packaged default; site_builder/settings.py) with what the build owns on top."""
     data: dict[str, Any] = {
         "site_name": f"{config.district}{config.mailbox_name} · 来信公开",
         "docs_dir": "docs",
         "use_directory_urls": True,
-        "theme": {"name": "material", "language": "zh", "font": False,
-                  "features": ["navigation.tabs"]},
         "plugins": [],  # no built-in search: Pagefind indexes the built site (build.py)
-        "markdown_extensions": list(MARKDOWN_EXTENSIONS),
-        "extra_css": ["assets/board.css"],
-        "extra": {"generator": False},
+        "extra": {"csp": content_security_policy(config)},  # theme/main.html: every page's <meta>
         "nav": [{"首页": "index.md"}, {"按类别": "categories/index.md"},
                 {"按来信月份": "months/index.md"}, {"统计": "stats/index.md"},
                 {"管理办法": "measures/index.md"}, {"搜索": "search/index.md"},
@@ -315,19 +320,22 @@ def mkdocs_config(config: Config) -> dict[str, Any]:
         data["site_url"] = config.site_url
     if config.intake_url:  # the online intake service exists: the 写信 page is built
         data["nav"].append({"写信": "write/index.md"})
-    return data
+    return merged(settings or load_settings(None), data)
 
 
 def render(entries: list[Entry], config: Config, today: date,
-           figures: dict[str, list[Group]] | None = None) -> Site:
+           figures: dict[str, list[Group]] | None = None,
+           settings: SiteSettings | None = None) -> Site:
     """Every file of the MkDocs project, from redacted entries only.
 
     ``figures`` is `letterbox.reports.analysis.breakdown` of the published letters (build.py); the
-    statistics are empty without it.
+    statistics are empty without it. ``settings``: the site's look (the case repository's
+    mkdocs.yml, `settings.load_settings`); the packaged default when None.
     """
     env = _env()
+    settings = settings or load_settings(None)
     public = {e.code for e in entries}
-    files: dict[str, str] = {}
+    files: dict[str, str] = dict(settings.files)  # the staff's own style sheets and scripts
     letters: dict[str, tuple[str, str]] = {}
     template = env.get_template("letter.md.j2")
     plain = {}
@@ -368,8 +376,8 @@ def render(entries: list[Entry], config: Config, today: date,
     files["assets/board.css"] = (HERE / "assets" / "board.css").read_text("utf-8")
     files["assets/lookup.js"] = (HERE / "assets" / "lookup.js").read_text("utf-8")
     files["assets/search.js"] = (HERE / "assets" / "search.js").read_text("utf-8")
-    return Site(files=dict(sorted(files.items())), mkdocs=mkdocs_config(config), letters=letters,
-                plain=plain)
+    return Site(files=dict(sorted(files.items())), mkdocs=mkdocs_config(config, settings),
+                letters=letters, plain=plain)
 
 
 def search_pages(entries: Sequence[Entry]) -> dict[str, str]:

@@ -20,11 +20,23 @@ from rich.console import Console
 from letterbox import __version__
 from letterbox.core.errors import LetterboxError, Problem, errors_only
 from letterbox.core.letter import Letter
+from letterbox.core.textsafe import escape_unsafe, escape_unsafe_json
 from letterbox.store.loader import Loaded
 from letterbox.store.repository import Repository
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class SafeConsole(Console):
+    """A console that never passes a control or bidi-override character of the data to the
+    terminal: every string it prints (tables and titles included) has them shown as \\uXXXX
+    (`letterbox.core.textsafe`). A writer's text could otherwise move the cursor, recolour or
+    clear the staff's terminal, or reorder what they read. Rich's own styling is unaffected."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Any:
+        return super().render_str(escape_unsafe(text), **kwargs)
+
+
+out = SafeConsole(highlight=False, soft_wrap=True)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 class LetterboxGroup(click.Group):
@@ -44,7 +56,8 @@ class LetterboxGroup(click.Group):
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    """JSON on stdout: the same data, with control and bidi-override characters as JSON escapes."""
+    click.echo(escape_unsafe_json(json.dumps(data, ensure_ascii=False, indent=2)))
 
 
 class State_:

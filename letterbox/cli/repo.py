@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from letterbox.cli.app import (
@@ -110,7 +111,7 @@ def show(state: State_, code: str, as_json: bool, writer: bool, today: datetime 
 
 
 def _print_letter(v: dict[str, Any]) -> None:
-    out.print(f"[bold]{v['letter_code']}[/]  {v['title']}")
+    out.print(f"[bold]{v['letter_code']}[/]  {escape(str(v['title']))}")
     out.print(f"状态：{v['status_label']}    类别：{v['category_label'] or '未分类'}    "
               f"承办单位：{'、'.join(v['unit_names']) or '—'}{'（' + v['mode_label'] + '）' if v['mode_label'] else ''}")
     out.print(f"提交时间：{v['submitted_at']}    渠道：{v['channel']}")
@@ -139,7 +140,7 @@ def _print_letter(v: dict[str, Any]) -> None:
     table.add_column("内容")
     for e in v["history"]:
         details = "；".join(f"{k}: {_short(val)}" for k, val in (e.get("details") or {}).items())
-        table.add_row(e["at"][:16].replace("T", " "), e["actor"], e["label"], details)
+        table.add_row(e["at"][:16].replace("T", " "), escape(str(e["actor"])), e["label"], escape(details))
     out.print(table)
 
 
@@ -179,7 +180,7 @@ def list_(state: State_, status: str | None, unit: str | None, category: str | N
         table.add_column(name)
     for r in rows:
         table.add_row(r["letter_code"], r["status_label"], CATEGORIES.get(r["category"] or "", "—"),
-                      "、".join(r["unit_names"]) or "—", _deadline_cell(r), r["title"])
+                      "、".join(r["unit_names"]) or "—", _deadline_cell(r), escape(str(r["title"])))
     out.print(table)
 
 

@@ -44,6 +44,7 @@ def scaffold_files(salt: str | None = None) -> dict[str, str]:
         ".github/workflows/letterbox.yml": _template("github-workflow.yml"),
         ".github/workflows/letterbox-daily.yml": _template("github-daily.yml"),
         ".gitlab-ci.yml": _template("gitlab-ci.yml"),
+        "mkdocs.yml": _template("mkdocs.yml"),  # the public board's look (site_builder/settings.py)
     }
     for name in schemas.SCHEMA_FILES:
         files[f"schema/{name}"] = schemas.schema_text(name)

@@ -1,5 +1,5 @@
 /* Status lookup (在线查询): WebCrypto only, algorithm in docs/lookup.md.
- * PBKDF2-HMAC-SHA256(query code, salt ‖ letter code) → HKDF id / key → shard → AES-GCM. */
+ * PBKDF2-HMAC-SHA256(query code, salt ‖ letter code) → HKDF id / key (build salt) → shard → AES-GCM. */
 (function () {
   "use strict";
   var ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -45,10 +45,10 @@
     return metaPromise;
   }
 
-  async function hkdf(ikm, info, bytes) {
+  async function hkdf(ikm, salt, info, bytes) {
     var key = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
     var bits = await crypto.subtle.deriveBits(
-      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: enc.encode(info) }, key, bytes * 8);
+      { name: "HKDF", hash: "SHA-256", salt: salt, info: enc.encode(info) }, key, bytes * 8);
     return new Uint8Array(bits);
   }
 
@@ -72,20 +72,21 @@
     var query = normaliseQuery(queryText);
     if (!letter || !query) return null;
     var m = await meta();
-    if (m.format !== "letterbox-lookup" || m.version !== 1) return null;
+    if (m.format !== "letterbox-lookup" || m.version !== 2) return null;
+    var buildSalt = hexToBytes(m.hkdf.salt);              /* fresh at every build */
     var salt = concat(hexToBytes(m.kdf.salt), enc.encode(letter));
     var password = await crypto.subtle.importKey("raw", enc.encode(query), "PBKDF2", false, ["deriveBits"]);
     var idBytes = m.hkdf.id_bytes, nonceBytes = m.cipher.nonce_bytes, size = m.entry_bytes;
     for (var k = 0; k < m.kdf.iterations.length; k++) {
       var slow = new Uint8Array(await crypto.subtle.deriveBits(
         { name: "PBKDF2", hash: "SHA-256", salt: salt, iterations: m.kdf.iterations[k] }, password, 256));
-      var id = await hkdf(slow, m.hkdf.id_info, idBytes);
+      var id = await hkdf(slow, buildSalt, m.hkdf.id_info, idBytes);
       var response = await fetch(new URL("shards/" + shardName(id, m.prefix_bits), base));
       if (!response.ok) continue;
       var data = new Uint8Array(await response.arrayBuffer());
       for (var start = 0; start + size <= data.length; start += size) {
         if (!same(data.subarray(start, start + idBytes), id)) continue;
-        var keyBytes = await hkdf(slow, m.hkdf.key_info, m.hkdf.key_bytes);
+        var keyBytes = await hkdf(slow, buildSalt, m.hkdf.key_info, m.hkdf.key_bytes);
         var key = await crypto.subtle.importKey("raw", keyBytes, "AES-GCM", false, ["decrypt"]);
         try {
           var plain = await crypto.subtle.decrypt(

@@ -177,13 +177,17 @@ def test_two_builds_differ_but_look_up_the_same(cases: tuple[Path, dict], site: 
     first = {p.relative_to(site).as_posix(): p.read_bytes() for p in index_files(site)}
     second = {p.relative_to(other).as_posix(): p.read_bytes() for p in index_files(other)}
     assert first.keys() == second.keys()
-    assert first["lookup/meta.json"] == second["lookup/meta.json"]
+    metas = [json.loads(x["lookup/meta.json"]) for x in (first, second)]
+    salts = [m["hkdf"].pop("salt") for m in metas]
+    assert metas[0] == metas[1] and salts[0] != salts[1]  # only the build salt differs
+    assert all(len(bytes.fromhex(s)) == li.BUILD_SALT_BYTES for s in salts)
     shards = [k for k in first if k.endswith(".bin")]
     assert all(first[k] != second[k] for k in shards)
     for letter, query in codes.values():
         assert li.lookup(site, letter, query) == li.lookup(other, letter, query) is not None
     rest = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
-                  if p.is_file() and not p.relative_to(site).as_posix().startswith("lookup/shards/"))
+                  if p.is_file() and not p.relative_to(site).as_posix().startswith(
+                      ("lookup/shards/", "lookup/meta.json")))
     for rel in rest:
         assert (site / rel).read_bytes() == (other / rel).read_bytes(), rel
 
