@@ -3,28 +3,36 @@
 `build_site` names the stages in order:
 
     load      the case files (`read_letters`: the store's loader, in the worker pool, cached)
-    select    the letters the board may show, with their facts from the one fold (select.py)
+    select    the letters the board may show, with their facts from the one fold (select.py);
+              a letter whose history does not replay or whose dates make no sense is held back
     redact    in the background pool (redact_stage.py); meanwhile this process computes the
-              statistics (figures.py), the encrypted status index (lookup_index.py) and the
+              statistics (figures.py), the status index's records (lookup_index.py) and the
               writers' data to scan for (scan.py), then writes what Pagefind indexes (each
-              letter's searchable text) for every batch of redacted letters as it comes back
+              letter's searchable text) for every batch of redacted letters as it comes back;
+              a letter whose public version still holds its writer's data is held back
     search    Pagefind started on those pages (tools.py); it runs to the end beside the rest
     render    redacted entries → Markdown, data files and mkdocs.yml (render.py)
     pages     MkDocs builds the site's pages while the letters' Markdown is converted (tools.py),
               then the letter pages are filled into MkDocs' page shells (shell.py)
-    scan      every file searched for writers' data (scan.py); Pagefind's files as it writes them
-    publish   the site moved into place, only when the scan found nothing
+    scan      every file searched for writers' data (scan.py); Pagefind's files as it writes them;
+              judged by where each file comes from (`scan.judge`)
+    publish   the site moved into place when the scan found no leak; when it found one that
+              belongs to a letter, that letter is held back and the board built again
 
+One letter's problem never takes the board down: the held letters (`held.py`) are in the
+report, and `letterbox build` names them and exits non-zero while the rest is published.
 The same repository gives the same bytes (but for the lookup index's fresh nonces): letters
 are iterated in code order and MkDocs runs with SOURCE_DATE_EPOCH (from the environment, else
-the time of the repository's HEAD commit). A build whose output still contains any writer's
-data fails and leaves the old site as it was.
+the time of the repository's HEAD commit). A build whose output still contains a writer's
+data that no letter can be held back for fails and leaves the old site as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import html
+import json
 import os
 import shutil
 import subprocess
@@ -39,11 +47,13 @@ from pathlib import Path
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
 from letterbox.core.letter import Letter
-from letterbox.privacy.redact import UnsafeLetter
+from letterbox.privacy.redact import squash
 from letterbox.reports.analysis import Group
 from letterbox.store.loader import POOL_MIN, Loaded
 from letterbox.store.repository import Repository
+from site_builder import held as held_
 from site_builder.figures import published_figures
+from site_builder.held import Held
 from site_builder.lookup_index import LOOKUP_DIR, write_lookup_index
 from site_builder.redact_stage import (
     CACHE_DIR,
@@ -53,11 +63,20 @@ from site_builder.redact_stage import (
     default_workers,
     keep_words,
     warm_up,
+    with_other_writers,
     worker_pool,
 )
-from site_builder.render import FIELDS, Site, letter_markdown, mkdocs_yaml, render, search_pages
-from site_builder.scan import SCAN_POOL_MIN, Scanner, writer_needles
-from site_builder.select import Entry, select
+from site_builder.render import (
+    FIELDS,
+    HERE,
+    Site,
+    letter_markdown,
+    mkdocs_yaml,
+    render,
+    search_pages,
+)
+from site_builder.scan import SCAN_POOL_MIN, Scanner, Verdict, judge, needle_owners
+from site_builder.select import Entry, select_or_hold
 from site_builder.settings import load_settings
 from site_builder.shell import (
     SHELL_DIR,
@@ -92,10 +111,15 @@ class BuildReport:
     epoch: int
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     unreadable: tuple[str, ...] = ()  # case files that could not be read (left out)
+    held: tuple[Held, ...] = ()  # letters held back (the rest is published), by code
+    passes: int = 1  # builds made: one more for each round of letters the scan held back
 
 
 class LeakFound(LetterboxError):
-    """A writer's data is in the built output."""
+    """A writer's data is in the built output and no letter on the board can be held back for it."""
+
+
+MAX_PASSES = 3  # a build, and again without the letters the scan held back (twice at most)
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -104,67 +128,152 @@ class LeakFound(LetterboxError):
 def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildReport:
     """Build the public board of `repo` into `out` (replaced only when the build is clean).
 
+    A letter that cannot be published safely is held back, never the board: its history does
+    not replay or its dates make no sense (select), its public version still holds its writer's
+    data (redact), or the scan finds its writer's data where it must not be (then the board is
+    built once more without it). The held letters are in the report; the rest is published.
+    Only a leak that no letter can be held back for stops the build (LeakFound) and leaves the
+    old site as it was.
+
     Parsed case files and redaction results are cached in `.letterbox-cache/` of the
     repository unless `cache` is False or the environment sets LETTERBOX_NO_CACHE=1.
     """
     watch = Stopwatch()
     epoch = source_epoch(repo)
-    config, cal = repo.config, work_calendar(repo.root)
-    today = datetime.fromtimestamp(epoch, UTC).astimezone(config.tz).date()
     caches = repo.root / CACHE_DIR if cache and os.environ.get("LETTERBOX_NO_CACHE") != "1" else None
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with worker_pool() as pool, tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
-        work = Workspace(Path(tmp))
-        loaded = read_letters(repo, cache=caches / LETTERS_FILE if caches else None, pool=pool)
-        letters = loaded.letters
-        with frozen():  # the letters stay to the end: not walked again by every collection
-            entries = select(letters, config, cal)
-            watch.lap("select")
-            public, figures, owners = redact(repo, letters, entries, today, work,
-                                             caches / CACHE_FILE if caches else None, pool)
-            pool.shutdown()
-            watch.lap("redact")
-            pagefind = start_pagefind(work.search_source, work.search_index) if public else None
-            with ended_on_error(pagefind):
-                site = render(public, config, today, figures, load_settings(repo.root))  # mkdocs.yml
-                watch.lap("render")
-                with Scanner(work.site, owners, scan_workers(letters)) as scanner:
-                    make_pages(site, work, epoch, scanner, watch)
-                    scanner.submit(scanner.files())  # the pages, while Pagefind still indexes
-                    search_index(work, pagefind, scanner)
-                    watch.lap("pagefind")
-                    scanner.submit(scanner.files())  # pagefind/, and any file changed meanwhile
-                    leaked, files = scanner.result(), len(scanner.seen)
-                    watch.lap("scan")
-        publish(work.site, out, leaked)
-    return BuildReport(out=out, letters=len(public), files=files, epoch=epoch, timings=watch.times,
-                       unreadable=tuple(loaded.unreadable))
+    loaded: Loaded | None = None
+    memo: dict[str, list[str]] = {}  # redaction results, kept for a second pass
+    scanned: dict[str, Held] = {}  # letters the scan held back in an earlier pass
+    for attempt in range(1, MAX_PASSES + 1):
+        with worker_pool() as pool, tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
+            work = Workspace(Path(tmp))
+            if loaded is None:
+                loaded = read_letters(repo, cache=caches / LETTERS_FILE if caches else None, pool=pool)
+            with frozen():  # the letters stay to the end: not walked again by every collection
+                done = one_pass(repo, loaded.letters, work, epoch, pool, watch, scanned, memo,
+                                caches / CACHE_FILE if caches else None)
+            verdict = done.verdict
+            if verdict.clean:
+                publish(work.site, out, [])
+                held = sorted({**done.held, **scanned}.values(), key=lambda h: h.code)
+                return BuildReport(out=out, letters=len(done.public), files=done.files, epoch=epoch,
+                                   timings=watch.times, unreadable=tuple(loaded.unreadable),
+                                   held=tuple(held), passes=attempt)
+            # files of one letter first: holding it back may clear the shared files too
+            found = verdict.own or verdict.shared
+            if verdict.orphans and not verdict.own or attempt == MAX_PASSES:
+                publish(work.site, out, verdict.orphans or leak_pairs(verdict))
+            for code, files in found.items():
+                scanned[code] = held_.leaked(code, files, shared=found is verdict.shared)
+    raise AssertionError("unreachable")  # the last pass publishes or raises
+
+
+def leak_pairs(verdict: Verdict) -> list[tuple[str, str]]:
+    return [(files[0], code) for group in (verdict.own, verdict.shared) for code, files in group.items()]
+
+
+@dataclass
+class Pass:
+    """One build of the board into a workspace, and what the scan found in it."""
+
+    public: list[Entry]
+    held: dict[str, Held]
+    files: int
+    verdict: Verdict
+
+
+def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: int, pool: Executor,
+             watch: Stopwatch, scanned: dict[str, Held], memo: dict[str, list[str]],
+             cache: Path | None) -> Pass:
+    """Select, redact, render, pages and search, scan: the board without the letters held back
+    (`scanned`: by an earlier pass's scan), into `work.site`."""
+    config, cal = repo.config, work_calendar(repo.root)
+    today = datetime.fromtimestamp(epoch, UTC).astimezone(config.tz).date()
+    entries, selected_held = select_or_hold(letters, config, cal)
+    entries = [e for e in entries if e.code not in scanned]
+    held = {h.code: h for h in selected_held}
+    watch.lap("select")
+    public, figures, owners, redacted_held = redact(repo, letters, entries, today, work, cache, pool,
+                                                    memo)
+    held.update((h.code, h) for h in redacted_held)
+    pool.shutdown()
+    watch.lap("redact")
+    pagefind = start_pagefind(work.search_source, work.search_index) if public else None
+    with ended_on_error(pagefind):
+        site = render(public, config, today, figures, load_settings(repo.root))  # mkdocs.yml
+        watch.lap("render")
+        first_owner = {needle: codes[0] for needle, codes in owners.items()}
+        with Scanner(work.site, first_owner, scan_workers(letters)) as scanner:
+            make_pages(site, work, epoch, scanner, watch)
+            scanner.submit(scanner.files())  # the pages, while Pagefind still indexes
+            search_index(work, pagefind, scanner)
+            watch.lap("pagefind")
+            scanner.submit(scanner.files())  # pagefind/, and any file changed meanwhile
+            hits, files = scanner.found_in(), len(scanner.seen)
+            verdict = judge(hits, owners, {e.code for e in public}, lambda: public_texts(public),
+                            fixed_text(repo, site, work.site))
+            watch.lap("scan")
+    return Pass(public, held, files, verdict)
 
 
 # --------------------------------------------------------------------------- stages
 
 
 def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today: date,
-           work: Workspace, cache: Path | None, pool: Executor
-           ) -> tuple[list[Entry], dict[str, list[Group]], dict[str, str]]:
-    """The redacted entries, the statistics and the writers' data to scan for (needle → code).
+           work: Workspace, cache: Path | None, pool: Executor, memo: dict[str, list[str]] | None = None
+           ) -> tuple[list[Entry], dict[str, list[Group]], dict[str, tuple[str, ...]], list[Held]]:
+    """The redacted entries, the statistics, the writers' data to scan for (needle → codes)
+    and the letters held back (their public version would still hold their writer's data).
 
     The entries are redacted in the pool while this process does what needs no redacted text
     (the statistics, the needles, the lookup index into the staging folder), then writes the
-    pages Pagefind indexes for each batch as it comes back."""
-    try:
-        with Redaction(entries, keep_words(repo.config), cache, pool=pool) as redaction:
-            figures = published_figures(letters, entries, repo.config, work_calendar(repo.root), today)
-            owners = writer_needles(repo, letters)
-            write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
-            done: dict[int, Entry] = {}
-            for batch in redaction.batches():
-                write_search_source(work.search_source, search_pages([e for _, e in batch]))
-                done.update(batch)
-    except UnsafeLetter as exc:
-        raise LetterboxError(str(exc)) from None
-    return [done[i] for i in range(len(entries))], figures, owners
+    pages Pagefind indexes for each batch as it comes back. When letters were held back, the
+    statistics and the lookup index are made again without them (a held letter keeps its
+    lookup entry, so its writer may still see its status, but without a link)."""
+    config, cal = repo.config, work_calendar(repo.root)
+    keep = keep_words(config)
+    entries = with_other_writers(entries, letters, keep)
+    with Redaction(entries, keep, cache, pool=pool, memo=memo) as redaction:
+        figures = published_figures(letters, entries, config, cal, today)
+        owners = needle_owners(letters)
+        write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
+        done: dict[int, Entry] = {}
+        for batch in redaction.batches():
+            write_search_source(work.search_source, search_pages([e for _, e in batch]))
+            done.update(batch)
+        held = redaction.held
+    public = [done[i] for i in sorted(done)]
+    if held:
+        figures = published_figures(letters, public, config, cal, today)
+        write_lookup_index(repo, work.staging, letters, published={e.code for e in public})
+    return public, figures, owners, held
+
+
+def public_texts(public: list[Entry]) -> dict[str, str]:
+    """code → everything of the letter's public version a reader sees as text."""
+    return {e.code: "\n".join((e.title, e.body, e.reply, e.reply_by, e.category_label))
+            for e in public}
+
+
+def fixed_text(repo: Repository, site: Site, built: Path) -> str:
+    """The site's own words, squashed: names of the units, the office and the leaders, the
+    Measures, the templates and the theme's page (404.html). A writer's datum found among them
+    (a writer named 龙安 on the 龙安区 board) is not the writer's."""
+    config = repo.config
+    parts = [*keep_words(config), *(x.label for x in config.leaders), str(site.mkdocs.get("site_name", "")),
+             json.dumps(site.mkdocs.get("nav", []), ensure_ascii=False)]
+    parts += [text for path, text in site.files.items()
+              if path.split("/")[0] in FIXED_PAGES or path.startswith("assets/")]
+    parts += [p.read_text("utf-8") for p in sorted((HERE / "templates").glob("*.j2"))]
+    page = built / "404.html"
+    if page.is_file():
+        parts.append(html.unescape(page.read_text("utf-8", errors="ignore")))
+    return squash("\n".join(parts))
+
+
+FIXED_PAGES = frozenset({"measures", "search", "lookup", "write"})  # no letter's text in them
 
 
 def make_pages(site: Site, work: Workspace, epoch: int, scanner: Scanner, watch: Stopwatch) -> None:
@@ -211,10 +320,12 @@ def search_index(work: Workspace, pagefind: subprocess.Popen[str] | None, scanne
 
 
 def publish(site: Path, out: Path, leaked: list[tuple[str, str]]) -> None:
-    """Move the built site to `out`, unless the scan found a writer's data in it."""
+    """Move the built site to `out`, unless the scan found a writer's data in it that no letter
+    can be held back for (`leaked`: file, code of the writer's letter)."""
     if leaked:
         where = "；".join(f"{code} → {file}" for file, code in leaked[:10])
-        raise LeakFound(f"构建结果中仍有来信人的个人信息，已停止发布（信件 → 文件）：{where}")
+        raise LeakFound(f"构建结果中仍有来信人的个人信息，且无法只扣下某一封信，已停止发布"
+                        f"（来信人所在信件 → 文件）：{where}")
     if out.exists():
         shutil.rmtree(out)
     site.rename(out)

@@ -220,9 +220,11 @@ def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path,
             shown = (letter.code in published if published is not None
                      else pages.joinpath(letter.code, "index.html").is_file())
             payload = payload_of(letter, config, cal, shown)
-        except (ValueError, KeyError, TypeError):  # a history that does not replay: no status
+            entry = Record(bytes.fromhex(str(record["hash"])), int(record["iterations"]), payload)
+        except (ValueError, KeyError, TypeError, OverflowError):  # a history that does not
+            # replay, a date beyond reckoning, a hand-edited hash: no entry, the others go on
             continue
-        out.append(Record(bytes.fromhex(str(record["hash"])), int(record["iterations"]), payload))
+        out.append(entry)
     return out
 
 

@@ -31,14 +31,21 @@ from typing import Any
 
 from letterbox import privacy
 from letterbox.core.config import Config
+from letterbox.core.letter import Letter
 from letterbox.privacy.names import COMMON_WORDS, common_words, name_finder, prefetch_tags
 from letterbox.privacy.redact import (
     PARTS,
+    UnsafeLetter,
     Writer,
-    check_no_leak,
+    leaks,
+    needles,
     redact_parts,
+    squash,
 )
 from letterbox.store.cache import CACHE_DIR, JsonCache  # noqa: F401  (CACHE_DIR: also the build's)
+from site_builder import held as held_
+from site_builder.held import Held
+from site_builder.scan import _trie_regex
 from site_builder.select import Entry
 
 CACHE_FILE = "redaction.sqlite3"
@@ -78,13 +85,49 @@ def keep_words(config: Config) -> list[str]:
     return sorted(set(words), key=lambda w: (-len(w), w))
 
 
-def _redact_chunk(entries: Sequence[Entry], keep: Sequence[str]) -> list[list[str]]:
-    prefetch_tags(getattr(e, k) for e in entries for k in PARTS)
+OTHER_NAME_MIN = 3  # another writer's full name this long is masked wherever it occurs
+
+
+def with_other_writers(entries: Sequence[Entry], letters: Sequence[Letter],
+                       keep: Sequence[str]) -> list[Entry]:
+    """Each entry with every other writer's full name of three or more characters that occurs
+    in its text added to its `mask`: a name the name finder missed must not publish another
+    writer's name (shorter names are ordinary words too often: 向阳, 常青). Names inside a
+    keep word (a unit's name) or the letter's own keep list are left alone."""
+    fixed = squash("\n".join(keep))
+    names = {squash(Writer.from_data(x.data.get("writer")).name) for x in letters}
+    names = {n for n in names if len(n) >= OTHER_NAME_MIN and n not in fixed}
+    regex = _trie_regex(sorted(names))
+    if regex is None:
+        return list(entries)
     out = []
     for e in entries:
-        done = redact_parts(e.code, {k: getattr(e, k) for k in PARTS}, e.writer, mask=e.mask,
-                            keep=(*keep, *e.keep))
-        out.append([done[k].text for k in PARTS])
+        flat = squash("\n".join(getattr(e, k) for k in PARTS))
+        found = {m.group() for m in regex.finditer(flat)} - {squash(e.writer.name)}
+        found = {n for n in found if not any(n in squash(k) for k in e.keep)}
+        out.append(replace(e, mask=tuple(sorted({*e.mask, *found}))) if found else e)
+    return out
+
+
+Result = list[str] | str  # the public title, body and reply, or why there are none
+
+
+def _redact_chunk(entries: Sequence[Entry], keep: Sequence[str]) -> list[Result]:
+    """The public title, body and reply of each entry; for a letter that cannot be published,
+    "unsafe" (a writer datum left) or the name of the error: that letter is held back, the
+    others go on."""
+    prefetch_tags(getattr(e, k) for e in entries for k in PARTS)
+    out: list[Result] = []
+    for e in entries:
+        try:
+            done = redact_parts(e.code, {k: getattr(e, k) for k in PARTS}, e.writer, mask=e.mask,
+                                keep=(*keep, *e.keep))
+        except UnsafeLetter:
+            out.append("unsafe")
+        except Exception as exc:  # noqa: BLE001  (one letter's failure never stops the board)
+            out.append(type(exc).__name__)
+        else:
+            out.append([done[k].text for k in PARTS])
     return out
 
 
@@ -126,22 +169,28 @@ class Redaction:
     worker processes (when there are many), so the caller can do other work meanwhile;
     `batches()` then yields (index in `entries`, redacted entry) lists: the cached letters
     first, then each chunk when it is done (and stored in the cache). Every entry is checked
-    for its writer's data first, also those from the cache: redact.UnsafeLetter, naming the
-    letter, when a datum survives. Use as a context manager: leaving it stops the pool.
+    for its writer's data first, also those from the cache: a letter whose public version
+    still holds a datum (or whose redaction failed) is left out of the batch and put in `held`.
+    `memo` (key → public texts) keeps results between builds in one process (the build's
+    second pass). Use as a context manager: leaving it stops the pool.
     """
 
     def __init__(self, entries: Sequence[Entry], keep: Sequence[str], cache_path: Path | None,
-                 workers: int | None = None, pool: Executor | None = None) -> None:
+                 workers: int | None = None, pool: Executor | None = None,
+                 memo: dict[str, list[str]] | None = None) -> None:
         self.entries, self.keep = list(entries), tuple(keep)
         self.store = JsonCache(cache_path, "redacted")  # key → [title, body, reply] (public texts)
+        self.memo = memo if memo is not None else {}
+        self.held: list[Held] = []
         self.keys = [entry_key(e, self.keep) for e in self.entries]
-        self.known = self.store.get(self.keys)
+        self.known = {k: self.memo[k] for k in self.keys if k in self.memo}
+        self.known.update(self.store.get([k for k in self.keys if k not in self.known]))
         todo = [i for i, k in enumerate(self.keys) if k not in self.known]
         self.stats = {"cached": len(self.entries) - len(todo), "redacted": len(todo)}
         self.chunks = [todo[k:k + CHUNK] for k in range(0, len(todo), CHUNK)]
         self.pool: Executor | None = None
         self.own_pool = pool is None
-        self.futures: list[Future[list[list[str]]]] = []
+        self.futures: list[Future[list[Result]]] = []
         if (workers or default_workers()) > 1 and len(todo) >= POOL_MIN:
             self.pool = pool or _new_pool(workers or default_workers())
             self.futures = [self.pool.submit(_redact_chunk, [self.entries[i] for i in chunk], self.keep)
@@ -150,18 +199,35 @@ class Redaction:
     def batches(self) -> Iterator[list[tuple[int, Entry]]]:
         cached = [i for i, k in enumerate(self.keys) if k in self.known]
         if cached:
-            yield [(i, self._public(i, self.known[self.keys[i]])) for i in cached]
+            yield self._batch(cached, [self.known[self.keys[i]] for i in cached])
         for n, chunk in enumerate(self.chunks):
             if self.pool is not None:
                 done = self.futures[n].result()
             else:
                 done = _redact_chunk([self.entries[i] for i in chunk], self.keep)
-            self.store.put({self.keys[i]: parts for i, parts in zip(chunk, done, strict=True)})
-            yield [(i, self._public(i, parts)) for i, parts in zip(chunk, done, strict=True)]
+            results = {self.keys[i]: parts for i, parts in zip(chunk, done, strict=True)
+                       if isinstance(parts, list)}
+            self.store.put(results)
+            self.memo.update(results)
+            yield self._batch(chunk, done)
 
-    def _public(self, i: int, parts: list[str]) -> Entry:
+    def _batch(self, indexes: Sequence[int], results: Sequence[Result]) -> list[tuple[int, Entry]]:
+        out = []
+        for i, parts in zip(indexes, results, strict=True):
+            if (entry := self._public(i, parts)) is not None:
+                out.append((i, entry))
+        return out
+
+    def _public(self, i: int, parts: Result) -> Entry | None:
+        """The public entry, or None (put in `held`) when the letter cannot be published."""
         e = self.entries[i]
-        check_no_leak(e.code, parts, e.writer)
+        found = leaks("\n".join(parts), needles(e.writer)) if isinstance(parts, list) else []
+        if parts == "unsafe" or found:
+            self.held.append(held_.unsafe(e.code, len(found)))
+            return None
+        if isinstance(parts, str):
+            self.held.append(held_.failed(e.code, "redact", parts))
+            return None
         texts: dict[str, Any] = dict(zip(PARTS, parts, strict=True))
         return replace(e, **texts, writer=Writer(), mask=(), keep=())
 
@@ -183,8 +249,10 @@ def redact_entries(entries: Sequence[Entry], keep: Sequence[str], cache_path: Pa
                    workers: int | None = None) -> tuple[list[Entry], dict[str, int]]:
     """Redacted entries (writer data dropped), in order, and {"cached": n, "redacted": m}.
 
-    Raises redact.UnsafeLetter, naming the letter, when a writer datum survives.
+    Raises redact.UnsafeLetter, naming the first letter, when a writer datum survives.
     """
     with Redaction(entries, keep, cache_path, workers) as redaction:
         done = dict(pair for batch in redaction.batches() for pair in batch)
+        if redaction.held:
+            raise UnsafeLetter(f"信件 {redaction.held[0].code}：{redaction.held[0].reason}，不能公开。")
         return [done[i] for i in range(len(redaction.entries))], redaction.stats

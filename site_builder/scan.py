@@ -1,4 +1,15 @@
-"""The leak scan: every file of the built site searched for every writer's data.
+"""The leak scan: every file of the built site searched for every writer's data, and judged
+by where the file comes from.
+
+The rule (`judge`): a letter's own writer data must not appear in any output derived from that
+letter. A file with one provenance (`letters/<code>/…`, the letter's Pagefind fragment) is a
+leak when it holds its own letter's writer data, or any writer's phone number or e-mail (ASCII
+needles: never an ordinary word). A shared file (lists, home page, `requests.json`, Pagefind's
+index …) is a leak when it holds a writer's phone or e-mail, or a writer's name or address that
+no other public letter's own (redacted) text contains: a writer named 向阳 does not stop the
+board because another letter is about 向阳路. Words of the site's fixed text (unit names, the
+Measures, the theme) explain a hit anywhere. The build holds back the letter a leak belongs to
+and builds again without it; a leak it cannot attribute to a public letter stops the build.
 
 Each file is read as text (HTML unescaped, JSON decoded, gzip and Pagefind files
 decompressed), cut at every `<` and each piece squashed (`redact.squash`) and searched with
@@ -9,6 +20,7 @@ text. With many letters the files are searched in a pool of processes, as they a
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import html
 import json
@@ -18,6 +30,7 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -76,12 +89,14 @@ class _Searcher:
         self.searched: set[str] = set()  # every piece searched so far
         self.hits: dict[str, tuple[str, ...]] = {}  # those holding needles → the needles
 
-    def file(self, site: Path, path: Path) -> tuple[str, ...]:
-        """The needles found in the file's name or its readable text."""
+    def file(self, site: Path, path: Path) -> tuple[tuple[str, ...], str | None]:
+        """The needles found in the file's name or its readable text, and the letter the file
+        comes from (None: a shared file)."""
         regex = self.regex
+        rel = path.relative_to(site).as_posix()
         if regex is None:
-            return ()
-        names = {m.group() for m in regex.finditer(squash(path.relative_to(site).as_posix()))}
+            return (), None
+        names = {m.group() for m in regex.finditer(squash(rel))}
         text = _readable(path)
         pieces = set(text.split("<")) if self.cut else {text}
         for piece in pieces.intersection(self.hits):
@@ -96,7 +111,21 @@ class _Searcher:
                     self.hits[piece] = tuple(found)
                     names.update(found)
         self.searched |= new
-        return tuple(sorted(names))
+        return tuple(sorted(names)), (origin_of(rel, text) if names else None)
+
+
+LETTER_FILE = re.compile(r"letters/([^/]+)/")
+FRAGMENT_URL = re.compile(r'"url"\s*:\s*"[^"]*?/letters/([^/"]+?)(?:\.html|/)"')
+
+
+def origin_of(rel: str, text: str) -> str | None:
+    """The letter code a file comes from alone: its page folder, or the letter page named by
+    a Pagefind fragment; None for a file shared by many letters."""
+    if m := LETTER_FILE.match(rel):
+        return m.group(1)
+    if rel.startswith("pagefind/fragment/") and (m := FRAGMENT_URL.search(text)):
+        return m.group(1)
+    return None
 
 
 _WORKER: dict[str, _Searcher] = {}
@@ -107,7 +136,10 @@ def _scan_init(needles: list[str]) -> None:
     _WORKER["searcher"] = _Searcher(needles)
 
 
-def _scan_chunk(site: Path, paths: list[Path]) -> list[tuple[Path, tuple[str, ...]]]:
+Found = tuple[tuple[str, ...], str | None]  # needles, origin
+
+
+def _scan_chunk(site: Path, paths: list[Path]) -> list[tuple[Path, Found]]:
     searcher = _WORKER["searcher"]
     return [(path, searcher.file(site, path)) for path in paths]
 
@@ -130,8 +162,9 @@ class Scanner:
     def __init__(self, site: Path, owners: dict[str, str], workers: int = 1) -> None:
         self.site, self.owners = site, owners
         self.found: set[tuple[str, str]] = set()
+        self.hits: dict[str, Found] = {}  # file (from the site) → needles found, origin
         self.seen: dict[str, tuple[int, int]] = {}  # file path → (size, mtime) when submitted
-        self.pending: list[tuple[Path, Future[list[tuple[Path, tuple[str, ...]]]]]] = []
+        self.pending: list[tuple[Path, Future[list[tuple[Path, Found]]]]] = []
         self.pool: ProcessPoolExecutor | None = None
         self.local: _Searcher | None = None
         if workers > 1 and owners:
@@ -179,10 +212,14 @@ class Scanner:
             return [fn(x) for x in items]
         return list(self.pool.map(fn, items))
 
-    def _add(self, root: Path, results: list[tuple[Path, tuple[str, ...]]]) -> None:
-        for path, names in results:
+    def _add(self, root: Path, results: list[tuple[Path, Found]]) -> None:
+        for path, (names, origin) in results:
             rel = path.relative_to(root).as_posix()
             self.found.update((rel, self.owners[n]) for n in names)
+            if names:
+                self.hits[rel] = (names, origin)
+            else:
+                self.hits.pop(rel, None)
 
     def settle(self) -> None:
         """Wait for the files submitted so far."""
@@ -191,8 +228,14 @@ class Scanner:
         self.pending = []
 
     def result(self) -> list[tuple[str, str]]:
+        """(file, letter code) for every needle found anywhere, whatever the file."""
         self.settle()
         return sorted(self.found)
+
+    def found_in(self) -> dict[str, Found]:
+        """file → (needles found in it, the letter it comes from or None), for `judge`."""
+        self.settle()
+        return dict(sorted(self.hits.items()))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -227,3 +270,94 @@ def writer_needles(repo: Repository, letters: list[Letter] | None = None) -> dic
             if not any(other != needle and other in needle for other in mine):
                 owners.setdefault(needle, letter.code)
     return owners
+
+
+def needle_owners(letters: list[Letter]) -> dict[str, tuple[str, ...]]:
+    """Every writer's needles (as `writer_needles`) → the codes of every letter whose writer
+    has it (two letters of one writer, or two writers of one name, share a needle)."""
+    owners: dict[str, list[str]] = {}
+    for letter in sorted(letters, key=lambda x: x.code):
+        mine = needles(Writer.from_data(letter.data.get("writer")))
+        for needle in mine:
+            if not any(other != needle and other in needle for other in mine):
+                owners.setdefault(needle, []).append(letter.code)
+    return {n: tuple(codes) for n, codes in owners.items()}
+
+
+def strict(needle: str) -> bool:
+    """A phone number, e-mail address or e-mail user name: never an ordinary word, so a leak
+    wherever it is (a name or address may also be another letter's ordinary words)."""
+    return needle.isascii()
+
+
+class Corpus:
+    """The squashed public texts of the letters on the board, to explain a needle found in a
+    shared file: which letters' own texts contain it."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self.codes = list(texts)
+        self.starts: list[int] = []
+        parts, at = [], 0
+        for code in self.codes:
+            self.starts.append(at)
+            flat = squash(texts[code])
+            parts.append(flat)
+            at += len(flat) + 1
+        self.joined = "\x00".join(parts)
+
+    def holders(self, needle: str) -> set[str]:
+        """The codes of the letters whose text contains `needle`."""
+        found, start = set(), self.joined.find(needle)
+        while start >= 0:
+            found.add(self.codes[bisect.bisect_right(self.starts, start) - 1])
+            start = self.joined.find(needle, start + 1)
+        return found
+
+
+@dataclass
+class Verdict:
+    """What the scan's hits mean for the board (see the module's docstring)."""
+
+    own: dict[str, list[str]] = field(default_factory=dict)  # letter → its files with a leak
+    shared: dict[str, list[str]] = field(default_factory=dict)  # letter → shared files with
+    # its writer's data that no other public letter's text explains
+    orphans: list[tuple[str, str]] = field(default_factory=list)  # (file, code): unexplained,
+    # its writer's letter not on the board (nothing to hold back: the build must stop)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.own or self.shared or self.orphans)
+
+
+def judge(hits: dict[str, tuple[tuple[str, ...], str | None]], owners: dict[str, tuple[str, ...]],
+          published: set[str], texts: Callable[[], dict[str, str]], fixed: str) -> Verdict:
+    """The leaks among `hits` (file → needles, origin): files of one letter hold none of its
+    writer's data and no writer's phone or e-mail; shared files hold no phone or e-mail and no
+    name or address that no other public letter's own text (`texts()`: code → public text,
+    asked only when needed) contains. `fixed`: the site's own text (squashed), which explains
+    a needle anywhere."""
+    verdict = Verdict()
+    corpus: Corpus | None = None
+    for rel, (found, origin) in hits.items():
+        for needle in found:
+            if needle in fixed:
+                continue
+            mine = owners.get(needle, ())
+            if origin in published:
+                if origin in mine or strict(needle):
+                    verdict.own.setdefault(origin, []).append(rel)
+                continue
+            if not strict(needle):
+                if corpus is None:
+                    corpus = Corpus(texts())
+                if corpus.holders(needle) - set(mine):
+                    continue  # another public letter's own words
+            shown = [c for c in mine if c in published]
+            for code in shown:
+                verdict.shared.setdefault(code, []).append(rel)
+            if not shown:
+                verdict.orphans.extend((rel, c) for c in mine[:1])
+    for group in (verdict.own, verdict.shared):
+        for code in group:
+            group[code] = sorted(set(group[code]))
+    return verdict

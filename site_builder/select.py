@@ -9,16 +9,18 @@ taken-down letters) never reaches a later stage.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from letterbox.core.calendar import WorkCalendar
 from letterbox.core.config import Config
 from letterbox.core.facts import Facts, fold, local_time
 from letterbox.core.letter import Letter
-from letterbox.core.process import CATEGORIES, STATUSES, State
+from letterbox.core.process import CATEGORIES, STATUSES, State, parse_time
 from letterbox.core.textsafe import strip_unsafe
 from letterbox.privacy.redact import Writer
+from site_builder import held as held_
+from site_builder.held import Held
 
 PUBLIC_STATUSES = frozenset({"closed", "archived"})
 PUBLIC_DECISIONS = frozenset({"public", None})
@@ -123,9 +125,10 @@ def _stripped(writer: Any) -> Any:
 
 
 def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
-             followers: dict[str, list[str]]) -> Entry | None:
-    """The board entry of one letter, or None when it must not be shown."""
-    facts = facts_of(letter, config, cal)
+             followers: dict[str, list[str]], facts: Facts | None = None) -> Entry | None:
+    """The board entry of one letter, or None when it must not be shown (`facts`: its fold,
+    when already made)."""
+    facts = facts if facts is not None else facts_of(letter, config, cal)
     if facts is None or not is_public(letter, facts.state):
         return None
     answer, closing = facts.answer, facts.closing
@@ -158,9 +161,51 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
 
 def select(letters: list[Letter], config: Config, cal: WorkCalendar) -> list[Entry]:
     """Board entries of every public letter, sorted by letter code."""
+    return select_or_hold(letters, config, cal)[0]
+
+
+ENTRY_ERRORS = (*FOLD_ERRORS, OverflowError)  # a date beyond what datetime can hold, too
+
+
+def select_or_hold(letters: list[Letter], config: Config, cal: WorkCalendar,
+                   now: datetime | None = None) -> tuple[list[Entry], list[Held]]:
+    """Board entries of every public letter, sorted by letter code, and the letters held back:
+    a history that does not replay (whether or not it would be public), a public letter whose
+    dates make no sense (`Config.time_problem`: in the future or before the mailbox existed).
+    One letter's problem never stops the others."""
+    now = now or datetime.now(UTC)
     followers: dict[str, list[str]] = {}
     for letter in letters:
         if target := letter.data.get("follows_up"):
             followers.setdefault(str(target), []).append(letter.code)
-    entries = (entry_of(x, config, cal, followers) for x in sorted(letters, key=lambda x: x.code))
-    return [e for e in entries if e is not None]
+    entries: list[Entry] = []
+    held: list[Held] = []
+    for letter in sorted(letters, key=lambda x: x.code):
+        try:
+            facts = fold(letter, config, cal)
+            if facts is None or not is_public(letter, facts.state):
+                continue
+            if problem := _date_problem(letter, facts, config, now):
+                held.append(held_.bad_date(letter.code, problem))
+                continue
+            entry = entry_of(letter, config, cal, followers, facts)
+        except ENTRY_ERRORS as exc:
+            held.append(held_.broken(letter.code, exc))
+            continue
+        if entry is not None:
+            entries.append(entry)
+    return entries, held
+
+
+def _date_problem(letter: Letter, facts: Facts, config: Config, now: datetime) -> str | None:
+    """What is wrong with the dates of a letter about to be published, or None."""
+    for label, stamp in (("submitted_at（提交时间）", letter.data.get("submitted_at")),
+                         ("history 第 1 条（收信）的时间", facts.history[0].get("at")),
+                         ("history 最后一条的时间", facts.last_at)):
+        try:
+            moment = parse_time(str(stamp))
+        except ValueError:
+            return f"{label} 不是带时区的 ISO 8601 时间"
+        if problem := config.time_problem(moment, now):
+            return f"{label} {problem}"
+    return None

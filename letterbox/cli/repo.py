@@ -13,6 +13,7 @@ from rich.table import Table
 from letterbox.cli.app import (
     State_,
     cli,
+    err,
     letters_of,
     out,
     pass_state,
@@ -104,6 +105,8 @@ def show(state: State_, code: str, as_json: bool, writer: bool, today: datetime 
     letter = repo.letter(code)
     view = letter_view(letter, repo.config, work_calendar(repo.root), today_of(repo, today),
                        followed_by(letters_of(repo)).get(letter.code, []), with_writer=writer)
+    if view["problem"]:
+        err.print(f"问题：{view['problem']}", markup=False)
     if as_json:
         print_json(view)
         return
@@ -139,8 +142,10 @@ def _print_letter(v: dict[str, Any]) -> None:
     table.add_column("步骤", no_wrap=True)
     table.add_column("内容")
     for e in v["history"]:
-        details = "；".join(f"{k}: {_short(val)}" for k, val in (e.get("details") or {}).items())
-        table.add_row(e["at"][:16].replace("T", " "), escape(str(e["actor"])), e["label"], escape(details))
+        given = e.get("details")
+        details = "；".join(f"{k}: {_short(val)}" for k, val in (given if isinstance(given, dict) else {}).items())
+        table.add_row(e["at"][:16].replace("T", " "), escape(str(e.get("actor", ""))), str(e["label"]),
+                      escape(details))
     out.print(table)
 
 
@@ -166,6 +171,9 @@ def list_(state: State_, status: str | None, unit: str | None, category: str | N
     cal = work_calendar(repo.root)
     day = today_of(repo, today)
     rows = [row_view(x, config, cal, day) for x in letters_of(repo)]
+    for row in rows:
+        if row["problem"]:
+            err.print(f"警告：{row['problem']}（列表中此信的状态按案卷所写，期限未计算）", markup=False)
     rows = [r for r in rows if (not status or r["status"] == status)
             and (not unit_code or unit_code in r["units"])
             and (not category or r["category"] == category)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import functools
 import http.server
+import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
 
-from letterbox.cli.app import State_, cli, out, pass_state, print_json, warn_unreadable
+from letterbox.cli.app import State_, cli, err, out, pass_state, print_json, warn_unreadable
 from letterbox.core.errors import LetterboxError
+
+if TYPE_CHECKING:
+    from site_builder.held import Held
 
 
 def _out_dir(state: State_, given: Path | None) -> Path:
@@ -30,6 +35,21 @@ def build(state: State_, out_dir: Path | None) -> None:
     warn_unreadable(report.unreadable)
     out.print(f"已生成网站：{report.out}（公开来信 {report.letters} 封，文件 {report.files} 个）",
               markup=False)
+    if report.held:
+        print_held(report.held)
+        sys.exit(HELD_EXIT)
+
+
+HELD_EXIT = 3  # the site is published, but some letters were held back
+
+
+def print_held(held: Sequence[Held]) -> None:
+    """The letters held back by the build, why, and what staff can do (on stderr: CI sees it)."""
+    err.print(f"注意：{len(held)} 封信件未公开（网站的其余部分已发布）：", markup=False)
+    for h in held:
+        err.print(f"  {h.code}（{h.stage_label}）：{h.reason}", markup=False)
+        for action in h.actions:
+            err.print(f"      {action}", markup=False)
 
 
 @cli.command()
@@ -44,7 +64,10 @@ def serve(state: State_, port: int, out_dir: Path | None, no_build: bool) -> Non
 
     target = _out_dir(state, out_dir)
     if not no_build:
-        warn_unreadable(build_site(state.repo(), target).unreadable)
+        report = build_site(state.repo(), target)
+        warn_unreadable(report.unreadable)
+        if report.held:
+            print_held(report.held)
     if not (target / "index.html").exists():
         raise LetterboxError(f"{target} 中没有网站，请先运行 `letterbox build`。")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(target))

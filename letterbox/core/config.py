@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +16,8 @@ from letterbox.core.errors import LetterboxError, NotFound
 CONFIG_FILE = "letterbox.yaml"
 
 UNIT_KINDS = ("镇/乡", "街道办事处", "工作部门", "分局", "直属机构")
+CLOCK_SKEW = timedelta(minutes=10)  # how far ahead of this machine's clock a time may be
+MAILBOX_SINCE = date(2015, 1, 1)  # `mailbox_since` when letterbox.yaml does not say
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Config:
     site_url: str | None = None
     burst_min_letters: int = 5
     burst_window_days: int = 7
+    mailbox_since: date = MAILBOX_SINCE  # no letter or step is dated before this day
     public_contacts: tuple[PublicContact, ...] = ()
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -74,6 +78,25 @@ class Config:
     def public_words(self) -> tuple[str, ...]:
         """The public numbers and places of `public_contacts`, for the redaction's keep list."""
         return tuple(v for c in self.public_contacts for v in (c.phone, c.place) if v)
+
+    def time_problem(self, moment: datetime, now: datetime | None = None) -> str | None:
+        """What is wrong with ``moment`` as the time of a letter or a step, in plain Chinese
+        (None: nothing): without a time zone, later than now (beyond CLOCK_SKEW), or before the
+        mailbox existed (`mailbox_since`)."""
+        if moment.tzinfo is None:
+            return "没有时区（应如 2026-03-02T09:15:00+08:00）"
+        now = now or datetime.now(UTC)
+        if moment > now + CLOCK_SKEW:
+            shown = now.astimezone(self.tz).isoformat(timespec="minutes")
+            return f"晚于现在（{shown}），不能是将来的时间"
+        try:
+            day = moment.astimezone(self.tz).date()
+        except OverflowError:
+            day = moment.date()
+        if day < self.mailbox_since:
+            return (f"早于信箱开通日期 {self.mailbox_since.isoformat()}"
+                    f"（{CONFIG_FILE} 的 mailbox_since）")
+        return None
 
     def unit(self, key: str) -> Unit:
         """A unit by code or by its Chinese name."""
@@ -117,6 +140,12 @@ def parse_config(text: str, filename: str = CONFIG_FILE) -> Config:
     dup = sorted({c for c in codes if codes.count(c) > 1})
     if dup:
         raise LetterboxError(f"配置文件 {filename} 中承办单位代码重复：{'、'.join(dup)}。")
+    since = str(data.get("mailbox_since") or MAILBOX_SINCE.isoformat())
+    try:
+        mailbox_since = date.fromisoformat(since)
+    except ValueError:
+        raise LetterboxError(f"配置文件 {filename} 的 mailbox_since 应为存在的日期，"
+                             f"格式 YYYY-MM-DD（如 2015-01-01），而不是 {since!r}。") from None
     d = data["deadlines"]
     rules = DeadlineRules(**{k: v for k, v in d.items() if k != "clock_starts"})
     warn = data.get("early_warning") or {}
@@ -137,6 +166,7 @@ def parse_config(text: str, filename: str = CONFIG_FILE) -> Config:
         site_url=data.get("site_url"),
         burst_min_letters=warn.get("min_letters", 5),
         burst_window_days=warn.get("window_days", 7),
+        mailbox_since=mailbox_since,
         public_contacts=tuple(PublicContact(str(c["name"]), c.get("phone"), c.get("place"))
                               for c in data.get("public_contacts") or ()),
         raw=data,

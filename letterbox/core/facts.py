@@ -28,6 +28,7 @@ from letterbox.core.process import (
     OPEN_STATUSES,
     STATUSES,
     STEP_BY_ACTION,
+    IllegalStep,
     State,
     local_day,
     parse_time,
@@ -238,14 +239,39 @@ def cut(history: Sequence[dict[str, Any]], config: Config, as_of: date | None) -
     return [e for e in history if local_day(str(e["at"]), config.tz) <= as_of]
 
 
+class DateOutOfRange(ValueError):
+    """A date of the history that cannot be computed with (year 9999 and a deadline after it,
+    or a time that moves past year 9999 in the repository's time zone)."""
+
+
 def fold(letter: Letter, config: Config, cal: WorkCalendar, as_of: date | None = None) -> Facts | None:
     """The facts of ``letter`` as of the end of ``as_of`` (None: everything); None when the
     letter had not been received yet. Raises `IllegalStep` (a ValueError) for a history that
-    breaks the process, and KeyError/TypeError/ValueError for malformed events."""
-    history = cut(letter.history, config, as_of)
-    if not history:
-        return None
-    return _fold(letter, tuple(history), config, cal)
+    breaks the process, `DateOutOfRange` (a ValueError) for a date beyond what can be
+    computed, and KeyError/TypeError/ValueError for malformed events."""
+    try:
+        history = cut(letter.history, config, as_of)
+        if not history:
+            return None
+        return _fold(letter, tuple(history), config, cal)
+    except OverflowError:
+        raise DateOutOfRange(f"信件 {letter.code}：办理记录中的日期超出可计算的范围"
+                             "（如 9999 年），请改正案卷中的日期") from None
+
+
+def broken_reason(exc: BaseException) -> str:
+    """A plain Chinese reason for a history `fold` refused, without quoting the case file."""
+    if isinstance(exc, DateOutOfRange):
+        return str(exc).split("：", 1)[-1]
+    if isinstance(exc, IllegalStep):
+        return str(exc)
+    if isinstance(exc, OverflowError):
+        return "日期超出可计算的范围（如 9999 年），请改正案卷中的日期"
+    if isinstance(exc, KeyError):
+        return f"办理记录缺少字段 {exc}"
+    if isinstance(exc, ValueError):
+        return "办理记录中的时间或数值格式不对（应如 2026-03-02T09:15:00+08:00）"
+    return "办理记录的格式有误"
 
 
 def _fold(letter: Letter, history: tuple[dict[str, Any], ...], config: Config,

@@ -24,6 +24,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from letterbox.core import codes, yamlio
+from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import SCHEMA_VERSION, Letter, letter_path
 from letterbox.core.process import replay
@@ -158,7 +159,7 @@ def _check_email(sub: Submission) -> list[Problem]:
     return []
 
 
-def _check_time(sub: Submission) -> list[Problem]:
+def _check_time(sub: Submission, config: Config | None = None, now: datetime | None = None) -> list[Problem]:
     value = sub.data.get("submitted_at")
     if not isinstance(value, str) or not value.strip():
         return [_problem(sub, "submitted_at", "不能为空：应为带时区的 ISO 8601 时间，如 2026-03-02T09:15:00+08:00。")]
@@ -168,18 +169,22 @@ def _check_time(sub: Submission) -> list[Problem]:
         moment = None
     if moment is None or moment.tzinfo is None:
         return [_problem(sub, "submitted_at", "格式不对：应为带时区的 ISO 8601 时间，如 2026-03-02T09:15:00+08:00。")]
+    if config is not None and (problem := config.time_problem(moment, now)):
+        return [_problem(sub, "submitted_at", f" {value.strip()} {problem}（占位日期如 9999-12-31 请改为真实的提交时间）。")]
     return []
 
 
-def check_submission(sub: Submission, known: frozenset[str]) -> list[Problem]:
-    """Everything wrong with one submission, before anything is written."""
+def check_submission(sub: Submission, known: frozenset[str], config: Config | None = None,
+                     now: datetime | None = None) -> list[Problem]:
+    """Everything wrong with one submission, before anything is written; with `config`, also a
+    submission time in the future or before the mailbox existed (`Config.time_problem`)."""
     if not isinstance(sub.data, dict):
         return [Problem(file=sub.source, line=sub.line, message=f"{sub.record}：应为一个 JSON 对象（键值表）。")]
     problems = [_problem(sub, k, "：未知字段（可能是拼写错误）。可用字段：" + "、".join(FIELDS) + "。")
                 for k in sub.data if k not in FIELDS]
     problems += _check_name(sub) + _check_phone(sub) + _check_email(sub)
     problems += _text(sub, "address", 4, 200) + _text(sub, "title", 1, MAX_TITLE)
-    problems += _text(sub, "body", 1, MAX_BODY) + _check_time(sub)
+    problems += _text(sub, "body", 1, MAX_BODY) + _check_time(sub, config, now)
     channel = sub.data.get("channel", "web")
     if channel not in CHANNELS:
         problems.append(_problem(sub, "channel", f"取值不允许，可选：{'、'.join(CHANNELS)}。"))
@@ -253,7 +258,7 @@ def intake_one(repo: Repository, sub: Submission, actor: Actor, rng: Random | No
     made outside the lock; `before_commit(letter_code, query_code, query_hash)` runs under the
     lock just before the commit (the intake service records its idempotency receipt there).
     """
-    problems = check_submission(sub, known_codes(repo))
+    problems = check_submission(sub, known_codes(repo), repo.config)
     if problems:
         raise LetterboxError(f"{sub.source} {sub.record}：来信未收，未保存任何内容。", problems)
     submitted = datetime.fromisoformat(sub.data["submitted_at"].strip().replace("Z", "+00:00"))

@@ -56,6 +56,8 @@ def normalise_at(config: Config, at: str | None) -> str:
         raise LetterboxError(f"--at 的时间 {at!r} 格式不对：应如 2026-03-02T09:15:00+08:00。") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=config.tz)
+    if problem := config.time_problem(moment):
+        raise LetterboxError(f"--at 的时间 {at.strip()} {problem}。") from None
     return moment.astimezone(config.tz).isoformat(timespec="seconds")
 
 

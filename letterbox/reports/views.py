@@ -10,7 +10,7 @@ from typing import Any
 from letterbox.core.calendar import WorkCalendar
 from letterbox.core.clock import Clock, days_left
 from letterbox.core.config import Config
-from letterbox.core.facts import Facts, fold
+from letterbox.core.facts import Facts, broken_reason, fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import CATEGORIES, MODES, STATUSES, STEP_BY_ACTION, State
 
@@ -24,10 +24,24 @@ def followed_by(letters: list[Letter]) -> dict[str, list[str]]:
     return out
 
 
-def _facts(letter: Letter, config: Config, cal: WorkCalendar) -> tuple[Facts | None, State]:
-    """The letter's fold and its state now (the initial state for a letter with no events)."""
-    facts = fold(letter, config, cal)
-    return facts, facts.state if facts is not None else State()
+BROKEN = (ValueError, KeyError, TypeError, OverflowError)  # what `fold` of a bad file raises
+
+
+def _facts(letter: Letter, config: Config, cal: WorkCalendar) -> tuple[Facts | None, State, str | None]:
+    """The letter's fold, its state now (the initial state for a letter with no events) and
+    what is wrong with its history (None when it replays). A letter whose history does not
+    replay (a hand edit: a date in year 9999, a step out of order) is still shown, with the
+    status its case file states and the problem named, never a crash."""
+    try:
+        facts = fold(letter, config, cal)
+    except BROKEN as exc:
+        stated = letter.status if letter.status in STATUSES else State().status
+        return None, State(status=stated), f"{letter.path}：{broken_reason(exc)}；请运行 letterbox validate 查看并改正。"
+    return facts, facts.state if facts is not None else State(), None
+
+
+def _label(status: str) -> str:
+    return STATUSES.get(status, status)
 
 
 def deadline_view(clock: Clock | None, cal: WorkCalendar, today: date) -> dict[str, Any]:
@@ -50,13 +64,14 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
     """Everything staff see about one letter; the writer block only when asked for.
 
     ``history`` is the staff's full timeline: every event, with its step's label."""
-    facts, state = _facts(letter, config, cal)
+    facts, state, problem = _facts(letter, config, cal)
     d = letter.data
     view: dict[str, Any] = {
         "letter_code": letter.code,
         "path": str(letter.path),
+        "problem": problem,
         "status": state.status,
-        "status_label": STATUSES[state.status],
+        "status_label": _label(state.status),
         "category": state.category,
         "category_label": CATEGORIES.get(state.category or ""),
         "units": list(state.units),
@@ -72,28 +87,37 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
         "follows_up": d.get("follows_up"),
         "followed_by": followers,
         "history": [
-            {**e, "label": STEP_BY_ACTION[e["action"]].label if e.get("action") in STEP_BY_ACTION else e.get("action")}
-            for e in letter.history
+            {**e, "at": str(e.get("at", "")),
+             "label": STEP_BY_ACTION[e["action"]].label if e.get("action") in STEP_BY_ACTION else e.get("action")}
+            for e in letter.history if isinstance(e, dict)
         ],
     }
-    view.update(deadline_view(facts.clock if facts else None, cal, today))
+    view.update(_deadline(facts, cal, today))
     if with_writer:
         view["writer"] = d.get("writer")
     return view
 
 
 def row_view(letter: Letter, config: Config, cal: WorkCalendar, today: date) -> dict[str, Any]:
-    facts, state = _facts(letter, config, cal)
+    facts, state, problem = _facts(letter, config, cal)
     row = {
         "letter_code": letter.code,
+        "problem": problem,
         "status": state.status,
-        "status_label": STATUSES[state.status],
+        "status_label": _label(state.status),
         "category": state.category,
         "units": list(state.units),
         "unit_names": [config.unit_name(u) for u in state.units],
         "title": letter.data.get("title"),
-        "submitted_at": letter.data.get("submitted_at"),
+        "submitted_at": str(letter.data.get("submitted_at") or ""),
     }
-    dl = deadline_view(facts.clock if facts else None, cal, today)
+    dl = _deadline(facts, cal, today)
     row.update({k: dl[k] for k in ("deadline", "deadline_kind", "days_left", "provisional")})
     return row
+
+
+def _deadline(facts: Facts | None, cal: WorkCalendar, today: date) -> dict[str, Any]:
+    try:
+        return deadline_view(facts.clock if facts else None, cal, today)
+    except BROKEN:  # a due day the calendar cannot count to
+        return deadline_view(None, cal, today)

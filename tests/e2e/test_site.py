@@ -258,7 +258,11 @@ def test_scan_follows_files_written_elsewhere_then_moved_into_the_site(tmp_path:
         assert {f for f, _ in scanner.result()} == {"pagefind/f1.json", "pagefind/f2.json"}
 
 
-def test_build_refuses_to_publish_a_leak(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_holds_back_letters_whose_output_leaks(repo: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A redaction that lets the writer's name and phone through: every letter's page holds
+    its writer's data (or another writer's phone), so each is held back by the scan and the
+    board is built again without them; the report names them, never the data."""
     import site_builder.build as build
 
     class Leaky(build.Redaction):  # redaction that lets the writer's name and phone through
@@ -268,9 +272,36 @@ def test_build_refuses_to_publish_a_leak(repo: Path, tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(build, "Redaction", Leaky)
     out = tmp_path / "site"
+    report = build_site(Repository(repo), out)
+    codes = letter_codes(repo)
+    shown = {codes[LETTERS[k][0]] for k in ("heat", "road", "follow")}
+    assert {h.code for h in report.held} == shown and {h.stage for h in report.held} == {"scan"}
+    assert report.passes == 2 and report.letters == 0
+    assert all("王建国" not in h.reason and "138" not in h.reason for h in report.held)
+    assert not (out / "letters").exists() or not any((out / "letters").iterdir())
+    for rel, content in texts(out).items():
+        assert "王建国" not in _decoded(content) and "13812345678" not in squash(content), rel
+
+
+def test_build_stops_on_a_leak_no_letter_answers_for(repo: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The withheld letter's writer's name in a shared page: no letter on the board to hold
+    back, so nothing is published (fail closed)."""
+    import site_builder.build as build
+    from site_builder import render as render_mod
+
+    original = render_mod.render
+
+    def leaky_render(*args, **kwargs):  # type: ignore[no-untyped-def]
+        site = original(*args, **kwargs)
+        site.files["index.md"] += "\n赵志强\n"  # the withheld letter's writer
+        return site
+
+    monkeypatch.setattr(build, "render", leaky_render)
+    out = tmp_path / "site"
     with pytest.raises(LeakFound) as info:
         build_site(Repository(repo), out)
-    assert "王建国" not in str(info.value) and "LA-2026-" in str(info.value)
+    assert "赵志强" not in str(info.value) and "index.html" in str(info.value)
     assert not out.exists()
 
 
