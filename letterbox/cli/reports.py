@@ -14,6 +14,7 @@ from letterbox.core.calendar import provisional_note
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
 from letterbox.core.process import STATUSES
+from letterbox.core.textsafe import escape_unsafe_json
 from letterbox.reports.deadline_table import (
     CLOCK_LABELS,
     FAIL_ON,
@@ -123,7 +124,7 @@ def report(state: State_, month: str, fmt: str, out_file: Path | None,
     else:
         text = render_report(figures, fmt)
     if out_file is None:
-        click.echo(text, nl=False)
+        click.echo(escape_unsafe_json(text), nl=False)  # no control character to the terminal
         return
     try:
         out_file.write_text(text, encoding="utf-8")

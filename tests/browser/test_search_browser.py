@@ -42,20 +42,20 @@ def test_search_shows_ten_results_then_more(demo_site: Path) -> None:
         page.goto(f"{url}/search/?q=反映")
         results = page.locator(SEARCH_RESULT)
         results.first.wait_for(timeout=15000)
-        page.wait_for_function("document.querySelectorAll('a.search-result-link').length === 10")
+        page.wait_for_function("() => document.querySelectorAll('a.search-result-link').length === 10")
         status = page.locator("#search-status").inner_text()
         total = int(status.split("找到 ")[1].split(" ")[0])
         assert total > 20 and "显示前 10 封" in status, status
         more = page.get_by_role("button", name="显示更多结果")
         more.click()
-        page.wait_for_function("document.querySelectorAll('a.search-result-link').length === 20")
+        page.wait_for_function("() => document.querySelectorAll('a.search-result-link').length === 20")
         assert "显示前 20 封" in page.locator("#search-status").inner_text()
         for _ in range(total // 10):
             if not more.is_visible():
                 break
             shown = results.count()
             more.click()
-            page.wait_for_function(f"document.querySelectorAll('a.search-result-link').length > {shown}")
+            page.wait_for_function(f"() => document.querySelectorAll('a.search-result-link').length > {shown}")
         assert not more.is_visible()
         assert results.count() == total and "显示前" not in page.locator("#search-status").inner_text()
         browser.close()

@@ -49,7 +49,9 @@ def page(base_url: str) -> Iterator[Any]:  # noqa: F811
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(locale="zh-CN")
+        # axe-core is injected as an inline script: the tester's, not the site's, so the pages'
+        # Content-Security-Policy is bypassed for it (test_takedown_csp_browser holds the policy)
+        context = browser.new_context(locale="zh-CN", bypass_csp=True)
         yield context.new_page()
         context.close()
         browser.close()
