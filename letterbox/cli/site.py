@@ -14,6 +14,7 @@ from rich.table import Table
 
 from letterbox.cli.app import State_, cli, err, out, pass_state, print_json, warn_unreadable
 from letterbox.core.errors import LetterboxError
+from letterbox.core.process import PUBLICATIONS
 
 if TYPE_CHECKING:
     from site_builder.held import Held
@@ -52,6 +53,40 @@ def print_held(held: Sequence[Held]) -> None:
             err.print(f"      {action}", markup=False)
 
 
+class BoardHandler(http.server.SimpleHTTPRequestHandler):
+    """The board served as the nginx sample serves it (docs/deploy.md): the
+    Content-Security-Policy header on every answer, and the site's 404 page (status 404) for a
+    page that is not there, such as a letter taken down (`unpublish`)."""
+
+    policy = ""
+
+    def end_headers(self) -> None:
+        if self.policy:
+            self.send_header("Content-Security-Policy", self.policy)
+        super().end_headers()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(404, message)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (no visitor addresses)
+        pass
+
+
+def board_handler(site: Path, policy: str) -> Any:
+    """A request handler class serving the built board in `site` with `policy`."""
+    return functools.partial(type("Board", (BoardHandler,), {"policy": policy}), directory=str(site))
+
+
 @cli.command()
 @click.option("--port", default=8000, show_default=True, type=int, help="本机端口。")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -70,7 +105,9 @@ def serve(state: State_, port: int, out_dir: Path | None, no_build: bool) -> Non
             print_held(report.held)
     if not (target / "index.html").exists():
         raise LetterboxError(f"{target} 中没有网站，请先运行 `letterbox build`。")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(target))
+    from site_builder.settings import content_security_policy
+
+    handler = board_handler(target, content_security_policy(state.repo().config, header=True))
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
         out.print(f"预览：http://127.0.0.1:{port}/ （Ctrl+C 停止）", markup=False)
         try:
@@ -96,7 +133,8 @@ def preview(state: State_, code: str, as_json: bool) -> None:
 
 def _print_preview(v: dict[str, Any]) -> None:
     out.print(f"[bold]{v['letter_code']}[/]  公开预览（仅供办公室核对，勿外传）")
-    out.print(f"状态：{v['status_label']}    公开决定：{v['publication'] or '未决定'}    "
+    decision = PUBLICATIONS.get(v['publication'] or '', '未决定')
+    out.print(f"状态：{v['status_label']}    公开决定：{decision}    "
               f"答复：{v['reply_kind']}{'（' + v['reply_by'] + '）' if v['reply_by'] else ''}",
               markup=False)
     if v["unsafe"]:

@@ -4,7 +4,6 @@ page: no violation on the home, a letter, the search and the lookup page, which 
 from __future__ import annotations
 
 import contextlib
-import functools
 import http.server
 import threading
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from letterbox.cli.site import board_handler
 from site_builder.render import SEARCH_RESULT
 from tests.browser.support import launch, sync_api
 from tests.conftest import Repo, make_case_repo, submission
@@ -24,29 +24,12 @@ def at(day: int, hour: int) -> str:
     return f"2026-03-{day:02d}T{hour:02d}:00:00+08:00"
 
 
-class _Board(http.server.SimpleHTTPRequestHandler):
-    """The site as nginx serves it (docs/deploy.md): a missing page gets 404.html, status 404."""
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        page = Path(self.directory) / "404.html"
-        if code != 404 or not page.is_file():
-            super().send_error(code, message, explain)
-            return
-        body = page.read_bytes()
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @contextlib.contextmanager
 def board_server(directory: Path) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_Board, directory=str(directory)))
+    """The board as `letterbox serve` and the nginx sample serve it (a missing page gets the
+    site's 404 page, status 404), without the policy header: the pages' <meta> policy alone
+    must hold."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), board_handler(directory, ""))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -115,6 +115,35 @@ def test_every_page_has_the_policy_and_no_inline_script(nasty: Repo) -> None:
     assert (theme / "letterbox-base.js").is_file() and (theme / "letterbox-content.js").is_file()
 
 
+def test_serve_answers_like_the_nginx_sample(case_repo: Repo) -> None:
+    """`letterbox serve`'s handler: the policy header everywhere, the site's 404 page (status
+    404) where there is no page, e.g. a letter taken down."""
+    import http.server
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from letterbox.cli.site import board_handler
+
+    case_repo.run("build")
+    site = case_repo.path / "site"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), board_handler(site, "default-src 'self'"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with urllib.request.urlopen(base + "/") as answer:
+            assert answer.status == 200
+            assert answer.headers["Content-Security-Policy"] == "default-src 'self'"
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(base + f"/letters/{A}/")
+        assert missing.value.code == 404
+        assert missing.value.headers["Content-Security-Policy"] == "default-src 'self'"
+        assert missing.value.read() == (site / "404.html").read_bytes()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_nginx_sample_sends_the_same_policy() -> None:
     from letterbox.core.config import default_config_text, parse_config
     from site_builder.settings import content_security_policy
