@@ -93,7 +93,12 @@ def analyse(state: State_, from_: datetime | None, to: datetime | None, out_dir:
 
 
 def _earliest(letters: Sequence[Letter], config: Config, last: date) -> date:
-    days = [x.submitted_at.astimezone(config.tz).date() for x in letters if x.data.get("submitted_at")]
+    days = []
+    for x in letters:
+        try:
+            days.append(x.submitted_at.astimezone(config.tz).date())
+        except (KeyError, ValueError, TypeError, OverflowError):  # a hand-edited date: the
+            continue  # analysis counts from the fold, which names the letter
     return min(days, default=last)
 
 

@@ -38,9 +38,15 @@ def rule_path(letter: Letter, ctx: Context) -> list[Problem]:
     if not code.startswith(f"{ctx.config.prefix}-"):
         return [_at(letter, ("letter_code",), f"信件编码应以本库前缀 {ctx.config.prefix}- 开头。")]
     try:
-        local = parse_time(letter.data["submitted_at"]).astimezone(ZoneInfo(ctx.config.time_zone))
-    except ValueError:
+        moment = parse_time(letter.data["submitted_at"])
+        problem = ctx.config.time_problem(moment)
+        local = moment.astimezone(ZoneInfo(ctx.config.time_zone))
+    except (ValueError, TypeError):
         return [_at(letter, ("submitted_at",), "不是有效的时间，应如 2026-03-02T09:15:00+08:00。")]
+    except OverflowError:
+        problem = "超出可计算的范围（如 9999 年）"
+    if problem:  # a placeholder date (9999-12-31, 1900-01-01) or a clock set wrong
+        return [_at(letter, ("submitted_at",), f"提交时间{problem}。")]
     problems = []
     expected = letter_path(code, local)
     if letter.path != expected:
@@ -77,9 +83,11 @@ def rule_history_order(letter: Letter, ctx: Context) -> list[Problem]:
     for i, event in enumerate(letter.history):
         try:
             at = parse_time(str(event.get("at")))
-        except ValueError:
+        except (ValueError, TypeError):
             problems.append(_at(letter, ("history", i, "at"), "不是有效的时间。"))
             continue
+        if problem := ctx.config.time_problem(at):
+            problems.append(_at(letter, ("history", i, "at"), f"办理时间{problem}。"))
         if last is not None and at < last:
             problems.append(_at(letter, ("history", i, "at"), "办理记录的时间早于上一条：记录须按时间顺序。"))
         last = at

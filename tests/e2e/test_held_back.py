@@ -181,6 +181,11 @@ def test_list_show_and_deadlines_name_the_bad_letter_and_go_on(board: dict[str, 
     assert LETTERS["future"][0] in shown.stdout
     assert repo.json("show", codes["future"])["problem"]
     repo.run("deadlines")
+    # the report's first advice: validate names the date (and does not crash on it)
+    checked = repo.run("validate", expect=1)
+    assert "submitted_at" in checked.output and "将来" in checked.output
+    assert repo.letter_file(codes["future"]).name in checked.output
+    repo.run("analyse", "--out", str(repo.path.parent / "analysis"))
 
 
 def test_future_and_placeholder_dates_are_refused_at_intake_and_in_steps(case_repo: Repo) -> None:
