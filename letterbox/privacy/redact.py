@@ -110,19 +110,26 @@ def squash(text: str) -> str:
 
 def _digits_joined(mapped: Any) -> Any:
     """`mapped` (code points) without the runs of DIGIT_SEPARATORS that stand between two digits:
-    _BETWEEN_DIGITS as array operations."""
-    sep = _DIGIT_SEPARATOR_TABLE[mapped]
-    if not sep.any():
-        return mapped
+    _BETWEEN_DIGITS as array operations, looking only at the characters after digits."""
     n = len(mapped)
-    index = np.arange(n)
-    before = np.maximum.accumulate(np.where(sep, -1, index))  # last non-separator at or before
-    after = np.minimum.accumulate(np.where(sep, n, index)[::-1])[::-1]  # first at or after
-    drop = sep & (before >= 0) & (after < n)
-    digit = (mapped >= 0x30) & (mapped <= 0x39)
-    where = np.flatnonzero(drop)
-    drop[where] = digit[before[where]] & digit[after[where]]
-    return mapped[~drop]
+    digit = (mapped - 0x30) < 10  # unsigned: below "0" wraps round to large
+    after = np.flatnonzero(digit[:-1]) + 1
+    start = after[_DIGIT_SEPARATOR_TABLE[mapped[after]]]  # a separator right after a digit
+    if not len(start):
+        return mapped
+    end = start + 1  # then the end of each run of separators
+    while True:
+        more = end < n
+        more[more] = _DIGIT_SEPARATOR_TABLE[mapped[end[more]]]
+        if not more.any():
+            break
+        end[more] += 1
+    joins = end < n
+    joins[joins] = digit[end[joins]]  # a digit after the run
+    if not joins.any():
+        return mapped
+    runs = np.bincount(start[joins], minlength=n + 1) - np.bincount(end[joins], minlength=n + 1)
+    return mapped[np.cumsum(runs)[:n] == 0]
 
 
 def _has_surrogate(text: str) -> bool:
@@ -413,10 +420,9 @@ _SECTION = r"(?:[东西南北中]段|[东西南北]侧)?"  # 人民大道中段8
 _DSEP_CHARS = re.escape(DIGIT_SEPARATORS)
 _DSEP = f"[{_DSEP_CHARS}]"
 
-GENERIC: tuple[tuple[str, str, str], ...] = (
-    ("email", r"[a-z0-9._%+\-]+\s*@\s*[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}", "电子邮箱"),
-    ("email", r"[a-z0-9._%+\-]+\s*[(\[{]\s*at\s*[)\]}]\s*[a-z0-9\-]+(?:\s*(?:\.|[(\[{]\s*dot\s*[)\]}])"
-              r"\s*[a-z0-9\-]+)+", "电子邮箱（改写的）"),
+# IDs, cards and phones: tried only around runs of ten digits or more (`_LONG_NUMBER`), so a text
+# without one costs one scan instead of eight.
+NUMBERS: tuple[tuple[str, str, str], ...] = (
     ("id", r"(?<![0-9a-z])\d(?:[\s\-]?\d){16}[\s\-]?[0-9x](?![0-9a-z])", "身份证号"),
     # first-generation ID (15 digits): area code, YYMMDD, sequence; no check digit
     ("id", r"(?<![0-9a-z])[1-8]\d{5}[\s\-]?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[\s\-]?\d{3}"
@@ -433,6 +439,12 @@ GENERIC: tuple[tuple[str, str, str], ...] = (
               r"\s*\d{4}(?!\d)", "手机号码"),
     ("phone", r"(?<![\d])(?:[(（]0\d{2,3}[)）]|0\d{2,3})\s*[\-/]?\s*(?:\d{7,8}|\d{3,4}[\s\-]\d{4})(?!\d)",
      "固定电话"),
+)
+_LONG_NUMBER = re.compile(rf"\d(?:[\s\-‐‑–—.·()（）{_DSEP_CHARS}]{{0,4}}\d){{9,}}")
+GENERIC: tuple[tuple[str, str, str], ...] = (
+    ("email", r"[a-z0-9._%+\-]+\s*@\s*[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}", "电子邮箱"),
+    ("email", r"[a-z0-9._%+\-]+\s*[(\[{]\s*at\s*[)\]}]\s*[a-z0-9\-]+(?:\s*(?:\.|[(\[{]\s*dot\s*[)\]}])"
+              r"\s*[a-z0-9\-]+)+", "电子邮箱（改写的）"),
     ("plate", rf"[{_PROVINCES}]\s?[a-hj-np-z]\s?[·•.\-]?\s?(?=(?:[a-z]\s?)*\d)(?:(?:[a-hj-np-z0-9]\s?){{4,5}}"
               r"[a-hj-np-z0-9]|(?:[a-hj-np-z0-9]\s?){4}[挂学警港澳])(?![a-z0-9])", "车牌号"),
     ("address", rf"(?:{_PLACE}){_SECTION}\s*(?P<v>(?:{_ANY_UNIT}\s*)+(?:{_NUM}(?!\d))?)", "详细地址"),
@@ -451,11 +463,13 @@ CONTEXTUAL: tuple[tuple[str, str, str], ...] = (
 
 
 # A number after a word that says it is a reference (invoice, order, waybill, work order …):
-# not a phone, ID or card number, whatever it looks like (发票号码：13800138000).
-REFERENCE = re.compile(
-    r"(?:发票(?:号码|代码|号)|(?:订|快递|运|物流|工|取件|受理|缴费|交易)?单(?:号码|编号|号)|"
-    r"(?:订单|工单|合同|案件|档案)?编号|流水号|合同号|交易号|受理号|文号|案号|批号)"
-    r"[：:是为\s#]*(?P<v>[0-9a-z](?:[0-9a-z\s\-/_]*[0-9a-z])?)")
+# not a phone, ID or card number, whatever it looks like (发票号码：13800138000). Looked for in
+# the few characters before such a number (the number may follow other characters of the
+# reference: 订单号 2026113000456 13912345678).
+REFERENCE_BEFORE = re.compile(
+    r"(?:发票(?:号码|代码|号)|单(?:号码|编号|号)|编号|流水号|合同号|交易号|受理号|文号|案号|批号)"
+    r"[：:是为\s#]*[0-9a-z\s\-/_]*$")
+_NUMBER_KINDS = frozenset({"phone", "id", "bank", "qq"})
 # A lone count of households, buildings or floors is no address (1500户, 300栋楼, 共28栋):
 # one number and one of these words, nothing else (3号楼2单元 and 5栋302 stay addresses).
 _COUNT = re.compile(r"[0-9十百千万]+\s*(户|栋|幢|座|层|楼)")
@@ -500,30 +514,36 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _generic_spans(view: _View) -> list[Span]:
-    spans = []
-    for kind, pattern, reason in GENERIC:
-        if not reason:
-            continue
+def _matches(patterns: Iterable[tuple[str, str, str]], text: str, windows: Iterable[tuple[int, int]]
+             ) -> Iterator[tuple[int, int, str, str]]:
+    """(start, end, kind, reason) of each pattern's matches in `text` within `windows`."""
+    for kind, pattern, reason in patterns:
         check = _CHECKS.get(reason)
-        for m in _compiled(pattern).finditer(view.text):
-            group = "v" if "v" in m.groupdict() else 0
-            if m.group(group) and (check is None or check(m.group(group))):
-                if kind == "address" and _is_count(view.text, *m.span(group)):
-                    continue
-                spans.append(Span(*view.span(*m.span(group)), kind, reason, "pattern"))
-    hinted = []  # first: where a word says what a number is, its kind wins the merge
-    for kind, context, value in CONTEXTUAL:
-        for m in _compiled(f"({context})({value})").finditer(view.text):
+        regex = _compiled(pattern)
+        for lo, hi in windows:
+            for m in regex.finditer(text, lo, hi):
+                group = "v" if "v" in m.groupdict() else 0
+                if m.group(group) and (check is None or check(m.group(group))):
+                    yield (*m.span(group), kind, reason)
+
+
+def _generic_spans(view: _View) -> list[Span]:
+    text = view.text
+    found = []  # (start, end, kind, reason, source) in the view
+    for kind, context, value in CONTEXTUAL:  # first: where a word says what a number is, its
+        for m in _compiled(f"({context})({value})").finditer(text):  # kind wins the merge
             end = _one_script(view, *m.span(2))
-            if _compiled(value).fullmatch(view.text, m.start(2), end):
-                hinted.append(Span(*view.span(m.start(2), end), kind,
-                                   f"{MASKS[kind][1:-1]}（有提示词）", "context"))
-    spans = hinted + spans
-    references = [view.span(*m.span("v")) for m in REFERENCE.finditer(view.text)]
-    if references:  # an invoice or order number is none of these
-        spans = [s for s in spans if not any(a <= s.start and s.end <= b for a, b in references)]
-    return spans
+            if _compiled(value).fullmatch(text, m.start(2), end):
+                found.append((m.start(2), end, kind, f"{MASKS[kind][1:-1]}（有提示词）", "context"))
+    # around each long run of digits (lookbehinds see before a window; lookaheads need the
+    # characters after it: an ID's final x, the letter that ends a match)
+    windows = [(max(0, m.start() - 4), min(len(text), m.end() + 3)) for m in _LONG_NUMBER.finditer(text)]
+    found += dict.fromkeys((*m, "pattern") for m in _matches(NUMBERS, text, windows))  # once each
+    for start, end, kind, reason in _matches(GENERIC, text, [(0, len(text))]):
+        if not (kind == "address" and _is_count(text, start, end)):
+            found.append((start, end, kind, reason, "pattern"))
+    return [Span(*view.span(start, end), kind, reason, source) for start, end, kind, reason, source in found
+            if kind not in _NUMBER_KINDS or not REFERENCE_BEFORE.search(text, max(0, start - 24), start)]
 
 
 def _one_script(view: _View, start: int, end: int) -> int:
