@@ -21,7 +21,7 @@
 
 One letter's problem never takes the board down: the held letters (`held.py`) are in the
 report, and `letterbox build` names them and exits non-zero while the rest is published.
-The same repository gives the same bytes (but for the lookup index's fresh nonces): letters
+The same repository gives the same bytes (but for the lookup index's fresh build salt): letters
 are iterated in code order and MkDocs runs with SOURCE_DATE_EPOCH (from the environment, else
 the time of the repository's HEAD commit). A build whose output still contains a writer's
 data that no letter can be held back for fails and leaves the old site as it was.
