@@ -2,8 +2,10 @@
 
 A real case repository: writers named 向阳 and 常青 beside other writers' letters about 向阳路
 and 四季常青的绿化带 (ordinary words, not a leak), a letter hand-edited to the date 9999-12-31,
-and a letter whose answer quotes its writer's phone inside a receipt number (the redaction
-misses it, the leak check does not). `letterbox build` publishes every other letter, names
+a letter whose writer wrote their phone with other separators (138/1234/5678, 138_1234_5678,
+138、1234、5678, 138，1234，5678: masked, the letter published), and a letter whose answer
+quotes its writer's phone inside a receipt number (the redaction misses it, the leak check does
+not). `letterbox build` publishes every other letter, names
 exactly the two held back and why, and exits 3; list, show and deadlines name the bad letter
 and go on.
 """
@@ -33,6 +35,8 @@ WRITERS = {
               "address": "龙安区彰武街道红旗小区4号楼4单元404室"},
     "future": {"name": "周德胜", "phone": "13512340005", "email": "zds@example.com",
                "address": "龙安区马家镇周家村5组5号"},
+    "separators": {"name": "冯秀英", "phone": "13812345678", "email": "fxy@example.com",
+                   "address": "龙安区文昌大道街道梧桐小区6号楼2单元602室"},
     "receipt": {"name": "郑国华", "phone": "13598761234", "email": "zgh@example.com",
                 "address": "龙安区彰武街道春光小区9号楼1单元101室"},
 }
@@ -46,6 +50,9 @@ LETTERS = {
     "green": ("四季常青的绿化带被占用", "小区外四季常青的绿化带被人圈起来种菜，请查处。",
               "城管已责令恢复绿化带。"),
     "future": ("菜市场噪音扰民", "菜市场凌晨三点开始卸货，噪音很大。", "已要求菜市场调整卸货时间。"),
+    "separators": ("楼道灯坏了没人修", "楼道灯坏了一个月。白天打138/1234/5678。晚上打138_1234_5678。"
+                   "家人电话也是138、1234、5678。急事请拨138，1234，5678。",
+                   "物业已更换楼道灯。"),
     "receipt": ("供暖费多收", "今年供暖费比去年多收了两百元，请核查。",
                 "经核查确属多收，已退还；回单编号913598761234已登记，请注意查收。"),
 }
@@ -113,6 +120,8 @@ def test_every_other_letter_is_published(board: dict[str, Any]) -> None:
     urls = {m for f in fragments for m in re.findall(r"/letters/([A-Z]+-\d{4}-\d{5})", f)}
     assert urls == {codes[k] for k in shown}
     assert any("四季常青" in f for f in fragments) and any("向阳路" in f for f in fragments)
+    separators = (site / "letters" / codes["separators"] / "index.html").read_text("utf-8")
+    assert separators.count("〔电话〕") == 4 and "5678" not in separators
 
 
 def test_held_letters_appear_nowhere(board: dict[str, Any]) -> None:
@@ -128,7 +137,7 @@ def test_held_letters_appear_nowhere(board: dict[str, Any]) -> None:
 
 def test_no_writer_datum_of_a_published_letter_on_its_own_outputs(board: dict[str, Any]) -> None:
     site, codes = board["site"], board["codes"]
-    for key in ("xiangyang", "road", "changqing", "green"):
+    for key in ("xiangyang", "road", "changqing", "green", "separators"):
         page = squash((site / "letters" / codes[key] / "index.html").read_text("utf-8"))
         for needle in needles(Writer.from_data(WRITERS[key])):
             assert needle not in page, (key, needle)
