@@ -17,7 +17,7 @@ labelled span.
     words kept              keep words left whole / keep words
 
 Redaction runs as the build runs it on a repository with the default configuration
-(`letterbox init`): the keep words of `site_builder.redact_stage.keep_words` (units, office,
+(`letterbox init`): the keep words of `letterbox.privacy.redact.keep_words` (units, office,
 government, the public numbers and places of `public_contacts`).
 
 Usage: python scripts/redaction_eval.py [FILE ...] [--misses]   (default: both sets)
@@ -37,8 +37,11 @@ sys.path.insert(0, str(ROOT))
 
 from letterbox.core.config import default_config_text, parse_config  # noqa: E402
 from letterbox.privacy.names import name_finder  # noqa: E402
-from letterbox.privacy.redact import Writer, find_spans  # noqa: E402
-from site_builder.redact_stage import keep_words  # noqa: E402
+from letterbox.privacy.redact import (  # noqa: E402
+    Writer,
+    find_spans,
+    keep_words,  # noqa: E402
+)
 
 DEFAULT = ROOT / "tests" / "data" / "redaction_set.jsonl"
 HELDOUT = ROOT / "tests" / "data" / "redaction_heldout.jsonl"

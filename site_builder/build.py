@@ -47,7 +47,7 @@ from pathlib import Path
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
 from letterbox.core.letter import Letter
-from letterbox.privacy.redact import squash
+from letterbox.privacy.redact import keep_words, squash
 from letterbox.reports.analysis import Group
 from letterbox.store.loader import POOL_MIN, Loaded
 from letterbox.store.repository import Repository
@@ -61,7 +61,6 @@ from site_builder.redact_stage import (
     LETTERS_FILE,
     Redaction,
     default_workers,
-    keep_words,
     warm_up,
     with_other_writers,
     worker_pool,

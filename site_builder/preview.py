@@ -19,10 +19,10 @@ from letterbox.privacy.redact import (
     UnsafeLetter,
     Writer,
     check_no_leak,
+    keep_words,
     redact,
 )
 from letterbox.store.repository import Repository
-from site_builder.redact_stage import keep_words
 from site_builder.select import draft_answer, not_public_reason, redaction_lists
 
 PART_LABELS = {"title": "标题", "body": "来信内容", "reply": "答复"}

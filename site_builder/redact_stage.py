@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from letterbox import privacy
-from letterbox.core.config import Config
 from letterbox.core.letter import Letter
 from letterbox.privacy.names import COMMON_WORDS, common_words, name_finder, prefetch_tags
 from letterbox.privacy.redact import (
@@ -74,17 +73,6 @@ def entry_key(entry: Entry, keep: Sequence[str]) -> str:
     data = [code_version(), entry.code, *(getattr(entry, k) for k in PARTS),
             list(entry.writer.__dict__.values()), list(entry.mask), list(entry.keep), list(keep)]
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
-
-
-def keep_words(config: Config) -> list[str]:
-    """Public names the name finder must not mask: units, the office, the government; and the
-    public numbers and places of `public_contacts` (12345, the office's 3楼302室)."""
-    words = [u.name for u in config.units] + [config.office_name, config.government,
-                                               config.district, config.mailbox_name,
-                                               *config.public_words]
-    # longest first, then by text: the order (part of the redaction cache key) must not
-    # depend on the process's hash seed, or every build in a new process misses the cache
-    return sorted(set(words), key=lambda w: (-len(w), w))
 
 
 OTHER_NAME_MIN = 3  # another writer's full name this long is masked wherever it occurs

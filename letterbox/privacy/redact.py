@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from letterbox.core.config import Config
 from letterbox.privacy.names import COMPOUND_SURNAMES, T2S, person_ranges, simplified
 
 MASKS: dict[str, str] = {
@@ -709,3 +710,14 @@ def check_no_leak(code: str, texts: Iterable[str], writer: Writer) -> None:
     if found:
         raise UnsafeLetter(f"信件 {code} 脱敏后仍含来信人的个人信息（{len(found)} 处），"
                            "不能公开：请在案卷中补充 redaction.mask 后重试。")
+
+
+def keep_words(config: Config) -> list[str]:
+    """Public names the name finder must not mask: units, the office, the government; and the
+    public numbers and places of `public_contacts` (12345, the office's 3楼302室)."""
+    words = [u.name for u in config.units] + [config.office_name, config.government,
+                                               config.district, config.mailbox_name,
+                                               *config.public_words]
+    # longest first, then by text: the order (part of the redaction cache key) must not
+    # depend on the process's hash seed, or every build in a new process misses the cache
+    return sorted(set(words), key=lambda w: (-len(w), w))

@@ -228,16 +228,17 @@ def _add_letter(report: Report, figures: _Figures, facts: Facts, config: Config,
         })
     risks = facts.happened("risk", first, as_of)
     if risks:  # the site's redaction (its tagger loads only when a note is to be redacted)
-        from letterbox.privacy.redact import Writer, redact
+        from letterbox.privacy.redact import Writer, keep_words, redact
 
         writer = Writer.from_data(facts.letter.data.get("writer"))
+        keep = keep_words(config)  # units, the office, public numbers and places stay
     for h in risks:
         report.risk_flags.append({
             "letter_code": facts.code, "date": h.day.isoformat(),
             "status": facts.status, "status_label": facts.status_label,  # as of the report's end
             "units": list(h.units),
             "unit_names": [config.unit_name(c) for c in h.units],
-            "note": redact(h.note, writer).text,
+            "note": redact(h.note, writer, keep=keep).text,
         })
     for h in facts.happened("rating", first, as_of):
         key = RATING_KEYS.get(h.note)

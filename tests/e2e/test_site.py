@@ -430,7 +430,7 @@ def test_redaction_cache_and_pool(repo: Path, tmp_path: Path, monkeypatch: pytes
 
     import site_builder.redact_stage as stage
     from letterbox.core.clock import work_calendar
-    from site_builder.redact_stage import keep_words
+    from letterbox.privacy.redact import keep_words
     from site_builder.select import select
 
     r = Repository(repo)

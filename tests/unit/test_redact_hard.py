@@ -15,8 +15,7 @@ import yaml
 
 from letterbox.core.config import default_config_text, parse_config
 from letterbox.core.errors import LetterboxError
-from letterbox.privacy.redact import MASKS, Writer, leaks, needles, redact, squash
-from site_builder.redact_stage import keep_words
+from letterbox.privacy.redact import MASKS, Writer, keep_words, leaks, needles, redact, squash
 from site_builder.scan import scan
 
 ROOT = Path(__file__).resolve().parents[2]
