@@ -336,10 +336,15 @@ class _Rule:
     literal: str = ""
     numbers: tuple[str, ...] = ()  # or: these numbers in order (a building/unit/room tail)
     apart: str = ""  # what must not stand right before or after it: "digit", "alnum"
-    not_place: bool = False  # not followed by a place word (路, 小区 …): 建国路 is no name
+    not_place: bool = False  # not followed by a place or a word it is part of: 建国路, 常青树
+    pattern: re.Pattern[str] | None = None  # or: this regex on the view; if `first` is set,
+    first: int | None = None  # its group "n" read as a number must be `first` (_estate_pattern)
 
     def spans(self, view: _View) -> Iterator[tuple[int, int]]:
-        found = view.find(self.literal) if self.literal else self._numbers(view.text)
+        if self.pattern is not None:
+            found: Iterable[tuple[int, int]] = self._estate(view.text)
+        else:
+            found = view.find(self.literal) if self.literal else self._numbers(view.text)
         text = view.text
         for start, end in found:
             if self.apart and any(self._joins(text[i]) for i in (start - 1, end)
@@ -348,6 +353,12 @@ class _Rule:
             if self.not_place and _NOT_PLACE.match(text, end) is None:
                 continue
             yield start, end
+
+    def _estate(self, text: str) -> Iterator[tuple[int, int]]:
+        assert self.pattern is not None
+        for m in self.pattern.finditer(text):
+            if self.first is None or _number_value(m.group("n")) == self.first:
+                yield m.span()
 
     def _numbers(self, text: str) -> Iterator[tuple[int, int]]:
         count = len(self.numbers)
@@ -360,7 +371,78 @@ class _Rule:
 
 
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_NOT_PLACE = re.compile(r"(?!路|街|大道|大街|巷|小区|村|镇|乡|广场|公园|以来)")
+# What does not follow the writer's given name where it is the name: a place word (向阳路), or a
+# word the given name is part of (常青树, 常青藤, 常青物业, 向阳社区, 向阳小学). Only for the given
+# name of a name of three or more characters: a writer named 向阳 stays masked everywhere.
+_NOT_PLACE = re.compile(r"(?!路|街|大道|大街|巷|小区|村|镇|乡|广场|公园|以来|社区|居委|村委|街道|"
+                        r"花园|家园|新村|大厦|公寓|物业|公司|集团|企业|工厂|厂|商场|商店|超市|市场|"
+                        r"酒店|宾馆|饭店|餐厅|医院|诊所|学校|小学|中学|大学|学院|幼儿园|银行|"
+                        r"树(?!立)|藤)")
+
+
+# --------------------------------------------------------------------------- the writer's estate
+
+# The estate (or road) of the writer's address, then the writer's building number: 太行小区8号楼,
+# 太行小区八号楼三单元, 太行8栋3单元502, 錦繡家園5號樓 (the view reads 八 as 8, 號樓 as 号楼).
+_UNIT_WORD = r"(?:号楼|号院|号|栋|幢|座|单元|门|层|楼|室|户|房|[-‐–—/#](?=\s*[0-9十两]))"
+_TAIL_START = re.compile(r"[0-9十两]+\s*(?:号楼|号院|号|栋|幢|座|单元|门|层|楼|室|户|房|[-‐–—/#](?=[0-9十两]))")
+# A district, town, street or road before the estate: 文昌区, 和平街道, 向阳路 (three characters or
+# more, so 城市花园 keeps its 城市); 小区, 社区, 园区 and 景区 are no districts.
+_AREA_PREFIX = re.compile(r".{2,}?(?:省|自治区|自治州|市|盟|(?<![小社园景])区|县|旗|镇|乡|街道|办事处|"
+                          r"大道|大街|路|街|巷|胡同|弄)")
+_SUB_AREA = re.compile(r"(?:[a-z0-9]{1,2}|[东西南北中])区$|[0-9]{1,2}期$")
+_ESTATE_SUFFIX = re.compile(r"(?:小区|花园|家园|社区)$")
+_PLACE_WORD = re.compile(r"小区|花园|家园|社区|新村|公寓|大厦|广场|[a-z0-9东西南北中]?区|\d*期|院|苑|村")
+
+
+def _number_value(text: str) -> int:
+    """A number of the view: 502, or with 十 and 两 (十2 = 12, 2十 = 20, 2十3 = 23)."""
+    text = text.replace("两", "2")
+    if "十" not in text:
+        return int(text) if text.isdigit() else -1
+    tens, _, ones = text.partition("十")
+    if not (tens.isdigit() or not tens) or not (ones.isdigit() or not ones) or len(tens) > 1 or len(ones) > 1:
+        return -1
+    return int(tens or 1) * 10 + int(ones or 0)
+
+
+def estate_names(address: str) -> tuple[list[str], int]:
+    """The names the writer's estate goes by (in the view's form, longest first) and the
+    writer's first building number: for 文昌区常青路幸福里小区12栋2单元301 the names 文昌区常青路幸福里小区,
+    常青路幸福里小区, 幸福里小区, 幸福里 and 12. ([], -1) when the address has no building number."""
+    folded = _view(re.sub(r"\s+", "", address)).text
+    tail = _TAIL_START.search(folded)
+    if tail is None:
+        return [], -1
+    first = _number_value(re.match(r"[0-9十两]+", tail.group()).group())  # type: ignore[union-attr]
+    estate = folded[:tail.start()]
+    names = []
+    while len(estate) >= 2:
+        names.append(estate)
+        prefix = _AREA_PREFIX.match(estate)
+        if prefix is None or len(estate) - prefix.end() < 2 or \
+                _PLACE_WORD.fullmatch(estate, prefix.end()):  # 幸福路小区 is no 小区
+            break
+        estate = estate[prefix.end():]
+    if names:
+        for pattern in (_SUB_AREA, _ESTATE_SUFFIX):
+            shorter = pattern.sub("", names[-1])
+            if 2 <= len(shorter) < len(names[-1]):
+                names.append(shorter)
+    return names, first
+
+
+def _estate_pattern(names: Sequence[str]) -> re.Pattern[str]:
+    """An estate name, then numbers with building/unit/room words: the first number is group
+    "n"; a bare number last (the room: 3单元502) but no date, price or count (8号楼2023年)."""
+    number = r"[0-9十两]+"
+    return re.compile(
+        rf"(?:{'|'.join(map(re.escape, names))})\s*(?P<n>{number})\s*{_UNIT_WORD}"
+        rf"(?:\s*{number}\s*{_UNIT_WORD})*(?:\s*[0-9]+(?![0-9十两.年月日号元米个人天次万千百%]))?")
+
+
+_WRITER_TITLES = ("先生", "女士", "小姐", "同志", "老师", "师傅", "大爷", "大妈", "大娘", "阿姨",
+                  "大姐", "大哥", "奶奶", "爷爷")
 
 
 @lru_cache(maxsize=64)
@@ -372,6 +454,10 @@ def writer_rules(writer: Writer) -> tuple[_Rule, ...]:
         found.append(_Rule("name", "来信人姓名", name))
         if given := _given_name(name):
             found.append(_Rule("name", "来信人名字", given, not_place=True))
+        surname = name[:2] if name[:2] in COMPOUND_SURNAMES else name[:1]
+        if "\u4e00" <= surname[0] <= "\u9fff":  # 张先生, 陈女士: the writer by surname and title
+            found.append(_Rule("name", "来信人姓氏加称谓", pattern=re.compile(
+                rf"{re.escape(surname)}(?:{'|'.join(_WRITER_TITLES)})(?!们)")))
     for digits in _phone_digits(writer.phone):
         found.append(_Rule("phone", "来信人电话", digits, apart="digit"))
     email = squash(writer.email)
@@ -387,6 +473,10 @@ def writer_rules(writer: Writer) -> tuple[_Rule, ...]:
             found.append(_Rule("address", "来信人地址（楼栋单元门牌）", tail))
         if numbers := _tail_numbers(writer.address):
             found.append(_Rule("address", "来信人地址（楼栋单元门牌）", numbers=numbers))
+        names, first = estate_names(writer.address)
+        if names and first >= 0:
+            found.append(_Rule("address", "来信人地址（小区和楼号）", pattern=_estate_pattern(names),
+                               first=first))
     return tuple(found)
 
 
@@ -446,6 +536,11 @@ GENERIC: tuple[tuple[str, str, str], ...] = (
     ("email", r"[a-z0-9._%+\-]+\s*@\s*[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}", "电子邮箱"),
     ("email", r"[a-z0-9._%+\-]+\s*[(\[{]\s*at\s*[)\]}]\s*[a-z0-9\-]+(?:\s*(?:\.|[(\[{]\s*dot\s*[)\]}])"
               r"\s*[a-z0-9\-]+)+", "电子邮箱（改写的）"),
+    # name AT 126 DOT com: a bare "at", then at least one "dot" or "." (no spaces around it: not
+    # "at home. Then") before the last part
+    ("email", r"[a-z0-9._%+\-]+\s+at\s+[a-z0-9\-]+(?:(?:\.|\s*[(\[{]\s*dot\s*[)\]}]\s*|\s+dot\s+)"
+              r"[a-z0-9\-]+)*(?:\.|\s*[(\[{]\s*dot\s*[)\]}]\s*|\s+dot\s+)[a-z]{2,}(?![a-z0-9])",
+     "电子邮箱（改写的）"),
     ("plate", rf"[{_PROVINCES}]\s?[a-hj-np-z]\s?[·•.\-]?\s?(?=(?:[a-z]\s?)*\d)(?:(?:[a-hj-np-z0-9]\s?){{4,5}}"
               r"[a-hj-np-z0-9]|(?:[a-hj-np-z0-9]\s?){4}[挂学警港澳])(?![a-z0-9])", "车牌号"),
     ("address", rf"(?:{_PLACE}){_SECTION}\s*(?P<v>(?:{_ANY_UNIT}\s*)+(?:{_NUM}(?!\d))?)", "详细地址"),

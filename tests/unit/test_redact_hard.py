@@ -231,7 +231,7 @@ def _eval_module() -> ModuleType:
 
 # Measured on tests/data/redaction_heldout.jsonl after the change (docs/site.md): a regression
 # guard, not a target. Raise them when the figures improve; never tune on this set.
-HELDOUT_FLOOR = {"writer": (44, 48), "other": (19, 19), "words": (57, 57)}  # (found, labelled)
+HELDOUT_FLOOR = {"writer": (46, 48), "other": (19, 19), "words": (57, 57)}  # (found, labelled)
 HELDOUT_PRECISION = 65 / 65
 
 
