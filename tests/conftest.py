@@ -11,6 +11,7 @@ assertions look at HEAD, `git status --porcelain` and the files themselves.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -67,6 +68,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if BROWSER_DIR in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+
+
+def site_texts(site: Path) -> dict[str, str]:
+    """Every file of a built site as text (by path), gzipped files (Pagefind's) decompressed;
+    files named .gz are left out (their content is another file's)."""
+    out = {}
+    for path in sorted(p for p in site.rglob("*") if p.is_file() and p.suffix != ".gz"):
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        out[path.relative_to(site).as_posix()] = data.decode("utf-8", errors="ignore")
+    return out
 
 
 def git(repo: Path, *args: str) -> str:

@@ -15,13 +15,12 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from letterbox.privacy.redact import Writer, needles, squash
-from tests.conftest import Repo, make_case_repo, snapshot
+from tests.conftest import Repo, make_case_repo, site_texts, snapshot
 
 DAY = "2026-03-02"
 WRITERS = {
@@ -88,15 +87,6 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     yield {"repo": repo, "codes": codes, "queries": queries, "result": result, "site": repo.path / "site"}
     patch.undo()
 
-
-def site_texts(site: Path) -> dict[str, str]:
-    out = {}
-    for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        out[path.relative_to(site).as_posix()] = data.decode("utf-8", errors="ignore")
-    return out
 
 
 def test_every_other_letter_is_published(board: dict[str, Any]) -> None:

@@ -4,14 +4,13 @@ the letter's page, list rows, search record and requests.json entry."""
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
 import pytest
 
 from site_builder import lookup_index as li
-from tests.conftest import Repo, commit_count, head, porcelain, submission
+from tests.conftest import Repo, commit_count, head, porcelain, site_texts, submission
 
 A, B, C = "LA-2026-00001", "LA-2026-00002", "LA-2026-00003"
 REASON = "页面上能认出邻居的车牌，先撤下核实"
@@ -35,15 +34,6 @@ def answered(case_repo: Repo) -> Repo:
     reply(case_repo, B, 2, "井盖已补齐。")
     return case_repo
 
-
-def site_texts(site: Path) -> dict[str, str]:
-    out = {}
-    for path in sorted(p for p in site.rglob("*") if p.is_file() and p.suffix != ".gz"):
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        out[path.relative_to(site).as_posix()] = data.decode("utf-8", errors="ignore")
-    return out
 
 
 def where(site: Path, code: str) -> set[str]:

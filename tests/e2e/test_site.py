@@ -20,6 +20,7 @@ from letterbox.privacy.redact import Writer, needles, squash
 from letterbox.store.repository import Repository
 from site_builder.build import LeakFound, build_site
 from site_builder.scan import scan
+from tests.conftest import site_texts
 
 WRITERS = {
     "heat": {"name": "王建国", "phone": "13812345678", "email": "wangjg1980@163.com",
@@ -104,18 +105,6 @@ def site(repo: Path) -> Path:
     return repo / "site"
 
 
-def texts(site: Path) -> dict[str, str]:
-    """Every file as text; Pagefind's gzipped index and fragments decompressed."""
-    import gzip
-
-    out = {}
-    for path in sorted(p for p in site.rglob("*") if p.is_file() and p.suffix != ".gz"):
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        out[path.relative_to(site).as_posix()] = data.decode("utf-8", errors="ignore")
-    return out
-
 
 def letter_codes(repo: Path) -> dict[str, str]:
     return {str(x.data["title"]): x.code for x in Repository(repo).letters()}
@@ -125,7 +114,7 @@ def test_public_letters_have_pages_and_others_do_not(repo: Path, site: Path) -> 
     codes = letter_codes(repo)
     pages = sorted(p.name for p in (site / "letters").iterdir())
     assert pages == sorted([codes[LETTERS[k][0]] for k in ("heat", "road", "follow")])
-    everything = "".join(texts(site).values())
+    everything = "".join(site_texts(site).values())
     for key in ("secret", "open"):
         assert codes[LETTERS[key][0]] not in everything
         assert "宅基地" not in everything and "电梯故障" not in everything
@@ -148,7 +137,7 @@ def test_no_writer_data_anywhere(repo: Path, site: Path) -> None:
     forbidden |= {"3-2-501", "3号楼2单元501室", "2栋1单元302", "5栋1单元302", "豫ED12345",
                   "410522198001011237", "6222021234567890128", "85412345", "5912345", "李秀英"}
     flat_forbidden = {squash(f) for f in forbidden}
-    for rel, text in texts(site).items():
+    for rel, text in site_texts(site).items():
         text = _decoded(text)
         for item in forbidden:
             assert item not in text, f"{rel} contains personal data"
@@ -179,7 +168,7 @@ def test_letter_facts(repo: Path, site: Path) -> None:
 
 
 def test_every_page_links_lookup_and_nothing_remote(site: Path) -> None:
-    for rel, text in texts(site).items():
+    for rel, text in site_texts(site).items():
         if rel.endswith(".html"):
             assert rel == "lookup/index.html" or re.search(r'href="[./]*lookup/"', text), rel
             assert not re.search(r'(?:src|href)="(?:https?:)?//', text), rel
@@ -215,7 +204,7 @@ def test_reproducible(repo: Path, site: Path, tmp_path: Path) -> None:
     other = tmp_path / "again"
     run(repo, "build", "--out", str(other))
     # the lookup index has a fresh build salt, nonces and dummies at every build, by design
-    first, second = ({k: v for k, v in texts(d).items()
+    first, second = ({k: v for k, v in site_texts(d).items()
                       if not k.startswith(("lookup/shards/", "lookup/meta.json"))}
                      for d in (site, other))
     assert first == second
@@ -279,7 +268,7 @@ def test_build_holds_back_letters_whose_output_leaks(repo: Path, tmp_path: Path,
     assert report.passes == 2 and report.letters == 0
     assert all("王建国" not in h.reason and "138" not in h.reason for h in report.held)
     assert not (out / "letters").exists() or not any((out / "letters").iterdir())
-    for rel, content in texts(out).items():
+    for rel, content in site_texts(out).items():
         assert "王建国" not in _decoded(content) and "13812345678" not in squash(content), rel
 
 
@@ -362,7 +351,7 @@ def test_preview_and_staff_redaction_end_to_end(tmp_path: Path) -> None:
     run(root, "build")
     page = (root / "site" / "letters" / code / "index.html").read_text("utf-8")
     assert "〔已隐去〕门口占道经营" in page and "李明亮说不归他管" in page
-    for rel_file, content in texts(root / "site").items():
+    for rel_file, content in site_texts(root / "site").items():
         assert "红星超市" not in _decoded(content), rel_file
         assert "周志刚" not in _decoded(content), rel_file
 
