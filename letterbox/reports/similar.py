@@ -387,8 +387,18 @@ def _bucket_keys(p: Profile) -> list[str]:
 
 
 def build_index(letters: Sequence[Letter], config: Config) -> SimilarityIndex:
+    """The index of every letter that has a profile; a letter whose submission time cannot be
+    read (absurd date, hand-edited file: `validate` names it) is left out, not fatal."""
     gaz = Gazetteer.from_config(config)
-    return SimilarityIndex.build(make_profile(x, config, gaz) for x in letters if x.code)
+    return SimilarityIndex.build(p for x in letters if x.code
+                                 if (p := _profile_or_none(x, config, gaz)) is not None)
+
+
+def _profile_or_none(letter: Letter, config: Config, gaz: Gazetteer) -> Profile | None:
+    try:
+        return make_profile(letter, config, gaz)
+    except (KeyError, ValueError, TypeError, OverflowError):
+        return None
 
 
 def similar_letters(letters: Sequence[Letter], config: Config, code: str, limit: int = 10,
@@ -400,6 +410,11 @@ def similar_letters(letters: Sequence[Letter], config: Config, code: str, limit:
         from letterbox.core.errors import NotFound
 
         raise NotFound(f"找不到信件 {code}。")
+    if code not in index.profiles:
+        from letterbox.core.errors import LetterboxError
+
+        raise LetterboxError(f"{target.path}：提交时间无法计算（如 9999 年或格式不对），无法比较相近来信；"
+                             "请运行 letterbox validate 查看并改正案卷中的日期。")
     return index.query(index.profiles[code], limit, earlier_only=earlier_only)
 
 

@@ -185,6 +185,11 @@ def test_list_show_and_deadlines_name_the_bad_letter_and_go_on(board: dict[str, 
     assert "submitted_at" in checked.output and "将来" in checked.output
     assert repo.letter_file(codes["future"]).name in checked.output
     repo.run("analyse", "--out", str(repo.path.parent / "analysis"))
+    for command in ("reopen-list", "report --month 2026-03 --today 2026-04-01"):
+        repo.run(*command.split())
+    repo.run("similar", codes["road"])  # the bad letter is left out of the comparison
+    refused = repo.run("similar", codes["future"], expect=1)
+    assert "提交时间无法计算" in refused.stderr and "letterbox validate" in refused.stderr
 
 
 def test_future_and_placeholder_dates_are_refused_at_intake_and_in_steps(case_repo: Repo) -> None:
