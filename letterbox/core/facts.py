@@ -38,7 +38,6 @@ from letterbox.core.process import (
 Outcome = Literal["on_time", "extended", "late"]
 OUTCOME_RANK: dict[str, int] = {"on_time": 0, "extended": 1, "late": 2}
 UNIT_CLOCKS = frozenset({"ordinary", "complex", "petition"})
-OFFICE_CLOCKS = frozenset({"triage", "review"})
 CLOSED_STATUSES = frozenset({"closed", "archived"})
 
 
@@ -165,13 +164,6 @@ class Facts:
     def units(self) -> tuple[str, ...]:
         """The units the letter is with now (empty before transfer and after a return)."""
         return tuple(self.state.units)
-
-    @property
-    def handled_by(self) -> tuple[str, ...]:
-        """Who answered the letter last (the office code for a direct reply); else its units."""
-        if self.closings:
-            return self.closings[-1].units
-        return self.units
 
     # ----------------------------------------------------------------- closing
 
