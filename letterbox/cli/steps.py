@@ -20,20 +20,19 @@ from letterbox.core.errors import LetterboxError
 from letterbox.core.process import CATEGORIES, REJECT_REASONS, STATUSES, WITHHOLD_REASONS
 from letterbox.ops import workflow
 from letterbox.ops.intake import IntakeReport, intake_files
-from letterbox.store.repository import Actor
 
 # -- intake ------------------------------------------------------------------------------
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as", "actor", help="收信人员（默认：git 配置的用户名）。")
+@click.option("--as", "actor", help="收信人员（案卷库有名册时由签名密钥决定，不必填写；否则默认 git 配置的用户名）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（letter_code、query_code、path 的列表）。")
 @pass_state
 def intake(state: State_, files: tuple[Path, ...], actor: str | None, as_json: bool) -> None:
     """收信：读取 JSON、JSON Lines 或 YAML 格式的来信，编号并各提交一次。查询码只显示这一次。"""
     repo = state.repo()
-    who = Actor(actor) if actor else repo.default_actor()
+    who = repo.actor(actor)
     report = IntakeReport()
     interrupted = False
     try:
@@ -77,7 +76,7 @@ def step_command(name: str, help_text: str) -> Callable[[Callable[..., Any]], cl
         @wraps(func)
         def run(state: State_, code: str, actor: str | None, at: str | None, as_json: bool, **kw: Any) -> None:
             repo = state.repo()
-            who = Actor(actor) if actor else repo.default_actor()
+            who = repo.actor(actor)
             result = func(repo, code, who, at, **kw)
             if as_json:
                 print_json({"letter_code": result.letter_code, "action": result.action,
@@ -87,7 +86,7 @@ def step_command(name: str, help_text: str) -> Callable[[Callable[..., Any]], cl
                           markup=False)
 
         command: Any = click.argument("code")(run)
-        command = click.option("--as", "actor", help="办理人员（默认：git 配置的用户名）。")(command)
+        command = click.option("--as", "actor", help="办理人员（案卷库有名册时由签名密钥决定，不必填写；否则默认 git 配置的用户名）。")(command)
         command = click.option("--at", help="办理时间（补录纸质记录时用，如 2026-03-02T09:15:00+08:00；默认现在）。")(command)
         command = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")(command)
         command = pass_state(command)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from letterbox.core import schemas, yamlio
 from letterbox.core.deadlines import DeadlineRules
 from letterbox.core.errors import LetterboxError, NotFound
+from letterbox.core.roster import Roster, parse_roster
 
 CONFIG_FILE = "letterbox.yaml"
 
@@ -68,6 +69,8 @@ class Config:
     burst_window_days: int = 7
     mailbox_since: date = MAILBOX_SINCE  # no letter or step is dated before this day
     public_contacts: tuple[PublicContact, ...] = ()
+    roster: Roster = Roster()
+    clock_skew: timedelta = CLOCK_SKEW  # how much later than its commit a step's time may be
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -146,6 +149,7 @@ def parse_config(text: str, filename: str = CONFIG_FILE) -> Config:
     except ValueError:
         raise LetterboxError(f"配置文件 {filename} 的 mailbox_since 应为存在的日期，"
                              f"格式 YYYY-MM-DD（如 2015-01-01），而不是 {since!r}。") from None
+    roster = _roster(data, filename)
     d = data["deadlines"]
     rules = DeadlineRules(**{k: v for k, v in d.items() if k != "clock_starts"})
     warn = data.get("early_warning") or {}
@@ -169,8 +173,30 @@ def parse_config(text: str, filename: str = CONFIG_FILE) -> Config:
         mailbox_since=mailbox_since,
         public_contacts=tuple(PublicContact(str(c["name"]), c.get("phone"), c.get("place"))
                               for c in data.get("public_contacts") or ()),
+        roster=roster,
+        clock_skew=timedelta(minutes=data.get("clock_skew_minutes", CLOCK_SKEW.seconds // 60)),
         raw=data,
     )
+
+
+def _roster(data: dict, filename: str) -> Roster:
+    """The roster, its units and leaders checked against the configuration; no key or name twice."""
+    petition = next((u["code"] for u in data["units"] if u.get("role") == "petition"), None)
+    roster = parse_roster(data.get("roster"), petition)
+    units = {u["code"] for u in data["units"]}
+    leaders = {x["code"] for x in data["leaders"]}
+    for index, member in enumerate(roster.members):
+        where = f"配置文件 {filename} 的 roster 第 {index + 1} 项（{member.name}）"
+        if member.role in ("unit", "petition") and member.unit not in units:
+            raise LetterboxError(f"{where}：单位代码“{member.unit}”不在 units 中。")
+        if member.role == "leader" and member.leader not in leaders:
+            raise LetterboxError(f"{where}：领导代码“{member.leader}”不在 leaders 中。")
+        for other in roster.members[:index]:
+            if other.key == member.key:
+                raise LetterboxError(f"{where}：签名公钥与“{other.name}”的相同；每人一把密钥。")
+            if other.name == member.name:
+                raise LetterboxError(f"{where}：姓名与前面一项相同；名册中的姓名不能重复。")
+    return roster
 
 
 def load_config(root: Path) -> Config:

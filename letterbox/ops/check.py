@@ -15,6 +15,7 @@ from letterbox.core.clock import current_clock, work_calendar
 from letterbox.core.errors import Problem
 from letterbox.core.letter import Letter
 from letterbox.core.process import IllegalStep, State, apply, parse_time
+from letterbox.ops.legality import commit_problems
 from letterbox.ops.validate import Context, validate_letter
 from letterbox.store.repository import Repository
 from letterbox.store.revisions import load_revision
@@ -110,6 +111,7 @@ def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
             own = compare(repo, old, letter) + own
         problems.extend(own)
     problems.extend(_sequence_gaps(before, added))
+    problems.extend(commit_problems(repo, base))
     for code, old in before.items():
         if code not in matched:
             changed += 1

@@ -27,8 +27,9 @@ from letterbox.core import codes, yamlio
 from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import SCHEMA_VERSION, Letter, letter_path
-from letterbox.core.process import replay
+from letterbox.core.process import State, replay
 from letterbox.ops.validate import Context, validate_letter
+from letterbox.store import signing
 from letterbox.store.repository import Actor, Repository
 
 FIELDS = ("name", "phone", "email", "address", "title", "body", "submitted_at", "channel", "follows_up")
@@ -275,6 +276,7 @@ def intake_one(repo: Repository, sub: Submission, actor: Actor, rng: Random | No
         bad = validate_letter(reparsed, Context(repo.config, known_codes(repo) | {code}))
         if bad:
             raise LetterboxError(f"{sub.source} {sub.record}：生成的案卷未通过校验，未保存。", bad)
+        signing.authorise(repo.git, repo.config, letter.history[0], State())
         if before_commit is not None:
             before_commit(code, query_code, letter.data["query_hash"])
         tx.write(letter.path, letter.to_yaml())

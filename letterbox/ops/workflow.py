@@ -31,6 +31,7 @@ from letterbox.core.process import (
 )
 from letterbox.ops.forms import handling_form_path, render_handling_form
 from letterbox.ops.validate import Context, validate_letter
+from letterbox.store import signing
 from letterbox.store.repository import Actor, Repository
 
 
@@ -79,6 +80,7 @@ def take_step(repo: Repository, code: str, action: str, details: dict[str, Any],
         except IllegalStep as exc:
             raise StepRefused(f"信件 {letter.code}：{exc}") from None
         _guard(repo, letter, state, event)
+        signing.authorise(repo.git, config, event, state, letter.history)
         letter.data["history"] = [*letter.history, event]
         letter.data.update(new_state.summary())
         text = letter.to_yaml()
@@ -335,10 +337,17 @@ def _acting_unit(repo: Repository, code: str, unit: str | None) -> str:
     """The unit taking a unit's step: the one named (it must hold the letter) or the current one."""
     letter = repo.letter(code)
     units = list(letter.data.get("units") or [])
-    chosen = repo.config.unit(unit).code if unit else (units[0] if units else "-")
+    own = _own_unit(repo)
+    chosen = repo.config.unit(unit).code if unit else own or (units[0] if units else "-")
     if units and chosen not in units:
         raise StepRefused(f"信件 {letter.code} 当前承办单位是 {'、'.join(units)}，不是 {chosen}。")
     return chosen
+
+
+def _own_unit(repo: Repository) -> str | None:
+    """The unit of the member this user signs as (with a roster), else None."""
+    roster = repo.config.roster
+    return signing.acting_member(repo.git, roster)[0].unit if roster else None
 
 
 def _required(text: str | None, what: str, hint: str = "") -> str:

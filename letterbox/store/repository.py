@@ -27,7 +27,7 @@ from letterbox.core import codes
 from letterbox.core.config import Config, load_config
 from letterbox.core.errors import LetterboxError, NotFound
 from letterbox.core.letter import CASES_DIR, Letter
-from letterbox.store import loader
+from letterbox.store import loader, signing
 
 LOCK_TIMEOUT = 120.0
 _HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
@@ -77,6 +77,19 @@ class Repository:
         name = str(reader.get_value("user", "name", "")) or "letterbox"
         email = str(reader.get_value("user", "email", "")) or "letterbox@localhost"
         return Actor(name, email)
+
+    def actor(self, typed: str | None = None) -> Actor:
+        """Who takes a step. With a roster: the member whose key this user signs with (`--as`,
+        when given, must name that member); without one: `--as`, else git's user name."""
+        roster = self.config.roster
+        if not roster:
+            return Actor(typed) if typed else self.default_actor()
+        member, _key = signing.acting_member(self.git, roster)
+        if typed and typed.strip() != member.name:
+            raise LetterboxError(
+                f"--as 与签名密钥不符：这把密钥在名册中属于“{member.name}”"
+                f"（{member.role_label}）。办理人由签名密钥决定，不必再写 --as。")
+        return Actor(member.name, self.default_actor().email)
 
     # -- reading -----------------------------------------------------------------------
     def letter_paths(self) -> list[PurePosixPath]:
@@ -177,13 +190,26 @@ class Transaction:
         _atomic_write(target, text)
 
     def commit(self, message: str, actor: Actor) -> str:
+        """Commit the written files as `actor`, signed with the user's key when one is set up;
+        with a roster the key is required and the commit is its member's."""
         paths = list(self.backups)
         env = {
             "GIT_AUTHOR_NAME": actor.name, "GIT_AUTHOR_EMAIL": actor.email,
             "GIT_COMMITTER_NAME": actor.name, "GIT_COMMITTER_EMAIL": actor.email,
         }
+        roster = self.repo.config.roster
+        key: signing.SigningKey | None = None
+        if roster:  # the commit is the signer's, whoever the event names (a writer's rating)
+            member, key = signing.acting_member(self.repo.git, roster)
+            env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = member.name
+        else:
+            with contextlib.suppress(LetterboxError):
+                key = signing.configured_key(self.repo.git)
+        sign = ["-S"] if key else []
+        if key:
+            env.update(signing.sign_env(key))
         self.repo.git.git.add("--", *paths)
-        self.repo.git.git.commit("--no-verify", "-q", "-m", message, "--", *paths, env=env)
+        self.repo.git.git.commit("--no-verify", "-q", *sign, "-m", message, "--", *paths, env=env)
         sha = self.repo.head()
         self.backups.clear()
         self.journal.unlink(missing_ok=True)

@@ -54,6 +54,7 @@ from letterbox.ops.receipts import RECEIPT_TTL, WRITER_FIELDS, Receipt, ReceiptS
 from letterbox.ops.sequencer import Sequencer
 from letterbox.ops.workflow import take_step
 from letterbox.reports.reopen import reopen_entry
+from letterbox.store import signing
 from letterbox.store.repository import Actor, Repository
 from letterbox.web.ratelimit import RateLimiter
 
@@ -129,7 +130,7 @@ class IntakeService:
         self.limiter = RateLimiter(int(rate_limit[0]), float(rate_limit[1]))
         self.receipts = ReceiptStore(self.repo.git_dir / "letterbox-intake" / "receipts", receipt_ttl)
         self.sequencer = Sequencer(self.repo)
-        self.actor = Actor(actor, "letterbox-intake@localhost")
+        self.actor = self._service_actor(actor)
         self.writer = Actor("来信人", "letterbox-intake@localhost")
         self.origins = origins
         self.now = now or (lambda: datetime.now(self.config.tz))
@@ -139,6 +140,18 @@ class IntakeService:
         self.stats = {"letters": 0, "rehashed": 0, "replayed": 0, "honeypot": 0, "feedback": 0}
 
     # -- shared checks ------------------------------------------------------------------
+
+    def _service_actor(self, name: str) -> Actor:
+        """The service's own roster entry when the repository has a roster (its key is named by
+        LETTERBOX_SIGNING_KEY or git's user.signingkey; role intake), else `name`."""
+        roster = self.config.roster
+        if not roster:
+            return Actor(name, "letterbox-intake@localhost")
+        member, _key = signing.acting_member(self.repo.git, roster)
+        if member.role != "intake":
+            raise LetterboxError(f"收信服务的签名密钥在名册中属于“{member.name}”（{member.role_label}），"
+                                 "应为收信服务（intake）自己的密钥（docs/roster.md）。")
+        return Actor(member.name, "letterbox-intake@localhost")
     def _address(self, request: Request) -> str:
         return request.client.host if request.client else "unknown"
 

@@ -1,0 +1,231 @@
+"""Every commit since the base, one by one: was it a legal step, by someone allowed to take it?
+
+`check --base` compares the letters at the base with those now (`ops/check.py`); this module
+walks the commits between them, so that nothing done and undone in between escapes, and proves
+for each:
+
+- it is signed, the signature is valid and the signer is on the roster in force before it
+  (the roster at its parent; a roster change needs an office administrator);
+- it changes nothing but case files under cases/ (forms/ by the office; every other file —
+  configuration, roster, calendar, schemas, CI — by an office administrator);
+- a new case file enters only by registering a letter (`receive` by the intake service or the
+  office), with exactly the received state;
+- a changed case file keeps its writer block and its history, and each appended event may be
+  taken by the signer (`core.authority`), at a time not later than the commit (nor a commit time
+  later than now);
+- a merge commit changes no file by hand.
+
+Without a roster (in force before a commit) signatures and roles cannot be checked; the rest
+still is, and one warning says so. Each refusal names the commit, the file, line and field, and
+the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+
+import git
+
+from letterbox.core import yamlio
+from letterbox.core.authority import role_refusal, time_refusal
+from letterbox.core.config import CONFIG_FILE, Config
+from letterbox.core.errors import LetterboxError, Problem
+from letterbox.core.letter import Letter
+from letterbox.core.process import IllegalStep, State, apply
+from letterbox.core.roster import ADMIN_ROLES, PAPER_ROLES, RECEIVE_ROLES, ROLE_LABELS, Roster
+from letterbox.store import signing
+from letterbox.store.loader import decode
+from letterbox.store.repository import Repository
+
+CASE_FILE = re.compile(r"^cases/[0-9]{4}/[0-9]{2}/[A-Za-z0-9-]+\.yaml$")
+KEEP_FILE = "cases/.gitkeep"
+FORMS_DIR = "forms/"
+RECEIVED_STATE: dict[str, object] = {"status": "received", "category": None, "units": [], "mode": None, "publication": None}
+
+
+@dataclass
+class _Commit:
+    sha: str
+    parents: list[str]
+    committed: datetime
+    roster: Roster
+    config: Config
+    signature: signing.Signature | None  # None: no roster in force, not checked
+
+    def who(self) -> str:
+        return f"提交 {self.sha[:10]}（{self.signature.label}）" if self.signature else f"提交 {self.sha[:10]}"
+
+
+def commits_since(repo: Repository, base: str) -> list[str]:
+    try:
+        out = repo.git.git.rev_list("--reverse", "--topo-order", f"{base}..HEAD")
+    except git.GitCommandError:
+        raise LetterboxError(f"找不到基准版本 {base}：请确认提交号或分支名（CI 中需要完整的 git 历史）。") from None
+    return [line for line in out.splitlines() if line]
+
+
+def commit_problems(repo: Repository, base: str, now: datetime | None = None) -> list[Problem]:
+    """The refusals of every commit in base..HEAD, oldest first."""
+    now = now or datetime.now(UTC)
+    problems: list[Problem] = []
+    unchecked: list[str] = []
+    for sha in commits_since(repo, base):
+        commit = repo.git.commit(sha)
+        parents = [p.hexsha for p in commit.parents]
+        if not parents:
+            problems.append(Problem(file="(git)", message=f"提交 {sha[:10]} 没有上一版本，不能作为基准之后的改动。"))
+            continue
+        config = signing.config_at(repo.git, parents[0]) or repo.config
+        roster = config.roster
+        info = _Commit(sha, parents, commit.committed_datetime, roster, config,
+                       signing.commit_signature(repo.git, sha, roster) if roster else None)
+        if not roster:
+            unchecked.append(sha[:10])
+        problems.extend(_commit_problems(repo, info, now))
+    if unchecked:
+        problems.append(Problem(file=CONFIG_FILE, severity="warning", message=(
+            f"{len(unchecked)} 个提交（{'、'.join(unchecked[:3])}{'等' if len(unchecked) > 3 else ''}）之前"
+            "名册为空：这些提交的签名和办理权限没有检查。请在 letterbox.yaml 中登记名册（docs/roster.md）。")))
+    return problems
+
+
+def _commit_problems(repo: Repository, c: _Commit, now: datetime) -> Iterator[Problem]:
+    if c.committed > now + c.config.clock_skew:
+        yield Problem(file="(git)", message=f"{c.who()}：提交时间 {c.committed.isoformat()} 晚于现在，不可信。")
+    sig = c.signature
+    if sig is not None and sig.status != "good":
+        reason = {"unsigned": "没有签名", "invalid": "签名无效（内容在签名后被改动，或签名损坏）",
+                  "unknown-key": f"签名密钥 {sig.key_fingerprint} 不在此前的名册中"}[sig.status]
+        yield Problem(file="(git)", message=f"{c.who()}：{reason}。每个提交都必须由名册中的人员用本人密钥签名"
+                                              "（docs/roster.md）。")
+        return  # nothing else of an unsigned commit can be attributed
+    member = sig.member if sig else None
+    if len(c.parents) > 1:
+        yield from _merge_problems(repo, c)
+        return
+    for status, path in _changes(repo, c.parents[0], c.sha):
+        if path.startswith("cases/"):
+            if path == KEEP_FILE:
+                continue
+            if not CASE_FILE.match(path):
+                yield Problem(file=path, message=f"{c.who()}：cases/ 下只能有案卷文件"
+                                                 "（cases/年/月/信件编码.yaml），不能放其他文件。")
+            elif status == "D":
+                yield Problem(file=path, message=f"{c.who()}：案卷不得删除（不予受理或办结后应归档）。")
+            elif status == "A":
+                yield from _added(repo, c, path)
+            else:
+                yield from _changed(repo, c, path)
+        elif member is not None:
+            needed = PAPER_ROLES if path.startswith(FORMS_DIR) else ADMIN_ROLES
+            if member.role not in needed:
+                what = "来信办理单" if path.startswith(FORMS_DIR) else "配置、名册、日历、格式定义和 CI 文件"
+                yield Problem(file=path, message=(
+                    f"{c.who()}：{what}只能由{'或'.join(ROLE_LABELS[r] for r in ROLE_LABELS if r in needed)}"
+                    "修改。"))
+
+
+def _changes(repo: Repository, parent: str, sha: str) -> list[tuple[str, str]]:
+    out = repo.git.git.diff_tree("-r", "--no-renames", "--name-status", "-z", parent, sha)
+    parts = [p for p in out.split("\0") if p]
+    return [(parts[i][0], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+
+
+def _read(repo: Repository, rev: str, path: str) -> Letter | None:
+    try:
+        raw = (repo.git.commit(rev).tree / path).data_stream.read()
+    except KeyError:
+        return None
+    result = decode(raw, PurePosixPath(path))
+    return result if isinstance(result, Letter) else None
+
+
+def _at(letter: Letter, path: tuple[str | int, ...], c: _Commit, message: str) -> Problem:
+    line, col = yamlio.locate(letter.lines, path)
+    return Problem(file=str(letter.path), line=line, column=col, field=yamlio.path_str(path),
+                   message=f"{c.who()}：{message}")
+
+
+def _added(repo: Repository, c: _Commit, path: str) -> Iterator[Problem]:
+    letter = _read(repo, c.sha, path)
+    if letter is None:
+        return  # validate names what does not read
+    member = c.signature.member if c.signature else None
+    if member is not None and member.role not in RECEIVE_ROLES:
+        yield _at(letter, ("letter_code",), c, (
+            f"新案卷只能由收信登记（letterbox intake 或网上收信服务）加入，{member.name}"
+            f"（{member.role_label}）无权登记来信。"))
+    history = letter.history
+    if len(history) != 1 or not isinstance(history[0], dict) or history[0].get("action") != "receive":
+        yield _at(letter, ("history",), c, "新案卷只能以“收信”一条办理记录进入案卷库，不能带着其他办理记录加入。")
+        return
+    wrong = [key for key, value in RECEIVED_STATE.items() if letter.data.get(key) != value]
+    if wrong:
+        yield _at(letter, (wrong[0],), c, "新案卷应处于刚收信的状态（status: received，尚未分类、转办或公开）。")
+    yield from _events(letter, 0, c, State())
+
+
+def _changed(repo: Repository, c: _Commit, path: str) -> Iterator[Problem]:
+    new = _read(repo, c.sha, path)
+    old = _read(repo, c.parents[0], path)
+    if new is None or old is None:
+        return  # validate names what does not read; check compares with the base
+    if new.data.get("writer") != old.data.get("writer"):
+        yield _at(new, ("writer",), c, "来信人信息不得修改（办法第十四条、第十五条：来信人信息按原件保存）。")
+    old_h, new_h = old.history, new.history
+    if len(new_h) < len(old_h) or new_h[: len(old_h)] != old_h:
+        index = next((i for i, (a, b) in enumerate(zip(old_h, new_h, strict=False)) if a != b), len(new_h))
+        yield _at(new, ("history", min(index, max(len(new_h) - 1, 0))), c,
+                  f"办理记录只能追加，不能改写或删除：第 {index + 1} 条被改动。")
+        return
+    state = State()
+    try:
+        for event in old_h:
+            state = apply(state, event)
+    except IllegalStep:
+        return  # the old file's own problem
+    yield from _events(new, len(old_h), c, state)
+
+
+def _events(letter: Letter, start: int, c: _Commit, state: State) -> Iterator[Problem]:
+    """Each event from `start` on: allowed for the signer, at a believable time."""
+    sig = c.signature
+    history = letter.history
+    for i in range(start, len(history)):
+        event = history[i]
+        if not isinstance(event, dict):
+            return
+        member = sig.member if sig else None
+        if member is not None:
+            refusal = role_refusal(member, event, state, c.config, history[:i])
+            if refusal:
+                field, message = refusal
+                yield _at(letter, ("history", i, *field.split(".")), c, message)
+        timing = time_refusal(member, event, c.committed, c.config)
+        if timing:
+            yield _at(letter, ("history", i, "at"), c, timing)
+        try:
+            state = apply(state, event)
+        except IllegalStep:
+            return  # validate names it
+
+
+def _merge_problems(repo: Repository, c: _Commit) -> Iterator[Problem]:
+    """A merge brings in the other side's commits (checked one by one); it changes nothing itself."""
+    first, *others = c.parents
+    for _status, path in _changes(repo, first, c.sha):
+        mine = _blob(repo, c.sha, path)
+        if all(_blob(repo, other, path) != mine for other in others):
+            yield Problem(file=path, message=(f"{c.who()}：合并提交改动了文件（两边都改了同一文件，或合并时手工修改）。"
+                                              "请先把分支变基到最新版本再合并，让每处改动都是签名的办理步骤。"))
+
+
+def _blob(repo: Repository, rev: str, path: str) -> str | None:
+    try:
+        return (repo.git.commit(rev).tree / path).hexsha
+    except KeyError:
+        return None
