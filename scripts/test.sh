@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Install everything (Python packages into .venv; Debian chromium for the browser tests when
-# running as root) and run the whole test suite.
+# Install everything (Python packages into .venv; Debian chromium for the browser tests and
+# openssh-client for signed commits when running as root) and run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh test
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
     || echo "warning: could not install chromium; browser tests will be skipped" >&2
+fi
+if ! command -v ssh-keygen >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  # git signs commits with SSH keys through ssh-keygen (the roster tests sign every step)
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client >/dev/null) \
+    || echo "warning: could not install openssh-client; signing tests will fail" >&2
 fi
 lint=()
 for d in letterbox site_builder scripts bench tests; do [ -d "$d" ] && lint+=("$d"); done
