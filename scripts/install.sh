@@ -8,4 +8,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 extra=""
 [ "${1:-}" = "test" ] && extra="[test]"
+# The distribution was called "letterbox" until issue 15 (a name that belongs to another project on
+# the public registry): drop such an install so the two do not share the `letterbox` command.
+if .venv/bin/python -m pip show -q letterbox >/dev/null 2>&1; then
+  .venv/bin/python -m pip uninstall -q -y letterbox
+fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}"

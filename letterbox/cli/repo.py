@@ -32,10 +32,22 @@ from letterbox.reports.views import followed_by, letter_view, row_view
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option("--tool-source", metavar="URL",
+              help="CI 安装 letterbox 的来源，须固定到提交或哈希：git+https://…@<40 位提交号>，"
+                   "或 https://…/文件.whl#sha256=<64 位十六进制>。默认取本机 letterbox 的安装来源。")
+def init(directory: Path, tool_source: str | None) -> None:
     """新建一个空的案卷库（git 仓库、cases/、配置、格式定义和 CI 文件）。"""
-    target = init_repository(directory)
+    from letterbox.ops.toolsource import resolve_tool_source
+
+    source = resolve_tool_source(tool_source)
+    target = init_repository(directory, tool_source=source)
     out.print(f"已新建案卷库：{target}")
+    if source is None:
+        err.print("注意：本机 letterbox 不是从固定的提交或文件安装的，CI 文件中的安装步骤会报错停止。"
+                  "请按其中的说明改为固定的来源，或删除该目录后用 letterbox init --tool-source 重新新建。",
+                  markup=False)
+    else:
+        out.print(f"CI 安装来源：{source}", markup=False)
     out.print("下一步：编辑 letterbox.yaml 核对单位名录，然后用 `letterbox intake 文件` 收信。")
 
 

@@ -11,6 +11,12 @@ from letterbox import __version__
 from letterbox.core import schemas
 from letterbox.core.config import CONFIG_FILE, default_config_text
 from letterbox.core.errors import LetterboxError
+from letterbox.ops.toolsource import (
+    install_command,
+    resolve_tool_source,
+    unpinned_installs,
+    workflow_scripts,
+)
 from letterbox.store.repository import Actor
 
 CALENDAR_TEMPLATE = """\
@@ -29,21 +35,34 @@ years: {}
 GITIGNORE = "/site/\n/.venv/\n__pycache__/\n"
 
 
-def _template(name: str) -> str:
+def _template(name: str, install: str = "") -> str:
+    """A data file with the version and, in the CI files, the pinned install line filled in."""
     text = resources.files("letterbox").joinpath("data", name).read_text("utf-8")
-    return text.replace("LETTERBOX_VERSION", __version__)
+    return text.replace("LETTERBOX_VERSION", __version__).replace("LETTERBOX_INSTALL", install)
 
 
-def scaffold_files(salt: str | None = None) -> dict[str, str]:
-    """Relative path -> content of every file a new case repository starts with."""
+def _workflow(name: str, install: str) -> str:
+    """A CI file; refused if any `pip install` in it is not pinned (letterbox.ops.toolsource)."""
+    text = _template(name, install)
+    bad = [p for script in workflow_scripts(text) for p in unpinned_installs(script)]
+    if bad:
+        raise LetterboxError(f"CI 文件 {name} 的安装步骤未固定到提交或哈希：" + "；".join(bad))
+    return text
+
+
+def scaffold_files(salt: str | None = None, tool_source: str | None = None) -> dict[str, str]:
+    """Relative path -> content of every file a new case repository starts with. The CI files
+    install letterbox from `tool_source`, else from where it was installed; without a pinned
+    source their install step fails with an explanation (letterbox.ops.toolsource)."""
+    install = install_command(resolve_tool_source(tool_source))
     files = {
         CONFIG_FILE: default_config_text(salt),
         "calendar.yaml": CALENDAR_TEMPLATE,
         "cases/.gitkeep": "",
         ".gitignore": GITIGNORE,
-        ".github/workflows/letterbox.yml": _template("github-workflow.yml"),
-        ".github/workflows/letterbox-daily.yml": _template("github-daily.yml"),
-        ".gitlab-ci.yml": _template("gitlab-ci.yml"),
+        ".github/workflows/letterbox.yml": _workflow("github-workflow.yml", install),
+        ".github/workflows/letterbox-daily.yml": _workflow("github-daily.yml", install),
+        ".gitlab-ci.yml": _workflow("gitlab-ci.yml", install),
         "mkdocs.yml": _template("mkdocs.yml"),  # the public board's look (site_builder/settings.py)
     }
     for name in schemas.SCHEMA_FILES:
@@ -51,13 +70,15 @@ def scaffold_files(salt: str | None = None) -> dict[str, str]:
     return files
 
 
-def init_repository(target: Path, actor: Actor | None = None, salt: str | None = None) -> Path:
+def init_repository(target: Path, actor: Actor | None = None, salt: str | None = None,
+                    tool_source: str | None = None) -> Path:
     target = target.resolve()
     if target.exists() and any(target.iterdir()):
         raise LetterboxError(f"目录 {target} 已存在且不为空：请指定一个新目录或空目录。")
+    files = scaffold_files(salt, tool_source)  # a refused --tool-source leaves no folder behind
     target.mkdir(parents=True, exist_ok=True)
     repo = git.Repo.init(target, initial_branch="main")
-    for rel, content in scaffold_files(salt).items():
+    for rel, content in files.items():
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
