@@ -35,13 +35,25 @@ from letterbox.reports.views import followed_by, letter_view, row_view
 @click.option("--tool-source", metavar="URL",
               help="CI 安装 letterbox 的来源，须固定到提交或哈希：git+https://…@<40 位提交号>，"
                    "或 https://…/文件.whl#sha256=<64 位十六进制>。默认取本机 letterbox 的安装来源。")
-def init(directory: Path, tool_source: str | None) -> None:
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="信箱办公室管理员本人的 SSH ed25519 私钥文件：名册以此人开始，以后的步骤自动用它签名。")
+@click.option("--name", help="管理员姓名（与 --key 一起给出），写入名册和办理记录。")
+def init(directory: Path, tool_source: str | None, key_file: Path | None, name: str | None) -> None:
     """新建一个空的案卷库（git 仓库、cases/、配置、格式定义和 CI 文件）。"""
     from letterbox.ops.toolsource import resolve_tool_source
 
+    if (key_file is None) != (name is None):
+        raise click.UsageError("--key 和 --name 要一起给出（管理员的密钥和姓名）。")
     source = resolve_tool_source(tool_source)
-    target = init_repository(directory, tool_source=source)
+    admin = (name, key_file) if key_file is not None and name is not None else None
+    target = init_repository(directory, tool_source=source, admin=admin)
     out.print(f"已新建案卷库：{target}")
+    if admin:
+        out.print(f"名册：{admin[0]}（信箱办公室管理员）；此后的步骤自动用 {key_file} 签名。"
+                  "用 letterbox roster add 登记其他人员（docs/roster.md）。", markup=False)
+    else:
+        out.print("名册为空：办理步骤暂不要求签名。启用签名见 docs/roster.md"
+                  "（letterbox key use 私钥文件，然后 letterbox roster add）。", markup=False)
     if source is None:
         err.print("注意：本机 letterbox 不是从固定的提交或文件安装的，CI 文件中的安装步骤会报错停止。"
                   "请按其中的说明改为固定的来源，或删除该目录后用 letterbox init --tool-source 重新新建。",

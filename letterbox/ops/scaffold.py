@@ -9,14 +9,16 @@ import git
 
 from letterbox import __version__
 from letterbox.core import schemas
-from letterbox.core.config import CONFIG_FILE, default_config_text
+from letterbox.core.config import CONFIG_FILE, default_config_text, parse_config
 from letterbox.core.errors import LetterboxError
+from letterbox.ops.roster import replace_roster_block
 from letterbox.ops.toolsource import (
     install_command,
     resolve_tool_source,
     unpinned_installs,
     workflow_scripts,
 )
+from letterbox.store import signing
 from letterbox.store.repository import Actor
 
 CALENDAR_TEMPLATE = """\
@@ -71,11 +73,25 @@ def scaffold_files(salt: str | None = None, tool_source: str | None = None) -> d
 
 
 def init_repository(target: Path, actor: Actor | None = None, salt: str | None = None,
-                    tool_source: str | None = None) -> Path:
+                    tool_source: str | None = None, admin: tuple[str, Path] | None = None) -> Path:
+    """Make a new case repository at `target`. `admin` (name, private key file): the roster
+    starts with this office administrator, the repository's git config signs with the key, and
+    the first commit is signed by it."""
     target = target.resolve()
     if target.exists() and any(target.iterdir()):
         raise LetterboxError(f"目录 {target} 已存在且不为空：请指定一个新目录或空目录。")
     files = scaffold_files(salt, tool_source)  # a refused --tool-source leaves no folder behind
+    key: signing.SigningKey | None = None
+    if admin is not None:
+        name, key_file = admin
+        key_file = key_file.expanduser().resolve()
+        key = signing.SigningKey(key_file, signing.public_key_of(key_file))
+        if not key.public.startswith("ssh-ed25519 "):
+            raise LetterboxError(f"{key_file} 不是 ed25519 密钥：请用 ssh-keygen -t ed25519 生成。")
+        entry = {"name": name.strip(), "role": "office-admin", "key": key.public}
+        files[CONFIG_FILE] = replace_roster_block(files[CONFIG_FILE], [entry])
+        parse_config(files[CONFIG_FILE])  # a refused name leaves no folder behind
+        actor = Actor(name.strip())
     target.mkdir(parents=True, exist_ok=True)
     repo = git.Repo.init(target, initial_branch="main")
     for rel, content in files.items():
@@ -85,6 +101,13 @@ def init_repository(target: Path, actor: Actor | None = None, salt: str | None =
     who = actor or Actor("letterbox")
     env = {"GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email,
            "GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email}
+    sign = []
+    if key is not None:
+        with repo.config_writer("repository") as writer:
+            writer.set_value("gpg", "format", "ssh")
+            writer.set_value("user", "signingkey", str(key.path))
+        env.update(signing.sign_env(key))
+        sign = ["-S"]
     repo.git.add("-A")
-    repo.git.commit("--no-verify", "-q", "-m", "Create case repository", env=env)
+    repo.git.commit("--no-verify", "-q", *sign, "-m", "Create case repository", env=env)
     return target

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import Repo, make_case_repo, submission
+from tests.conftest import LETTERBOX_BIN, Repo, make_case_repo, submission
 
 KEYS = ("office", "unit", "leader", "intake", "stranger", "clerk")
 TZ_NOW = datetime.now().astimezone()
@@ -362,3 +362,51 @@ def test_submission_personal_data_never_in_roster_messages(signed: Signed) -> No
     for value in submission(1).values():
         if isinstance(value, str) and len(value) > 3 and value not in ("web",):
             assert value not in text
+
+
+# -- init and the intake service ------------------------------------------------------------------
+
+def test_init_with_key_starts_a_signed_roster(tmp_path: Path, keys: dict[str, Path],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from letterbox.cli.main import cli
+    from letterbox.store import signing
+
+    monkeypatch.delenv("LETTERBOX_SIGNING_KEY", raising=False)
+    target = tmp_path / "new"
+    sha = "0" * 39 + "1"
+    result = CliRunner().invoke(cli, ["init", str(target), "--key", str(keys["office"]), "--name", "信息中心 王静",
+                                      "--tool-source", f"git+https://example.org/letterbox.git@{sha}"])
+    assert result.exit_code == 0, result.output
+    repo = Repo(target, CliRunner())
+    assert repo.json("who") == [{"name": "信息中心 王静", "role": "office-admin", "unit": None, "leader": None,
+                                 "fingerprint": signing.fingerprint(Path(f"{keys['office']}.pub").read_text())}]
+    import git as gitpython
+
+    from letterbox.core.roster import Roster
+    status = signing.commit_signature(gitpython.Repo(target), repo.git("rev-parse", "HEAD").strip(),
+                                      Roster(signing.roster_at(gitpython.Repo(target), "HEAD").members))
+    assert status.status == "good" and status.member and status.member.name == "信息中心 王静"
+    repo.run("roster", "add", "--name", "网上信箱", "--role", "intake", "--key", f"{keys['intake']}.pub")
+    half = CliRunner().invoke(cli, ["init", str(tmp_path / "other"), "--key", str(keys["office"])])
+    assert half.exit_code != 0 and "--key 和 --name 要一起给出" in half.output
+    assert not (tmp_path / "other").exists()
+
+
+def test_intake_service_signs_with_its_own_key(signed: Signed, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.e2e.test_service import serving, web_submission
+
+    monkeypatch.setenv("LETTERBOX_SIGNING_KEY", str(signed.keys["office"]))
+    wrong = subprocess.run([LETTERBOX_BIN, "--repo", str(signed.repo.path),
+                            "serve-intake", "--port", "1"], capture_output=True, text=True, timeout=60)
+    assert wrong.returncode != 0 and "应为收信服务（intake）自己的密钥" in wrong.stderr
+    monkeypatch.setenv("LETTERBOX_SIGNING_KEY", str(signed.keys["intake"]))
+    with serving(signed.repo) as server:
+        answer = server.letter(web_submission(7))
+        assert answer.status_code == 201, answer.text
+        code = answer.json()["letter_code"]
+    monkeypatch.delenv("LETTERBOX_SIGNING_KEY")
+    rows = signed.repo.json("who", code)
+    assert rows[0]["signed_by"] == "网上信箱（网上收信服务）" and rows[0]["actor"] == "网上信箱"
+    assert signed.check()[0] == 0
