@@ -13,7 +13,8 @@ for each:
 - a changed case file keeps its writer block and its history, and each appended event may be
   taken by the signer (`core.authority`), at a time not later than the commit (nor a commit time
   later than now);
-- a merge commit changes no file by hand.
+- a merge commit changes no file by hand (then it need not be signed: every change it brings
+  was checked as its own commit; GitHub's merge commits are signed by GitHub's key).
 
 Without a roster (in force before a commit) signatures and roles cannot be checked; the rest
 still is, and one warning says so. Each refusal names the commit, the file, line and field, and
@@ -96,6 +97,9 @@ def commit_problems(repo: Repository, base: str, now: datetime | None = None) ->
 def _commit_problems(repo: Repository, c: _Commit, now: datetime) -> Iterator[Problem]:
     if c.committed > now + c.config.clock_skew:
         yield Problem(file="(git)", message=f"{c.who()}：提交时间 {c.committed.isoformat()} 晚于现在，不可信。")
+    if len(c.parents) > 1:  # unsigned is fine (GitHub's merge commits): it may change nothing itself
+        yield from _merge_problems(repo, c)
+        return
     sig = c.signature
     if sig is not None and sig.status != "good":
         reason = {"unsigned": "没有签名", "invalid": "签名无效（内容在签名后被改动，或签名损坏）",
@@ -104,9 +108,6 @@ def _commit_problems(repo: Repository, c: _Commit, now: datetime) -> Iterator[Pr
                                               "（docs/roster.md）。")
         return  # nothing else of an unsigned commit can be attributed
     member = sig.member if sig else None
-    if len(c.parents) > 1:
-        yield from _merge_problems(repo, c)
-        return
     for status, path in _changes(repo, c.parents[0], c.sha):
         if path.startswith("cases/"):
             if path == KEEP_FILE:
@@ -217,9 +218,12 @@ def _events(letter: Letter, start: int, c: _Commit, state: State) -> Iterator[Pr
 def _merge_problems(repo: Repository, c: _Commit) -> Iterator[Problem]:
     """A merge brings in the other side's commits (checked one by one); it changes nothing itself."""
     first, *others = c.parents
+    bases = {other: repo.git.git.merge_base(first, other).strip() for other in others}
     for _status, path in _changes(repo, first, c.sha):
         mine = _blob(repo, c.sha, path)
-        if all(_blob(repo, other, path) != mine for other in others):
+        # brought in from a side that changed it since the fork (not the other side's old copy)
+        if all(_blob(repo, other, path) != mine or _blob(repo, bases[other], path) == mine
+               for other in others):
             yield Problem(file=path, message=(f"{c.who()}：合并提交改动了文件（两边都改了同一文件，或合并时手工修改）。"
                                               "请先把分支变基到最新版本再合并，让每处改动都是签名的办理步骤。"))
 
