@@ -112,7 +112,9 @@ def _commit_problems(repo: Repository, c: _Commit, now: datetime) -> Iterator[Pr
         if path.startswith("cases/"):
             if path == KEEP_FILE:
                 continue
-            if not CASE_FILE.match(path):
+            if status == "L":
+                yield Problem(file=path, message=f"{c.who()}：cases/ 下只能有普通文件，不能是符号链接或子模块。")
+            elif not CASE_FILE.match(path):
                 yield Problem(file=path, message=f"{c.who()}：cases/ 下只能有案卷文件"
                                                  "（cases/年/月/信件编码.yaml），不能放其他文件。")
             elif status == "D":
@@ -131,9 +133,19 @@ def _commit_problems(repo: Repository, c: _Commit, now: datetime) -> Iterator[Pr
 
 
 def _changes(repo: Repository, parent: str, sha: str) -> list[tuple[str, str]]:
-    out = repo.git.git.diff_tree("-r", "--no-renames", "--name-status", "-z", parent, sha)
-    parts = [p for p in out.split("\0") if p]
-    return [(parts[i][0], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+    """(status, path) of each file the commit changes; a symbolic link or submodule counts as
+    status "L" (refused under cases/, where only plain files may be)."""
+    out = repo.git.git.diff_tree("-r", "--no-renames", "--raw", "-z", parent, sha)
+    parts = out.split("\0")
+    changes = []
+    for i in range(0, len(parts) - 1, 2):
+        meta, path = parts[i], parts[i + 1]
+        fields = meta.lstrip(":").split()
+        if len(fields) < 5:
+            continue
+        new_mode, status = fields[1], fields[4][0]
+        changes.append(("L" if new_mode in ("120000", "160000") else status, path))
+    return changes
 
 
 def _read(repo: Repository, rev: str, path: str) -> Letter | None:

@@ -425,3 +425,11 @@ def test_merge_that_brings_back_an_old_roster_refused(signed: Signed) -> None:
     signed.hand_commit(None, "merge an old roster back")
     code, text = signed.check()
     assert code == 1 and "合并提交改动了文件" in text and "letterbox.yaml" in text
+
+
+def test_symlink_under_cases_refused(signed: Signed) -> None:
+    target = signed.repo.letter_file(signed.code)
+    (target.parent / "LA-2026-00099.yaml").symlink_to("/etc/passwd")
+    signed.hand_commit("office")
+    code, text = signed.check()
+    assert code == 1 and "不能是符号链接" in text
