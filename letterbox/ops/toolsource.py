@@ -62,6 +62,8 @@ def validate_tool_source(text: str) -> str:
     named = _NAMED.fullmatch(source)
     if named and named.group(1).lower().replace("_", "-") == DISTRIBUTION:
         source = named.group(2)  # `quzhang-xinxiang @ <url>` is accepted too
+    if source.startswith("git+file:///"):  # pip refuses `name @` a URL without a host
+        source = "git+file://localhost/" + source.removeprefix("git+file:///")
     if pinned(source):
         return source
     raise LetterboxError(

@@ -30,7 +30,7 @@ def installs(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("source", [GIT, WHEEL, f"git+ssh://git@git.example.org/o/l.git@{COMMIT}",
-                                    f"git+file:///srv/git/letterbox.git@{COMMIT}"])
+                                    f"git+file://localhost/srv/git/letterbox.git@{COMMIT}"])
 def test_every_generated_ci_file_installs_pinned(source: str) -> None:
     files = scaffold_files(tool_source=source)
     for rel in CI_FILES:
@@ -85,6 +85,9 @@ def test_tool_source_refused(bad: str) -> None:
 
 def test_tool_source_accepted_also_with_the_name() -> None:
     assert validate_tool_source(f"  {GIT} ") == GIT
+    # `name @ git+file:///…` is an invalid requirement to pip: a host is added
+    assert (validate_tool_source(f"git+file:///srv/git/letterbox.git@{COMMIT}")
+            == f"git+file://localhost/srv/git/letterbox.git@{COMMIT}")
     assert validate_tool_source(f"{DISTRIBUTION} @ {GIT}") == GIT
     assert validate_tool_source(WHEEL) == WHEEL
     with pytest.raises(LetterboxError):
