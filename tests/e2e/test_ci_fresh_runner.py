@@ -1,6 +1,7 @@
 """The CI files `letterbox init` writes run green on a clean runner (issue 15, point 5).
 
-What a GitHub runner does for a push, done here for real: a clone of this project at HEAD is the
+What a GitHub runner does for a push, done here for real (the case repository has a roster, so
+its commits are signed and the runner verifies them; an unsigned push is then refused): a clone of this project at HEAD is the
 pinned tool source (`git+file://…@<commit>`, as `letterbox init --tool-source` writes it); a
 fresh case repository gets two letters in one push; a fresh venv (`python -m venv`, no system
 site packages) plays the runner's Python; the workflows' `run:` scripts are taken from the
@@ -92,10 +93,18 @@ def test_generated_ci_runs_green_in_a_fresh_venv(tmp_path: Path,
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("LETTERBOX_REPO", raising=False)
 
-    # a fresh case repository, made by the command, with the tool source given explicitly
+    # a fresh case repository with a roster (the office administrator and the intake service),
+    # made by the command, with the tool source given explicitly
+    keys = {}
+    for name in ("office", "intake"):
+        keys[name] = tmp_path / f"{name}_ed25519"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys[name])], check=True)
     path = tmp_path / "repo"
-    made = CliRunner().invoke(cli, ["init", str(path), "--tool-source", source])
+    made = CliRunner().invoke(cli, ["init", str(path), "--tool-source", source,
+                                    "--key", str(keys["office"]), "--name", "信息中心 王静"])
     assert made.exit_code == 0, made.output
+    Repo(path, CliRunner()).run("roster", "add", "--name", "网上信箱", "--role", "intake",
+                                "--key", f"{keys['intake']}.pub")
     push = (path / ".github/workflows/letterbox.yml").read_text("utf-8")
     daily = (path / ".github/workflows/letterbox-daily.yml").read_text("utf-8")
     lower_iterations(path)
@@ -104,7 +113,9 @@ def test_generated_ci_runs_green_in_a_fresh_venv(tmp_path: Path,
     before = head(path)  # what the remote had before this push
     repo = Repo(path, CliRunner())
     at = now.replace(microsecond=0).isoformat()
+    monkeypatch.setenv("LETTERBOX_SIGNING_KEY", str(keys["intake"]))  # the letters come in signed
     repo.intake(submission(1, submitted_at=at), submission(2, submitted_at=at))
+    monkeypatch.delenv("LETTERBOX_SIGNING_KEY")
     assert head(path) != before
 
     # the runner: a fresh venv, nothing of ours on it
@@ -134,6 +145,20 @@ def test_generated_ci_runs_green_in_a_fresh_venv(tmp_path: Path,
     assert len(ran) == 2
     print(f"fresh-venv CI run: {time.monotonic() - started:.1f} s "
           f"(push workflow with the install: {installed:.1f} s)")
+
+    # the next push carries an unsigned hand edit: the same check step, on the runner, refuses it
+    pushed = head(path)
+    (path / "cases" / "notes.txt").write_text("备忘", "utf-8")
+    git(path, "add", "cases/notes.txt")
+    git(path, "commit", "-q", "--no-gpg-sign", "-m", "a note")
+    [check] = [s for s in push_yaml["jobs"]["validate"]["steps"]
+               if s.get("name") == "Check that every change is a legal step"]
+    script = check["run"].replace("${{ github.event_name }}", "push").replace(
+        "${{ github.event.before }}", pushed).replace("${{ github.base_ref }}", "")
+    refused = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+                             cwd=path, env=env, capture_output=True, text=True, timeout=600)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "没有签名" in refused.stdout + refused.stderr
 
     # what ran is the pinned commit, installed from git, not this checkout
     shown = subprocess.run([str(runner / "bin" / "python"), "-c",
