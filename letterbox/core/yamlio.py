@@ -1,7 +1,15 @@
-"""YAML in and out: loading keeps line numbers per field path; dumping is stable and readable."""
+"""YAML in and out: loading keeps line numbers per field path; dumping is stable and readable.
+
+Loading reads plain YAML only (mappings, lists, scalars), checked on the parser's event stream
+before anything is built: anchors and aliases, explicit tags, merge keys, keys written twice,
+nesting deeper than MAX_DEPTH and texts over MAX_BYTES are refused with located problems, so a
+few hundred bytes can never expand into gigabytes (issue 15). Case files, letterbox.yaml and
+intake files all come through `load`.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -35,22 +43,6 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def _line_map(node: yaml.Node | None, path: Path = (), out: LineMap | None = None) -> LineMap:
-    out = {} if out is None else out
-    if node is None:
-        return out
-    out.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = (*path, str(key.value))
-            out[child] = (key.start_mark.line + 1, key.start_mark.column + 1)
-            _line_map(value, child, out)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _line_map(item, (*path, index), out)
-    return out
-
-
 def syntax_problem(filename: str, exc: yaml.YAMLError) -> Problem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     what = getattr(exc, "problem", None) or str(exc)
@@ -62,46 +54,211 @@ def syntax_problem(filename: str, exc: yaml.YAMLError) -> Problem:
     )
 
 
-def _duplicate_keys(node: yaml.Node | None, filename: str, path: Path = ()) -> list[Problem]:
-    """A key written twice in one mapping: YAML keeps the last silently, so a hand edit is lost."""
-    problems: list[Problem] = []
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key, value in node.value:
-            name = str(key.value)
-            if name in seen:
-                problems.append(Problem(
-                    file=filename, line=key.start_mark.line + 1, column=key.start_mark.column + 1,
-                    field=path_str((*path, name)),
-                    message=f"字段“{name}”重复出现（第 {seen[name]} 行已有）：同一字段只能写一次，请删去多余的一处。",
-                ))
+MAX_BYTES = 2 * 1024 * 1024  # a case file or letterbox.yaml: a few kilobytes; a letter's body ≤ 20 000 characters
+MAX_INTAKE_BYTES = 16 * 1024 * 1024  # an intake file may hold many letters
+MAX_DEPTH = 12  # mappings and lists nested: a legal case file needs 5 (the schema), letterbox.yaml 3, intake 2
+
+_SAFE_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+_MERGE = "tag:yaml.org,2002:merge"
+_NULL = "tag:yaml.org,2002:null"
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_EXPECTED = "案卷、配置和提交文件只用普通的键值、列表和文字"
+
+
+class _Refused(Exception):
+    """A construct the loader does not accept, at a mark; the message never repeats the file's text."""
+
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+def _shown(path: Path) -> str:
+    """The field path for a message, or "" when a part is not a plain field name (it may be a datum)."""
+    return path_str(path) if all(isinstance(p, int) or _SAFE_FIELD.match(p) for p in path) else ""
+
+
+def _refusal(event: Any) -> str | None:
+    """Why an event is not accepted: an alias, an anchor or an explicit tag (all refused)."""
+    if isinstance(event, yaml.AliasEvent):
+        return (f"发现 YAML 别名（*）：{_EXPECTED}，不接受用 * 引用别处的内容"
+                "（几百字节的别名就能展开成巨大的数据）。请把内容直接写出。")
+    if event.anchor is not None:
+        return (f"发现 YAML 锚点（&）：{_EXPECTED}，不接受锚点和别名。请删去 & 及其后的名称，"
+                "把内容直接写出。")
+    if event.tag is not None:
+        return (f"发现 YAML 类型标签（以 ! 开头，如 !!str、!!python/…）：{_EXPECTED}，不接受任何类型标签。"
+                "请删去标签；需要文字时请加引号。")
+    return None
+
+
+def _build(loader: Any, filename: str) -> tuple[Any, LineMap, list[Problem]]:
+    """The document from the loader's events, with its line map and duplicate-key problems.
+
+    Works on the event stream, before any node graph exists: an alias, an anchor, an explicit
+    tag, a merge key (<<), a key that is itself a mapping or list, or nesting deeper than
+    MAX_DEPTH raises _Refused at once, so nothing is ever expanded. Scalars resolve exactly as
+    the loader class resolves plain scalars (its implicit resolvers) and construct with the safe
+    constructor, so data equal to what PyYAML's safe loader gives.
+    """
+    resolvers = type(loader).yaml_implicit_resolvers
+    wildcard = resolvers.get(None, [])
+    constructors = _CONSTRUCTOR.yaml_constructors
+    get_event = loader.get_event
+    lines: LineMap = {}
+    duplicates: list[Problem] = []
+    # one frame per open collection: [container, path, is_mapping, key, key name, seen names]
+    stack: list[list[Any]] = []
+    root: Any = None
+    event = get_event()  # StreamStartEvent
+    event = get_event()
+    if isinstance(event, yaml.StreamEndEvent):
+        return None, lines, duplicates
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            done = stack.pop()[0]
+            if not stack:
+                root = done
+                break
+            value = done
+        elif kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _Refused(event.start_mark, _refusal(event) or "")
+            mark = event.start_mark
+            frame = stack[-1] if stack else None
+            if frame is not None and frame[2] and frame[4] is None:  # a mapping's key
+                if kind is not yaml.ScalarEvent:
+                    raise _Refused(mark, "键应为简单的字段名（文字），而不是键值表或列表：请改写这一行。")
+                name = event.value
+                key = _scalar(event, resolvers, wildcard, constructors)
+                if key is _MERGE_KEY:
+                    raise _Refused(mark, f"发现 YAML 合并键（<<）：{_EXPECTED}，不接受合并键。"
+                                         "请把要合并的字段直接写出。")
+                path = (*frame[1], name)
+                seen = frame[5]
+                if name in seen:
+                    shown = _shown(path)
+                    label = f"字段“{name}”" if shown else "这个字段"
+                    duplicates.append(Problem(
+                        file=filename, line=mark.line + 1, column=mark.column + 1, field=shown,
+                        message=f"{label}重复出现（第 {seen[name]} 行已有）：同一字段只能写一次，请删去多余的一处。",
+                    ))
+                else:
+                    seen[name] = mark.line + 1
+                lines[path] = (mark.line + 1, mark.column + 1)
+                frame[3] = key
+                frame[4] = path
+                continue
+            if frame is None:
+                path = ()
+            elif frame[2]:
+                path = frame[4]
             else:
-                seen[name] = key.start_mark.line + 1
-            problems.extend(_duplicate_keys(value, filename, (*path, name)))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            problems.extend(_duplicate_keys(item, filename, (*path, index)))
-    return problems
+                path = (*frame[1], len(frame[0]))
+            lines.setdefault(path, (mark.line + 1, mark.column + 1))
+            if kind is yaml.ScalarEvent:
+                value = _scalar(event, resolvers, wildcard, constructors)
+                if value is _MERGE_KEY:
+                    _CONSTRUCTOR.construct_undefined(yaml.ScalarNode(_MERGE, event.value, mark, mark))
+                if frame is None:
+                    root = value
+                    break
+            else:
+                if len(stack) >= MAX_DEPTH:
+                    raise _Refused(mark, f"嵌套过深：键值表和列表最多套 {MAX_DEPTH} 层，这里已是第 "
+                                         f"{len(stack) + 1} 层。合法的文件用不到这么多层，请检查缩进或括号。")
+                mapping = kind is yaml.MappingStartEvent
+                stack.append([{} if mapping else [], path, mapping, None, None, {} if mapping else None])
+                continue
+        elif kind is yaml.AliasEvent:
+            raise _Refused(event.start_mark, _refusal(event) or "")
+        else:  # pragma: no cover - the parser gives no other event inside a document
+            raise _Refused(event.start_mark, "YAML 文件结构异常。")
+        frame = stack[-1]
+        if frame[2]:
+            frame[0][frame[3]] = value
+            frame[3] = frame[4] = None
+        else:
+            frame[0].append(value)
+    get_event()  # DocumentEndEvent
+    event = get_event()
+    if not isinstance(event, yaml.StreamEndEvent):
+        raise _Refused(event.start_mark, "文件中有第二个 YAML 文档（--- 之后）：一个文件只能有一个文档，"
+                                         "请删去多余的部分或分成两个文件。")
+    return root, lines, duplicates
+
+
+_MERGE_KEY = object()  # what _scalar gives for a plain << (the loader refuses it)
+
+
+def _resolve(value: str, *candidates: Any) -> str | None:
+    for resolvers in candidates:
+        for tag, regexp in resolvers:
+            if regexp.match(value):
+                return str(tag)
+    return None
+
+
+def _scalar(event: Any, resolvers: Any, wildcard: Any, constructors: Any) -> Any:
+    """A scalar's value as the safe constructor makes it after the loader's implicit resolution."""
+    value = event.value
+    if not event.implicit[0]:  # quoted, literal or folded: text
+        return value
+    tag = _resolve(value, resolvers.get(value[0] if value else "", ()), wildcard)
+    if tag is None:
+        return value
+    if tag == _NULL:
+        return None
+    if tag == _MERGE:
+        return _MERGE_KEY
+    node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
+    construct = constructors.get(tag)
+    if construct is None:
+        return _CONSTRUCTOR.construct_undefined(node)
+    return construct(_CONSTRUCTOR, node)
 
 
 def load(text: str, filename: str, text_only: bool = False) -> tuple[Any, LineMap]:
-    """Parse YAML text; raise LetterboxError with a located Problem on a syntax error.
+    """Parse YAML text; raise LetterboxError with located Problems if it cannot be read.
 
     text_only: plain scalars other than null load as strings (for intake submissions).
+
+    Only plain YAML is read: mappings, lists and scalars. Refused, each with its file, line,
+    column and a plain Chinese message (never repeating the file's text): anchors (&) and
+    aliases (*), every explicit tag (!!str and ! included, not only !!python/… and !foo),
+    merge keys (<<), keys that are mappings or lists, a key written twice (at the second),
+    more than one document, nesting deeper than MAX_DEPTH, and a text over MAX_BYTES
+    (MAX_INTAKE_BYTES with text_only). The checks run on the parser's event stream, before
+    any node is composed, so a small "billion laughs" file costs microseconds, not memory.
     """
+    limit = MAX_INTAKE_BYTES if text_only else MAX_BYTES
+    if len(text) * 4 > limit:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise LetterboxError(f"{filename}: 文件过大，未读取。", [Problem(
+                file=filename,
+                message=f"文件过大（{size / 1024 / 1024:.1f} MB，上限 {limit // 1024 // 1024} MB）："
+                        + ("提交文件请拆成几个较小的文件。" if text_only else
+                           "案卷文件通常只有几 KB，请检查是否放错了文件或误把附件写进了案卷。"),
+            )])
     loader = (_TextLoader if text_only else _Loader)(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        data, lines, duplicates = _build(loader, filename)
+    except _Refused as exc:
+        problem = Problem(file=filename, line=exc.mark.line + 1, column=exc.mark.column + 1,
+                          message=exc.message)
+        raise LetterboxError(f"{filename}: YAML 文件中有不接受的写法，未读取。", [problem]) from None
     except yaml.YAMLError as exc:
         problem = syntax_problem(filename, exc)
         raise LetterboxError(f"{filename}: 无法读取 YAML 文件。", [problem]) from None
     finally:
         loader.dispose()
-    duplicates = _duplicate_keys(node, filename)
     if duplicates:
         raise LetterboxError(f"{filename}: YAML 文件中有重复的字段。", duplicates)
-    return data, _line_map(node)
+    return data, lines
 
 
 def locate(lines: LineMap, path: Path) -> tuple[int | None, int | None]:
@@ -119,7 +276,9 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        """Never write anchors and aliases (load refuses them): a shared value is written out again."""
+        return True
 
 
 _Dumper.add_representer(str, _str_representer)

@@ -76,6 +76,9 @@ def _problem(sub: Submission, field_name: str, message: str) -> Problem:
                    message=f"{sub.record}：{label}{message}")
 
 
+DEEP_JSON = "JSON 嵌套过深（括号套了上千层）：一条来信应是一个键值表，各项为文字，请检查括号。"
+
+
 def read_submissions(path: Path) -> tuple[list[Submission], list[Problem]]:
     """Parse an intake file: JSON object or list, JSON Lines, or YAML."""
     name = str(path)
@@ -87,6 +90,8 @@ def read_submissions(path: Path) -> tuple[list[Submission], list[Problem]]:
         return _read_json_lines(name, text)
     try:
         data = json.loads(text)
+    except RecursionError:  # brackets nested thousands deep: the parser gives up, so do we
+        return [], [Problem(file=name, line=1, message=DEEP_JSON)]
     except json.JSONDecodeError as exc:
         lines = [ln for ln in text.splitlines() if ln.strip()]
         if path.suffix.lower() == ".json" and len(lines) > 1 and lines[0].lstrip().startswith("{"):
@@ -110,6 +115,8 @@ def _read_json_lines(name: str, text: str) -> tuple[list[Submission], list[Probl
             continue
         try:
             subs.append(Submission(name, number, f"第 {number} 行", json.loads(line)))
+        except RecursionError:
+            problems.append(Problem(file=name, line=number, message=f"第 {number} 行：{DEEP_JSON}此条未收。"))
         except json.JSONDecodeError as exc:
             problems.append(Problem(file=name, line=number, column=exc.colno,
                                     message=f"第 {number} 行：JSON 格式错误（{exc.msg}），此条未收。"))
