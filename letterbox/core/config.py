@@ -50,6 +50,17 @@ class PublicContact:
 
 
 @dataclass(frozen=True)
+class Encryption:
+    """letterbox.yaml `encryption`: sealed case files (core/sealing.py, docs/encryption.md)."""
+
+    suite: str
+    fields: tuple[str, ...]
+    periods: dict[str, str]  # period ("2026") -> its age public key
+    shredded: tuple[str, ...] = ()
+    retention_years: int | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     district: str
     government: str
@@ -71,6 +82,7 @@ class Config:
     public_contacts: tuple[PublicContact, ...] = ()
     roster: Roster = Roster()
     clock_skew: timedelta = CLOCK_SKEW  # how much later than its commit a step's time may be
+    encryption: Encryption | None = None  # None: case files in clear
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -175,8 +187,19 @@ def parse_config(text: str, filename: str = CONFIG_FILE) -> Config:
                               for c in data.get("public_contacts") or ()),
         roster=roster,
         clock_skew=timedelta(minutes=data.get("clock_skew_minutes", CLOCK_SKEW.seconds // 60)),
+        encryption=_encryption(data.get("encryption")),
         raw=data,
     )
+
+
+def _encryption(data: dict | None) -> Encryption | None:
+    if not data:
+        return None
+    return Encryption(suite=data.get("suite", "age-chacha20poly1305-v1"),
+                      fields=tuple(data.get("fields") or ("writer", "title", "body")),
+                      periods={str(k): str(v) for k, v in (data.get("periods") or {}).items()},
+                      shredded=tuple(str(x) for x in data.get("shredded") or ()),
+                      retention_years=data.get("retention_years"))
 
 
 def _roster(data: dict, filename: str) -> Roster:

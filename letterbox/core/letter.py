@@ -9,12 +9,13 @@ from typing import Any
 
 from letterbox.core import yamlio
 from letterbox.core.process import State, parse_time, replay
+from letterbox.core.sealing import sealed_form
 
 SCHEMA_VERSION = 1
 CASES_DIR = "cases"
 FIELD_ORDER = (
     "schema_version", "letter_code", "query_hash", "submitted_at", "channel", "writer", "title",
-    "body", "follows_up", "status", "category", "units", "mode", "publication", "redaction",
+    "body", "sealed", "follows_up", "status", "category", "units", "mode", "publication", "redaction",
     "history",
 )
 
@@ -26,6 +27,12 @@ class Letter:
     path: PurePosixPath
     data: dict[str, Any]
     lines: yamlio.LineMap = field(default_factory=dict)
+    hidden: str | None = None  # sealed and not opened here: why (no key, not a recipient, shredded)
+
+    @property
+    def sealed(self) -> bool:
+        """Stored encrypted (core/sealing.py); opened when `hidden` is None."""
+        return isinstance(self.data.get("sealed"), dict)
 
     @property
     def code(self) -> str:
@@ -54,8 +61,10 @@ class Letter:
         return found[-1] if found else None
 
     def to_yaml(self) -> str:
-        ordered = {k: self.data[k] for k in FIELD_ORDER if k in self.data}
-        ordered.update({k: v for k, v in self.data.items() if k not in ordered})
+        """The file's text; a sealed letter's opened fields are never written back in clear."""
+        data = sealed_form(self.data)
+        ordered = {k: data[k] for k in FIELD_ORDER if k in data}
+        ordered.update({k: v for k, v in data.items() if k not in ordered})
         return yamlio.dump(ordered)
 
 
