@@ -20,6 +20,7 @@ from rich.console import Console
 from letterbox import __version__
 from letterbox.core.errors import LetterboxError, Problem, errors_only
 from letterbox.core.letter import Letter
+from letterbox.core.sealing import Keyring
 from letterbox.core.textsafe import escape_unsafe, escape_unsafe_json
 from letterbox.store.loader import Loaded
 from letterbox.store.repository import Repository
@@ -86,12 +87,42 @@ def cli(ctx: click.Context, repo: Path | None) -> None:
 # -- shared helpers ------------------------------------------------------------------------
 
 
-def letters_of(repo: Repository) -> list[Letter]:
-    """Every letter of the repository; the case files that could not be read are named on
-    stderr (path only: a file's content may hold a writer's data) and left out."""
-    loaded = repo.load(lines=False)
+def letters_of(repo: Repository, keyring: Keyring | None = None) -> list[Letter]:
+    """Every letter of the repository (sealed ones opened with `keyring`); the case files that
+    could not be read are named on stderr (path only: a file's content may hold a writer's
+    data) and left out."""
+    loaded = repo.load(lines=False, keyring=keyring)
     warn_unreadable(loaded)
     return loaded.letters
+
+
+def reading_keys(repo: Repository) -> Keyring | None:
+    """The keys `show` and `list` open sealed letters with, if this user has any: these work
+    without keys (a key that cannot be read is named on stderr, and the letters stay hidden)."""
+    try:
+        return repo.keyring()
+    except LetterboxError as exc:
+        err.print(f"警告：{exc.message}（加密的信件不显示内容）", markup=False)
+        return Keyring()
+
+
+def readable_letters(repo: Repository) -> tuple[list[Letter], Keyring | None]:
+    """Every letter opened with this user's keys, for the commands that need the clear text
+    (similar, analyse, report): a clear error, before anything is written, when letters are
+    sealed and no key is found. A letter the keys still cannot open is the caller's to skip."""
+    keyring = repo.keyring()
+    letters = letters_of(repo, keyring)
+    repo.require_keys(letters, keyring)
+    return letters, keyring
+
+
+def warn_hidden(repo: Repository, letters: list[Letter], what: str = "") -> None:
+    """One line on stderr: how many letters could not be opened, and why."""
+    from letterbox.reports.views import hidden_note
+
+    note = hidden_note(letters, repo.config)
+    if note:
+        err.print(note + what, markup=False)
 
 
 def warn_unreadable(loaded: Loaded | list[str] | tuple[str, ...]) -> None:

@@ -18,9 +18,11 @@ from letterbox.cli.app import (
     out,
     pass_state,
     print_json,
+    reading_keys,
     relative,
     report_problems,
     today_of,
+    warn_hidden,
 )
 from letterbox.core.clock import work_calendar
 from letterbox.core.process import CATEGORIES, STATUSES
@@ -126,18 +128,20 @@ def check(state: State_, base: str, as_json: bool) -> None:
 def show(state: State_, code: str, as_json: bool, writer: bool, today: datetime | None) -> None:
     """显示一封信件及其办理记录和期限计算过程。"""
     repo = state.repo()
-    letter = repo.letter(code)
+    letter = repo.letter(code, reading_keys(repo))
     view = letter_view(letter, repo.config, work_calendar(repo.root), today_of(repo, today),
                        followed_by(letters_of(repo)).get(letter.code, []), with_writer=writer)
     if view["problem"]:
         err.print(f"问题：{view['problem']}", markup=False)
+    if view["hidden"]:
+        err.print(f"注意：这封信加密保存，来信人信息、标题和内容未显示：{view['hidden']}", markup=False)
     if as_json:
         print_json(view)
         return
-    _print_letter(view)
+    _print_letter(view, writer)
 
 
-def _print_letter(v: dict[str, Any]) -> None:
+def _print_letter(v: dict[str, Any], with_writer: bool = False) -> None:
     out.print(f"[bold]{v['letter_code']}[/]  {escape(str(v['title']))}")
     out.print(f"状态：{v['status_label']}    类别：{v['category_label'] or '未分类'}    "
               f"承办单位：{'、'.join(v['unit_names']) or '—'}{'（' + v['mode_label'] + '）' if v['mode_label'] else ''}")
@@ -145,6 +149,8 @@ def _print_letter(v: dict[str, Any]) -> None:
     if v.get("writer"):
         w = v["writer"]
         out.print(f"来信人（保密）：{w['name']}  {w['phone']}  {w['email']}  {w['address']}", markup=False)
+    elif with_writer and v["hidden"]:
+        out.print(f"来信人（保密）：（已加密）{v['hidden']}", markup=False)
     if v["follows_up"]:
         out.print(f"前信：{v['follows_up']}")
     if v["followed_by"]:
@@ -194,7 +200,8 @@ def list_(state: State_, status: str | None, unit: str | None, category: str | N
     unit_code = config.unit(unit).code if unit else None
     cal = work_calendar(repo.root)
     day = today_of(repo, today)
-    rows = [row_view(x, config, cal, day) for x in letters_of(repo)]
+    letters = letters_of(repo, reading_keys(repo))
+    rows = [row_view(x, config, cal, day) for x in letters]
     for row in rows:
         if row["problem"]:
             err.print(f"警告：{row['problem']}（列表中此信的状态按案卷所写，期限未计算）", markup=False)
@@ -202,6 +209,8 @@ def list_(state: State_, status: str | None, unit: str | None, category: str | N
             and (not unit_code or unit_code in r["units"])
             and (not category or r["category"] == category)
             and (not month or r["submitted_at"][:7] == month)]
+    shown = {r["letter_code"] for r in rows}
+    warn_hidden(repo, [x for x in letters if x.code in shown])
     if as_json:
         print_json(rows)
         return

@@ -13,6 +13,66 @@ from letterbox.core.config import Config
 from letterbox.core.facts import Facts, broken_reason, fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import CATEGORIES, MODES, STATUSES, STEP_BY_ACTION, State
+from letterbox.core.sealing import DEFAULT_FIELDS
+
+NOT_OPENED = "没有阅读密钥（未解密）。"
+
+
+def hidden_reason(letter: Letter, config: Config | None = None) -> str | None:
+    """Why a sealed letter's confidential fields are not readable here (None: it is in clear or
+    was opened). A period the configuration lists as shredded is named as such."""
+    if not letter.sealed:
+        return None
+    block = letter.data["sealed"]
+    fields = block.get("fields") or DEFAULT_FIELDS
+    if letter.hidden is None and all(f in letter.data for f in fields):
+        return None
+    period = str(block.get("period", ""))
+    encryption = config.encryption if config is not None else None
+    if encryption is not None and period in encryption.shredded:
+        return f"保存期 {period} 已销毁（letterbox shred）：来信人信息和来信内容已无法读取。"
+    return letter.hidden or NOT_OPENED
+
+
+def hidden_label(reason: str) -> str:
+    """A few words for where the text would be: why it is hidden."""
+    if "收件人" in reason or "无权" in reason:
+        return "无权阅读"
+    if "保存期" in reason:
+        return "已销毁" if "销毁（" in reason else "缺少保存期密钥"
+    if "阅读密钥" in reason:
+        return "未提供阅读密钥"
+    return "无法解密"
+
+
+def placeholder(reason: str) -> str:
+    return f"（已加密：{hidden_label(reason)}）"
+
+
+def hidden_note(letters: list[Letter], config: Config) -> str | None:
+    """One line: how many letters were shown without their writer, title and body, and why
+    (None when every letter was readable)."""
+    reasons: dict[str, int] = {}
+    for letter in letters:
+        reason = hidden_reason(letter, config)
+        if reason is not None:
+            label = hidden_label(reason)
+            reasons[label] = reasons.get(label, 0) + 1
+    if not reasons:
+        return None
+    why = "；".join(f"{label} {n} 封" for label, n in reasons.items())
+    hint = ("设置本人密钥：letterbox key use 私钥文件，或环境变量 LETTERBOX_IDENTITY；"
+            "保存期密钥：环境变量 LETTERBOX_PERIOD_KEYS" if "未提供阅读密钥" in reasons
+            or "缺少保存期密钥" in reasons else "")
+    return (f"注意：{sum(reasons.values())} 封信件加密保存，来信人信息、标题和内容未显示（{why}）"
+            + (f"。{hint}" if hint else "") + "。")
+
+
+def _readable(letter: Letter, field: str, reason: str | None) -> Any:
+    """A confidential field, or in its place what says it is hidden."""
+    if reason is not None and field not in letter.data:
+        return placeholder(reason) if field != "writer" else None
+    return letter.data.get(field)
 
 
 def followed_by(letters: list[Letter]) -> dict[str, list[str]]:
@@ -66,6 +126,7 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
     ``history`` is the staff's full timeline: every event, with its step's label."""
     facts, state, problem = _facts(letter, config, cal)
     d = letter.data
+    hidden = hidden_reason(letter, config)
     view: dict[str, Any] = {
         "letter_code": letter.code,
         "path": str(letter.path),
@@ -82,8 +143,9 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
         "pending_extension": state.pending_extension,
         "submitted_at": d["submitted_at"],
         "channel": d.get("channel"),
-        "title": d.get("title"),
-        "body": d.get("body"),
+        "title": _readable(letter, "title", hidden),
+        "body": _readable(letter, "body", hidden),
+        "hidden": hidden,
         "follows_up": d.get("follows_up"),
         "followed_by": followers,
         "history": [
@@ -94,7 +156,7 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
     }
     view.update(_deadline(facts, cal, today))
     if with_writer:
-        view["writer"] = d.get("writer")
+        view["writer"] = _readable(letter, "writer", hidden)
     return view
 
 
@@ -108,7 +170,8 @@ def row_view(letter: Letter, config: Config, cal: WorkCalendar, today: date) -> 
         "category": state.category,
         "units": list(state.units),
         "unit_names": [config.unit_name(u) for u in state.units],
-        "title": letter.data.get("title"),
+        "title": _readable(letter, "title", hidden_reason(letter, config)),
+        "hidden": hidden_reason(letter, config),
         "submitted_at": str(letter.data.get("submitted_at") or ""),
     }
     dl = _deadline(facts, cal, today)

@@ -8,7 +8,10 @@ Options for the callers that need them: `lines` keeps the line map of each field
 problems of `validate` and `check`); `cache` keeps the parsed documents in an SQLite file, by
 path, size and modification time (the build's cache; letters from it have no line map);
 `pool` parses in worker processes when there are at least `pool_min` files to parse (the build
-passes its own pool, which then redacts).
+passes its own pool, which then redacts); `keyring` opens the sealed letters (core/sealing.py)
+where they are parsed, in the workers too: a letter that cannot be opened keeps its sealed form
+with `Letter.hidden` saying why (its structure is still read). The cache keeps the sealed form
+as stored, never the opened fields; letters taken from it are opened after it is read.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from letterbox.core import yamlio
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import CASES_DIR, Letter
+from letterbox.core.sealing import Keyring, SealError, is_sealed, opened, sealed_form
 from letterbox.store.cache import JsonCache
 
 POOL_MIN = 2000  # fewer case files than this to parse: parse in this process
@@ -74,17 +79,40 @@ def decode(raw: bytes, path: PurePosixPath, lines: bool = True) -> Letter | list
     return parse(text, path, lines)
 
 
-def read(root: Path, path: PurePosixPath, lines: bool = True) -> Letter | list[Problem]:
-    """One case file of the working tree: its letter, or its problems."""
+def open_letter(letter: Letter, keyring: Keyring | None) -> Letter:
+    """`letter` with its sealed fields in clear when `keyring` opens them; else, for a sealed
+    letter, `hidden` says why (no key, not a recipient, period shredded, damaged). Without a
+    keyring (None) the letter is left as read."""
+    if keyring is None or not letter.sealed or letter.hidden is not None:
+        return letter
+    try:
+        letter.data = opened(letter.data, letter.code, keyring)
+    except SealError as exc:
+        letter.hidden = str(exc)
+    except (TypeError, ValueError, KeyError):  # a hand-damaged block: validate names it
+        letter.hidden = "加密块格式不对，无法解密（运行 letterbox validate 查看原因）。"
+    return letter
+
+
+def read(root: Path, path: PurePosixPath, lines: bool = True,
+         keyring: Keyring | None = None) -> Letter | list[Problem]:
+    """One case file of the working tree: its letter (opened with `keyring` when sealed), or
+    its problems."""
     try:
         raw = (root / path).read_bytes()
     except OSError as exc:
         return [Problem(file=str(path), message=f"无法读取文件（{exc.strerror or exc.__class__.__name__}）。")]
-    return decode(raw, path, lines)
+    result = decode(raw, path, lines)
+    return open_letter(result, keyring) if isinstance(result, Letter) else result
 
 
-def _read_chunk(root: Path, paths: Sequence[PurePosixPath], lines: bool) -> list[Letter | list[Problem]]:
-    return [read(root, path, lines) for path in paths]
+def _read_chunk(root: Path, paths: Sequence[PurePosixPath], lines: bool,
+                keyring: Keyring | None = None) -> list[Letter | list[Problem]]:
+    return [read(root, path, lines, keyring) for path in paths]
+
+
+def _open_chunk(items: Sequence[tuple[str, dict[str, Any]]], keyring: Keyring) -> list[Letter]:
+    return [open_letter(Letter(path=PurePosixPath(key), data=data), keyring) for key, data in items]
 
 
 def _gather(results: Iterable[Letter | list[Problem]], parsed: int = 0, pooled: bool = False) -> Loaded:
@@ -98,21 +126,26 @@ def _gather(results: Iterable[Letter | list[Problem]], parsed: int = 0, pooled: 
     return Loaded(letters, problems, parsed, pooled)
 
 
-def load_texts(items: Iterable[tuple[PurePosixPath, bytes]], lines: bool = True) -> Loaded:
-    """Files given as (path, content), e.g. read from a git revision, by the same parse."""
-    results = [decode(raw, path, lines) for path, raw in items]
+def load_texts(items: Iterable[tuple[PurePosixPath, bytes]], lines: bool = True,
+               keyring: Keyring | None = None) -> Loaded:
+    """Files given as (path, content), e.g. read from a git revision, by the same parse (and
+    opened with `keyring`, when given)."""
+    results = [open_letter(r, keyring) if isinstance(r, Letter) else r
+               for r in (decode(raw, path, lines) for path, raw in items)]
     return _gather(results, parsed=len(results))
 
 
 def load(root: Path, paths: Sequence[PurePosixPath] | None = None, *, lines: bool = True,
          cache: Path | None = None, pool: Executor | None = None, workers: int = 1,
-         pool_min: int = POOL_MIN) -> Loaded:
+         pool_min: int = POOL_MIN, keyring: Keyring | None = None) -> Loaded:
     """The case files of the repository at `root` (all of them, or `paths`), in path order.
 
     `lines`: keep each letter's line map (not with a `cache`: cached letters have none).
     `cache`: an SQLite file keeping the parsed documents by path, size and modification time.
     `pool`/`workers`: parse in worker processes (`pool`, else a pool of `workers` of its own)
     when `workers` > 1 and at least `pool_min` files are not in the cache.
+    `keyring`: open the sealed letters (where they are parsed; those from the cache likewise,
+    in the pool when there are `pool_min` of them); None: leave them sealed, `hidden` unset.
     """
     if lines and cache is not None:
         raise ValueError("a cache keeps no line maps: load with lines=False")
@@ -130,26 +163,44 @@ def load(root: Path, paths: Sequence[PurePosixPath] | None = None, *, lines: boo
              if isinstance(value, list) and len(value) == 2 and value[0] == stamps[key]
              and isinstance(value[1], dict)}
     todo = [p for p in paths if str(p) not in known]
+    sealed_known = [(key, data) for key, data in known.items() if keyring is not None and is_sealed(data)]
     pooled = workers > 1 and len(todo) >= pool_min
-    if not pooled:
-        fresh = _read_chunk(root, todo, lines)
-    else:
-        size = -(-len(todo) // (workers * 4))
-        chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
-        own = pool is None
-        runner = pool if pool is not None else _spawn_pool(workers)
-        try:
+    open_pooled = workers > 1 and len(sealed_known) >= pool_min
+    own = pool is None and (pooled or open_pooled)
+    runner = pool if pool is not None or not own else _spawn_pool(workers)
+    try:
+        if not pooled:
+            fresh = _read_chunk(root, todo, lines, keyring)
+        else:
+            assert runner is not None
+            chunks = _chunks(todo, workers)
             fresh = [x for chunk in runner.map(_read_chunk, [root] * len(chunks), chunks,
-                                               [lines] * len(chunks)) for x in chunk]
-        finally:
-            if own:
-                runner.shutdown()
+                                               [lines] * len(chunks), [keyring] * len(chunks))
+                     for x in chunk]
+        reopened: list[Letter] = []
+        if sealed_known and keyring is not None:
+            if open_pooled and runner is not None:
+                parts = _chunks(sealed_known, workers)
+                reopened = [x for part in runner.map(_open_chunk, parts, [keyring] * len(parts))
+                            for x in part]
+            else:
+                reopened = _open_chunk(sealed_known, keyring)
+    finally:
+        if own and runner is not None:
+            runner.shutdown()
     by_path: dict[str, Letter | list[Problem]] = {str(p): r for p, r in zip(todo, fresh, strict=True)}
-    store.put({key: [stamps[key], result.data] for key, result in by_path.items()
+    store.put({key: [stamps[key], sealed_form(result.data)] for key, result in by_path.items()
                if isinstance(result, Letter) and key in stamps})
     for key, data in known.items():
         by_path[key] = Letter(path=PurePosixPath(key), data=data)
-    return _gather((by_path[str(p)] for p in paths), parsed=len(todo), pooled=pooled)
+    for letter in reopened:
+        by_path[str(letter.path)] = letter
+    return _gather((by_path[str(p)] for p in paths), parsed=len(todo), pooled=pooled or open_pooled)
+
+
+def _chunks(items: Sequence[Any], workers: int) -> list[Sequence[Any]]:
+    size = -(-len(items) // (workers * 4))
+    return [items[k:k + size] for k in range(0, len(items), size)]
 
 
 def _spawn_pool(workers: int) -> ProcessPoolExecutor:

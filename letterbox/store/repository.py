@@ -27,7 +27,8 @@ from letterbox.core import codes
 from letterbox.core.config import Config, load_config
 from letterbox.core.errors import LetterboxError, NotFound
 from letterbox.core.letter import CASES_DIR, Letter
-from letterbox.store import loader, signing
+from letterbox.core.sealing import Keyring
+from letterbox.store import keys, loader, signing
 
 LOCK_TIMEOUT = 120.0
 _HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
@@ -106,22 +107,48 @@ class Repository:
                 return PurePosixPath(hits[0].relative_to(self.root).as_posix())
         raise NotFound(f"找不到信件 {code.strip()}：cases/ 中没有这个编码的案卷。")
 
-    def letter(self, code: str) -> Letter:
-        """The letter `code`; LetterboxError naming the problems when its file does not read."""
+    def letter(self, code: str, keyring: Keyring | None = None) -> Letter:
+        """The letter `code` (opened with `keyring` when sealed; see `loader.open_letter`);
+        LetterboxError naming the problems when its file does not read."""
         path = self.path_of(code)
-        result = loader.read(self.root, path)
+        result = loader.read(self.root, path, keyring=keyring)
         if isinstance(result, Letter):
             return result
         raise LetterboxError(f"{path}: 无法读取案卷文件。", result)
 
     def load(self, **options: Any) -> loader.Loaded:
         """Every case file read: the letters and the problems of the files that are none
-        (`loader.load`'s options: lines, cache, pool, workers)."""
+        (`loader.load`'s options: lines, cache, pool, workers, keyring)."""
         return loader.load(self.root, self.letter_paths(), **options)
 
-    def letters(self) -> list[Letter]:
-        """The letters of every case file that reads; `load()` also gives the problems."""
-        return self.load().letters
+    def letters(self, keyring: Keyring | None = None) -> list[Letter]:
+        """The letters of every case file that reads (sealed ones opened with `keyring`);
+        `load()` also gives the problems."""
+        return self.load(keyring=keyring).letters
+
+    def keyring(self, required: bool = False) -> Keyring | None:
+        """This user's reading keys (`keys.keyring`: where they are looked for) when the
+        repository seals letters (an `encryption` section); None when it does not."""
+        if self.config.encryption is None:
+            return None
+        return keys.keyring(self.git, self.config, required=required)
+
+    def require_keys(self, letters: list[Letter], keyring: Keyring | None) -> None:
+        """LetterboxError (where keys are looked for) when a letter is sealed and `keyring`
+        holds no person's key or no period key at all: a command that needs the clear text
+        stops before it writes anything. A letter that one present key cannot open (shredded
+        period, not a recipient) is the caller's to hold back or skip."""
+        if not any(x.sealed for x in letters):
+            return
+        if not keyring:
+            keys.keyring(self.git, self.config, required=True)  # raises when no key is named
+            raise LetterboxError(
+                "案卷中有加密保存的信件，但 letterbox.yaml 没有 encryption 设置，无法解密。")
+        if not keyring.period_keys:
+            raise LetterboxError(
+                "这项操作要读取加密保存的来信内容，但没有找到任何保存期密钥（<年份>.key）。请把"
+                f"保存期密钥放在 {keys.period_folder(self.git, self.config)}，或用环境变量 "
+                f"{keys.PERIODS_ENV} 指定所在目录。")
 
     def codes_in_year(self, year: int) -> list[str]:
         base = self.root / CASES_DIR / f"{year:04d}"
