@@ -6,11 +6,11 @@ commands on it when imported. `main` is the console entry (`letterbox.cli.main:m
 
 from __future__ import annotations
 
-from letterbox.cli import analysis, lookup, repo, reports, roster, service, site, steps
+from letterbox.cli import analysis, encryption, lookup, repo, reports, roster, service, site, steps
 from letterbox.cli.app import cli
 
 __all__ = ["cli", "main"]
-COMMAND_MODULES = (repo, steps, roster, reports, analysis, lookup, service, site)
+COMMAND_MODULES = (repo, steps, roster, encryption, reports, analysis, lookup, service, site)
 
 
 def main() -> None:
