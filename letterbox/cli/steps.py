@@ -6,6 +6,7 @@ matching `ops.workflow` function and prints the result one way.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -141,6 +142,26 @@ def transfer_cmd(repo, code, who, at, units, complex_):  # type: ignore[no-untyp
 @step_command("escalate", "呈办（办法第十条）：生成《来信办理单》，提请领导批示。")
 def escalate_cmd(repo, code, who, at, leader):  # type: ignore[no-untyped-def]
     return workflow.escalate(repo, code, leader, who, at=at)
+
+
+@cli.command("form")
+@click.argument("code")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="写入的 HTML 文件（含来信人信息，属内部资料：打印后请删除，切勿提交到案卷库）。")
+@pass_state
+def form_cmd(state: State_, code: str, out_file: Path) -> None:
+    """生成完整的《来信办理单》供打印：加密保存的来信用本人的阅读密钥打开（案卷库中的办理单不含来信人信息）。"""
+    from letterbox.ops.forms import full_handling_form
+
+    repo = state.repo()
+    if out_file.resolve().is_relative_to(repo.root.resolve()):
+        raise LetterboxError(f"{out_file} 在案卷库中：完整的办理单含来信人信息，不能放在案卷库里（可能被提交），"
+                             "请写到案卷库之外，如 --out ~/办理单.html。")
+    html = full_handling_form(repo, code)
+    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(html)
+    out.print(f"已生成 {out_file}（含来信人信息，属内部资料，严格保密；打印后请删除）。", markup=False)
 
 
 @click.option("--complex", "complex_", is_flag=True, help="较复杂问题（20 个工作日）。")

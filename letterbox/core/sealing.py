@@ -212,3 +212,39 @@ def readers(roster_members: Iterable[Any], units: Iterable[str], leaders: Iterab
                 or (member.role == "leader" and member.leader in leaders)):
             keys.append(member.key)
     return keys
+
+
+ROUTING_ACTIONS = frozenset({"transfer", "instruct", "escalate", "return", "reopen"})
+
+
+def held_by(history: Iterable[Any]) -> tuple[set[str], set[str]]:
+    """(units, leaders) a letter's history ever sent it to: every unit a transfer or an
+    instruction named (the coordinating units of a petition-bureau case included; a return keeps
+    the unit that held it) and every leader it was escalated to. `readers` takes these."""
+    units: set[str] = set()
+    leaders: set[str] = set()
+    for event in history:
+        if not isinstance(event, dict):
+            continue
+        details = event.get("details")
+        if not isinstance(details, dict):
+            continue
+        if event.get("action") in ("transfer", "instruct"):
+            for key in ("units", "coordinating"):
+                units.update(str(u) for u in details.get(key) or [] if u)
+        if event.get("action") in ("escalate", "instruct") and details.get("leader"):
+            leaders.add(str(details["leader"]))
+        if event.get("action") == "return" and details.get("unit"):
+            units.add(str(details["unit"]))
+    return units, leaders
+
+
+def letter_readers(roster_members: Iterable[Any], history: Iterable[Any]) -> list[str]:
+    """The SSH keys a letter with this history is wrapped to (`readers` over `held_by`)."""
+    units, leaders = held_by(history)
+    return readers(roster_members, units, leaders)
+
+
+def recipients_of(keys: Iterable[str]) -> list[str]:
+    """The `recipients` list a block wrapped to `keys` records."""
+    return sorted({fingerprint(k) for k in keys})

@@ -15,7 +15,7 @@ from letterbox.core.clock import current_clock, work_calendar
 from letterbox.core.errors import Problem
 from letterbox.core.letter import Letter
 from letterbox.core.process import IllegalStep, State, apply, parse_time
-from letterbox.ops.legality import commit_problems
+from letterbox.ops.legality import commit_problems, sealed_changes
 from letterbox.ops.validate import Context, validate_letter
 from letterbox.store.repository import Repository
 from letterbox.store.revisions import load_revision
@@ -50,9 +50,12 @@ def _problem(letter: Letter, path: tuple[str | int, ...], message: str) -> Probl
 
 def compare(repo: Repository, old: Letter, new: Letter) -> list[Problem]:
     problems = []
+    # sealing a letter in clear (`letterbox encrypt`) moves its fields into the sealed block
+    moved = set(new.data["sealed"].get("fields") or ()) if new.sealed and not old.sealed else set()
     for key, label in IMMUTABLE.items():
-        if old.data.get(key) != new.data.get(key):
+        if key not in moved and old.data.get(key) != new.data.get(key):
             problems.append(_problem(new, (key,), f"{label}不得修改（与基准版本不同）。"))
+    problems.extend(_problem(new, field, message) for field, message in sealed_changes(old, new))
     old_h, new_h = old.history, new.history
     if len(new_h) < len(old_h) or new_h[: len(old_h)] != old_h:
         index = next((i for i, (a, b) in enumerate(zip(old_h, new_h, strict=False)) if a != b), len(new_h))

@@ -23,7 +23,7 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from letterbox.core import codes, yamlio
+from letterbox.core import codes, sealing, yamlio
 from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import SCHEMA_VERSION, Letter, letter_path
@@ -228,7 +228,45 @@ def build_letter(repo: Repository, sub: Submission, code: str, query_code: str, 
         **replay(history).summary(),
         "history": history,
     }
+    if config.encryption is not None:
+        data = seal_new(config, data, str(local.year))
     return Letter(path=letter_path(code, local), data=data)
+
+
+class PeriodRefused(LetterboxError):
+    """No key to seal a letter of this period with: the administrator must act (not the writer)."""
+
+
+def period_refusal(config: Config, period: str) -> str | None:
+    """Why a letter of `period` cannot be sealed here (no public key for it, or shredded)."""
+    enc = config.encryption
+    if enc is None:
+        return None
+    if period in enc.shredded:
+        return (f"{period} 年的保存期密钥已销毁（已按保存期限销毁），不能再收入该年的来信；"
+                "请确认来信的提交时间。")
+    if not enc.periods.get(period):
+        return (f"本案卷库加密保存来信，但还没有 {period} 年的保存期密钥：来信未收，未保存任何内容。"
+                f"请管理员先用 letterbox period new {period} 建立 {period} 年的保存期密钥。")
+    if not sealing.readers(config.roster.members, (), ()):
+        return "本案卷库加密保存来信，但名册中没有信箱办公室人员，来信无人可读：请管理员先登记名册。"
+    return None
+
+
+def seal_new(config: Config, data: dict[str, Any], period: str) -> dict[str, Any]:
+    """A new letter's data with its confidential fields sealed for the office (public keys only:
+    intake never holds a private key) and the period's key; the clear fields removed."""
+    enc = config.encryption
+    assert enc is not None
+    if refusal := period_refusal(config, period):
+        raise PeriodRefused(refusal)
+    fields = {f: data[f] for f in enc.fields if f in data}
+    try:
+        block = sealing.seal(fields, str(data["letter_code"]), sealing.readers(config.roster.members, (), ()),
+                             period, enc.periods[period])
+    except (sealing.SealError, ValueError) as exc:  # a malformed key in letterbox.yaml
+        raise LetterboxError(f"来信未收：无法加密保存（{exc}）。请管理员检查 letterbox.yaml 的名册与保存期密钥。") from None
+    return {**{k: v for k, v in data.items() if k not in fields}, "sealed": block}
 
 
 @dataclass(frozen=True)
@@ -271,6 +309,8 @@ def intake_one(repo: Repository, sub: Submission, actor: Actor, rng: Random | No
         raise LetterboxError(f"{sub.source} {sub.record}：来信未收，未保存任何内容。", problems)
     submitted = datetime.fromisoformat(sub.data["submitted_at"].strip().replace("Z", "+00:00"))
     year = submitted.astimezone(repo.config.tz).year
+    if refusal := period_refusal(repo.config, str(year)):
+        raise PeriodRefused(f"{sub.source} {sub.record}：{refusal}")
     with repo.transaction() as tx:
         code = repo.next_letter_code(year)
         if (prepared is not None and prepared.letter_code == code

@@ -31,13 +31,20 @@ from pathlib import PurePosixPath
 
 import git
 
-from letterbox.core import yamlio
+from letterbox.core import sealing, yamlio
 from letterbox.core.authority import role_refusal, time_refusal
 from letterbox.core.config import CONFIG_FILE, Config
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import Letter
 from letterbox.core.process import IllegalStep, State, apply
-from letterbox.core.roster import ADMIN_ROLES, PAPER_ROLES, RECEIVE_ROLES, ROLE_LABELS, Roster
+from letterbox.core.roster import (
+    ADMIN_ROLES,
+    PAPER_ROLES,
+    RECEIVE_ROLES,
+    ROLE_LABELS,
+    STEP_ROLES,
+    Roster,
+)
 from letterbox.store import signing
 from letterbox.store.loader import decode
 from letterbox.store.repository import Repository
@@ -46,6 +53,29 @@ CASE_FILE = re.compile(r"^cases/[0-9]{4}/[0-9]{2}/[A-Za-z0-9-]+\.yaml$")
 KEEP_FILE = "cases/.gitkeep"
 FORMS_DIR = "forms/"
 RECEIVED_STATE: dict[str, object] = {"status": "received", "category": None, "units": [], "mode": None, "publication": None}
+
+
+SEALED_FIXED = {
+    "suite": "加密方式",
+    "period": "保存期",
+    "fields": "加密的字段",
+    "retention": "保存期密钥封装的数据密钥",
+    "data": "密文",
+}
+
+
+def sealed_changes(old: Letter, new: Letter) -> list[tuple[tuple[str | int, ...], str]]:
+    """(field, message) for each change a sealed block may never have: back to clear, or its
+    cipher suite, period, fields, retention share or ciphertext changed (only `people` and
+    `recipients` are re-wrapped). Shared with `check` (base against now)."""
+    if not old.sealed:
+        return []
+    if not new.sealed:
+        return [(("sealed",), "加密保存的来信不得改回明文（加密块被删除）。")]
+    before, after = old.data["sealed"], new.data["sealed"]
+    return [(("sealed", key), f"加密块的{label}不得修改（只能由转办或信箱办公室重新封装阅读人员）。")
+            for key, label in SEALED_FIXED.items() if before.get(key) != after.get(key)]
+
 
 
 @dataclass
@@ -179,6 +209,10 @@ def _added(repo: Repository, c: _Commit, path: str) -> Iterator[Problem]:
     wrong = [key for key, value in RECEIVED_STATE.items() if letter.data.get(key) != value]
     if wrong:
         yield _at(letter, (wrong[0],), c, "新案卷应处于刚收信的状态（status: received，尚未分类、转办或公开）。")
+    if c.config.encryption is not None and not letter.sealed:
+        yield _at(letter, ("writer",), c, "本案卷库加密保存来信，新案卷却以明文写入了来信人信息和来信内容"
+                                          "（一经提交就留在 git 历史中）：应由 letterbox intake 或网上收信服务加密收信。")
+    yield from _in_clear(letter, c)
     yield from _events(letter, 0, c, State())
 
 
@@ -187,14 +221,24 @@ def _changed(repo: Repository, c: _Commit, path: str) -> Iterator[Problem]:
     old = _read(repo, c.parents[0], path)
     if new is None or old is None:
         return  # validate names what does not read; check compares with the base
-    if new.data.get("writer") != old.data.get("writer"):
+    member = c.signature.member if c.signature else None
+    if new.sealed and not old.sealed:  # `letterbox encrypt`: the clear fields move into the block
+        if member is not None and member.role not in ADMIN_ROLES:
+            yield _at(new, ("sealed",), c, f"把明文保存的来信改为加密保存只能由信箱办公室管理员（letterbox encrypt）办理，"
+                                           f"{member.name}（{member.role_label}）无权办理。")
+    elif new.data.get("writer") != old.data.get("writer"):
         yield _at(new, ("writer",), c, "来信人信息不得修改（办法第十四条、第十五条：来信人信息按原件保存）。")
+    for field, message in sealed_changes(old, new):
+        yield _at(new, field, c, message)
+    yield from _in_clear(new, c)
     old_h, new_h = old.history, new.history
     if len(new_h) < len(old_h) or new_h[: len(old_h)] != old_h:
         index = next((i for i, (a, b) in enumerate(zip(old_h, new_h, strict=False)) if a != b), len(new_h))
         yield _at(new, ("history", min(index, max(len(new_h) - 1, 0))), c,
                   f"办理记录只能追加，不能改写或删除：第 {index + 1} 条被改动。")
         return
+    if old.sealed and new.sealed:
+        yield from _rewrapped(old, new, c, len(old_h))
     state = State()
     try:
         for event in old_h:
@@ -202,6 +246,36 @@ def _changed(repo: Repository, c: _Commit, path: str) -> Iterator[Problem]:
     except IllegalStep:
         return  # the old file's own problem
     yield from _events(new, len(old_h), c, state)
+
+
+def _in_clear(letter: Letter, c: _Commit) -> Iterator[Problem]:
+    """A sealed letter's fields written in clear as well (they would stay in the git history)."""
+    if letter.sealed:
+        for name in letter.data["sealed"].get("fields") or ():
+            if name in letter.data:
+                yield _at(letter, (str(name),), c, f"字段 {name} 已加密保存，提交中却又以明文写入（一经提交就留在 git 历史中）。")
+
+
+def _rewrapped(old: Letter, new: Letter, c: _Commit, start: int) -> Iterator[Problem]:
+    """Who may re-wrap a sealed letter's data key (`people`, `recipients`): the office, or the
+    routing step taken in the same commit (a leader's instruction too), and then exactly to the
+    readers the history names (core/sealing.py `letter_readers`, by the roster in force)."""
+    before, after = old.data["sealed"], new.data["sealed"]
+    if before.get("people") == after.get("people") and before.get("recipients") == after.get("recipients"):
+        return
+    member = c.signature.member if c.signature else None
+    if member is None or member.role in STEP_ROLES["office"]:
+        return
+    routed = any(isinstance(e, dict) and e.get("action") in sealing.ROUTING_ACTIONS for e in new.history[start:])
+    if not routed:
+        yield _at(new, ("sealed", "recipients"), c, (
+            f"加密来信的阅读人员只能由信箱办公室或随转办步骤重新封装，{member.name}（{member.role_label}）"
+            "不能自行更改（名册规则）。"))
+        return
+    wanted = sealing.recipients_of(sealing.letter_readers(c.roster.members, new.history))
+    if sorted(str(r) for r in after.get("recipients") or ()) != wanted:
+        yield _at(new, ("sealed", "recipients"), c, (
+            "重新封装后的阅读人员与办理记录不符：应为信箱办公室、办理过这封信的单位和呈送的领导（按此前的名册）。"))
 
 
 def _events(letter: Letter, start: int, c: _Commit, state: State) -> Iterator[Problem]:

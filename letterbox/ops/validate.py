@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,8 @@ from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import Letter, letter_path
 from letterbox.core.process import IllegalStep, parse_time, replay
+from letterbox.core.roster import STEP_ROLES, Roster
+from letterbox.core.sealing import DEFAULT_FIELDS
 from letterbox.core.yamlio import locate, path_str
 from letterbox.store.loader import load
 from letterbox.store.repository import Repository
@@ -112,8 +115,53 @@ def rule_process(letter: Letter, ctx: Context) -> list[Problem]:
     return problems
 
 
+@lru_cache(maxsize=16)
+def office_fingerprints(roster: Roster) -> frozenset[str]:
+    """The fingerprints of the office's keys (office and office administrators)."""
+    return frozenset(m.fingerprint for m in roster.members if m.role in STEP_ROLES["office"])
+
+
+def rule_sealed(letter: Letter, ctx: Context) -> list[Problem]:
+    """A sealed letter's form, checked without any key: the sealed fields are not also in clear,
+    the others are; its retention period is the repository's; the office can read it. A letter in
+    clear in a repository that seals letters is refused (`letterbox encrypt` seals it)."""
+    enc = ctx.config.encryption
+    block = letter.data.get("sealed")
+    if not isinstance(block, dict):
+        if enc is None:
+            return []
+        return [_at(letter, ("writer",), "本案卷库加密保存来信（letterbox.yaml 的 encryption 一节），"
+                                          "这封信的来信人信息和来信内容却是明文：请管理员运行 letterbox encrypt 加密。")]
+    problems = []
+    fields = [str(f) for f in block.get("fields") or ()]
+    for name in fields:
+        if name in letter.data:
+            problems.append(_at(letter, (name,), f"字段 {name} 已加密保存（sealed.fields），不能同时以明文保存：请删除明文。"))
+    for name in DEFAULT_FIELDS:
+        if name not in fields and name not in letter.data:
+            problems.append(_at(letter, ("sealed", "fields"), f"缺少字段 {name}：它既不在明文中，也不在加密的字段中。"))
+    period = str(block.get("period"))
+    try:
+        year = str(parse_time(letter.data["submitted_at"]).astimezone(ctx.config.tz).year)
+    except (ValueError, TypeError, OverflowError, KeyError):
+        year = period  # rule_path names the time
+    if period != year:
+        problems.append(_at(letter, ("sealed", "period"), f"保存期 {period} 应为来信的提交年份 {year}。"))
+    elif enc is None:
+        problems.append(_at(letter, ("sealed",), "这封信加密保存，但 letterbox.yaml 没有 encryption 一节（保存期密钥）："
+                                                 "请管理员恢复加密配置。"))
+    elif period not in enc.periods and period not in enc.shredded:
+        problems.append(_at(letter, ("sealed", "period"), f"保存期 {period} 不在 letterbox.yaml 的 encryption.periods 中"
+                                                          "（也未登记为已销毁）。"))
+    office = office_fingerprints(ctx.config.roster)
+    if not office.intersection(str(r) for r in block.get("recipients") or ()):
+        problems.append(_at(letter, ("sealed", "recipients"), "收件人中没有信箱办公室人员的密钥：信箱办公室将无法阅读这封信"
+                                                              "（应由信箱办公室用 letterbox rewrap 重新封装）。"))
+    return problems
+
+
 LETTER_RULES: tuple[Callable[[Letter, Context], list[Problem]], ...] = (
-    rule_path, rule_links, rule_history_order, rule_process,
+    rule_path, rule_links, rule_history_order, rule_process, rule_sealed,
 )
 
 

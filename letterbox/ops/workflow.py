@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from letterbox.core import yamlio
+from letterbox.core import sealing, yamlio
 from letterbox.core.clock import current_clock, work_calendar
 from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError, StepRefused
@@ -29,9 +29,10 @@ from letterbox.core.process import (
     replay,
     state_hint,
 )
+from letterbox.core.roster import STEP_ROLES
 from letterbox.ops.forms import handling_form_path, render_handling_form
 from letterbox.ops.validate import Context, validate_letter
-from letterbox.store import signing
+from letterbox.store import keys, signing
 from letterbox.store.repository import Actor, Repository
 
 
@@ -83,6 +84,8 @@ def take_step(repo: Repository, code: str, action: str, details: dict[str, Any],
         signing.authorise(repo.git, config, event, state, letter.history)
         letter.data["history"] = [*letter.history, event]
         letter.data.update(new_state.summary())
+        if letter.sealed:
+            _rewrap(repo, letter, action)
         text = letter.to_yaml()
         reparsed = Letter(letter.path, *yamlio.load(text, str(letter.path)))
         known = frozenset(p.stem for p in repo.letter_paths())
@@ -96,6 +99,29 @@ def take_step(repo: Repository, code: str, action: str, details: dict[str, Any],
         message = f"{letter.code} {label}{' ' + summary if summary else ''}"
         sha = tx.commit(message, actor)
         return StepResult(letter.code, action, new_state.status, sha, message)
+
+
+def _rewrap(repo: Repository, letter: Letter, action: str) -> None:
+    """A sealed letter's data key wrapped to whoever may read it after this step: the office, the
+    units that hold or held it, the leaders it was escalated to (core/sealing.py). Done by a
+    routing step or by the office (who may also bring the recipients up to date with the
+    roster); another step leaves the recipients as they are (`check` refuses them otherwise)."""
+    config = repo.config
+    block = letter.data["sealed"]
+    wanted = sealing.letter_readers(config.roster.members, letter.history)
+    if sealing.recipients_of(wanted) == sorted(block.get("recipients") or []):
+        return
+    if action not in sealing.ROUTING_ACTIONS:
+        member = signing.acting_member(repo.git, config.roster)[0] if config.roster else None
+        if member is None or member.role not in STEP_ROLES["office"]:
+            return
+    keyring = keys.keyring(repo.git, config, required=True)
+    try:
+        letter.data["sealed"] = sealing.rewrap(block, keyring, wanted)
+    except sealing.SealError as exc:
+        raise StepRefused(
+            f"信件 {letter.code} 加密保存，这一步要让新的承办单位或领导也能阅读它，须用你的阅读密钥"
+            f"重新封装数据密钥，但无法打开：{exc}请由能阅读这封信的人员（如信箱办公室）办理。") from None
 
 
 def _current_state(letter: Letter):  # noqa: ANN202

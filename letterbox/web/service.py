@@ -44,10 +44,12 @@ from letterbox.core.process import RATINGS
 from letterbox.ops.intake import (
     FIELDS,
     LABELS,
+    PeriodRefused,
     Submission,
     check_submission,
     intake_one,
     known_codes,
+    period_refusal,
     prepare,
 )
 from letterbox.ops.receipts import RECEIPT_TTL, WRITER_FIELDS, Receipt, ReceiptStore, fingerprint
@@ -229,6 +231,10 @@ class IntakeService:
         try:
             outcome = await anyio.to_thread.run_sync(self._store, fields, key, print_fp,
                                                      limiter=self.threads)
+        except PeriodRefused as exc:  # the administrator's to fix; the message names no writer datum
+            LOG.error("在线写信未能保存：%s", exc.message)
+            return _error(503, "案卷库暂时无法保存来信（加密保存的密钥尚未配置），请稍后重试或致电信箱办公室。",
+                          headers={"Retry-After": "600"})
         except LetterboxError as exc:
             if exc.problems and all(p.field for p in exc.problems):
                 return _error(422, "来信未收，未保存任何内容。请按提示改正后重新提交。",
@@ -368,6 +374,9 @@ class IntakeService:
         """Undo a transaction a killed server left behind, and forget old receipts."""
         with self.repo.transaction():
             self.receipts.prune()  # receipts are written under the same lock
+        year = str(self.now().year)
+        if refusal := period_refusal(self.config, year):
+            LOG.warning("在线写信服务：%s", refusal)
 
 
 async def _health(request: Request) -> JSONResponse:
