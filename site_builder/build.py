@@ -47,6 +47,7 @@ from pathlib import Path
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
 from letterbox.core.letter import Letter
+from letterbox.core.sealing import Keyring
 from letterbox.privacy.redact import keep_words, squash
 from letterbox.reports.analysis import Group
 from letterbox.store.loader import POOL_MIN, Loaded
@@ -124,7 +125,8 @@ MAX_PASSES = 3  # a build, and again without the letters the scan held back (twi
 # --------------------------------------------------------------------------- the pipeline
 
 
-def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildReport:
+def build_site(repo: Repository, out: Path, *, cache: bool = True,
+               keyring: Keyring | None = None) -> BuildReport:
     """Build the public board of `repo` into `out` (replaced only when the build is clean).
 
     A letter that cannot be published safely is held back, never the board: its history does
@@ -136,8 +138,14 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
 
     Parsed case files and redaction results are cached in `.letterbox-cache/` of the
     repository unless `cache` is False or the environment sets LETTERBOX_NO_CACHE=1.
+
+    Sealed letters are opened with `keyring` (default: this user's keys, `Repository.keyring`)
+    where they are parsed. When letters are sealed and there is no key at all, the build stops
+    with a clear error before anything is written; a public letter the keys do not open (its
+    period shredded, the key not among its readers) is held back (`held.sealed`).
     """
     watch = Stopwatch()
+    keyring = repo.keyring() if keyring is None else keyring
     epoch = source_epoch(repo)
     caches = repo.root / CACHE_DIR if cache and os.environ.get("LETTERBOX_NO_CACHE") != "1" else None
     out = out.resolve()
@@ -149,7 +157,9 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True) -> BuildRepor
         with worker_pool() as pool, tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
             work = Workspace(Path(tmp))
             if loaded is None:
-                loaded = read_letters(repo, cache=caches / LETTERS_FILE if caches else None, pool=pool)
+                loaded = read_letters(repo, cache=caches / LETTERS_FILE if caches else None, pool=pool,
+                                      keyring=keyring)
+                repo.require_keys(loaded.letters, keyring)
             with frozen():  # the letters stay to the end: not walked again by every collection
                 done = one_pass(repo, loaded.letters, work, epoch, pool, watch, scanned, memo,
                                 caches / CACHE_FILE if caches else None)
@@ -404,13 +414,15 @@ READ_POOL_MIN = POOL_MIN  # fewer case files than this to parse: parse in this p
 
 
 def read_letters(repo: Repository, workers: int | None = None, cache: Path | None = None,
-                 pool: Executor | None = None) -> Loaded:
+                 pool: Executor | None = None, keyring: Keyring | None = None) -> Loaded:
     """The case files through the store's loader, without line maps: parsed in a pool of
     processes when there are many (`pool`, else one of its own), kept in `cache` (SQLite, by
     path, size and modification time) when given. When `pool` parsed them, its workers then
-    load the tagger, as the pool redacts next."""
+    load the tagger, as the pool redacts next. Sealed letters are opened with `keyring` where
+    they are parsed (in the workers when pooled)."""
     workers = workers or default_workers()
-    loaded = repo.load(lines=False, cache=cache, pool=pool, workers=workers, pool_min=READ_POOL_MIN)
+    loaded = repo.load(lines=False, cache=cache, pool=pool, workers=workers, pool_min=READ_POOL_MIN,
+                       keyring=keyring)
     if loaded.pooled and pool is not None:
         for _ in range(workers):
             pool.submit(warm_up)

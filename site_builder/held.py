@@ -20,6 +20,7 @@ STAGES: dict[str, str] = {
     "select": "选取",
     "redact": "脱敏",
     "scan": "发布前检查",
+    "open": "解密",
 }
 
 
@@ -71,6 +72,18 @@ def failed(code: str, stage: str, error: str) -> Held:
     """Any other error of one letter in a stage (the error's type only: a message may quote
     the letter's text)."""
     return Held(code, stage, f"处理时出错（{error}）", record_actions(code))
+
+
+def sealed(code: str, reason: str) -> Held:
+    """A public letter stored encrypted that the build's keys do not open (its period shredded,
+    the key not among its readers, the period's key not here)."""
+    if "已销毁" in reason:
+        actions: tuple[str, ...] = (f"letterbox withhold {code} --reason privacy  # 保存期已销毁，此信无法再公开",)
+    else:
+        actions = ("用信箱办公室人员的密钥生成网站（LETTERBOX_IDENTITY 或 letterbox key use）",
+                   "把该信保存期的密钥（<年份>.key）放入 LETTERBOX_PERIOD_KEYS 所指目录",
+                   f"letterbox withhold {code} --reason privacy  # 或决定不公开")
+    return Held(code, "open", f"加密保存，无法解密：{reason}", actions)
 
 
 def leaked(code: str, files: list[str], shared: bool) -> Held:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from letterbox.core.clock import work_calendar
+from letterbox.core.errors import LetterboxError
 from letterbox.core.process import STATUSES
+from letterbox.core.sealing import Keyring
 from letterbox.privacy.redact import (
     MASKS,
     PARTS,
@@ -22,6 +24,7 @@ from letterbox.privacy.redact import (
     keep_words,
     redact,
 )
+from letterbox.reports.views import hidden_reason
 from letterbox.store.repository import Repository
 from site_builder.select import draft_answer, not_public_reason, redaction_lists
 
@@ -35,10 +38,17 @@ def _span_rows(part: str, original: str, result: Redacted) -> list[dict[str, Any
             for s in result.spans]
 
 
-def preview_letter(repo: Repository, code: str) -> dict[str, Any]:
-    """Everything `letterbox preview` shows, as plain data (the same for text and --json)."""
-    letter = repo.letter(code)
+def preview_letter(repo: Repository, code: str, keyring: Keyring | None = None) -> dict[str, Any]:
+    """Everything `letterbox preview` shows, as plain data (the same for text and --json).
+
+    A sealed letter is opened with `keyring` (default: this user's keys); without a key, or
+    when the keys do not open it, a clear error (there is nothing to preview)."""
+    keyring = repo.keyring() if keyring is None else keyring
+    letter = repo.letter(code, keyring)
+    repo.require_keys([letter], keyring)
     config = repo.config
+    if (why := hidden_reason(letter, config)) is not None:
+        raise LetterboxError(f"{letter.code} 加密保存，无法预览：{why}")
     writer = Writer.from_data(letter.data.get("writer"))
     mask, keep = redaction_lists(letter)
     reply, reply_by, reply_kind = draft_answer(letter, config, work_calendar(repo.root))

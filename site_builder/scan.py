@@ -263,8 +263,12 @@ def writer_needles(repo: Repository, letters: list[Letter] | None = None) -> dic
     shorter one does too (the full address holds its 3号楼2单元501室 tail, the e-mail address
     its user name), and a smaller trie keeps the scan fast at 10 000 letters.
     """
+    if letters is None:  # sealed letters opened with this user's keys: a writer unseen is unsought
+        keyring = repo.keyring()
+        letters = repo.letters(keyring)
+        repo.require_keys(letters, keyring)
     owners: dict[str, str] = {}
-    for letter in sorted(repo.letters() if letters is None else letters, key=lambda x: x.code):
+    for letter in sorted(letters, key=lambda x: x.code):
         mine = needles(Writer.from_data(letter.data.get("writer")))
         for needle in mine:
             if not any(other != needle and other in needle for other in mine):

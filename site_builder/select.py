@@ -19,6 +19,7 @@ from letterbox.core.letter import Letter
 from letterbox.core.process import CATEGORIES, STATUSES, State, parse_time
 from letterbox.core.textsafe import strip_unsafe
 from letterbox.privacy.redact import Writer
+from letterbox.reports.views import hidden_reason
 from site_builder import held as held_
 from site_builder.held import Held
 
@@ -187,6 +188,9 @@ def select_or_hold(letters: list[Letter], config: Config, cal: WorkCalendar,
                 continue
             if problem := _date_problem(letter, facts, config, now):
                 held.append(held_.bad_date(letter.code, problem))
+                continue
+            if (why := hidden_reason(letter, config)) is not None:
+                held.append(held_.sealed(letter.code, why))
                 continue
             entry = entry_of(letter, config, cal, followers, facts)
         except ENTRY_ERRORS as exc:

@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from letterbox.cli.app import State_, cli, err, letters_of, out, pass_state, print_json
+from letterbox.cli.app import (
+    State_,
+    cli,
+    err,
+    letters_of,
+    out,
+    pass_state,
+    print_json,
+    readable_letters,
+    warn_hidden,
+)
 from letterbox.core.clock import work_calendar
 from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError
@@ -35,8 +45,9 @@ def similar(state: State_, code: str, include_later: bool, limit: int, as_json: 
 
     repo = state.repo()
     target = repo.letter(code)
-    letters = letters_of(repo)
+    letters, _keys = readable_letters(repo)
     found = similar_letters(letters, repo.config, target.code, limit, not include_later)
+    warn_hidden(repo, letters, "这些信件未参与比较。")
     if as_json:
         print_json([m.to_json() for m in found])
         return
@@ -72,7 +83,8 @@ def analyse(state: State_, from_: datetime | None, to: datetime | None, out_dir:
 
     repo = state.repo()
     config = repo.config
-    letters = letters_of(repo)
+    letters, _keys = readable_letters(repo)
+    warn_hidden(repo, letters, "这些信件计入各项统计，其内容未参与热点问题、地点和集中来信预警。")
     last = to.date() if to else datetime.now(config.tz).date()
     first = from_.date() if from_ else _earliest(letters, config, last)
     result = analysis.analyse(letters, config, work_calendar(repo.root), first, last,
@@ -130,7 +142,12 @@ __all__ = ["analyse", "print_alerts", "print_intake_notes", "similar"]
 
 def print_intake_notes(repo: Repository, codes: Sequence[str]) -> None:
     """After `letterbox intake`: earlier letters close to each accepted one (for article 5(2))."""
+    from letterbox.core.errors import LetterboxError
     from letterbox.reports.similar import intake_notes
 
-    for line in intake_notes(letters_of(repo), repo.config, codes):
+    try:  # sealed letters are compared when this user's keys open them; without keys, not
+        keyring = repo.keyring()
+    except LetterboxError:
+        keyring = None
+    for line in intake_notes(letters_of(repo, keyring), repo.config, codes):
         out.print(line, markup=False)

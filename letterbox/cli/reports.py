@@ -9,7 +9,17 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from letterbox.cli.app import State_, cli, err, letters_of, out, pass_state, print_json
+from letterbox.cli.app import (
+    State_,
+    cli,
+    err,
+    letters_of,
+    out,
+    pass_state,
+    print_json,
+    readable_letters,
+    reading_keys,
+)
 from letterbox.core.calendar import provisional_note
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
@@ -53,7 +63,7 @@ def deadlines(state: State_, today: datetime | None, unit: str | None, as_json: 
     config = repo.config
     day = _day(repo, today)
     unit_code = resolve_unit(config, unit) if unit else None
-    letters = letters_of(repo)
+    letters = letters_of(repo, None if as_json else reading_keys(repo))  # keys: for the alerts only
     table = deadline_table(letters, config, work_calendar(repo.root), day, unit_code)
     for warning in table.warnings:
         (err if as_json else out).print(f"警告：{warning}", markup=False)
@@ -115,8 +125,8 @@ def report(state: State_, month: str, fmt: str, out_file: Path | None,
     fmt = "json" if as_json else fmt
     repo = state.repo()
     config = repo.config
-    figures = monthly_report(letters_of(repo), config, work_calendar(repo.root), month,
-                             _day(repo, today))
+    letters, _keys = readable_letters(repo)
+    figures = monthly_report(letters, config, work_calendar(repo.root), month, _day(repo, today))
     if fmt == "json":
         import json
 

@@ -32,7 +32,8 @@ def build(state: State_, out_dir: Path | None) -> None:
     """生成公开网站：已办结且未决定不公开的来信（已脱敏）、分类与月份列表、统计和管理办法。"""
     from site_builder.build import build_site
 
-    report = build_site(state.repo(), _out_dir(state, out_dir))
+    repo = state.repo()
+    report = build_site(repo, _out_dir(state, out_dir), keyring=repo.keyring())
     warn_unreadable(report.unreadable)
     out.print(f"已生成网站：{report.out}（公开来信 {report.letters} 封，文件 {report.files} 个）",
               markup=False)
@@ -99,7 +100,8 @@ def serve(state: State_, port: int, out_dir: Path | None, no_build: bool) -> Non
 
     target = _out_dir(state, out_dir)
     if not no_build:
-        report = build_site(state.repo(), target)
+        repo = state.repo()
+        report = build_site(repo, target, keyring=repo.keyring())
         warn_unreadable(report.unreadable)
         if report.held:
             print_held(report.held)
@@ -124,7 +126,7 @@ def preview(state: State_, code: str, as_json: bool) -> None:
     """预览一封信件公开后的样子：脱敏后的标题、内容和答复，以及隐去了什么、为什么（未办结的也可预览）。"""
     from site_builder.preview import preview_letter
 
-    view = preview_letter(state.repo(), code)
+    view = preview_letter(state.repo(), code)  # opened with this user's keys (a clear error without)
     if as_json:
         print_json(view)
         return

@@ -30,6 +30,7 @@ from letterbox.core.process import CATEGORIES, IllegalStep
 from letterbox.reports.charts import count_chart
 from letterbox.reports.rendering import environment
 from letterbox.reports.similar import Gazetteer, Profile, _tokenizer, make_profile
+from letterbox.reports.views import hidden_reason
 
 UNPLACED = "未识别"
 UNASSIGNED = "（未交办）"
@@ -99,7 +100,8 @@ def facts_of(folded: core.Facts | None, config: Config, cal: WorkCalendar, gaz: 
     if not timing_only:
         gaz = gaz or Gazetteer.from_config(config)
         place = place_of(folded.letter, config, gaz, state.units)
-        profile = make_profile(folded.letter, config, gaz)
+        if hidden_reason(folded.letter) is None:  # a sealed letter not opened has no text
+            profile = make_profile(folded.letter, config, gaz)
     facts = Facts(folded.code, folded.received, state.category, units, place, profile)
     closings = folded.closings_between(first, last)
     if not closings:
@@ -180,6 +182,7 @@ class Analysis:
     hot_topics: list[HotTopic] = field(default_factory=list)
     months: list[str] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    unread: int = 0  # letters of the period sealed and not opened here: counted, their text not read
 
     @property
     def on_time_rate(self) -> float | None:
@@ -202,6 +205,7 @@ class Analysis:
             "hot_topics": [{"word": h.word, "letters": h.letters, "by_month": h.by_month,
                             "change": h.change} for h in self.hot_topics],
             "burst_rule": {"min_letters": self.min_letters, "window_days": self.window_days},
+            "unread_sealed_letters": self.unread,
         }
 
     def public_figures(self) -> dict[str, Any]:
@@ -209,6 +213,7 @@ class Analysis:
         data = self.to_json()
         data.pop("alerts")
         data.pop("burst_rule")
+        data.pop("unread_sealed_letters")
         return data
 
 
@@ -332,8 +337,10 @@ def analyse(letters: Iterable[Letter], config: Config, cal: WorkCalendar, first:
     """Every figure for letters received (counts) or closed (times) from ``first`` to ``last``."""
     if first > last:
         raise LetterboxError(f"起始日期 {first.isoformat()} 晚于结束日期 {last.isoformat()}。")
+    letters = list(letters)
     facts = collect_facts(letters, config, cal, first, last)
     got = [f for f in facts if first <= f.received <= last]
+    unread = {x.code for x in letters if hidden_reason(x) is not None}
     done = [f for f in facts if f.closed is not None]
     result = Analysis(first, last, config.district, config.mailbox_name,
                       min_letters or config.burst_min_letters,
@@ -350,6 +357,7 @@ def analyse(letters: Iterable[Letter], config: Config, cal: WorkCalendar, first:
     result.median_days, result.p90_days = times.median_days, times.p90_days
     result.hot_topics = hot_topics(got, result.months)
     result.alerts = bursts(got, result.min_letters, result.window_days)
+    result.unread = sum(f.code in unread for f in got)
     return result
 
 

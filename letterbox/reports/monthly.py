@@ -28,6 +28,7 @@ from letterbox.reports.deadline_table import (
     row_of,
 )
 from letterbox.reports.rendering import environment
+from letterbox.reports.views import hidden_reason
 
 RATING_KEYS: dict[str, str] = dict(zip(RATINGS, ("satisfied", "basically_satisfied", "dissatisfied"),
                                        strict=True))  # 满意, 基本满意, 不满意
@@ -35,6 +36,7 @@ CHART_COLOURS = {"on_time": "#2e7d32", "extended": "#f9a825", "late": "#c62828",
                  "assigned": "#1565c0", "overdue": "#6d4c41"}
 SERIES_LABELS = {"on_time": "按期办结", "extended": "逾期（经批准延期）", "late": "逾期（无批准延期）",
                  "assigned": "新交办", "overdue": "逾期未办结"}
+SEALED_NOTE = "（来信加密保存，本机无法解密，无法核对来信人信息，说明未显示）"
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -204,6 +206,11 @@ def monthly_report(letters: Iterable[Letter], config: Config, cal: WorkCalendar,
     report.reminders.sort(key=lambda r: (r["date"], r["letter_code"]))
     report.risk_flags.sort(key=lambda r: (r["date"], r["letter_code"]))
     report.provisional_years = sorted(years)
+    unread = [x.code for x in letters if hidden_reason(x, config) is not None]
+    if unread:
+        report.warnings.append(f"{len(unread)} 封信件加密保存且无法用本机密钥解密，已计入统计，"
+                               "其风险预警说明未显示、未参与集中来信预警：" + "、".join(unread[:20])
+                               + ("等" if len(unread) > 20 else "") + "。")
     from letterbox.reports.analysis import recent_alerts  # jieba, only when a report is made
 
     # bursts of similar letters, shown first
@@ -227,6 +234,7 @@ def _add_letter(report: Report, figures: _Figures, facts: Facts, config: Config,
             "unit_names": [config.unit_name(c) for c in h.units],
         })
     risks = facts.happened("risk", first, as_of)
+    sealed_away = hidden_reason(facts.letter, config) is not None  # its writer unknown here
     if risks:  # the site's redaction (its tagger loads only when a note is to be redacted)
         from letterbox.privacy.redact import Writer, keep_words, redact
 
@@ -238,7 +246,7 @@ def _add_letter(report: Report, figures: _Figures, facts: Facts, config: Config,
             "status": facts.status, "status_label": facts.status_label,  # as of the report's end
             "units": list(h.units),
             "unit_names": [config.unit_name(c) for c in h.units],
-            "note": redact(h.note, writer, keep=keep).text,
+            "note": SEALED_NOTE if sealed_away else redact(h.note, writer, keep=keep).text,
         })
     for h in facts.happened("rating", first, as_of):
         key = RATING_KEYS.get(h.note)

@@ -11,6 +11,7 @@ from letterbox.core.config import Config
 from letterbox.core.facts import fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import IllegalStep, parse_time
+from letterbox.reports.views import hidden_reason, placeholder
 
 REOPEN_DAYS = 30
 DISSATISFIED = "不满意"
@@ -32,7 +33,9 @@ def reopen_entry(letter: Letter, config: Config, cal: WorkCalendar,
     gap = parse_time(rating.at) - parse_time(closed_at)
     if gap.total_seconds() > days * 86400:
         return None
-    return {"letter_code": facts.code, "title": letter.data.get("title", ""),
+    why = hidden_reason(letter, config)
+    title = placeholder(why) if why is not None and "title" not in letter.data else letter.data.get("title", "")
+    return {"letter_code": facts.code, "title": title,
             "status": facts.status, "units": list(facts.units),
             "closed_at": closed_at, "feedback_at": rating.at,
             "days_after_closing": gap.days, "rating": DISSATISFIED, "comment": rating.comment}

@@ -395,6 +395,10 @@ def build_index(letters: Sequence[Letter], config: Config) -> SimilarityIndex:
 
 
 def _profile_or_none(letter: Letter, config: Config, gaz: Gazetteer) -> Profile | None:
+    from letterbox.reports.views import hidden_reason
+
+    if hidden_reason(letter) is not None:  # sealed and not opened here: no text to compare
+        return None
     try:
         return make_profile(letter, config, gaz)
     except (KeyError, ValueError, TypeError, OverflowError):
@@ -412,7 +416,10 @@ def similar_letters(letters: Sequence[Letter], config: Config, code: str, limit:
         raise NotFound(f"找不到信件 {code}。")
     if code not in index.profiles:
         from letterbox.core.errors import LetterboxError
+        from letterbox.reports.views import hidden_reason
 
+        if (why := hidden_reason(target, config)) is not None:
+            raise LetterboxError(f"{target.code} 加密保存，无法阅读，不能比较相近来信：{why}")
         raise LetterboxError(f"{target.path}：提交时间无法计算（如 9999 年或格式不对），无法比较相近来信；"
                              "请运行 letterbox validate 查看并改正案卷中的日期。")
     return index.query(index.profiles[code], limit, earlier_only=earlier_only)
