@@ -33,16 +33,13 @@ from letterbox.core.process import parse_time
 from letterbox.core.roster import ADMIN_ROLES, Member
 from letterbox.ops import forms
 from letterbox.store import keys, signing
-from letterbox.store.repository import Actor, Repository, Transaction
+from letterbox.store.repository import Actor, Repository, Transaction, _atomic_write
 
 OFFICE_ROLES = frozenset({"office", "office-admin"})
 _BLOCK_START = re.compile(r"^encryption\s*:")
 _YEAR = re.compile(r"^[0-9]{4}$")
 BLOCK_COMMENT = ("  # 加密保存（docs/encryption.md）。保存期私钥不在本库中，由 letterbox period new 生成；\n"
                  "  # retention_years：保存年限，到期后 letterbox shred --due 销毁该年的保存期密钥")
-# the rows of a handling form that name the writer or quote the letter (filled before sealing)
-_FORM_ROWS = re.compile(r"<tr><th>(来信人|来信标题|来信内容)</th>.*?</tr>", re.S)
-SEALED_ROW = "（加密保存，持有阅读密钥的人员用 letterbox show 查看）"
 
 
 # -- the encryption block of letterbox.yaml ---------------------------------------------------
@@ -115,26 +112,10 @@ def _member(repo: Repository, roles: frozenset[str], what: str) -> Member:
 
 # -- whose keys a letter is wrapped to -----------------------------------------------------------
 
-def holders_ever(data: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """The units that hold or held the letter, and the leaders it was escalated to (its history
-    and its current `units`)."""
-    units = {str(u) for u in data.get("units") or ()}
-    leaders: set[str] = set()
-    for event in data.get("history") or ():
-        details = event.get("details") if isinstance(event, dict) else None
-        if not isinstance(details, dict):
-            continue
-        units.update(str(u) for u in details.get("units") or ())
-        if details.get("unit"):
-            units.add(str(details["unit"]))
-        if details.get("leader") and event.get("action") in ("escalate", "instruct"):
-            leaders.add(str(details["leader"]))
-    return units, leaders
-
-
 def letter_readers(config: Config, data: dict[str, Any]) -> list[str]:
-    units, leaders = holders_ever(data)
-    return sealing.readers(config.roster.members, units, leaders)
+    """The SSH keys a letter is wrapped to now (`sealing.letter_readers`: the office, the units
+    that hold or held it, the leaders it was escalated to), by the roster in force."""
+    return sealing.letter_readers(config.roster.members, data.get("history") or ())
 
 
 def period_of(config: Config, data: dict[str, Any]) -> str:
@@ -215,38 +196,19 @@ def new_period(repo: Repository, year: str) -> NewPeriod:
 
 # -- the migration ------------------------------------------------------------------------------
 
-def sealed_handling_form(form_html: str) -> str:
-    """A handling form filled before sealing, without the rows naming the writer or quoting
-    the letter (the form is kept: the leader's copy on paper is the record)."""
-    def row(match: re.Match[str]) -> str:
-        return f"<tr><th>{match.group(1)}</th><td colspan=\"3\">{SEALED_ROW}</td></tr>"
-    return _FORM_ROWS.sub(row, form_html)
-
-
 def _form_for(repo: Repository, letter: Letter, sealed: dict[str, Any]) -> str | None:
-    """The handling form of a letter being sealed, rendered without the writer's data (by
-    `ops.forms` when it knows sealed letters, else the old form with those rows removed)."""
+    """The committed handling form of a letter being sealed, rendered again as a sealed letter's
+    form (`ops.forms`: without the writer's data and the letter's text; `letterbox form` prints
+    the full one locally). None when the letter has no form."""
     path = forms.handling_form_path(letter)
-    target = repo.root / path
-    if not target.exists():
+    event = letter.last_event("escalate")
+    details = event.get("details") if event else None
+    if not (repo.root / path).exists() or not isinstance(details, dict) or not details.get("leader"):
         return None
-    old = target.read_text("utf-8")
-    event = next((e for e in reversed(letter.history) if e.get("action") == "escalate"), None)
-    if event is not None:
-        with contextlib.suppress(Exception):  # an ops.forms that cannot render a sealed letter
-            details = event.get("details") or {}
-            html = forms.render_handling_form(repo.config, Letter(letter.path, sealing.sealed_form(sealed)),
-                                              repo.config.leader(str(details.get("leader"))),
-                                              str(event.get("actor", "")), str(event.get("at")))
-            if _no_writer_data(html, letter.data):
-                return html
-    return sealed_handling_form(old)
-
-
-def _no_writer_data(html: str, data: dict[str, Any]) -> bool:
-    values = [str(v) for v in (data.get("writer") or {}).values() if v]
-    values += [str(data.get(k)) for k in ("title", "body") if data.get(k)]
-    return not any(v in html for v in values)
+    assert event is not None
+    return forms.render_handling_form(repo.config, Letter(letter.path, sealing.sealed_form(sealed)),
+                                      repo.config.leader(str(details["leader"])), str(event.get("actor", "")),
+                                      str(event.get("at")))
 
 
 @dataclass(frozen=True)
@@ -318,12 +280,22 @@ def encrypt(repo: Repository, new_periods: bool = False) -> Migration:
 
 
 def _write_all(tx: Transaction, files: Iterable[tuple[PurePosixPath, str]]) -> None:
+    """Write many files in the transaction with ONE journal record of their old contents.
+    (`Transaction.write` rewrites the journal for each file: quadratic for a migration of
+    10 000 letters.) Uses `Transaction.write_many` when the store offers it."""
+    files = list(files)
     many = getattr(tx, "write_many", None)
     if many is not None:
-        many(list(files))
+        many(files)
         return
+    for path, _text in files:
+        key = str(path)
+        if key not in tx.backups:
+            target = tx.repo.root / key
+            tx.backups[key] = target.read_text("utf-8") if target.exists() else None
+    tx._write_journal()  # before any file changes: a killed run is undone from it
     for path, text in files:
-        tx.write(path, text)
+        _atomic_write(tx.repo.root / str(path), text)
 
 
 # -- rewrap -------------------------------------------------------------------------------------
@@ -363,7 +335,7 @@ def rewrap(repo: Repository, codes: Iterable[str] = (), everything: bool = False
             unchanged += 1
             continue
         people = letter_readers(config, letter.data)
-        if sorted({sealing.fingerprint(k) for k in people}) == sorted(block.get("recipients") or ()):
+        if sealing.recipients_of(people) == sorted(block.get("recipients") or ()):
             unchanged += 1
             continue
         try:

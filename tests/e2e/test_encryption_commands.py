@@ -80,6 +80,7 @@ class Office:
             repo.run("transfer", code, "--unit", unit)
             self.unit_of[code] = unit
         self.escalated = self.codes[2]
+        self.base = self.head()
         # every clear letter is in its file before the migration (the test must be able to fail)
         assert all(repo.letter(code).get("writer") for code in self.codes)
 
@@ -137,7 +138,15 @@ def signer(repo: Path, sha: str) -> str:
     return signing.commit_signature(git_repo, sha, signing.roster_at(git_repo, parent)).label
 
 
+def check_passes(office: Office, base: str) -> None:
+    """`check --base` (CI) accepts every key-management commit since `base` (signed, by the
+    right role, case files still well-formed and wrapped to the office)."""
+    result = office.repo.run("check", "--base", base, expect=None)
+    assert result.exit_code == 0, result.stdout + result.stderr
+
+
 def run_migration(office: Office) -> str:
+    office.base = office.head()
     office.repo.run("period", "new", "2024")
     office.repo.run("period", "new", "2026")
     before = office.head()
@@ -220,7 +229,9 @@ def test_encrypt_seals_every_letter_in_one_commit(office: Office) -> None:
     for where in (tree, blobs(repo.path, "HEAD")):
         leaks = [(path, secret) for path, text in where.items() for secret in office.secrets() if secret in text]
         assert leaks == []
-    assert "来信办理单" in form.read_text("utf-8")
+    assert "来信办理单" in form.read_text("utf-8") and "letterbox form" in form.read_text("utf-8")
+    repo.run("validate")  # needs no key
+    check_passes(office, office.base)
     # the office key and the period keys give back exactly the original fields
     for code, original in office.originals.items():
         block = office.block(code)
@@ -294,6 +305,7 @@ def test_rewrap_gives_a_new_office_member_the_old_letters(office: Office) -> Non
     # the data is not re-encrypted, only share A
     assert office.block(code, "HEAD")["data"] == office.block(code, "HEAD~1")["data"]
     assert repo.json("rewrap", "--all")["commit"] is None
+    check_passes(office, office.base)
 
 
 def test_a_member_who_leaves_reads_nothing_new_but_keeps_old_commits(office: Office) -> None:
@@ -361,6 +373,7 @@ def test_shred_makes_a_period_unreadable_in_every_commit(office: Office) -> None
     assert "retention_years" in due.stderr
     refused_new = repo.run("period", "new", "2024", expect=1)
     assert "已经销毁" in refused_new.stderr
+    check_passes(office, office.base)
 
 
 def test_secret_file_mode_and_folder(office: Office) -> None:
