@@ -74,10 +74,10 @@ def failed(code: str, stage: str, error: str) -> Held:
     return Held(code, stage, f"处理时出错（{error}）", record_actions(code))
 
 
-def sealed(code: str, reason: str) -> Held:
+def sealed(code: str, reason: str, shredded: bool = False) -> Held:
     """A public letter stored encrypted that the build's keys do not open (its period shredded,
     the key not among its readers, the period's key not here)."""
-    if "已销毁" in reason:
+    if shredded:
         actions: tuple[str, ...] = (f"letterbox withhold {code} --reason privacy  # 保存期已销毁，此信无法再公开",)
     else:
         actions = ("用信箱办公室人员的密钥生成网站（LETTERBOX_IDENTITY 或 letterbox key use）",

@@ -190,7 +190,7 @@ def select_or_hold(letters: list[Letter], config: Config, cal: WorkCalendar,
                 held.append(held_.bad_date(letter.code, problem))
                 continue
             if (why := hidden_reason(letter, config)) is not None:
-                held.append(held_.sealed(letter.code, why))
+                held.append(held_.sealed(letter.code, why, shredded=_shredded(letter, config)))
                 continue
             entry = entry_of(letter, config, cal, followers, facts)
         except ENTRY_ERRORS as exc:
@@ -199,6 +199,11 @@ def select_or_hold(letters: list[Letter], config: Config, cal: WorkCalendar,
         if entry is not None:
             entries.append(entry)
     return entries, held
+
+
+def _shredded(letter: Letter, config: Config) -> bool:
+    period = str(letter.data["sealed"].get("period", ""))
+    return config.encryption is not None and period in config.encryption.shredded
 
 
 def _date_problem(letter: Letter, facts: Facts, config: Config, now: datetime) -> str | None:

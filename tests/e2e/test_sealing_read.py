@@ -38,6 +38,8 @@ WRITERS = {
             "address": "龙安区马家镇赵家村5组18号"},
     "open": {"name": "孙丽华", "phone": "13700002222", "email": "slh@example.com",
              "address": "龙安区田村街道光明小区7号楼3单元201室"},
+    "new": {"name": "钱文斌", "phone": "13600003333", "email": "qwb@example.com",
+            "address": "龙安区文昌大道街道梧桐小区9号楼"},
 }
 LETTERS = {  # title, body, day, the unit it goes to (None: the office replies itself)
     "heat": ("幸福小区供暖温度不达标",
@@ -47,8 +49,10 @@ LETTERS = {  # title, body, day, the unit it goes to (None: the office replies i
              "2026-01-06", None),
     "old": ("赵家村道路积水", "赵志强反映村口道路积水已有一月，电话13900001111。", "2025-11-04", "zzl"),
     "open": ("光明小区电梯故障", "孙丽华反映电梯故障，电话13700002222。", "2026-01-07", "mjz"),
+    "new": ("梧桐小区噪声扰民", "钱文斌反映，梧桐小区旁工地夜间施工噪声扰民。", "2026-01-08", "zzl"),
 }
-PUBLIC = ("heat", "road", "old")  # answered; "open" is still with its unit
+PUBLIC = ("heat", "road", "old")  # answered; "open" is still with its unit, "new" too (sealed by
+# `letterbox intake` itself, re-wrapped for zzl by `transfer`)
 SENTENCES = {key: body.split("，")[1] for key, (_, body, _, _) in LETTERS.items()}
 
 
@@ -93,7 +97,7 @@ def take_in(repo: Repo, keys: dict[str, Path], mp: pytest.MonkeyPatch, key: str)
         return code
     assert unit is not None
     repo.run("transfer", code, "--unit", unit, "--at", f"{day}T11:00:00+08:00")
-    if key == "open":
+    if key in ("open", "new"):
         return code
     mp.setenv("LETTERBOX_SIGNING_KEY", str(keys[unit]))
     repo.run("answer", code, "--head", "李主任", "--text", "经查属实，已责成有关方面三日内整改。")  # a unit
@@ -145,6 +149,10 @@ def sealed(tmp_path_factory: pytest.TempPathFactory) -> Any:
     seal_repository(repo.path, periods)
     repo.git("add", "-A")
     repo.git("commit", "-q", "-S", "-m", "Seal the case files (test)")
+    mp.setenv("LETTERBOX_PERIOD_KEYS", str(periods))
+    codes["new"] = take_in(repo, keys, mp, "new")  # intake seals, transfer re-wraps (office key)
+    assert "sealed" in repo.letter(codes["new"]) and "writer" not in repo.letter(codes["new"])
+    mp.delenv("LETTERBOX_PERIOD_KEYS")
     repo.git("config", "--unset", "user.signingkey")  # from now on: no key unless a test names one
     yield Sealed(repo, keys, periods, codes, mp, clear)
     mp.undo()
@@ -160,7 +168,7 @@ def every_datum(keys: tuple[str, ...] = tuple(LETTERS)) -> list[str]:
 
 def test_case_files_hold_no_writer_datum_or_text(sealed: Sealed) -> None:
     text = "".join(p.read_text("utf-8") for p in (sealed.repo.path / "cases").rglob("*.yaml"))
-    assert text.count("sealed:") == 4
+    assert text.count("sealed:") == 5
     for datum in every_datum():
         assert datum not in text
 
@@ -174,7 +182,7 @@ def test_list_without_a_key_shows_the_structure_and_says_what_is_hidden(sealed: 
     for code in sealed.codes.values():
         assert code in result.stdout
     assert "已加密" in result.stdout and "未提供阅读密钥" in result.stdout
-    assert "4 封信件加密保存" in result.stderr and "LETTERBOX_IDENTITY" in result.stderr
+    assert "5 封信件加密保存" in result.stderr and "LETTERBOX_IDENTITY" in result.stderr
     for datum in every_datum():
         assert datum not in out
     rows = {r["letter_code"]: r for r in json.loads(sealed.run("list", "--json").stdout)}
@@ -209,7 +217,7 @@ def readable(sealed: Sealed, key: str | None) -> set[str]:
 
 def test_a_unit_key_reads_exactly_its_units_letters(sealed: Sealed) -> None:
     assert readable(sealed, None) == set()
-    assert readable(sealed, "zzl") == {"heat", "old"}
+    assert readable(sealed, "zzl") == {"heat", "old", "new"}
     assert readable(sealed, "mjz") == {"open"}
     assert readable(sealed, "stranger") == set()
     assert readable(sealed, "office") == set(LETTERS)
@@ -228,7 +236,7 @@ def test_show_with_keys(sealed: Sealed) -> None:
 
 def test_list_names_why_a_unit_key_does_not_read_the_rest(sealed: Sealed) -> None:
     result = sealed.run("list", key="mjz")
-    assert "3 封信件加密保存" in result.stderr and "无权阅读 3 封" in result.stderr
+    assert "4 封信件加密保存" in result.stderr and "无权阅读 4 封" in result.stderr
 
 
 # -- commands that need the clear text ------------------------------------------------------------
@@ -318,3 +326,22 @@ def test_repository_letters_open_with_a_keyring(sealed: Sealed) -> None:
     assert pooled.pooled
     assert {x.code: x.hidden is None for x in pooled.letters} == {x.code: x.hidden is None for x in letters.values()}
     assert repo.letter(sealed.codes["old"], ring).data["title"] == LETTERS["old"][0]
+
+
+def test_text_commands_with_a_key_skip_and_name_what_it_does_not_open(sealed: Sealed) -> None:
+    heat, road = sealed.codes["heat"], sealed.codes["road"]
+    result = sealed.run("analyse", "--json", "--from", "2025-01-01", key="zzl")
+    figures = json.loads(result.stdout)
+    assert figures["received"] == 5 and figures["unread_sealed_letters"] == 2
+    assert "无权阅读 2 封" in result.stderr
+    found = sealed.run("similar", heat, "--all", key="zzl")
+    assert "无权阅读 2 封" in found.stderr and "未参与比较" in found.stderr
+    report = sealed.run("report", "--month", "2026-01", "--format", "json", key="zzl")
+    assert "2 封信件加密保存且无法用本机密钥解密" in report.stdout
+    refused = sealed.run("preview", road, key="zzl", expect=1)
+    assert "无法预览" in refused.stderr and "收件人" in refused.stderr
+    view = json.loads(sealed.run("preview", heat, "--json", key="office").stdout)
+    assert view["on_board"] and "供暖温度只有十五度" in view["public"]["body"]
+    assert WRITERS["heat"]["phone"] not in json.dumps(view["public"], ensure_ascii=False)
+    everything = "".join(r.stdout + r.stderr for r in (result, found, report, refused))
+    assert all(d not in everything for d in every_datum(("road", "open")))
