@@ -1,16 +1,25 @@
-"""Regenerate the demo letters in cases/ (and forms/) deterministically.
+"""Regenerate the demo letters in cases/ (and forms/), sealed with the DEMO keys of demo-keys/.
 
 Everything goes through the project's own core functions (the same ones the CLI calls) in a
-fresh temporary case repository with this checkout's letterbox.yaml; the resulting files are
-then copied here. Writers, phones and addresses are fictional (example.com, 示例小区).
+fresh temporary case repository with this checkout's letterbox.yaml (its roster and encryption
+blocks left out while the letters are made, clear and unsigned); then the demo roster and the
+demo period key are added and the migration (`letterbox encrypt`, signed with the demo
+administrator's key) seals every letter in one commit. The resulting files are copied here.
+The letters, writers, phones and addresses are fictional (example.com, 示例小区) and the same on
+every run; the ciphertexts differ (fresh random data keys). demo-keys/ holds DEMO keys, public on
+purpose (demo-keys/README.md): never use them for real letters.
 
-    python scripts/make_demo.py          # rewrites cases/ and forms/, then commit the result
+    python scripts/make_demo.py          # rewrites cases/, forms/ and letterbox.yaml's roster and
+                                         # encryption blocks; then commit the result
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta
@@ -20,10 +29,24 @@ from random import Random
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from letterbox.ops import workflow  # noqa: E402
+from letterbox.core import sealing  # noqa: E402
+from letterbox.ops import encryption, workflow  # noqa: E402
 from letterbox.ops.intake import Submission, intake_one  # noqa: E402
+from letterbox.ops.roster import replace_roster_block  # noqa: E402
 from letterbox.ops.scaffold import init_repository  # noqa: E402
+from letterbox.store import keys  # noqa: E402
 from letterbox.store.repository import Actor, Repository  # noqa: E402
+
+DEMO_KEYS = ROOT / "demo-keys"
+DEMO_PERIOD_KEYS = DEMO_KEYS / "period-keys"
+# The demo roster: (name, role, unit/leader, key file in demo-keys/). DEMO keys, public on purpose.
+DEMO_ROSTER = (
+    ("信息中心 王静", "office-admin", None, "office-admin"),
+    ("区住建局 联络员", "unit", "zjj", "unit-zjj"),
+    ("区长", "leader", "qz", "leader-qz"),
+)
+DEMO_PERIODS = ("2026",)
+ROSTER_COMMENT = "# 名册：可以办理的人员和他们的签名公钥（docs/roster.md）"
 
 OFFICE = Actor("信息中心 王静", "office@example.com")
 UNIT_CLERK = Actor("承办单位联络员", "unit@example.com")
@@ -172,19 +195,99 @@ def walk(repo: Repository, code: str, n: int, day: datetime, category: str, unit
         workflow.archive(repo, code, OFFICE, at=at(day, late + 24 * 30))
 
 
+GIT_ENV = {"GIT_AUTHOR_NAME": "demo", "GIT_AUTHOR_EMAIL": "demo@example.com",
+           "GIT_COMMITTER_NAME": "demo", "GIT_COMMITTER_EMAIL": "demo@example.com"}
+
+
+def without_blocks(text: str, names: tuple[str, ...]) -> str:
+    """letterbox.yaml without its top-level `names` blocks (and the roster's heading comment)."""
+    lines = text.splitlines()
+    out: list[str] = []
+    skipping = False
+    for line in lines:
+        if re.match(rf"^({'|'.join(names)})\s*:", line):
+            skipping = True
+            if out and out[-1] == ROSTER_COMMENT:
+                out.pop()
+            continue
+        if skipping and (not line.strip() or line[0] in " \t-"):
+            continue
+        skipping = False
+        out.append(line)
+    while out and not out[-1].strip():
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def demo_keys() -> tuple[list[dict[str, str | None]], dict[str, str]]:
+    """The demo roster entries and period public keys; the DEMO key files are made once (kept
+    in demo-keys/ afterwards, so regenerating the letters does not change them)."""
+    DEMO_PERIOD_KEYS.mkdir(parents=True, exist_ok=True)
+    members: list[dict[str, str | None]] = []
+    for name, role, where, file in DEMO_ROSTER:
+        path = DEMO_KEYS / file
+        if not path.exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path),
+                            "-C", f"letterbox DEMO key {file} (public on purpose, never for real letters)"],
+                           check=True)
+        public = " ".join(path.with_suffix(".pub").read_text("ascii").split()[:2])
+        members.append({"name": name, "role": role, "unit": where if role == "unit" else None,
+                        "leader": where if role == "leader" else None, "key": public})
+    periods = {}
+    for year in DEMO_PERIODS:
+        path = DEMO_PERIOD_KEYS / f"{year}{keys.PERIOD_SUFFIX}"
+        if not path.exists():
+            path.write_text(sealing.new_period_key()[0] + "\n", encoding="ascii")
+        periods[year] = str(sealing.period_identity(path.read_text("ascii")).to_public())
+    return members, periods
+
+
+def seal_demo(target: Path, tmp: Path) -> str:
+    """Add the demo roster and period key to the temporary repository's letterbox.yaml, then run
+    the migration signed with the demo administrator's key; the configuration's new text."""
+    members, periods = demo_keys()
+    config = target / "letterbox.yaml"
+    text = replace_roster_block(config.read_text("utf-8").rstrip("\n") + "\n", members)
+    text = encryption.replace_encryption_block(text, {"periods": periods})
+    config.write_text(text, encoding="utf-8")
+    subprocess.run(["git", "commit", "-q", "-m", "Demo roster and period key", "--", "letterbox.yaml"],
+                   cwd=target, check=True, env={**os.environ, **GIT_ENV})
+    signer = tmp / "office-admin"  # ssh-keygen signs only with a key file only its owner reads
+    shutil.copy(DEMO_KEYS / "office-admin", signer)
+    signer.chmod(0o600)
+    saved = {k: os.environ.get(k) for k in ("LETTERBOX_SIGNING_KEY", "LETTERBOX_PERIOD_KEYS", "LETTERBOX_IDENTITY")}
+    os.environ.update(LETTERBOX_SIGNING_KEY=str(signer), LETTERBOX_PERIOD_KEYS=str(DEMO_PERIOD_KEYS),
+                      LETTERBOX_IDENTITY=str(DEMO_KEYS / "office-admin"))
+    try:
+        repo = Repository(target)
+        done = encryption.encrypt(repo)
+        ring = keys.keyring(repo.git, repo.config, required=True)
+        for letter in repo.letters(keyring=ring):  # every letter opens with the demo keys
+            assert letter.sealed and letter.hidden is None and letter.data.get("writer"), letter.code
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    print(f"sealed {len(done.sealed)} letters in one commit, {len(done.forms)} handling forms without writer data")
+    return text
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "demo"
         init_repository(target, OFFICE)
-        shutil.copy(ROOT / "letterbox.yaml", target / "letterbox.yaml")
+        base = without_blocks((ROOT / "letterbox.yaml").read_text("utf-8"), ("roster", "encryption"))
+        (target / "letterbox.yaml").write_text(base, encoding="utf-8")
         repo = Repository(target)
-        repo.git.git.commit("-q", "-am", "Use the project configuration",
-                            env={"GIT_AUTHOR_NAME": "demo", "GIT_AUTHOR_EMAIL": "demo@example.com",
-                                 "GIT_COMMITTER_NAME": "demo", "GIT_COMMITTER_EMAIL": "demo@example.com"})
+        repo.git.git.commit("-q", "-am", "Use the project configuration", env=GIT_ENV)
         make(Repository(target), Random(20260706))
+        config_text = seal_demo(target, Path(tmp))
         for folder in ("cases", "forms"):
             shutil.rmtree(ROOT / folder, ignore_errors=True)
             shutil.copytree(target / folder, ROOT / folder)
+        (ROOT / "letterbox.yaml").write_text(config_text, encoding="utf-8")
         statuses: dict[str, int] = {}
         for letter in Repository(target).letters():
             statuses[letter.status] = statuses.get(letter.status, 0) + 1

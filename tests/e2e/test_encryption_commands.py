@@ -379,3 +379,35 @@ def test_shred_makes_a_period_unreadable_in_every_commit(office: Office) -> None
 def test_secret_file_mode_and_folder(office: Office) -> None:
     office.repo.run("period", "new", "2026")
     assert stat.S_IMODE(os.stat(office.period_dir).st_mode) & 0o077 == 0
+
+
+# -- the demo repository of this checkout ships sealed ------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_demo_ships_sealed_and_opens_with_the_demo_keys() -> None:
+    demo = Repository(ROOT)
+    assert demo.config.encryption is not None and demo.config.roster
+    files = sorted((ROOT / "cases").rglob("*.yaml"))
+    assert len(files) == 67
+    for path in files:
+        data = yaml.safe_load(path.read_text("utf-8"))
+        assert "writer" not in data and "body" not in data and isinstance(data.get("sealed"), dict), path
+    for path in (ROOT / "forms").rglob("*.html"):
+        assert "@example.com" not in path.read_text("utf-8") and "1380372" not in path.read_text("utf-8")
+    ring = sealing.Keyring(((ROOT / "demo-keys" / "office-admin").read_bytes(),),
+                           store_keys.period_keys(ROOT / "demo-keys" / "period-keys"))
+    opened = [sealing.opened(demo.letter(p.stem).data, p.stem, ring) for p in files]
+    assert all(x["writer"]["email"].endswith("@example.com") and x["body"] for x in opened)
+    unit = sealing.Keyring(((ROOT / "demo-keys" / "unit-zjj").read_bytes(),), ring.period_keys)
+    readable = []
+    for path in files:
+        try:
+            sealing.unseal(demo.letter(path.stem).data["sealed"], path.stem, unit)
+            readable.append(path.stem)
+        except sealing.SealError:
+            pass
+    held = [p.stem for p in files if "zjj" in sealing.held_by(yaml.safe_load(p.read_text("utf-8"))["history"])[0]]
+    assert readable == held and 0 < len(held) < len(files)
+    assert "DEMO" in (ROOT / "demo-keys" / "README.md").read_text("utf-8")
