@@ -328,12 +328,16 @@ def test_repository_letters_open_with_a_keyring(sealed: Sealed) -> None:
     assert repo.letter(sealed.codes["old"], ring).data["title"] == LETTERS["old"][0]
 
 
-def test_text_commands_with_a_key_skip_and_name_what_it_does_not_open(sealed: Sealed) -> None:
+def test_text_commands_with_a_key_skip_and_name_what_it_does_not_open(sealed: Sealed,
+                                                                     tmp_path: Path) -> None:
     heat, road = sealed.codes["heat"], sealed.codes["road"]
-    result = sealed.run("analyse", "--json", "--from", "2025-01-01", key="zzl")
+    result = sealed.run("analyse", "--json", "--from", "2025-01-01", "--out", str(tmp_path), key="zzl")
     figures = json.loads(result.stdout)
     assert figures["received"] == 5 and figures["unread_sealed_letters"] == 2
     assert "无权阅读 2 封" in result.stderr
+    page = (tmp_path / "analysis.html").read_text("utf-8")
+    assert "其中 2 封来信加密保存" in page
+    assert all(d not in page for d in every_datum(("road", "open")))
     found = sealed.run("similar", heat, "--all", key="zzl")
     assert "无权阅读 2 封" in found.stderr and "未参与比较" in found.stderr
     report = sealed.run("report", "--month", "2026-01", "--format", "json", key="zzl")
