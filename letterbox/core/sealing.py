@@ -248,3 +248,29 @@ def letter_readers(roster_members: Iterable[Any], history: Iterable[Any]) -> lis
 def recipients_of(keys: Iterable[str]) -> list[str]:
     """The `recipients` list a block wrapped to `keys` records."""
     return sorted({fingerprint(k) for k in keys})
+
+
+def wrapped_tags(block: dict[str, Any]) -> list[str] | None:
+    """The recipient tags in the header of the `people` age file, read without any key: for an
+    ssh-ed25519 recipient the tag is the first 4 bytes of the SHA-256 of its public key, so it
+    shows whether `recipients` tells the truth (`recipient_tag`). None: not an age file."""
+    try:
+        raw = base64.b64decode(str(block.get("people")), validate=True)
+    except ValueError:
+        return None
+    head, sep, _ = raw.partition(b"\n---")
+    lines = head.split(b"\n")
+    if not sep or not lines or lines[0] != b"age-encryption.org/v1":
+        return None
+    tags = []
+    for line in lines[1:]:  # other stanzas (age's random "grease" ones) name no recipient
+        parts = line.split(b" ")
+        if len(parts) > 2 and parts[0] == b"->" and parts[1] == b"ssh-ed25519":
+            tags.append(parts[2].decode("ascii", "replace"))
+    return tags
+
+
+def recipient_tag(recipient_fingerprint: str) -> str:
+    """The age ssh-ed25519 stanza tag of a key with this fingerprint ("SHA256:…")."""
+    digest = base64.b64decode(recipient_fingerprint.removeprefix("SHA256:") + "=")
+    return base64.b64encode(digest[:4]).decode("ascii").rstrip("=")

@@ -18,7 +18,7 @@ from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import Letter, letter_path
 from letterbox.core.process import IllegalStep, parse_time, replay
 from letterbox.core.roster import STEP_ROLES, Roster
-from letterbox.core.sealing import DEFAULT_FIELDS
+from letterbox.core.sealing import DEFAULT_FIELDS, recipient_tag, wrapped_tags
 from letterbox.core.yamlio import locate, path_str
 from letterbox.store.loader import load
 from letterbox.store.repository import Repository
@@ -153,11 +153,26 @@ def rule_sealed(letter: Letter, ctx: Context) -> list[Problem]:
     elif period not in enc.periods and period not in enc.shredded:
         problems.append(_at(letter, ("sealed", "period"), f"保存期 {period} 不在 letterbox.yaml 的 encryption.periods 中"
                                                           "（也未登记为已销毁）。"))
+    recipients = [str(r) for r in block.get("recipients") or ()]
     office = office_fingerprints(ctx.config.roster)
-    if not office.intersection(str(r) for r in block.get("recipients") or ()):
+    if not office.intersection(recipients):
         problems.append(_at(letter, ("sealed", "recipients"), "收件人中没有信箱办公室人员的密钥：信箱办公室将无法阅读这封信"
                                                               "（应由信箱办公室用 letterbox rewrap 重新封装）。"))
+    tags = wrapped_tags(block)
+    if tags is None:
+        problems.append(_at(letter, ("sealed", "people"), "人员密钥封装不是有效的 age 密文（已损坏或被改动）。"))
+    elif set(tags) != _tags(tuple(recipients)):
+        problems.append(_at(letter, ("sealed", "recipients"), "收件人名单与密文实际封装给的密钥不符（名单或密文被改动）："
+                                                              "应由信箱办公室用 letterbox rewrap 重新封装。"))
     return problems
+
+
+@lru_cache(maxsize=1024)
+def _tags(recipients: tuple[str, ...]) -> frozenset[str]:
+    try:
+        return frozenset(recipient_tag(r) for r in recipients)
+    except ValueError:  # the schema names a malformed fingerprint
+        return frozenset()
 
 
 LETTER_RULES: tuple[Callable[[Letter, Context], list[Problem]], ...] = (

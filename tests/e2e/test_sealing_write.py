@@ -165,8 +165,11 @@ def test_intake_seals_with_public_keys_only(sealed: Sealed) -> None:
 
 
 def test_intake_refuses_a_period_without_a_key(sealed: Sealed) -> None:
-    before = sealed.repo.git("rev-parse", "HEAD")
-    with sealed.intake_machine():
+    with sealed.intake_machine():  # a letter of 2026 goes in (also the note on similar letters)
+        ok = sealed.repo.run("intake", str(sealed.repo.write_submission("new.json", submission(1))))
+        for secret in SECRETS:
+            assert secret not in ok.stdout + ok.stderr
+        before = sealed.repo.git("rev-parse", "HEAD")
         path = sealed.repo.write_submission("old.json", submission(1, submitted_at="2025-06-02T09:15:00+08:00"))
         result = sealed.repo.run("intake", str(path), expect=1)
     assert "请管理员先用 letterbox period new 2025 建立 2025 年的保存期密钥" in result.stderr
@@ -280,6 +283,39 @@ def test_validate_judges_the_sealed_form_without_keys(sealed: Sealed) -> None:
         result = repo.run("validate", expect=1)
     out = result.stdout + result.stderr
     assert "不能同时以明文保存" in out and "收件人中没有信箱办公室人员" in out
+    # a recipients list that claims a reader the ciphertext was never wrapped to
+    _edit(sealed, code, lambda d: (d.pop("writer"), d["sealed"].update(
+        recipients=sorted([sealed.fp("office"), sealed.fp("wsj")]))))
+    lying = repo.run("validate", expect=1)
+    assert "收件人名单与密文实际封装给的密钥不符" in lying.stdout + lying.stderr
+    _edit(sealed, code, lambda d: d["sealed"].update(recipients=[sealed.fp("office")]))
+    assert repo.run("validate").exit_code == 0
+
+
+def test_check_allows_sealing_a_clear_letter_only_to_an_administrator(sealed: Sealed) -> None:
+    repo = sealed.repo
+    config = repo.path / "letterbox.yaml"
+    with_encryption = config.read_text("utf-8")
+    config.write_text(with_encryption[: with_encryption.index("\nencryption:")] + "\n", "utf-8")
+    sealed.hand_commit("office", "encryption off")
+    code = sealed.take_in(1)  # in clear
+    assert "writer" in repo.letter(code)
+    config.write_text(with_encryption, "utf-8")
+    repo.run("roster", "add", "--name", "信息中心 刘芳", "--role", "office", "--key", f"{sealed.keys['clerk']}.pub")
+    sealed.base = repo.git("rev-parse", "HEAD").strip()
+    public = yaml.safe_load(with_encryption)["encryption"]["periods"]["2026"]
+    office = [normalise_key(Path(f"{sealed.keys[w]}.pub").read_text("ascii")) for w in ("office", "clerk")]
+
+    def seal(d: dict[str, Any]) -> None:
+        fields = {f: d.pop(f) for f in ("writer", "title", "body")}
+        d["sealed"] = sealing.seal(fields, code, office, "2026", public)
+    out = _forged(sealed, "clerk", code, seal)
+    assert "只能由信箱办公室管理员" in out
+    repo.git("reset", "-q", "--hard", sealed.base)
+    _edit(sealed, code, seal)
+    sealed.hand_commit("office", "encrypt")
+    assert sealed.check()[0] == 0, sealed.check()[1]
+    assert sealed.opens(code, "clerk")
 
 
 def _forged(sealed: Sealed, who: str, code: str, change: Any) -> str:

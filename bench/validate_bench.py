@@ -1,0 +1,107 @@
+"""How much sealing adds to `letterbox validate` (issue 16: validate needs no key and stays as fast).
+
+Writes N letters (each one received, classified and transferred) twice into two case repositories:
+once in clear (no `encryption`), once sealed (writer, title and body in a `sealed` block; the
+office and the unit as recipients). Then times `validate_repository` on each (best of R runs,
+interleaved, in this process, no key anywhere) and prints the figures.
+
+    python bench/validate_bench.py [--letters 5000] [--runs 3] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from letterbox.core import codes, sealing  # noqa: E402
+from letterbox.core.letter import Letter, letter_path  # noqa: E402
+from letterbox.core.process import replay  # noqa: E402
+from letterbox.ops.scaffold import init_repository  # noqa: E402
+from letterbox.ops.validate import validate_repository  # noqa: E402
+from letterbox.store.repository import Repository  # noqa: E402
+
+
+def ssh_key(folder: Path, name: str) -> str:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(folder / name)], check=True)
+    return " ".join((folder / f"{name}.pub").read_text("ascii").split()[:2])
+
+
+def make(root: Path, n: int, sealed: bool, office: str, unit: str, period_public: str) -> Path:
+    init_repository(root)
+    config = root / "letterbox.yaml"
+    extra = (f"\nroster:\n  - {{name: 办公室, role: office-admin, key: \"{office}\"}}\n"
+             f"  - {{name: 中州路, role: unit, unit: zzl, key: \"{unit}\"}}\n")
+    if sealed:
+        extra += f"encryption:\n  periods:\n    '2026': {period_public}\n"
+    config.write_text(config.read_text("utf-8") + extra, "utf-8")
+    cfg = Repository(root).config
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=cfg.tz)
+    for i in range(1, n + 1):
+        code = codes.letter_code(cfg.prefix, 2026, i)
+        at = start + timedelta(minutes=30 * i)
+        stamp = at.isoformat(timespec="seconds")
+        history = [
+            {"at": stamp, "actor": "网上信箱", "action": "receive", "details": {"channel": "web"}},
+            {"at": (at + timedelta(hours=1)).isoformat(timespec="seconds"), "actor": "办公室", "action": "classify",
+             "details": {"category": "complaint"}},
+            {"at": (at + timedelta(hours=2)).isoformat(timespec="seconds"), "actor": "办公室", "action": "transfer",
+             "details": {"units": ["zzl"], "mode": "ordinary"}},
+        ]
+        data = {"schema_version": 1, "letter_code": code,
+                "query_hash": {"algorithm": "pbkdf2-sha256", "iterations": 1000, "hash": "0" * 64},
+                "submitted_at": stamp, "channel": "web",
+                "writer": {"name": "王伟", "phone": "13937212345", "address": "龙安区文昌大道梧桐小区3号楼",
+                           "email": f"w{i}@example.com"},
+                "title": f"路灯不亮 {i}", "body": "小区门口的路灯已经连续一周不亮，夜间出行不便，请尽快维修。" * 3,
+                "follows_up": None, **replay(history).summary(), "history": history}
+        if sealed:
+            fields = {f: data.pop(f) for f in ("writer", "title", "body")}
+            data["sealed"] = sealing.seal(fields, code, [office, unit], "2026", period_public)
+        path = root / letter_path(code, at)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(Letter(letter_path(code, at), data).to_yaml(), "utf-8")
+    return root
+
+
+def timed(root: Path) -> tuple[float, int]:
+    t = time.perf_counter()
+    problems = validate_repository(Repository(root))
+    return time.perf_counter() - t, sum(1 for p in problems if p.severity == "error")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--letters", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", type=Path)
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="validate-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        office, unit = ssh_key(work, "office"), ssh_key(work, "unit")
+        _secret, public = sealing.new_period_key()
+        clear = make(work / "clear", args.letters, False, office, unit, public)
+        sealed = make(work / "sealed", args.letters, True, office, unit, public)
+        runs = [(timed(clear), timed(sealed)) for _ in range(args.runs)]  # interleaved: a busy machine
+        t_clear, e_clear = min(r[0][0] for r in runs), runs[-1][0][1]     # slows both alike
+        t_sealed, e_sealed = min(r[1][0] for r in runs), runs[-1][1][1]
+        print(f"{args.letters} letters, best of {args.runs}: clear {t_clear:.2f} s ({e_clear} errors), "
+              f"sealed {t_sealed:.2f} s ({e_sealed} errors): {100 * (t_sealed / t_clear - 1):+.1f} %")
+        print(f"case files: clear {sum(p.stat().st_size for p in clear.rglob('cases/**/*.yaml')) // 1024} KiB, "
+              f"sealed {sum(p.stat().st_size for p in sealed.rglob('cases/**/*.yaml')) // 1024} KiB")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
