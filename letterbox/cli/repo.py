@@ -27,7 +27,7 @@ from letterbox.cli.app import (
 from letterbox.core.clock import work_calendar
 from letterbox.core.process import CATEGORIES, STATUSES
 from letterbox.ops.scaffold import init_repository
-from letterbox.reports.views import followed_by, letter_view, row_view
+from letterbox.reports.views import followed_by, letter_view, placeholder, row_view
 
 # -- set-up ------------------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ def _print_letter(v: dict[str, Any], with_writer: bool = False) -> None:
         w = v["writer"]
         out.print(f"来信人（保密）：{w['name']}  {w['phone']}  {w['email']}  {w['address']}", markup=False)
     elif with_writer and v["hidden"]:
-        out.print(f"来信人（保密）：（已加密）{v['hidden']}", markup=False)
+        out.print(f"来信人（保密）：{placeholder(v['hidden'])}", markup=False)
     if v["follows_up"]:
         out.print(f"前信：{v['follows_up']}")
     if v["followed_by"]:

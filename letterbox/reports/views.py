@@ -15,7 +15,8 @@ from letterbox.core.letter import Letter
 from letterbox.core.process import CATEGORIES, MODES, STATUSES, STEP_BY_ACTION, State
 from letterbox.core.sealing import DEFAULT_FIELDS
 
-NOT_OPENED = "没有阅读密钥（未解密）。"
+NOT_OPENED = ("没有阅读密钥（用 letterbox key use 私钥文件 或环境变量 LETTERBOX_IDENTITY 设置本人密钥；"
+              "保存期密钥放在环境变量 LETTERBOX_PERIOD_KEYS 所指目录；见 docs/encryption.md）。")
 
 
 def hidden_reason(letter: Letter, config: Config | None = None) -> str | None:
@@ -31,17 +32,19 @@ def hidden_reason(letter: Letter, config: Config | None = None) -> str | None:
     encryption = config.encryption if config is not None else None
     if encryption is not None and period in encryption.shredded:
         return f"保存期 {period} 已销毁（letterbox shred）：来信人信息和来信内容已无法读取。"
-    return letter.hidden or NOT_OPENED
+    if letter.hidden is None or letter.hidden.startswith("没有阅读密钥"):
+        return NOT_OPENED
+    return letter.hidden
 
 
 def hidden_label(reason: str) -> str:
     """A few words for where the text would be: why it is hidden."""
+    if reason.startswith("没有阅读密钥"):
+        return "未提供阅读密钥"
     if "收件人" in reason or "无权" in reason:
         return "无权阅读"
     if "保存期" in reason:
         return "已销毁" if "销毁（" in reason else "缺少保存期密钥"
-    if "阅读密钥" in reason:
-        return "未提供阅读密钥"
     return "无法解密"
 
 
