@@ -213,6 +213,11 @@ def _added(repo: Repository, c: _Commit, path: str) -> Iterator[Problem]:
         yield _at(letter, ("writer",), c, "本案卷库加密保存来信，新案卷却以明文写入了来信人信息和来信内容"
                                           "（一经提交就留在 git 历史中）：应由 letterbox intake 或网上收信服务加密收信。")
     yield from _in_clear(letter, c)
+    if letter.sealed and c.roster:
+        wanted = sealing.recipients_of(sealing.letter_readers(c.roster.members, history))
+        if sorted(str(r) for r in letter.data["sealed"].get("recipients") or ()) != wanted:
+            yield _at(letter, ("sealed", "recipients"), c, (
+                "新案卷只能封装给信箱办公室人员阅读（按此前的名册；收信服务自己也不能阅读）。"))
     yield from _events(letter, 0, c, State())
 
 

@@ -389,6 +389,23 @@ def test_check_refuses_a_new_letter_in_clear(sealed: Sealed) -> None:
     assert status == 1 and "新案卷却以明文写入" in out, out
 
 
+def test_check_refuses_a_new_letter_wrapped_to_the_intake_too(sealed: Sealed) -> None:
+    repo = sealed.repo
+    code = sealed.take_in(1)
+    fields = sealing.unseal(sealed.block(code), code, sealed.keyring("office"))
+    sealed.base = repo.git("rev-parse", "HEAD").strip()
+    data = repo.letter(code)
+    new_code = code[:-1] + str(int(code[-1]) + 1)
+    public = yaml.safe_load((repo.path / "letterbox.yaml").read_text("utf-8"))["encryption"]["periods"]["2026"]
+    keys = [normalise_key(Path(f"{sealed.keys[w]}.pub").read_text("ascii")) for w in ("office", "intake")]
+    data.update(letter_code=new_code, sealed=sealing.seal(fields, new_code, keys, "2026", public))
+    repo.letter_file(code).with_name(f"{new_code}.yaml").write_text(
+        yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    sealed.hand_commit("intake")
+    status, out = sealed.check()
+    assert status == 1 and "收信服务自己也不能阅读" in out, out
+
+
 # -- the web service -------------------------------------------------------------------------
 
 def test_web_intake_seals_with_only_the_intake_key(sealed: Sealed) -> None:
