@@ -103,15 +103,17 @@ def take_step(repo: Repository, code: str, action: str, details: dict[str, Any],
 
 def _rewrap(repo: Repository, letter: Letter, action: str) -> None:
     """A sealed letter's data key wrapped to whoever may read it after this step: the office, the
-    units that hold or held it, the leaders it was escalated to (core/sealing.py). Done by a
-    routing step or by the office (who may also bring the recipients up to date with the
-    roster); another step leaves the recipients as they are (`check` refuses them otherwise)."""
+    units that hold or held it, the leaders it was escalated to (core/sealing.py). Done when the
+    step sends the letter to a new reader (transfer, instruct, escalate: by whoever takes it) and
+    whenever the office acts (bringing the recipients up to date with the roster too); another
+    step leaves the recipients as they are (`check` refuses other changes to them)."""
     config = repo.config
     block = letter.data["sealed"]
     wanted = sealing.letter_readers(config.roster.members, letter.history)
     if sealing.recipients_of(wanted) == sorted(block.get("recipients") or []):
         return
-    if action not in sealing.ROUTING_ACTIONS:
+    before = sealing.letter_readers(config.roster.members, letter.history[:-1])
+    if action not in sealing.ROUTING_ACTIONS or sealing.recipients_of(before) == sealing.recipients_of(wanted):
         member = signing.acting_member(repo.git, config.roster)[0] if config.roster else None
         if member is None or member.role not in STEP_ROLES["office"]:
             return

@@ -261,6 +261,22 @@ def test_a_step_that_needs_a_rewrap_is_refused_without_a_readable_key(sealed: Se
     assert sealed.check()[0] == 0, sealed.check()[1]
 
 
+def test_a_unit_step_needs_no_reading_key_when_it_brings_no_new_reader(sealed: Sealed) -> None:
+    repo = sealed.repo
+    code = sealed.take_in(1)
+    repo.run("classify", code, "--category", "complaint")
+    repo.run("transfer", code, "--unit", "zzl")
+    repo.run("roster", "add", "--name", "信息中心 刘芳", "--role", "office", "--key", f"{sealed.keys['clerk']}.pub")
+    recipients = sealed.block(code)["recipients"]
+    sealed.mp.setenv("LETTERBOX_IDENTITY", str(sealed.periods.parent / "no-such-key"))  # any read would fail
+    sealed.as_("zzl", lambda: repo.run("return", code, "--reason", "不属本街道职责"))
+    sealed.mp.delenv("LETTERBOX_IDENTITY")
+    assert sealed.block(code)["recipients"] == recipients and not sealed.opens(code, "clerk")
+    repo.run("transfer", code, "--unit", "wsj")  # the office brings the new member in as it routes
+    assert all(sealed.opens(code, w) for w in ("office", "clerk", "zzl", "wsj"))
+    assert sealed.check()[0] == 0, sealed.check()[1]
+
+
 # -- validate and check need no key ----------------------------------------------------------
 
 def _edit(sealed: Sealed, code: str, change: Any) -> None:
