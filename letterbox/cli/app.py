@@ -66,9 +66,12 @@ class State_:
         self.repo_path = repo
 
     def repo(self) -> Repository:
-        if self.repo_path is not None:
-            return Repository(self.repo_path)
-        return Repository.discover()
+        """The repository; its git helper processes end with the command (`Repository.close`)."""
+        repo = Repository(self.repo_path) if self.repo_path is not None else Repository.discover()
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:
+            ctx.call_on_close(repo.close)
+        return repo
 
 
 pass_state = click.make_pass_decorator(State_)

@@ -170,6 +170,11 @@ class Repository:
     def head(self) -> str:
         return self.git.head.commit.hexsha
 
+    def close(self) -> None:
+        """End the git helper processes GitPython keeps for this repository (`cat-file --batch`),
+        which would otherwise live until garbage collection."""
+        self.git.close()
+
     # -- writing -----------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Transaction]:
