@@ -241,7 +241,15 @@ class Transaction:
         if key:
             env.update(signing.sign_env(key))
         self.repo.git.git.add("--", *paths)
-        self.repo.git.git.commit("--no-verify", "-q", *sign, "-m", message, "--", *paths, env=env)
+        try:
+            self.repo.git.git.commit("--no-verify", "-q", *sign, "-m", message, "--", *paths, env=env)
+        except git.GitCommandError as exc:
+            if not key:
+                raise
+            said = " ".join(str(exc.stderr or "").split())[:300]
+            raise LetterboxError(
+                f"用签名密钥 {key.path} 签名提交失败，未保存任何改动。请确认 ssh-keygen 可用、私钥文件只有本人可读"
+                f"（chmod 600），有口令的密钥已加入 ssh-agent。git 的说明：{said}") from None
         sha = self.repo.head()
         self.backups.clear()
         self.journal.unlink(missing_ok=True)

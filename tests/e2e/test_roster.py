@@ -433,3 +433,15 @@ def test_symlink_under_cases_refused(signed: Signed) -> None:
     signed.hand_commit("office")
     code, text = signed.check()
     assert code == 1 and "不能是符号链接" in text
+
+
+def test_a_key_git_cannot_sign_with_is_a_clear_error(signed: Signed) -> None:
+    """ssh-keygen refuses a private key others may read: a Chinese message, nothing changed."""
+    before = (signed.repo.git("rev-parse", "HEAD"), signed.repo.git("status", "--porcelain"))
+    signed.keys["office"].chmod(0o644)
+    try:
+        result = signed.repo.run("remind", signed.code, expect=1)
+    finally:
+        signed.keys["office"].chmod(0o600)
+    assert "签名提交失败，未保存任何改动" in result.stderr and "Traceback" not in result.stderr
+    assert (signed.repo.git("rev-parse", "HEAD"), signed.repo.git("status", "--porcelain")) == before
