@@ -42,7 +42,7 @@ def replace_roster_block(text: str, members: list[dict[str, Any]]) -> str:
             lines.pop()
         return "\n".join([*lines, "# 名册：可以办理的人员和他们的签名公钥（docs/roster.md）", *block]) + "\n"
     end = start + 1
-    while end < len(lines) and (not lines[end].strip() or lines[end][0] in " \t-#"):
+    while end < len(lines) and (not lines[end].strip() or lines[end][0] in " \t-"):  # a top-level comment heads the next key
         end += 1
     while end > start + 1 and not lines[end - 1].strip():  # keep the blank lines after the block
         end -= 1

@@ -41,3 +41,11 @@ def test_emptied_and_names_that_need_quoting() -> None:
     assert parse_config(text).roster.members[0].name == 'a: "b" # c'
     emptied = replace_roster_block(text, [])
     assert "roster: []" in emptied and not parse_config(emptied).roster
+
+
+def test_a_comment_heading_the_next_key_is_kept() -> None:
+    base = default_config_text("ab" * 16)
+    head, sep, tail = base.partition("leaders:")
+    middle = f"roster:\n  - {{name: 旧名字, role: office-admin, key: \"{KEY}\"}}\n# 区政府领导（下一节的说明）\n"
+    text = replace_roster_block(head + middle + sep + tail, [ADMIN])
+    assert "# 区政府领导（下一节的说明）\nleaders:" in text and "旧名字" not in text
