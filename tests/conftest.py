@@ -194,6 +194,14 @@ class Repo:
         return head(self.path)
 
 
+def ssh_key(folder: Path, name: str) -> Path:
+    """A fresh SSH ed25519 key pair `folder/name` (+ .pub), made by ssh-keygen, no passphrase."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(folder / name)],
+                   check=True)
+    return folder / name
+
+
 def lower_iterations(path: Path, iterations: int = FAST_ITERATIONS) -> None:
     config = path / "letterbox.yaml"
     text = config.read_text("utf-8")

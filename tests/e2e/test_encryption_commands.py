@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import git
 import pytest
 import yaml
 
@@ -20,7 +19,7 @@ from letterbox.ops.encryption import replace_encryption_block
 from letterbox.store import keys as store_keys
 from letterbox.store import signing
 from letterbox.store.repository import Repository
-from tests.conftest import Repo, make_case_repo, submission
+from tests.conftest import Repo, make_case_repo, ssh_key, submission
 
 PEOPLE = ("admin", "office2", "zzl", "zjj", "leader")
 NAMES = ("欧阳明远", "司马晓霞", "诸葛建华", "上官玉琴", "东方立国", "皇甫春生", "慕容秋菊", "长孙海涛",
@@ -31,12 +30,7 @@ ADMIN = "信息中心 王静"
 @pytest.fixture(scope="module")
 def people(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("people")
-    out = {}
-    for name in PEOPLE:
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(folder / name)],
-                       check=True)
-        out[name] = folder / name
-    return out
+    return {name: ssh_key(folder, name) for name in PEOPLE}
 
 
 class Office:
@@ -273,8 +267,8 @@ def test_a_failed_encrypt_leaves_everything_as_before(office: Office) -> None:
     before = office.head()
     files = {p: p.read_bytes() for p in office.repo.path.rglob("*") if p.is_file() and ".git" not in p.parts}
     office.repo.git("config", "gpg.ssh.program", "false")  # signing the commit fails
-    with pytest.raises(git.GitCommandError):
-        office.repo.run("encrypt", "--new-periods", expect=None)
+    failed = office.repo.run("encrypt", "--new-periods", expect=1)
+    assert "签名提交失败，未保存任何改动" in failed.stderr
     office.repo.git("config", "--unset", "gpg.ssh.program")
     assert office.head() == before and office.repo.git("status", "--porcelain") == ""
     assert {p: p.read_bytes() for p in files} == files

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import LETTERBOX_BIN, Repo, make_case_repo, submission
+from tests.conftest import LETTERBOX_BIN, Repo, make_case_repo, ssh_key, submission
 
 KEYS = ("office", "unit", "leader", "intake", "stranger", "clerk")
 TZ_NOW = datetime.now().astimezone()
@@ -25,12 +25,7 @@ def stamp(delta: timedelta = timedelta()) -> str:
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("keys")
-    out = {}
-    for name in KEYS:
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(folder / name)],
-                       check=True)
-        out[name] = folder / name
-    return out
+    return {name: ssh_key(folder, name) for name in KEYS}
 
 
 class Signed:

@@ -25,7 +25,7 @@ from letterbox.core.config import load_config
 from letterbox.core.letter import parse_letter
 from letterbox.core.process import parse_time
 from letterbox.store.repository import Repository
-from tests.conftest import Repo, make_case_repo, site_texts
+from tests.conftest import Repo, make_case_repo, site_texts, ssh_key
 
 KEYS = ("office", "zzl", "mjz", "intake", "stranger")
 
@@ -54,12 +54,6 @@ LETTERS = {  # title, body, day, the unit it goes to (None: the office replies i
 PUBLIC = ("heat", "road", "old")  # answered; "open" is still with its unit, "new" too (sealed by
 # `letterbox intake` itself, re-wrapped for zzl by `transfer`)
 SENTENCES = {key: body.split("，")[1] for key, (_, body, _, _) in LETTERS.items()}
-
-
-def keygen(folder: Path, name: str) -> Path:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(folder / name)],
-                   check=True)
-    return folder / name
 
 
 class Sealed:
@@ -135,7 +129,7 @@ def sealed(tmp_path_factory: pytest.TempPathFactory) -> Any:
     base = tmp_path_factory.mktemp("sealed")
     folder = base / "keys"
     folder.mkdir()
-    keys = {name: keygen(folder, name) for name in KEYS}
+    keys = {name: ssh_key(folder, name) for name in KEYS}
     periods = base / "periods"
     periods.mkdir()
     repo = make_case_repo(base, mp)

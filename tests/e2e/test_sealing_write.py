@@ -19,7 +19,7 @@ import yaml
 
 from letterbox.core import sealing
 from letterbox.core.roster import fingerprint, normalise_key
-from tests.conftest import WRITER, Repo, make_case_repo, submission
+from tests.conftest import WRITER, Repo, make_case_repo, ssh_key, submission
 
 KEYS = ("office", "zzl", "wsj", "leader", "intake", "clerk")
 SECRETS = (*WRITER.values(), "文昌大道路灯不亮", "夜间行人不便")
@@ -27,13 +27,7 @@ SECRETS = (*WRITER.values(), "文昌大道路灯不亮", "夜间行人不便")
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = {}
-    for name in KEYS:
-        folder = tmp_path_factory.mktemp(f"key-{name}")
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(folder / name)],
-                       check=True)
-        out[name] = folder / name
-    return out
+    return {name: ssh_key(tmp_path_factory.mktemp(f"key-{name}"), name) for name in KEYS}
 
 
 class Sealed:
