@@ -35,13 +35,14 @@ def _title(schema: Any) -> str:
     return ""
 
 
-CONFIDENTIAL = ("writer",)
+CONFIDENTIAL = ("writer", "title", "body", "sealed")  # a letter's own text may hold personal data too
 
 
 def _expected(err: ValidationError) -> str:
     """Plain Chinese for what the schema expected at this place.
 
-    Values under the writer block are never repeated: error output may reach CI logs.
+    Values of the writer block, the letter's title and body and the sealed block are never
+    repeated: error output may reach CI logs.
     """
     kind, val, schema = err.validator, err.validator_value, err.schema
     path = list(err.absolute_path)
