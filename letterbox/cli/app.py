@@ -138,12 +138,14 @@ def warn_unreadable(loaded: Loaded | list[str] | tuple[str, ...]) -> None:
         err.print(f"  {file}", markup=False)
 
 
-def report_problems(problems: list[Problem], as_json: bool, checked: int) -> None:
-    """Print the problems of `validate` or `check`; exit 1 when there are errors."""
+def report_problems(problems: list[Problem], as_json: bool, checked: int,
+                    extra: dict[str, Any] | None = None) -> None:
+    """Print the problems of `validate` or `check`; exit 1 when there are errors. `extra`:
+    further keys of the JSON output (validate's cache counts)."""
     errors = errors_only(problems)
     if as_json:
         print_json({"checked": checked, "errors": len(errors), "warnings": len(problems) - len(errors),
-                    "problems": [p.to_json() for p in problems]})
+                    "problems": [p.to_json() for p in problems], **(extra or {})})
     else:
         for problem in problems:
             (err if problem.severity == "error" else out).print(str(problem), markup=False)

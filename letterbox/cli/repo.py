@@ -99,8 +99,9 @@ def validate(state: State_, paths: tuple[Path, ...], as_json: bool, strict_calen
     repo = state.repo()
     only = [relative(repo, p) for p in paths] if paths else None
     day = today.date() if today else datetime.now(repo.config.tz).date()
-    problems, checked = validate_all(repo, only, day, strict_calendar)
-    report_problems(problems, as_json, checked)
+    stats: dict[str, int] = {}
+    problems, checked = validate_all(repo, only, day, strict_calendar, stats)
+    report_problems(problems, as_json, checked, {"cache": stats})
 
 
 @cli.command()

@@ -37,8 +37,9 @@ def schema_copy_problems(repo: Repository) -> list[Problem]:
 
 
 def validate_all(repo: Repository, only: list[PurePosixPath] | None, today: date,
-                 strict_calendar: bool = False) -> tuple[list[Problem], int]:
-    problems = validate_repository(repo, only)
+                 strict_calendar: bool = False,
+                 stats: dict[str, int] | None = None) -> tuple[list[Problem], int]:
+    problems = validate_repository(repo, only, stats)
     if only is None:
         problems += calendar_problems(repo, today, strict_calendar) + schema_copy_problems(repo)
     all_paths = repo.letter_paths()

@@ -6,21 +6,30 @@ BASIC_VALIDATIONS); validation never stops at the first problem.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import hashlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from functools import lru_cache
-from pathlib import PurePosixPath
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from letterbox.core import schemas
-from letterbox.core.config import Config
+from letterbox.core.config import Config, load_config
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import Letter, letter_path
 from letterbox.core.process import IllegalStep, parse_time, replay
 from letterbox.core.roster import STEP_ROLES, Roster
 from letterbox.core.sealing import DEFAULT_FIELDS, recipient_tag, wrapped_tags
 from letterbox.core.yamlio import locate, path_str
-from letterbox.store.loader import load
+from letterbox.store.blobs import blob_id, blob_ids
+from letterbox.store.cache import JsonCache
+from letterbox.store.loader import POOL_MIN, decode, read
 from letterbox.store.repository import Repository
 
 
@@ -201,24 +210,191 @@ def duplicate_codes(letters: list[Letter]) -> list[Problem]:
     return problems
 
 
-def validate_repository(repo: Repository, only: list[PurePosixPath] | None = None) -> list[Problem]:
-    """All problems of the repository (or of some of its files), errors and warnings."""
+def validate_repository(repo: Repository, only: list[PurePosixPath] | None = None,
+                        stats: dict[str, int] | None = None) -> list[Problem]:
+    """All problems of the repository (or of some of its files), errors and warnings.
+
+    Each case file's findings are kept in `.git/letterbox/validate.sqlite` by its blob id, its
+    path and everything else they depend on (`context_key`); a file whose key is kept is not
+    read again. The one finding that depends on other files, a link to a letter that does not
+    exist (`rule_links`), is kept judged as if every linked letter existed: a file whose links
+    do not all exist now is judged again. `stats` (when given) receives the counts: files,
+    cached (taken from the cache), judged (read now)."""
     try:
         config = repo.config
     except LetterboxError as exc:
         return exc.problems or [Problem(file="letterbox.yaml", message=exc.message)]
     all_paths = repo.letter_paths()
-    loaded = load(repo.root, all_paths)
-    letters, problems = loaded.letters, list(loaded.problems)
-    ctx = Context(config=config, known_codes=frozenset(x.code for x in letters))
     wanted, missing = _wanted_files(repo, all_paths, only) if only is not None else (None, [])
-    for letter in letters:
-        if wanted is None or str(letter.path) in wanted:
-            problems.extend(validate_letter(letter, ctx))
-    problems.extend(duplicate_codes(letters))
+    judged = judge_files(repo, all_paths, config, stats)
+    known = frozenset(j.code for j in judged.values() if j.code is not None)
+    problems: list[Problem] = [p for j in judged.values() if j.code is None for p in j.problems]
+    for path in all_paths:
+        j = judged[str(path)]
+        if j.code is None or (wanted is not None and str(path) not in wanted):
+            continue
+        if all(ref in known for ref in j.refs):
+            problems.extend(j.problems)
+        else:  # a linked letter is missing: judged with the letters there are
+            letter = read(repo.root, path, lines=True)
+            problems.extend(validate_letter(letter, Context(config, known)) if isinstance(letter, Letter)
+                            else letter)
+    problems.extend(_duplicates(repo.root, [(path, judged[str(path)].code) for path in all_paths]))
     if wanted is not None:
         problems = [p for p in problems if p.file in wanted] + missing
     problems.extend(extra_checks(repo))
+    return problems
+
+
+# -- findings kept by blob id ----------------------------------------------------------------
+
+CACHE_FILE = Path("letterbox") / "validate.sqlite"  # inside .git/
+CACHE_TABLE = "judged"
+NOT_A_REF = "\0"  # a link that is not text: the file is judged again each time
+TIME_DEPENDENT = "晚于现在"  # time_problem: a time later than now (true today, maybe not tomorrow)
+_SOURCES = ("core/*.py", "data/*", "ops/validate.py", "store/loader.py", "store/blobs.py")
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One case file judged: its letter code (None: not a letter, `problems` say why), its
+    problems (as if every letter it links to existed) and the codes it links to."""
+
+    code: str | None
+    problems: list[Problem]
+    refs: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "refs": list(self.refs), "problems": [asdict(p) for p in self.problems]}
+
+    @classmethod
+    def from_json(cls, value: Any) -> Judged:
+        return cls(code=value["code"], refs=tuple(value["refs"]),
+                   problems=[Problem(**p) for p in value["problems"]])
+
+
+@lru_cache(maxsize=1)
+def _source_digest() -> str:
+    import letterbox
+
+    root = Path(letterbox.__file__).parent
+    digest = hashlib.sha256(f"{letterbox.__version__}|{sys.version}|{yaml.__version__}|"
+                            f"{metadata.version('jsonschema')}".encode())
+    for pattern in _SOURCES:
+        for path in sorted(root.glob(pattern)):
+            if path.is_file():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def context_key(root: Path) -> str:
+    """What a case file's findings depend on besides its content and path: this letterbox (its
+    version, rules and schemas), letterbox.yaml and calendar.yaml."""
+    digest = hashlib.sha256(_source_digest().encode())
+    for name in ("letterbox.yaml", "calendar.yaml"):
+        try:
+            digest.update(b"|" + (root / name).read_bytes())
+        except OSError:
+            digest.update(b"|-")
+    return digest.hexdigest()
+
+
+def _refs(letter: Letter) -> tuple[str, ...]:
+    """The letter codes a letter links to (follows_up, history details.of)."""
+    found: list[Any] = []
+    try:
+        found.append(letter.data.get("follows_up"))
+        for event in letter.history:
+            found.append((event.get("details") or {}).get("of"))
+    except (AttributeError, TypeError):
+        return (NOT_A_REF,)
+    refs = {r if isinstance(r, str) else NOT_A_REF for r in found if r}
+    return tuple(sorted(refs))
+
+
+def judge(root: Path, path: PurePosixPath, config: Config) -> tuple[Judged, str | None]:
+    """One case file judged (see Judged), and the blob id of the content judged (None when
+    it could not be read). Read without line maps; a file with problems is read again with
+    them, so that each problem names its line."""
+    try:
+        raw = (root / path).read_bytes()
+    except OSError:
+        result = read(root, path, lines=False)
+        return Judged(None, result if isinstance(result, list) else []), None
+    letter = decode(raw, path, lines=False)
+    if not isinstance(letter, Letter):
+        return Judged(None, letter), blob_id(raw)
+    refs = _refs(letter)
+    ctx = Context(config, frozenset(refs))
+    problems = validate_letter(letter, ctx)
+    if problems:
+        located = decode(raw, path, lines=True)
+        if isinstance(located, Letter):
+            problems = validate_letter(located, ctx)
+    return Judged(letter.code, problems, refs), blob_id(raw)
+
+
+def _judge_chunk(root: Path, paths: Sequence[PurePosixPath]) -> list[tuple[Judged, str | None]]:
+    config = load_config(root)
+    return [judge(root, path, config) for path in paths]
+
+
+def judge_files(repo: Repository, paths: Sequence[PurePosixPath], config: Config,
+                stats: dict[str, int] | None = None) -> dict[str, Judged]:
+    """Every file of `paths` judged, by path (in the order of `paths`): from the cache when its
+    blob id and context are kept, else read now (in worker processes when there are many)."""
+    ids = blob_ids(repo.root, paths)
+    salt = context_key(repo.root)
+    keys = {key: hashlib.sha256(f"{salt}|{key}|{blob}".encode()).hexdigest() for key, blob in ids.items()}
+    store = JsonCache(repo.git_dir / CACHE_FILE, CACHE_TABLE)
+    kept = store.get(list(keys.values()))
+    out: dict[str, Judged] = {}
+    for path in paths:
+        value = kept.get(keys.get(str(path), ""))
+        if value is not None:
+            try:
+                out[str(path)] = Judged.from_json(value)
+            except (KeyError, TypeError, ValueError):
+                pass
+    todo = [path for path in paths if str(path) not in out]
+    workers = min(os.cpu_count() or 1, 8)
+    if workers > 1 and len(todo) >= POOL_MIN:
+        from letterbox.store.loader import _chunks, _spawn_pool
+
+        pool = _spawn_pool(workers)
+        try:
+            chunks = _chunks(todo, workers)
+            fresh = [x for part in pool.map(_judge_chunk, [repo.root] * len(chunks), chunks) for x in part]
+        finally:
+            pool.shutdown()
+    else:
+        fresh = [judge(repo.root, path, config) for path in todo]
+    keep = {}
+    for path, (judged, blob) in zip(todo, fresh, strict=True):
+        out[str(path)] = judged
+        expected = ids.get(str(path))
+        if blob is not None and blob == expected and not any(TIME_DEPENDENT in p.message for p in judged.problems):
+            keep[keys[str(path)]] = judged.to_json()
+    store.put(keep)
+    if stats is not None:
+        stats.update(files=len(paths), cached=len(paths) - len(todo), judged=len(todo))
+    return {str(path): out[str(path)] for path in paths}
+
+
+def _duplicates(root: Path, codes: Sequence[tuple[PurePosixPath, str | None]]) -> list[Problem]:
+    """duplicate_codes over (path, code) pairs: only a duplicate is read again (for its line)."""
+    seen: dict[str, PurePosixPath] = {}
+    problems = []
+    for path, code in codes:
+        if code is None:
+            continue
+        if code not in seen:
+            seen[code] = path
+            continue
+        message = f"信件编码 {code} 与 {seen[code]} 重复。"
+        letter = read(root, path, lines=True)
+        problems.append(_at(letter, ("letter_code",), message) if isinstance(letter, Letter)
+                        else Problem(file=str(path), field="letter_code", message=message))
     return problems
 
 
