@@ -8,7 +8,9 @@ query hashes or letter content, steps the process does not allow, schema violati
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import PurePosixPath
 
 from letterbox.core import codes, yamlio
 from letterbox.core.clock import current_clock, work_calendar
@@ -16,9 +18,11 @@ from letterbox.core.errors import Problem
 from letterbox.core.letter import Letter
 from letterbox.core.process import IllegalStep, State, apply, parse_time
 from letterbox.ops.legality import commit_problems, sealed_changes
-from letterbox.ops.validate import Context, validate_letter
+from letterbox.ops.validate import Context, judge_files, validate_letter
+from letterbox.store.blobs import blob_ids
+from letterbox.store.loader import decode, read
 from letterbox.store.repository import Repository
-from letterbox.store.revisions import load_revision
+from letterbox.store.revisions import load_revision, read_blob, revision_blobs
 
 IMMUTABLE = {
     "letter_code": "信件编码",
@@ -86,26 +90,70 @@ def _check_new_events(repo: Repository, letter: Letter, start: int) -> list[Prob
 
 
 def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
-    """Problems of every letter changed since `base`: one message per letter."""
-    before, base_problems = base_letters(repo, base)
-    at_path = {str(x.path): x for x in before.values()}
-    loaded = repo.load()
-    letters, problems = loaded.letters, list(loaded.problems) + base_problems
-    now = {x.code: x for x in letters}
-    ctx = Context(repo.config, frozenset(now))
+    """Problems of every letter changed since `base`: one message per letter.
+
+    Only the case files that differ from the base (by git blob id: changed, added, deleted,
+    renamed, untracked) are read, at both revisions; what the others hold (letter code, or
+    why they do not read) comes from validate's findings kept by blob id (`judge_files`), the
+    same at the base as now."""
+    base_ids = revision_blobs(repo, base)
+    config = repo.config
+    paths = repo.letter_paths()
+    now_ids = blob_ids(repo.root, paths)
+    judged = judge_files(repo, paths, config, ids=now_ids)
+    unchanged = {path for path, blob in base_ids.items() if now_ids.get(path) == blob}
+    base_read: dict[str, Letter] = {}
+    base_code: dict[str, str | None] = {}
+    for path, blob in base_ids.items():
+        if path in unchanged:
+            base_code[path] = judged[path].code
+            continue
+        result = decode(read_blob(repo, blob), PurePosixPath(path), lines=True)
+        if isinstance(result, Letter):
+            base_read[path] = result
+        base_code[path] = result.code if isinstance(result, Letter) else None
+    before = {code or path: path for path, code in base_code.items() if code is not None}  # key → path
+    key_at = {path: key for key, path in before.items()}
+    problems = [p for j in judged.values() if j.code is None for p in j.problems]
+    problems += [Problem(file=path, severity="warning", message="基准版本中的这个案卷文件无法读取，未与基准版本比较。")
+                 for path, code in base_code.items() if code is None]
+    now: dict[str, str] = {}
+    for each in paths:
+        code = judged[str(each)].code
+        if code is not None:
+            now[code] = str(each)
+    read_now: dict[str, Letter | list[Problem]] = {}
+
+    def letter_now(path: str) -> Letter | list[Problem]:
+        if path not in read_now:
+            read_now[path] = read(repo.root, PurePosixPath(path), lines=True)
+        return read_now[path]
+
+    ctx = Context(config, frozenset(now))
     changed = 0
     matched: set[str] = set()
     added: list[Letter] = []
-    for code, letter in now.items():
-        old = before.get(code)
-        if old is None:  # same file, other code inside: the letter code was edited
-            candidate = at_path.get(str(letter.path))
-            if candidate is not None and candidate.code not in now:
-                old = candidate
-        if old is None:
+    for code, path in now.items():
+        old_path = before.get(code)
+        if old_path is None and path in key_at and base_code[path] not in now:
+            old_path = path  # same file, other code inside: the letter code was edited
+        if old_path is not None:
+            matched.add(str(base_code[old_path]))
+            if old_path == path and path in unchanged:
+                continue
+        letter = letter_now(path)
+        if not isinstance(letter, Letter):  # changed while being read
+            problems.extend(letter)
+            continue
+        old: Letter | None = None
+        if old_path is None:
             added.append(letter)
         else:
-            matched.add(old.code)
+            found = base_read.get(old_path) or letter_now(old_path)
+            if not isinstance(found, Letter):
+                problems.extend(found)
+                continue
+            old = found
             if old.data == letter.data and old.path == letter.path:
                 continue
         changed += 1
@@ -115,15 +163,15 @@ def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
         problems.extend(own)
     problems.extend(_sequence_gaps(before, added))
     problems.extend(commit_problems(repo, base))
-    for code, old in before.items():
-        if code not in matched:
+    for key, old_path in before.items():
+        if key not in matched:
             changed += 1
-            problems.append(Problem(file=str(old.path), field="letter_code",
-                                    message=f"信件 {code} 被删除：案卷不得删除（不予受理或办结后应归档）。"))
+            problems.append(Problem(file=old_path, field="letter_code",
+                                    message=f"信件 {key} 被删除：案卷不得删除（不予受理或办结后应归档）。"))
     return one_per_letter(problems), changed
 
 
-def _sequence_gaps(before: dict[str, Letter], added: list[Letter]) -> list[Problem]:
+def _sequence_gaps(before: Iterable[str], added: list[Letter]) -> list[Problem]:
     """Letters added since the base must continue their year's gap-free sequence."""
     last: dict[tuple[str, int], int] = {}
     for code in before:

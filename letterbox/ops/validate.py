@@ -340,10 +340,11 @@ def _judge_chunk(root: Path, paths: Sequence[PurePosixPath]) -> list[tuple[Judge
 
 
 def judge_files(repo: Repository, paths: Sequence[PurePosixPath], config: Config,
-                stats: dict[str, int] | None = None) -> dict[str, Judged]:
+                stats: dict[str, int] | None = None, ids: dict[str, str] | None = None) -> dict[str, Judged]:
     """Every file of `paths` judged, by path (in the order of `paths`): from the cache when its
-    blob id and context are kept, else read now (in worker processes when there are many)."""
-    ids = blob_ids(repo.root, paths)
+    blob id and context are kept, else read now (in worker processes when there are many).
+    `ids`: the blob ids of `paths` when known (`blob_ids`)."""
+    ids = blob_ids(repo.root, paths) if ids is None else ids
     salt = context_key(repo.root)
     keys = {key: hashlib.sha256(f"{salt}|{key}|{blob}".encode()).hexdigest() for key, blob in ids.items()}
     store = JsonCache(repo.git_dir / CACHE_FILE, CACHE_TABLE)

@@ -3,6 +3,7 @@ a file whose content, path and context did not change is not read again; anythin
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -13,8 +14,6 @@ from tests.conftest import Repo, submission
 
 def counts(repo: Repo, *args: str) -> tuple[dict[str, int], list[dict[str, Any]]]:
     report = repo.run("validate", *args, "--json", expect=None)
-    import json
-
     data = json.loads(report.stdout)
     return data["cache"], data["problems"]
 
@@ -24,6 +23,8 @@ def errors(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
+
+
 def three(case_repo: Repo) -> Repo:
     case_repo.intake(submission(1), submission(2))
     case_repo.intake(submission(3, follows_up="LA-2026-00001"), name="three.json")
@@ -74,6 +75,8 @@ def test_bad_file_stays_reported_with_the_same_message(three: Repo) -> None:
 
 
 @pytest.mark.parametrize("name", ["letterbox.yaml", "calendar.yaml"])
+
+
 def test_configuration_change_invalidates(three: Repo, name: str) -> None:
     counts(three)
     config = three.path / name
@@ -117,3 +120,17 @@ def test_duplicate_code_is_reported_from_the_cache(three: Repo) -> None:
     stats, again = counts(three)
     assert stats["judged"] == 0 and again == problems
     assert any("重复" in p["message"] and p["line"] for p in again)
+
+
+def test_check_reads_only_changed_files_and_says_the_same(three: Repo) -> None:
+    broken = three.letter_file("LA-2026-00001")
+    broken.write_text(broken.read_text("utf-8") + "history: [\n", "utf-8")
+    base = three.commit_all("a broken file, unchanged since the base")
+    three.run("classify", "LA-2026-00002", "--category", "complaint", "--at", "2026-03-02T10:00:00+08:00")
+    cold = three.run("check", "--base", base, "--json", expect=1).stdout
+    three.run("validate", expect=1)
+    warm = three.run("check", "--base", base, "--json", expect=1).stdout
+    assert warm == cold
+    name = str(broken.relative_to(three.path))
+    # unreadable now (an error) and at the base (a warning: not compared)
+    assert sorted(p["severity"] for p in json.loads(warm)["problems"] if p["file"] == name) == ["error", "warning"]
