@@ -39,9 +39,12 @@ def schema_copy_problems(repo: Repository) -> list[Problem]:
 def validate_all(repo: Repository, only: list[PurePosixPath] | None, today: date,
                  strict_calendar: bool = False,
                  stats: dict[str, int] | None = None) -> tuple[list[Problem], int]:
+    stats = {} if stats is None else stats
     problems = validate_repository(repo, only, stats)
     if only is None:
         problems += calendar_problems(repo, today, strict_calendar) + schema_copy_problems(repo)
+    if only is None and "files" in stats:
+        return problems, stats["files"]
     all_paths = repo.letter_paths()
     checked = len(_wanted_files(repo, all_paths, only)[0]) if only is not None else len(all_paths)
     return problems, checked

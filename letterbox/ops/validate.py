@@ -229,14 +229,13 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
     judged = judge_files(repo, all_paths, config, stats)
     known = frozenset(j.code for j in judged.values() if j.code is not None)
     problems: list[Problem] = [p for j in judged.values() if j.code is None for p in j.problems]
-    for path in all_paths:
-        j = judged[str(path)]
-        if j.code is None or (wanted is not None and str(path) not in wanted):
+    for name, j in judged.items():
+        if j.code is None or (wanted is not None and name not in wanted):
             continue
-        if all(ref in known for ref in j.refs):
+        if not j.refs or all(ref in known for ref in j.refs):
             problems.extend(j.problems)
         else:  # a linked letter is missing: judged with the letters there are
-            letter = read(repo.root, path, lines=True)
+            letter = read(repo.root, PurePosixPath(name), lines=True)
             problems.extend(validate_letter(letter, Context(config, known)) if isinstance(letter, Letter)
                             else letter)
     problems.extend(_duplicates(repo.root, [(path, judged[str(path)].code) for path in all_paths]))
@@ -269,8 +268,9 @@ class Judged:
 
     @classmethod
     def from_json(cls, value: Any) -> Judged:
-        return cls(code=value["code"], refs=tuple(value["refs"]),
-                   problems=[Problem(**p) for p in value["problems"]])
+        found = value["problems"]
+        return cls(code=value["code"], refs=tuple(value["refs"]) if value["refs"] else (),
+                   problems=[Problem(**p) for p in found] if found else [])
 
 
 @lru_cache(maxsize=1)
@@ -345,19 +345,20 @@ def judge_files(repo: Repository, paths: Sequence[PurePosixPath], config: Config
     blob id and context are kept, else read now (in worker processes when there are many).
     `ids`: the blob ids of `paths` when known (`blob_ids`)."""
     ids = blob_ids(repo.root, paths) if ids is None else ids
+    names = [str(path) for path in paths]
     salt = context_key(repo.root)
     keys = {key: hashlib.sha256(f"{salt}|{key}|{blob}".encode()).hexdigest() for key, blob in ids.items()}
     store = JsonCache(repo.git_dir / CACHE_FILE, CACHE_TABLE)
     kept = store.get(list(keys.values()))
     out: dict[str, Judged] = {}
-    for path in paths:
-        value = kept.get(keys.get(str(path), ""))
+    for name in names:
+        value = kept.get(keys.get(name, ""))
         if value is not None:
             try:
-                out[str(path)] = Judged.from_json(value)
+                out[name] = Judged.from_json(value)
             except (KeyError, TypeError, ValueError):
                 pass
-    todo = [path for path in paths if str(path) not in out]
+    todo = [path for path, name in zip(paths, names, strict=True) if name not in out]
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and len(todo) >= POOL_MIN:
         from letterbox.store.loader import _chunks, _spawn_pool
@@ -372,14 +373,14 @@ def judge_files(repo: Repository, paths: Sequence[PurePosixPath], config: Config
         fresh = [judge(repo.root, path, config) for path in todo]
     keep = {}
     for path, (judged, blob) in zip(todo, fresh, strict=True):
-        out[str(path)] = judged
-        expected = ids.get(str(path))
-        if blob is not None and blob == expected and not any(TIME_DEPENDENT in p.message for p in judged.problems):
-            keep[keys[str(path)]] = judged.to_json()
+        name = str(path)
+        out[name] = judged
+        if blob is not None and blob == ids.get(name) and not any(TIME_DEPENDENT in p.message for p in judged.problems):
+            keep[keys[name]] = judged.to_json()
     store.put(keep)
     if stats is not None:
         stats.update(files=len(paths), cached=len(paths) - len(todo), judged=len(todo))
-    return {str(path): out[str(path)] for path in paths}
+    return {name: out[name] for name in names}
 
 
 def _duplicates(root: Path, codes: Sequence[tuple[PurePosixPath, str | None]]) -> list[Problem]:

@@ -16,6 +16,7 @@ as stored, never the opened fields; letters taken from it are opened after it is
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -51,13 +52,31 @@ class Loaded:
 
 
 def case_paths(root: Path) -> list[PurePosixPath]:
-    """Every case file in cases/ (.yaml or .yml, not hidden), also one at the wrong depth."""
+    """Every case file in cases/ (.yaml or .yml, not hidden), also one at the wrong depth, in
+    path order (symbolic links to folders are not followed)."""
     base = root / CASES_DIR
     if not base.is_dir():
         return []
-    found = sorted(p for ext in ("*.yaml", "*.yml") for p in base.rglob(ext)
-                   if p.is_file() and not p.name.startswith("."))
-    return [PurePosixPath(p.relative_to(root).as_posix()) for p in found]
+    found: list[tuple[str, ...]] = []
+    folders: list[tuple[str, tuple[str, ...]]] = [(str(base), ())]
+    while folders:
+        folder, parts = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError:
+            continue
+        for entry in listed:
+            try:
+                if entry.is_dir() and not entry.is_symlink():
+                    folders.append((entry.path, (*parts, entry.name)))
+                elif (entry.name.endswith((".yaml", ".yml")) and not entry.name.startswith(".")
+                      and entry.is_file()):
+                    found.append((*parts, entry.name))
+            except OSError:
+                continue
+    found.sort()
+    return [PurePosixPath("/".join((CASES_DIR, *parts))) for parts in found]
 
 
 def parse(text: str, path: PurePosixPath, lines: bool = True) -> Letter | list[Problem]:
