@@ -6,11 +6,24 @@ office and the unit as recipients). Then times `validate_repository` on each (be
 interleaved, in this process, no key anywhere) and prints the figures.
 
     python bench/validate_bench.py [--letters 5000] [--runs 3] [--keep DIR]
+
+With --sizes (issue 17, validation proportional to change): for each size a case repository of
+that many closed letters (bench/site_bench.py's generator), committed; then `letterbox validate`
+and `letterbox check --base` each run as its own process, timed, with its peak memory (the
+largest resident set of the process and its workers): validate cold (no kept findings), warm
+(nothing changed), after one letter changed (a hand edit of one body, committed: check reports
+it as an illegal edit, which is what it reads and judges); check --base HEAD~1 warm (after
+validate, as CI runs them) and cold. --old DIR runs the same commands with the letterbox of
+another checkout (e.g. `git worktree add DIR 087d071`) for the figures before.
+
+    python bench/validate_bench.py --sizes 1000,10000,100000 [--old DIR] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +31,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -78,12 +92,83 @@ def timed(root: Path) -> tuple[float, int]:
     return time.perf_counter() - t, sum(1 for p in problems if p.severity == "error")
 
 
+def run_cli(root: Path, *args: str, tree: Path | None = None) -> tuple[float, int, dict[str, Any]]:
+    """`letterbox ARGS --json` as a process (the letterbox of `tree`, else this one): seconds,
+    peak resident memory in MiB (the process or its largest worker), the JSON report."""
+    start = "from letterbox.cli.main import main; main()"
+    if tree is not None:  # past the editable install's finder, which would find this checkout
+        start = (f"import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f)]; "
+                 f"sys.path.insert(0, {str(tree)!r}); {start}")
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", start,
+                             "--repo", str(root), *args, "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, _, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t
+    proc.returncode = 0
+    try:
+        report = json.loads(out)
+    except ValueError:
+        report = {}
+    return seconds, usage.ru_maxrss // 1024, report
+
+
+def git_in(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def scale(n: int, work: Path, old: Path | None) -> None:
+    import site_bench
+
+    root = work / f"repo-{n}"
+    t = time.perf_counter()
+    site_bench.make_repo(root, n)
+    git_in(root, "add", "cases")
+    git_in(root, "-c", "user.name=bench", "-c", "user.email=bench@invalid", "commit", "-q", "-m", "letters")
+    print(f"{n} letters: generated and committed in {time.perf_counter() - t:.0f} s", flush=True)
+    kept = root / ".git" / "letterbox"
+
+    def show(label: str, figures: tuple[float, int, dict[str, Any]]) -> None:
+        seconds, mib, report = figures
+        cache = report.get("cache", {})
+        counts = f"  cached {cache.get('cached')} judged {cache.get('judged')}" if cache else ""
+        print(f"  {label:<34} {seconds:7.2f} s {mib:6d} MiB  errors {report.get('errors', '?')}{counts}",
+              flush=True)
+
+    shutil.rmtree(kept, ignore_errors=True)
+    show("validate cold", run_cli(root, "validate"))
+    show("validate warm (nothing changed)", run_cli(root, "validate"))
+    site_bench.change_one(Repository(root))
+    git_in(root, "-c", "user.name=bench", "-c", "user.email=bench@invalid", "commit", "-q", "-am", "one edit")
+    show("validate, one letter changed", run_cli(root, "validate"))
+    show("check --base HEAD~1 (warm)", run_cli(root, "check", "--base", "HEAD~1"))
+    shutil.rmtree(kept, ignore_errors=True)
+    show("check --base HEAD~1 (cold)", run_cli(root, "check", "--base", "HEAD~1"))
+    if old is not None:
+        show("before: validate", run_cli(root, "validate", tree=old))
+        show("before: check --base HEAD~1", run_cli(root, "check", "--base", "HEAD~1", tree=old))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--letters", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", type=Path)
+    parser.add_argument("--sizes", help="the cache figures (issue 17) for these sizes, e.g. 1000,100000")
+    parser.add_argument("--old", type=Path, help="with --sizes: also time the letterbox of this checkout")
     args = parser.parse_args()
+    if args.sizes:
+        sys.path.insert(0, str(ROOT / "bench"))
+        work = args.keep or Path(tempfile.mkdtemp(prefix="validate-bench-"))
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            for n in (int(x) for x in args.sizes.split(",")):
+                scale(n, work, args.old)
+        finally:
+            if args.keep is None:
+                shutil.rmtree(work, ignore_errors=True)
+        return
     work = args.keep or Path(tempfile.mkdtemp(prefix="validate-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
