@@ -7,9 +7,12 @@ BASIC_VALIDATIONS); validation never stops at the first problem.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -28,8 +31,7 @@ from letterbox.core.roster import STEP_ROLES, Roster
 from letterbox.core.sealing import DEFAULT_FIELDS, recipient_tag, wrapped_tags
 from letterbox.core.yamlio import locate, path_str
 from letterbox.store.blobs import blob_id, blob_ids
-from letterbox.store.cache import JsonCache
-from letterbox.store.loader import POOL_MIN, decode, read
+from letterbox.store.loader import POOL_MIN, case_names, decode, read
 from letterbox.store.repository import Repository
 
 
@@ -224,9 +226,10 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
         config = repo.config
     except LetterboxError as exc:
         return exc.problems or [Problem(file="letterbox.yaml", message=exc.message)]
-    all_paths = repo.letter_paths()
-    wanted, missing = _wanted_files(repo, all_paths, only) if only is not None else (None, [])
-    judged = judge_files(repo, all_paths, config, stats)
+    all_names = case_names(repo.root)
+    wanted, missing = (_wanted_files(repo, [PurePosixPath(n) for n in all_names], only) if only is not None
+                       else (None, []))
+    judged = judge_files(repo, all_names, config, stats)
     known = frozenset(j.code for j in judged.values() if j.code is not None)
     problems: list[Problem] = [p for j in judged.values() if j.code is None for p in j.problems]
     for name, j in judged.items():
@@ -238,7 +241,7 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
             letter = read(repo.root, PurePosixPath(name), lines=True)
             problems.extend(validate_letter(letter, Context(config, known)) if isinstance(letter, Letter)
                             else letter)
-    problems.extend(_duplicates(repo.root, [(path, judged[str(path)].code) for path in all_paths]))
+    problems.extend(_duplicates(repo.root, [(name, j.code) for name, j in judged.items()]))
     if wanted is not None:
         problems = [p for p in problems if p.file in wanted] + missing
     problems.extend(extra_checks(repo))
@@ -248,7 +251,7 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
 # -- findings kept by blob id ----------------------------------------------------------------
 
 CACHE_FILE = Path("letterbox") / "validate.sqlite"  # inside .git/
-CACHE_TABLE = "judged"
+CACHE_TABLE = "findings"
 NOT_A_REF = "\0"  # a link that is not text: the file is judged again each time
 TIME_DEPENDENT = "晚于现在"  # time_problem: a time later than now (true today, maybe not tomorrow)
 _SOURCES = ("core/*.py", "data/*", "ops/validate.py", "store/loader.py", "store/blobs.py")
@@ -339,7 +342,7 @@ def _judge_chunk(root: Path, paths: Sequence[PurePosixPath]) -> list[tuple[Judge
     return [judge(root, path, config) for path in paths]
 
 
-def judge_files(repo: Repository, paths: Sequence[PurePosixPath], config: Config,
+def judge_files(repo: Repository, paths: Sequence[PurePosixPath | str], config: Config,
                 stats: dict[str, int] | None = None, ids: dict[str, str] | None = None) -> dict[str, Judged]:
     """Every file of `paths` judged, by path (in the order of `paths`): from the cache when its
     blob id and context are kept, else read now (in worker processes when there are many).
@@ -348,17 +351,14 @@ def judge_files(repo: Repository, paths: Sequence[PurePosixPath], config: Config
     names = [str(path) for path in paths]
     salt = context_key(repo.root)
     keys = {key: hashlib.sha256(f"{salt}|{key}|{blob}".encode()).hexdigest() for key, blob in ids.items()}
-    store = JsonCache(repo.git_dir / CACHE_FILE, CACHE_TABLE)
+    store = _Findings(repo.git_dir / CACHE_FILE)
     kept = store.get(list(keys.values()))
     out: dict[str, Judged] = {}
     for name in names:
-        value = kept.get(keys.get(name, ""))
-        if value is not None:
-            try:
-                out[name] = Judged.from_json(value)
-            except (KeyError, TypeError, ValueError):
-                pass
-    todo = [path for path, name in zip(paths, names, strict=True) if name not in out]
+        found = kept.get(keys.get(name, ""))
+        if found is not None:
+            out[name] = found
+    todo = [PurePosixPath(name) for name in names if name not in out]
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and len(todo) >= POOL_MIN:
         from letterbox.store.loader import _chunks, _spawn_pool
@@ -376,16 +376,58 @@ def judge_files(repo: Repository, paths: Sequence[PurePosixPath], config: Config
         name = str(path)
         out[name] = judged
         if blob is not None and blob == ids.get(name) and not any(TIME_DEPENDENT in p.message for p in judged.problems):
-            keep[keys[name]] = judged.to_json()
+            keep[keys[name]] = judged
     store.put(keep)
     if stats is not None:
-        stats.update(files=len(paths), cached=len(paths) - len(todo), judged=len(todo))
+        stats.update(files=len(names), cached=len(names) - len(todo), judged=len(todo))
     return {name: out[name] for name in names}
 
 
-def _duplicates(root: Path, codes: Sequence[tuple[PurePosixPath, str | None]]) -> list[Problem]:
+class _Findings:
+    """The kept findings: key → letter code and, for a file with problems or links, the rest
+    as JSON (most files have neither: their row is read without any JSON)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=30)) as db:
+            db.execute(f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (key TEXT PRIMARY KEY, code TEXT, rest TEXT)")
+            yield db
+
+    def get(self, keys: list[str]) -> dict[str, Judged]:
+        found: dict[str, Judged] = {}
+        if not keys:
+            return found
+        with self._db() as db:
+            for k in range(0, len(keys), 900):
+                chunk = keys[k:k + 900]
+                rows = db.execute(f"SELECT key, code, rest FROM {CACHE_TABLE} "
+                                  f"WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+                for key, code, rest in rows:
+                    if rest is None:
+                        found[key] = Judged(code, [])
+                        continue
+                    try:
+                        found[key] = Judged.from_json(json.loads(rest))
+                    except (KeyError, TypeError, ValueError):
+                        continue
+        return found
+
+    def put(self, items: dict[str, Judged]) -> None:
+        if not items:
+            return
+        rows = [(key, j.code, None if j.code is not None and not j.problems and not j.refs
+                 else json.dumps(j.to_json(), ensure_ascii=False)) for key, j in items.items()]
+        with self._db() as db, db:
+            db.executemany(f"INSERT OR REPLACE INTO {CACHE_TABLE} VALUES (?, ?, ?)", rows)
+
+
+def _duplicates(root: Path, codes: Sequence[tuple[str, str | None]]) -> list[Problem]:
     """duplicate_codes over (path, code) pairs: only a duplicate is read again (for its line)."""
-    seen: dict[str, PurePosixPath] = {}
+    seen: dict[str, str] = {}
     problems = []
     for path, code in codes:
         if code is None:
@@ -394,9 +436,9 @@ def _duplicates(root: Path, codes: Sequence[tuple[PurePosixPath, str | None]]) -
             seen[code] = path
             continue
         message = f"信件编码 {code} 与 {seen[code]} 重复。"
-        letter = read(root, path, lines=True)
+        letter = read(root, PurePosixPath(path), lines=True)
         problems.append(_at(letter, ("letter_code",), message) if isinstance(letter, Letter)
-                        else Problem(file=str(path), field="letter_code", message=message))
+                        else Problem(file=path, field="letter_code", message=message))
     return problems
 
 

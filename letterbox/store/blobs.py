@@ -63,7 +63,7 @@ def clean_ids(root: Path) -> dict[str, str]:
     return ids
 
 
-def blob_ids(root: Path, paths: Sequence[PurePosixPath]) -> dict[str, str]:
+def blob_ids(root: Path, paths: Sequence[PurePosixPath | str]) -> dict[str, str]:
     """path → blob id of each of `paths` (a file that cannot be read has none)."""
     known = clean_ids(root)
     out = {}
