@@ -26,7 +26,7 @@ from typing import Any
 from letterbox.core import yamlio
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import CASES_DIR, Letter
-from letterbox.core.sealing import Keyring, SealError, is_sealed, opened, sealed_form
+from letterbox.core.sealing import Keyring, SealError, is_sealed, opened, sealed_form, unseal
 from letterbox.store.cache import JsonCache
 
 POOL_MIN = 2000  # fewer case files than this to parse: parse in this process
@@ -104,6 +104,9 @@ def decode(raw: bytes, path: PurePosixPath, lines: bool = True) -> Letter | list
     return parse(text, path, lines)
 
 
+DAMAGED = "加密块格式不对，无法解密（运行 letterbox validate 查看原因）。"
+
+
 def open_letter(letter: Letter, keyring: Keyring | None) -> Letter:
     """`letter` with its sealed fields in clear when `keyring` opens them; else, for a sealed
     letter, `hidden` says why (no key, not a recipient, period shredded, damaged). Without a
@@ -115,7 +118,7 @@ def open_letter(letter: Letter, keyring: Keyring | None) -> Letter:
     except SealError as exc:
         letter.hidden = str(exc)
     except (TypeError, ValueError, KeyError):  # a hand-damaged block: validate names it
-        letter.hidden = "加密块格式不对，无法解密（运行 letterbox validate 查看原因）。"
+        letter.hidden = DAMAGED
     return letter
 
 
@@ -136,8 +139,18 @@ def _read_chunk(root: Path, paths: Sequence[PurePosixPath], lines: bool,
     return [read(root, path, lines, keyring) for path in paths]
 
 
-def _open_chunk(items: Sequence[tuple[str, dict[str, Any]]], keyring: Keyring) -> list[Letter]:
-    return [open_letter(Letter(path=PurePosixPath(key), data=data), keyring) for key, data in items]
+def _unseal_chunk(items: Sequence[tuple[str, dict[str, Any]]], keyring: Keyring) -> list[dict[str, Any] | str]:
+    """The opened fields of each (letter code, sealed block), or why not. Only the blocks cross to
+    a worker and only the fields come back (whole letters would cost more to send than to open)."""
+    out: list[dict[str, Any] | str] = []
+    for code, block in items:
+        try:
+            out.append(unseal(block, code, keyring))
+        except SealError as exc:
+            out.append(str(exc))
+        except (TypeError, ValueError, KeyError):
+            out.append(DAMAGED)
+    return out
 
 
 def _gather(results: Iterable[Letter | list[Problem]], parsed: int = 0, pooled: bool = False) -> Loaded:
@@ -202,14 +215,15 @@ def load(root: Path, paths: Sequence[PurePosixPath] | None = None, *, lines: boo
             fresh = [x for chunk in runner.map(_read_chunk, [root] * len(chunks), chunks,
                                                [lines] * len(chunks), [keyring] * len(chunks))
                      for x in chunk]
-        reopened: list[Letter] = []
+        unsealed: list[dict[str, Any] | str] = []
         if sealed_known and keyring is not None:
+            blocks = [(str(data.get("letter_code", "")), data["sealed"]) for _key, data in sealed_known]
             if open_pooled and runner is not None:
-                parts = _chunks(sealed_known, workers)
-                reopened = [x for part in runner.map(_open_chunk, parts, [keyring] * len(parts))
+                parts = _chunks(blocks, workers)
+                unsealed = [x for part in runner.map(_unseal_chunk, parts, [keyring] * len(parts))
                             for x in part]
             else:
-                reopened = _open_chunk(sealed_known, keyring)
+                unsealed = _unseal_chunk(blocks, keyring)
     finally:
         if own and runner is not None:
             runner.shutdown()
@@ -218,8 +232,13 @@ def load(root: Path, paths: Sequence[PurePosixPath] | None = None, *, lines: boo
                if isinstance(result, Letter) and key in stamps})
     for key, data in known.items():
         by_path[key] = Letter(path=PurePosixPath(key), data=data)
-    for letter in reopened:
-        by_path[str(letter.path)] = letter
+    for (key, data), result in zip(sealed_known, unsealed, strict=True):
+        letter = by_path[key]
+        assert isinstance(letter, Letter)
+        if isinstance(result, dict):
+            letter.data = {**data, **result}
+        else:
+            letter.hidden = result
     return _gather((by_path[str(p)] for p in paths), parsed=len(todo), pooled=pooled or open_pooled)
 
 
