@@ -47,9 +47,17 @@ def public_key_of(path: Path) -> str:
             continue
         if head.startswith("ssh-"):
             return normalise_key(head.splitlines()[0])
-    if not path.is_file():
-        raise LetterboxError(f"找不到签名密钥文件 {path}。")
-    result = subprocess.run(["ssh-keygen", "-y", "-f", str(path)], capture_output=True, text=True,
+    try:
+        st = path.stat()
+    except OSError:
+        raise LetterboxError(f"找不到签名密钥文件 {path}。") from None
+    return _derived_public_key(str(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=16)
+def _derived_public_key(path: str, _mtime_ns: int, _size: int) -> str:
+    """`ssh-keygen -y` once per key file version (a step asks for the signer several times)."""
+    result = subprocess.run(["ssh-keygen", "-y", "-f", path], capture_output=True, text=True,
                             stdin=subprocess.DEVNULL, timeout=30, check=False)
     if result.returncode != 0 or not result.stdout.startswith("ssh-"):
         raise LetterboxError(f"无法从 {path} 读出公钥：请确认这是 SSH ed25519 私钥"
