@@ -105,6 +105,8 @@ class DeadlineComputation:
     extension_days: int = 0
     original_due: date | None = None
     rule: str = ""
+    rolled_from: date | None = None  # a calendar-day period's last day, when it was a day off
+    roll_reason: str = ""  # why that day was off (周末, 国庆节, ...)
 
     def copy(self) -> DeadlineComputation:
         """An equal computation with lists of its own (cached computations are handed out so)."""
@@ -125,6 +127,9 @@ class DeadlineComputation:
             lines.append(f"调休上班日按工作日计入：{days}")
         if self.extension_days:
             lines.append(_extension_line(self))
+        if self.rolled_from is not None:
+            lines.append(f"期间届满日 {format_day(self.rolled_from)}是{self.roll_reason}，"
+                         f"顺延至其后第一个工作日（见 docs/deadlines.md）")
         lines.append(f"到期日：{format_day(self.due)}")
         if self.provisional:
             lines.append(provisional_note(self.provisional_years))
@@ -162,7 +167,10 @@ def _runs(skipped: Sequence[tuple[date, str]]) -> list[tuple[date, date, str]]:
 def _extension_line(comp: DeadlineComputation) -> str:
     unit = "个工作日" if comp.unit == "working_days" else "日"
     original = format_day(comp.original_due) if comp.original_due else "原期限"
-    return f"延期：{comp.extension_days} {unit}，自原到期日 {original}次日起算，延至 {format_day(comp.due)}"
+    if comp.unit == "working_days":
+        return f"延期：{comp.extension_days} {unit}，自原到期日 {original}次日起算，延至 {format_day(comp.due)}"
+    until = comp.rolled_from or comp.due  # counted from the period's own last day, not a rolled one
+    return f"延期：{comp.extension_days} {unit}，自原期间届满日 {original}次日起算，至 {format_day(until)}"
 
 
 def provisional_note(years: Iterable[int]) -> str:
@@ -325,6 +333,18 @@ class WorkCalendar:
             unit="calendar_days",
             clock_start=start + ONE_DAY,
         )
+
+    def roll_forward(self, day: date) -> tuple[date, str]:
+        """``day`` when it is a working day, else the first working day after it, with the
+        reason the first day was off ("" when not moved): a calendar-day period that ends on a
+        weekend or statutory holiday ends on the next working day (docs/deadlines.md)."""
+        info = self.day_info(day)
+        if info.is_working_day:
+            return day, ""
+        moved = day + ONE_DAY
+        while not self.is_working_day(moved):
+            moved += ONE_DAY
+        return moved, info.reason
 
     def working_days_between(self, a: date, b: date) -> int:
         """Working days after ``a`` up to and including ``b``; negative if ``b`` < ``a``."""

@@ -55,7 +55,10 @@ def clock_of(state: State, config: Config, cal: WorkCalendar) -> Clock | None:
 
 
 def days_left(cal: WorkCalendar, clock: Clock, today: date) -> int:
-    """Working days left until the deadline (0 on the day itself, negative when overdue)."""
+    """Days left until the deadline in the limit's own unit: working days, or calendar days for
+    a calendar-day limit (a petition case). 0 on the day itself, negative when overdue."""
+    if clock.computation.unit == "calendar_days":
+        return (clock.due - today).days
     if today <= clock.due:
         return cal.working_days_between(today, clock.due)
     return -cal.working_days_between(clock.due, today)

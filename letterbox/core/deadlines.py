@@ -2,7 +2,10 @@
 
 Working-day modes (一般问题、复杂问题、分办、审核) count working days from the day after
 the start; an extension adds working days after the original due date. Petition cases
-(信访事项) count calendar days; their extension is in calendar days and capped.
+(信访事项) count calendar days; their extension is in calendar days and capped, added to the
+period itself. A calendar-day period whose last day is a weekend or statutory holiday ends on
+the first working day after it (`calendar_days_roll_forward`, default on; 民事诉讼法 第八十五条,
+applied to petition time limits; docs/deadlines.md).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class DeadlineRules:
     petition_max_extension_days: int = 30
     triage_working_days: int = 1
     review_working_days: int = 2
+    calendar_days_roll_forward: bool = True  # a calendar-day limit ending on a day off moves on
 
     def days_for(self, mode: str) -> int:
         """The base time limit of ``mode`` (working days, or calendar days for petitions)."""
@@ -50,10 +54,32 @@ class DeadlineRules:
             "petition": (
                 f"信访事项：{n} 日（按日历日计算），自转办次日起算，"
                 f"最多可延长 {self.petition_max_extension_days} 日"
+                + ("；期间届满日为周末或法定节假日的，顺延至其后第一个工作日"
+                   if self.calendar_days_roll_forward else "")
             ),
             "triage": f"分办：{n} 个工作日，自收信次日起算",
             "review": f"审核：{n} 个工作日，自提交审核次日起算",
         }[mode]
+
+
+def counts_working_days(mode: str) -> bool:
+    """True when ``mode``'s limit (and its days left) is in working days, False for calendar days."""
+    return mode in WORKING_DAY_MODES
+
+
+def days_left_text(mode: str, left: int, overdue: bool = False) -> str:
+    """``剩余 3 个工作日`` / ``剩余 37 天`` / ``今日到期`` / ``已逾期 2 天``: days left in the
+    limit's own unit (working days, or calendar days for a petition case). ``overdue``: the
+    deadline has passed (a working-day limit due on a Friday is overdue on Saturday, with 0
+    working days past)."""
+    unit = "个工作日" if counts_working_days(mode) else "天"
+    if left < 0:
+        return f"已逾期 {-left} {unit}"
+    if overdue:
+        return "已逾期（期限已过）"
+    if left == 0:
+        return "今日到期"
+    return f"剩余 {left} {unit}"
 
 
 def _check_mode(mode: str) -> None:
@@ -95,9 +121,12 @@ def _computation(cal: WorkCalendar, rules: DeadlineRules, start: date, mode: str
     key = (rules, start, mode, extension_days)
     comp = memo.get(key)
     if comp is None:
-        base = _base(cal, rules, start, mode)
-        if extension_days:
-            base = _extend(cal, base, extension_days)
+        if mode in WORKING_DAY_MODES:
+            base = cal.add_working_days(start, rules.days_for(mode))
+            if extension_days:
+                base = _extend(cal, base, extension_days)
+        else:
+            base = _calendar_days(cal, rules, start, rules.days_for(mode), extension_days)
         comp = memo[key] = replace(base, rule=rules.rule_text(mode))
     return comp
 
@@ -110,19 +139,29 @@ def _check_extension(rules: DeadlineRules, mode: str, extension_days: int) -> No
         raise ValueError(f"信访事项最多延长 {limit} 日，不能延长 {extension_days} 日。")
 
 
-def _base(cal: WorkCalendar, rules: DeadlineRules, start: date, mode: str) -> DeadlineComputation:
-    n = rules.days_for(mode)
-    if mode in WORKING_DAY_MODES:
-        return cal.add_working_days(start, n)
-    return cal.add_calendar_days(start, n)
+def _calendar_days(cal: WorkCalendar, rules: DeadlineRules, start: date, days: int,
+                   extension_days: int) -> DeadlineComputation:
+    """A calendar-day limit: ``days`` (plus an extension, counted on from the period's own last
+    day) after ``start``; a last day that is a weekend or holiday moves to the next working day
+    when the rules say so. Provisional when that depended on a year not announced."""
+    period = cal.add_calendar_days(start, days)
+    comp = period
+    if extension_days:
+        ext = cal.add_calendar_days(period.due, extension_days)
+        comp = replace(period, due=ext.due, extension_days=extension_days, original_due=period.due)
+    if not rules.calendar_days_roll_forward:
+        return comp
+    due, reason = cal.roll_forward(comp.due)
+    years = cal.provisional_years(comp.due, due)
+    if due == comp.due:
+        return replace(comp, provisional=bool(years), provisional_years=years)
+    return replace(comp, due=due, rolled_from=comp.due, roll_reason=reason,
+                   provisional=bool(years), provisional_years=years)
 
 
 def _extend(cal: WorkCalendar, base: DeadlineComputation, days: int) -> DeadlineComputation:
-    """Add ``days`` in the base's own unit after the original due date."""
-    if base.unit == "working_days":
-        ext = cal.add_working_days(base.due, days)
-    else:
-        ext = cal.add_calendar_days(base.due, days)
+    """Add ``days`` working days after the original due date."""
+    ext = cal.add_working_days(base.due, days)
     years = sorted(set(base.provisional_years) | set(ext.provisional_years))
     return replace(
         base,

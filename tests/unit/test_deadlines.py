@@ -145,6 +145,14 @@ def test_monotonic_in_rule_days(start: date, n: int) -> None:
 @settings(database=None, deadline=None, max_examples=200)
 @given(start=any_day, ext=st.integers(min_value=0, max_value=30))
 def test_petition_counts_calendar_days(start: date, ext: int) -> None:
+    end = start + timedelta(days=60 + ext)  # the period's own last day
+    exact = due_date(CAL, DeadlineRules(calendar_days_roll_forward=False), start, "petition", ext)
+    assert exact.due == end
+    assert not exact.provisional
     comp = due_date(CAL, RULES, start, "petition", ext)
-    assert comp.due == start + timedelta(days=60 + ext)
-    assert not comp.provisional
+    # rolled forward: the first working day on or after the last day, never earlier
+    assert comp.due >= end
+    assert CAL.is_working_day(comp.due)
+    assert all(not CAL.is_working_day(end + timedelta(days=k)) for k in range((comp.due - end).days))
+    assert (comp.rolled_from is not None) == (comp.due != end)
+    assert comp.provisional == bool(CAL.provisional_years(end, comp.due))
