@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from letterbox.cli.app import (
     warn_hidden,
 )
 from letterbox.core.clock import work_calendar
+from letterbox.core.deadlines import days_left_text
 from letterbox.core.process import CATEGORIES, STATUSES
 from letterbox.ops.scaffold import init_repository
 from letterbox.reports.views import followed_by, letter_view, placeholder, row_view
@@ -130,7 +131,8 @@ def show(state: State_, code: str, as_json: bool, writer: bool, today: datetime 
     """显示一封信件及其办理记录和期限计算过程。"""
     repo = state.repo()
     letter = repo.letter(code, reading_keys(repo))
-    view = letter_view(letter, repo.config, work_calendar(repo.root), today_of(repo, today),
+    day = today_of(repo, today)
+    view = letter_view(letter, repo.config, work_calendar(repo.root), day,
                        followed_by(letters_of(repo)).get(letter.code, []), with_writer=writer)
     if view["problem"]:
         err.print(f"问题：{view['problem']}", markup=False)
@@ -139,10 +141,10 @@ def show(state: State_, code: str, as_json: bool, writer: bool, today: datetime 
     if as_json:
         print_json(view)
         return
-    _print_letter(view, writer)
+    _print_letter(view, writer, day)
 
 
-def _print_letter(v: dict[str, Any], with_writer: bool = False) -> None:
+def _print_letter(v: dict[str, Any], with_writer: bool = False, day: date | None = None) -> None:
     out.print(f"[bold]{v['letter_code']}[/]  {escape(str(v['title']))}")
     out.print(f"状态：{v['status_label']}    类别：{v['category_label'] or '未分类'}    "
               f"承办单位：{'、'.join(v['unit_names']) or '—'}{'（' + v['mode_label'] + '）' if v['mode_label'] else ''}")
@@ -157,8 +159,8 @@ def _print_letter(v: dict[str, Any], with_writer: bool = False) -> None:
     if v["followed_by"]:
         out.print(f"后续来信：{'、'.join(v['followed_by'])}")
     if v["deadline"]:
-        left = v["days_left"]
-        when = f"剩余 {left} 个工作日" if left >= 0 else f"已逾期 {-left} 个工作日"
+        overdue = day is not None and day > date.fromisoformat(v["deadline"])
+        when = days_left_text(v["deadline_kind"], v["days_left"], overdue)
         mark = "（暂定）" if v["provisional"] else ""
         out.print(f"[bold]期限：{v['deadline']}{mark}，{when}[/]")
         for line in v["deadline_explained"]:
