@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from letterbox.core import deadlines
 from letterbox.core.calendar import WorkCalendar
 from letterbox.core.clock import CALENDAR_FILE, days_left
 from letterbox.core.config import Config
@@ -179,12 +180,7 @@ def deadline_table(letters: Iterable[Letter], config: Config, cal: WorkCalendar,
 def days_left_text(row: DeadlineRow) -> str:
     if row.deadline is None or row.days_left is None:
         return "—"
-    if row.overdue:
-        late = -row.days_left
-        return f"已逾期 {late} 个工作日" if late else "已逾期（期限已过）"
-    if row.days_left == 0:
-        return "今日到期"
-    return f"剩余 {row.days_left} 个工作日"
+    return deadlines.days_left_text(row.kind, row.days_left, row.overdue)
 
 
 def remarks_text(row: DeadlineRow) -> str:
