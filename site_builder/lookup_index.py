@@ -113,6 +113,7 @@ def payload_of(letter: Letter, config: Config, cal: Any, published: bool) -> dic
         "received": facts.received.isoformat(),
         "units": [config.unit_name(u) for u in facts.units],
         "deadline": facts.clock.due.isoformat() if facts.clock else None,
+        "deadline_provisional": bool(facts.clock and facts.clock.computation.provisional),
         "extension_days": facts.extension_days,
         "reject_reason": REJECT_REASONS.get(facts.reject_reason or "", "") if rejected else None,
         "answered": closed.isoformat() if closed else None,
