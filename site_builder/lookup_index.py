@@ -24,13 +24,21 @@ is documented in docs/lookup.md.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
 import math
 import os
+import re
 import shutil
-from collections.abc import Collection, Iterable, Sequence
+import sqlite3
+import subprocess
+import tempfile
+import time
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -41,6 +49,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from letterbox.core import codes
 from letterbox.core.clock import work_calendar
 from letterbox.core.config import Config
+from letterbox.core.errors import LetterboxError
 from letterbox.core.facts import fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import REJECT_REASONS
@@ -141,11 +150,18 @@ def encode_plaintext(payload: dict[str, Any]) -> bytes:
 
 @dataclass(frozen=True)
 class Record:
-    """One letter for the index: its stored slow hash, iteration count and public payload."""
+    """One letter for the index: its stored slow hash, iteration count and public payload
+    (`code`: the letter's code, kept only in the private manifest, never in the site)."""
 
     slow_hash: bytes
     iterations: int
     payload: dict[str, Any]
+    code: str = ""
+
+    def digest(self) -> str:
+        """What the entry says, as one hash: the refresh rewrites an entry when this changes."""
+        return hashlib.sha256(self.slow_hash + b"|%d|" % self.iterations
+                              + encode_plaintext(self.payload)).hexdigest()
 
 
 def _encrypt(record: Record, build_salt: bytes) -> tuple[bytes, bytes]:
@@ -162,11 +178,16 @@ def _dummy(index: int, prefix_bits: int) -> tuple[bytes, bytes]:
     return ident, ident + os.urandom(ENTRY_BYTES - ID_BYTES)
 
 
-def write_index(site: Path, records: Sequence[Record], salt_hex: str) -> dict[str, Any]:
-    """Write lookup/meta.json and every shard under `site`; return the metadata. Every call
-    draws a new build salt: no id, real or dummy, is the same in two builds."""
-    build_salt = os.urandom(BUILD_SALT_BYTES)
-    sealed = [_encrypt(r, build_salt) for r in records]
+def _shard_body(index: int, bits: int, per_shard: int, entries: list[tuple[bytes, bytes]]) -> bytes:
+    """A shard's bytes: its real entries and fresh dummies up to `per_shard`, sorted by id."""
+    entries = list(entries)
+    while len(entries) < per_shard:
+        entries.append(_dummy(index, bits))
+    return b"".join(blob for _, blob in sorted(entries))
+
+
+def _layout(sealed: Sequence[tuple[bytes, bytes]]) -> tuple[int, int, dict[int, list[tuple[bytes, bytes]]]]:
+    """Prefix bits, entries per shard and the real entries of each shard."""
     bits = prefix_bits_for(len(sealed))
     while True:
         shards: dict[int, list[tuple[bytes, bytes]]] = {i: [] for i in range(1 << bits)}
@@ -175,13 +196,17 @@ def write_index(site: Path, records: Sequence[Record], salt_hex: str) -> dict[st
         load = max((len(v) for v in shards.values()), default=0)
         per_shard = max(8, -(-load // 4) * 4)
         if per_shard * ENTRY_BYTES <= SHARD_LIMIT or bits >= MAX_PREFIX_BITS:
-            break
+            return bits, per_shard, shards
         bits += 1
-    meta = {
+
+
+def _meta(salt_hex: str, build_salt: bytes, iterations: Iterable[int], bits: int,
+          per_shard: int) -> dict[str, Any]:
+    return {
         "format": FORMAT,
         "version": VERSION,
         "kdf": {"algorithm": codes.HASH_ALGORITHM, "hash": "SHA-256", "salt": salt_hex,
-                "salt_suffix": "letter-code", "iterations": sorted({r.iterations for r in records}),
+                "salt_suffix": "letter-code", "iterations": sorted(set(iterations)),
                 "length": 32},
         "hkdf": {"hash": "SHA-256", "salt": build_salt.hex(), "id_info": ID_INFO.decode(),
                  "key_info": KEY_INFO.decode(), "id_bytes": ID_BYTES, "key_bytes": 32},
@@ -193,18 +218,86 @@ def write_index(site: Path, records: Sequence[Record], salt_hex: str) -> dict[st
         "entry_bytes": ENTRY_BYTES,
         "shard_path": "shards/{index:hex, zero-padded to ceil(prefix_bits/4) digits}.bin",
     }
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all: a temporary file beside it, then os.replace (a reader
+    sees the old bytes or the new ones, never a part)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _install(site: Path, meta: dict[str, Any], bodies: dict[str, bytes]) -> None:
+    """A whole new index into `site`: the shards into a new folder that replaces `shards/` by two
+    renames, then meta.json by os.replace. Between the two a lookup that read the old meta.json
+    may fetch a new shard and answer 未找到 (a few milliseconds; a second try finds it)."""
     root = site / LOOKUP_DIR
-    if (root / "shards").exists():
-        shutil.rmtree(root / "shards")
-    (root / "shards").mkdir(parents=True)
-    for index, entries in shards.items():
-        while len(entries) < per_shard:
-            entries.append(_dummy(index, bits))
-        body = b"".join(blob for _, blob in sorted(entries))
-        (root / "shards" / shard_name(index, bits)).write_bytes(body)
-    (root / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n",
-                                    encoding="utf-8")
-    return meta
+    root.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=".shards-new-", dir=root))
+    for name, body in bodies.items():
+        (fresh / name).write_bytes(body)
+    fresh.chmod(0o755)  # mkdtemp makes it 0700; the web server reads it
+    current, old = root / "shards", None
+    if current.exists():
+        old = root / f".shards-old-{os.urandom(6).hex()}"
+        current.rename(old)
+    fresh.rename(current)
+    _replace(root / "meta.json", (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode())
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a record went in a written index: its id and shard."""
+
+    record: Record
+    ident: bytes
+    shard: int
+
+
+def _write_full(site: Path, records: Sequence[Record], salt_hex: str) -> tuple[dict[str, Any], list[Placed]]:
+    build_salt = os.urandom(BUILD_SALT_BYTES)
+    sealed = [_encrypt(r, build_salt) for r in records]
+    bits, per_shard, shards = _layout(sealed)
+    meta = _meta(salt_hex, build_salt, (r.iterations for r in records), bits, per_shard)
+    bodies = {shard_name(i, bits): _shard_body(i, bits, per_shard, entries)
+              for i, entries in shards.items()}
+    _install(site, meta, bodies)
+    placed = [Placed(r, ident, shard_index(ident, bits)) for r, (ident, _) in zip(records, sealed, strict=True)]
+    return meta, placed
+
+
+def write_index(site: Path, records: Sequence[Record], salt_hex: str) -> dict[str, Any]:
+    """Write lookup/meta.json and every shard under `site`; return the metadata. Every call
+    draws a new build salt: no id, real or dummy, is the same in two builds."""
+    return _write_full(site, records, salt_hex)[0]
+
+
+def record_of(letter: Letter, config: Config, cal: Any, shown: bool) -> Record | None:
+    """The index record of `letter`, or None when it has none (no stored hash of this
+    algorithm, a history that does not replay, a date beyond reckoning, a hand-edited hash)."""
+    record = letter.data.get("query_hash") or {}
+    if not isinstance(record, dict) or record.get("algorithm") != codes.HASH_ALGORITHM:
+        return None
+    try:
+        payload = payload_of(letter, config, cal, shown)
+        entry = Record(bytes.fromhex(str(record["hash"])), int(record["iterations"]), payload, letter.code)
+        entry.digest()  # a payload that cannot be encoded has no entry
+    except (ValueError, KeyError, TypeError, OverflowError):
+        return None
+    return entry
+
+
+def _on_site(site: Path, code: str) -> bool:
+    return site.joinpath("letters", code, "index.html").is_file()
 
 
 def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path,
@@ -212,31 +305,409 @@ def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path,
     """Index records of `letters`; a letter is published when its code is in `published` or,
     without it, when the built `site` has its page."""
     out = []
-    pages = site / "letters"
     for letter in sorted(letters, key=lambda x: x.code):
-        record = letter.data.get("query_hash") or {}
-        if record.get("algorithm") != codes.HASH_ALGORITHM:
-            continue
-        try:
-            shown = (letter.code in published if published is not None
-                     else pages.joinpath(letter.code, "index.html").is_file())
-            payload = payload_of(letter, config, cal, shown)
-            entry = Record(bytes.fromhex(str(record["hash"])), int(record["iterations"]), payload)
-        except (ValueError, KeyError, TypeError, OverflowError):  # a history that does not
-            # replay, a date beyond reckoning, a hand-edited hash: no entry, the others go on
-            continue
-        out.append(entry)
+        shown = letter.code in published if published is not None else _on_site(site, letter.code)
+        entry = record_of(letter, config, cal, shown)
+        if entry is not None:
+            out.append(entry)
     return out
 
 
 def write_lookup_index(repo: Any, site: Path, letters: Sequence[Letter] | None = None,
                        published: Collection[str] | None = None) -> dict[str, Any]:
     """The build step: the index of every letter of `repo` (`letters`, when already read) into
-    `site`; `published`: the codes of the letters on the board, when the site has no pages yet."""
+    `site`; `published`: the codes of the letters on the board, when the site has no pages yet.
+    Also writes the index's manifest (outside the site, see `Manifest`) so that
+    `refresh_lookup` can later rewrite only the shards of the letters that changed."""
     config = repo.config
+    head, dirty = _head_and_dirty(repo)  # before the case files are read, when we read them
     records = records_of(repo.letters() if letters is None else letters, config,
                          work_calendar(repo.root), site, published)
-    return write_index(site, records, config.salt)
+    meta, placed = _write_full(site, records, config.salt)
+    # letters read by the caller may be older than HEAD now: the first refresh looks back
+    Manifest.create(manifest_folder(repo), meta, placed,
+                    {"commit": head, "dirty": dirty, "config": _config_digest(repo.root),
+                     "margin": "1" if letters is not None else "0", "written": str(int(time.time()))})
+    return meta
+
+
+# --------------------------------------------------------------------------- the manifest
+
+
+MANIFEST_FOLDER = ("letterbox", "lookup")  # under the case repository's .git
+MANIFEST_KEEP = 86_400  # seconds an index's manifest is kept once no site uses it
+MARGIN = 900  # seconds a refresh looks back before a build's recorded commit
+CONFIG_FILES = ("letterbox.yaml", "calendar.yaml")
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's empty tree: every file is new
+BULK = 1000  # more letters to look at than this: read them all at once
+
+
+def manifest_folder(repo: Any) -> Path:
+    return Path(repo.git_dir).joinpath(*MANIFEST_FOLDER)
+
+
+class Manifest:
+    """Which letter has which entry in one index (the one whose build salt names the file):
+    `<.git>/letterbox/lookup/<build salt>.sqlite`, a SQLite file outside the public site, in
+    the case repository's git folder (never pushed, as confidential as the case files it is
+    made from: it holds each letter's stored hash and public status, never a query code).
+
+    rows: code, shard, id, slow hash, iterations, payload (JSON), digest.
+    state: commit (HEAD when the letters were read), dirty (case files then uncommitted, JSON
+    list of codes), config (hash of letterbox.yaml and calendar.yaml), margin ("1" when the
+    letters were read before the commit was taken: a build), written (Unix time)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("BEGIN")
+
+    @staticmethod
+    def path_for(folder: Path, meta: dict[str, Any]) -> Path:
+        salt = str(meta.get("hkdf", {}).get("salt", ""))
+        return folder / f"{salt}.sqlite"
+
+    @classmethod
+    def open(cls, folder: Path, meta: dict[str, Any]) -> Manifest | None:
+        path = cls.path_for(folder, meta)
+        if not re.fullmatch(r"[0-9a-f]{32}\.sqlite", path.name) or not path.is_file():
+            return None
+        try:
+            manifest = cls(path)
+            manifest.state()
+        except sqlite3.Error:
+            return None
+        return manifest
+
+    @classmethod
+    def create(cls, folder: Path, meta: dict[str, Any], placed: Iterable[Placed],
+               state: dict[str, str]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = cls.path_for(folder, meta)
+        tmp = folder / f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
+        try:
+            db = sqlite3.connect(tmp)
+            db.executescript(
+                "CREATE TABLE rows (code TEXT PRIMARY KEY, shard INTEGER NOT NULL, id BLOB NOT NULL,"
+                " slow BLOB NOT NULL, iterations INTEGER NOT NULL, payload TEXT NOT NULL,"
+                " digest TEXT NOT NULL);"
+                "CREATE INDEX rows_shard ON rows (shard);"
+                "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
+            db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (_row(p) for p in placed))
+            db.executemany("INSERT INTO state VALUES (?, ?)", state.items())
+            db.commit()
+            db.close()
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        cls.prune(folder, keep=target)
+
+    @staticmethod
+    def prune(folder: Path, keep: Path) -> None:
+        """Remove the manifests of indexes no longer used (older than MANIFEST_KEEP)."""
+        limit = time.time() - MANIFEST_KEEP
+        for path in folder.glob("*.sqlite"):
+            with contextlib.suppress(OSError):
+                if path != keep and path.stat().st_mtime < limit:
+                    path.unlink()
+
+    def state(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, value FROM state").fetchall())
+
+    def set_state(self, values: dict[str, str]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", values.items())
+
+    def digest(self, code: str) -> tuple[int, str] | None:
+        row = self.db.execute("SELECT shard, digest FROM rows WHERE code = ?", (code,)).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def remove(self, code: str) -> None:
+        self.db.execute("DELETE FROM rows WHERE code = ?", (code,))
+
+    def put(self, placed: Placed) -> None:
+        self.db.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", _row(placed))
+
+    def count(self, shard: int) -> int:
+        return int(self.db.execute("SELECT count(*) FROM rows WHERE shard = ?", (shard,)).fetchone()[0])
+
+    def records(self, shard: int | None = None) -> list[Record]:
+        query = "SELECT code, slow, iterations, payload FROM rows"
+        rows = (self.db.execute(query + " WHERE shard = ? ORDER BY code", (shard,)) if shard is not None
+                else self.db.execute(query + " ORDER BY code"))
+        return [Record(bytes(slow), int(n), json.loads(payload), code) for code, slow, n, payload in rows]
+
+    def iterations(self) -> set[int]:
+        return {int(n) for (n,) in self.db.execute("SELECT DISTINCT iterations FROM rows")}
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+        self.db.execute("BEGIN")
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("ROLLBACK")
+        self.db.close()
+
+
+def _row(p: Placed) -> tuple[Any, ...]:
+    r = p.record
+    return (r.code, p.shard, p.ident, r.slow_hash, r.iterations,
+            json.dumps(r.payload, ensure_ascii=False, separators=(",", ":")), r.digest())
+
+
+# --------------------------------------------------------------------------- refresh in place
+
+
+@dataclass
+class Refreshed:
+    """What a refresh did. mode: "current" (no entry changed), "shards" (the changed entries'
+    shards rewritten in place, same build salt) or "full" (a whole new index, fresh build salt:
+    no manifest for the site's index, the configuration changed, or a shard would overflow);
+    `reason` says why a full index was written."""
+
+    mode: str
+    checked: int = 0
+    changed: int = 0
+    shards: int = 0
+    entries: int = 0
+    reason: str = ""
+    seconds: float = 0.0
+
+
+def _git(repo: Any, *args: str) -> str:
+    """git's output in the case repository; CalledProcessError when git fails."""
+    return subprocess.run(["git", "-C", str(repo.root), *args], capture_output=True, check=True,
+                          text=True, encoding="utf-8").stdout
+
+
+def _head_and_dirty(repo: Any) -> tuple[str, str]:
+    """HEAD and the codes of the case files that differ from it now (JSON list)."""
+    head = repo.head()
+    status = _git(repo, "status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=all",
+                  "--", "cases")
+    return head, json.dumps(sorted(_codes_of(p[3:] for p in status.split("\0") if len(p) > 3)))
+
+
+def _codes_of(paths: Iterable[str]) -> set[str]:
+    found = set()
+    for path in paths:
+        pure = PurePosixPath(path)
+        if pure.parts[:1] == ("cases",) and pure.suffix == ".yaml":
+            found.add(pure.stem)
+    return found
+
+
+def _config_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for name in CONFIG_FILES:
+        path = Path(root) / name
+        h.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
+    return h.hexdigest()
+
+
+def _changed_since(repo: Any, state: dict[str, str]) -> set[str] | None:
+    """The codes of the case files changed since the manifest's commit (committed since, or
+    uncommitted now or then); None when that cannot be told (the commit is gone)."""
+    recorded = state.get("commit", "")
+    base = recorded
+    try:
+        if state.get("margin") == "1":  # a build: its letters may be older than its commit
+            before = int(state.get("written", "0")) - MARGIN
+            base = _git(repo, "rev-list", "-1", f"--before={before}", recorded).strip() or EMPTY_TREE
+        names = _git(repo, "diff", "--name-only", "-z", "--no-renames", base, "HEAD", "--", "cases")
+    except Exception:  # noqa: BLE001 - an unknown commit (history rewritten): start again
+        return None
+    found = _codes_of(names.split("\0"))
+    found |= set(json.loads(state.get("dirty", "[]")))
+    return found
+
+
+def _read_meta(site: Path) -> dict[str, Any] | None:
+    path = site / LOOKUP_DIR / "meta.json"
+    try:
+        meta = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        return None
+    return meta
+
+
+@contextlib.contextmanager
+def _refresh_lock(folder: Path) -> Iterator[None]:
+    """One refresh at a time per case repository (processes and threads alike: flock)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "refresh.lock", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _letter_record(repo: Any, code: str, config: Config, cal: Any, site: Path) -> Record | None:
+    try:
+        letter = repo.letter(code)
+    except LetterboxError:  # removed, or a file that does not read: no entry (as in a build)
+        return None
+    if letter.code != code:
+        return None
+    return record_of(letter, config, cal, _on_site(site, code))
+
+
+def _from_cases(repo: Any, site: Path, reason: str) -> Refreshed:
+    """A whole new index from every case file (fresh build salt) and its manifest."""
+    config = repo.config
+    head, dirty = _head_and_dirty(repo)
+    records = records_of(repo.letters(), config, work_calendar(repo.root), site)
+    meta, placed = _write_full(site, records, config.salt)
+    Manifest.create(manifest_folder(repo), meta, placed,
+                    {"commit": head, "dirty": dirty, "config": _config_digest(repo.root),
+                     "margin": "0", "written": str(int(time.time()))})
+    return Refreshed("full", checked=len(records), changed=len(records), shards=int(meta["shards"]),
+                     entries=len(records), reason=reason)
+
+
+def refresh_lookup(repo: Any, site: Path, letter_codes: Iterable[str] | None = None) -> Refreshed:
+    """Bring the lookup index of the built `site` up to date with the case files, in place.
+
+    `letter_codes`: the letters to look at (the intake service's own letter); None: every
+    letter changed since the last refresh or build (git: the commit it recorded vs HEAD, plus
+    the case files uncommitted then or now). Each changed entry is encrypted again with the
+    index's build salt; only its shard is rewritten (its real entries with fresh nonces, fresh
+    dummies), whole, by os.replace. A new letter takes a dummy's place; a removed one (or one
+    without an entry now) leaves a dummy in its place. A whole new index (fresh build salt) is
+    written when the site has no index or it has no manifest, when letterbox.yaml or
+    calendar.yaml changed, when a shard would hold more real entries than `entries_per_shard`,
+    or when a new iteration count appears."""
+    started = time.perf_counter()
+    folder = manifest_folder(repo)
+    wanted = None if letter_codes is None else list(letter_codes)
+    with _refresh_lock(folder):
+        try:
+            result = _refresh(repo, site, folder, wanted)
+        except RefreshRaced:  # a build replaced the index meanwhile: once more against it
+            result = _refresh(repo, site, folder, wanted)
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _refresh(repo: Any, site: Path, folder: Path, letter_codes: Iterable[str] | None) -> Refreshed:
+    meta = _read_meta(site)
+    if meta is None:
+        return _from_cases(repo, site, "网站中还没有查询索引")
+    manifest = Manifest.open(folder, meta)
+    if manifest is None:
+        return _from_cases(repo, site, "没有这个查询索引的清单（由旧版本或另一台机器生成）")
+    try:
+        state = manifest.state()
+        if state.get("config") != _config_digest(repo.root) or meta["kdf"]["salt"] != repo.config.salt:
+            manifest.close()
+            return _from_cases(repo, site, "letterbox.yaml 或 calendar.yaml 已改变")
+        update: dict[str, str] = {}
+        if letter_codes is None:
+            head, dirty = _head_and_dirty(repo)
+            wanted = _changed_since(repo, state)
+            if wanted is None:
+                manifest.close()
+                return _from_cases(repo, site, "上次记录的提交已不在历史中")
+            wanted |= set(json.loads(dirty))
+            update = {"commit": head, "dirty": dirty, "margin": "0"}
+        else:
+            wanted = {c for c in (codes.normalise_letter_code(x) for x in letter_codes) if c}
+        result = _apply(repo, site, folder, meta, manifest, sorted(wanted), update)
+    finally:
+        manifest.close()
+    return result
+
+
+def _apply(repo: Any, site: Path, folder: Path, meta: dict[str, Any], manifest: Manifest,
+           wanted: list[str], update: dict[str, str]) -> Refreshed:
+    config, cal = repo.config, work_calendar(repo.root)
+    bits, per_shard = int(meta["prefix_bits"]), int(meta["entries_per_shard"])
+    build_salt = bytes.fromhex(str(meta["hkdf"]["salt"]))
+    iterations = {int(n) for n in meta["kdf"]["iterations"]}
+    touched: set[int] = set()
+    changed = 0
+    bulk = {x.code: x for x in repo.letters()} if len(wanted) > BULK else None
+    for code in wanted:
+        if bulk is None:
+            record = _letter_record(repo, code, config, cal, site)
+        else:
+            letter = bulk.get(code)
+            record = record_of(letter, config, cal, _on_site(site, code)) if letter else None
+        before = manifest.digest(code)
+        if (before[1] if before else None) == (record.digest() if record else None):
+            continue
+        changed += 1
+        if before:
+            manifest.remove(code)
+            touched.add(before[0])
+        if record:
+            ident = entry_id(record.slow_hash, build_salt)
+            manifest.put(Placed(record, ident, shard_index(ident, bits)))
+            touched.add(shard_index(ident, bits))
+            iterations.add(record.iterations)
+    overflow = [i for i in touched if manifest.count(i) > per_shard]
+    if overflow or iterations != {int(n) for n in meta["kdf"]["iterations"]}:
+        records = manifest.records()
+        new_meta, placed = _write_full(site, records, config.salt)
+        Manifest.create(folder, new_meta, placed, {**manifest.state(), **update})
+        manifest.close()
+        manifest.path.unlink(missing_ok=True)
+        reason = "有分片超出容量" if overflow else "出现新的查询码迭代次数"
+        return Refreshed("full", checked=len(wanted), changed=changed, shards=int(new_meta["shards"]),
+                         entries=len(records), reason=reason)
+    shards = site / LOOKUP_DIR / "shards"
+    for index in sorted(touched):
+        entries = [_encrypt(r, build_salt) for r in manifest.records(index)]
+        _replace(shards / shard_name(index, bits), _shard_body(index, bits, per_shard, entries))
+    now = _read_meta(site)
+    if touched and (now is None or now["hkdf"]["salt"] != meta["hkdf"]["salt"]):
+        # a build replaced the index while we wrote: our shards may have landed in the new
+        # one; put the new index's own shards back, then refresh against it
+        _repair(folder, site, now, {shard_name(i, bits) for i in touched})
+        raise RefreshRaced
+    manifest.set_state(update)
+    manifest.commit()
+    return Refreshed("shards" if touched else "current", checked=len(wanted), changed=changed,
+                     shards=len(touched), entries=sum(manifest.count(i) for i in touched))
+
+
+class RefreshRaced(Exception):
+    """A build replaced the index during the refresh; refreshing again fixes it."""
+
+
+def _repair(folder: Path, site: Path, meta: dict[str, Any] | None, names: set[str]) -> None:
+    manifest = Manifest.open(folder, meta) if meta is not None else None
+    if meta is None or manifest is None:
+        return  # no manifest for the new index: the next refresh writes a whole one
+    bits, per_shard = int(meta["prefix_bits"]), int(meta["entries_per_shard"])
+    build_salt = bytes.fromhex(str(meta["hkdf"]["salt"]))
+    shards = site / LOOKUP_DIR / "shards"
+    try:
+        for index in range(1 << bits):
+            name = shard_name(index, bits)
+            if name not in names:
+                continue
+            records = manifest.records(index)
+            _replace(shards / name, _shard_body(index, bits, per_shard,
+                                                [_encrypt(r, build_salt) for r in records]))
+    finally:
+        manifest.close()
+
+
+def refresh_letters(root: Path, site: Path, letter_codes: Iterable[str]) -> Refreshed:
+    """The intake service's hook: refresh the entries of `letter_codes` of the case repository
+    at `root` in the built `site` (a build racing it: tried once more)."""
+    from letterbox.store.repository import Repository
+
+    repo = Repository(root)
+    try:
+        return refresh_lookup(repo, site, list(letter_codes))
+    finally:
+        repo.close()
 
 
 # --------------------------------------------------------------------------- reading

@@ -1,4 +1,5 @@
-"""Status lookup command (`letterbox lookup`), registered on the main `letterbox` group."""
+"""Status lookup commands (`letterbox lookup`, `letterbox lookup-refresh`), registered on the
+main `letterbox` group."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from letterbox.cli.app import cli, err, out, print_json
+from letterbox.cli.app import State_, cli, err, out, pass_state, print_json
+from letterbox.core.errors import LetterboxError
 
 
 def _day(iso: str | None) -> str:
@@ -50,3 +52,35 @@ def lookup(letter_code: str, query_code: str, site: Path, as_json: bool) -> None
             out.print(f"{label}：{value}", markup=False)
     for day, step in entry.get("timeline") or []:
         out.print(f"  {_day(day)} {step}", markup=False)
+
+
+@cli.command(name="lookup-refresh")
+@click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path),
+              help="已生成的网站目录（默认：案卷库下的 site/）。")
+@click.option("--letter", "letters", multiple=True,
+              help="只更新这些信件（可重复；默认：上次更新以来改变的所有信件）。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@pass_state
+def lookup_refresh(state: State_, site: Path | None, letters: tuple[str, ...], as_json: bool) -> None:
+    """更新网站的在线查询索引：只重新加密上次更新以来改变的信件所在的分片，不必重新生成网站
+    （可由 systemd 定时运行，见 docs/deploy.md）。"""
+    from site_builder.lookup_index import refresh_lookup
+
+    repo = state.repo()
+    folder = site if site is not None else repo.root / "site"
+    if not folder.is_dir():
+        raise LetterboxError(f"网站目录 {folder} 不存在：请先运行 letterbox build（或用 --site 指定网站目录）。")
+    done = refresh_lookup(repo, folder, list(letters) or None)
+    if as_json:
+        print_json({"mode": done.mode, "checked": done.checked, "changed": done.changed,
+                    "shards": done.shards, "entries": done.entries, "reason": done.reason,
+                    "seconds": done.seconds})
+        return
+    if done.mode == "full":
+        out.print(f"已重新生成整个查询索引（{done.reason}）：{done.entries} 封信，{done.shards} 个分片，"
+                  f"用时 {done.seconds:.1f} 秒。", markup=False)
+    elif done.mode == "shards":
+        out.print(f"已更新查询索引：{done.changed} 封信有变化，改写 {done.shards} 个分片，"
+                  f"用时 {done.seconds:.1f} 秒。", markup=False)
+    else:
+        out.print(f"查询索引已是最新（检查 {done.checked} 封信，用时 {done.seconds:.1f} 秒）。", markup=False)

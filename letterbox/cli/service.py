@@ -3,7 +3,9 @@ main `letterbox` group. The web stack is imported only when serve-intake runs.""
 
 from __future__ import annotations
 
+import functools
 import re
+from pathlib import Path
 
 import click
 from rich.table import Table
@@ -32,19 +34,31 @@ def _rate(value: str) -> tuple[int, float]:
 @click.option("--trusted-proxy", default="127.0.0.1", show_default=True,
               help="信任其 X-Forwarded-For 的反向代理地址（逗号分隔）。")
 @click.option("--access-log", is_flag=True, help="记录访问日志（含来访地址；默认不记录）。")
+@click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path),
+              help="收信后立即更新其在线查询索引的网站目录（默认：案卷库下的 site/，若存在）。")
 @pass_state
 def serve_intake(state: State_, host: str, port: int, origins: tuple[str, ...], rate: str,
-                 max_body: int, trusted_proxy: str, access_log: bool) -> None:
+                 max_body: int, trusted_proxy: str, access_log: bool, site: Path | None) -> None:
     """运行在线写信服务：POST /api/letters 收信，POST /api/feedback 评价（部署见 docs/deploy.md）。"""
     import uvicorn
 
     from letterbox.web.service import create_app
 
     repo = state.repo()
+    folder = site if site is not None else repo.root / "site"
+    if site is not None and not folder.is_dir():
+        raise LetterboxError(f"网站目录 {folder} 不存在：请先运行 letterbox build，或改正 --site。")
+    refresh = None
+    if folder.is_dir():
+        from site_builder.lookup_index import refresh_letters
+
+        refresh = functools.partial(refresh_letters, repo.root, folder)
     app = create_app(repo.root, allow_origins=list(origins) or None, rate_limit=_rate(rate),
-                     max_body=max_body * 1024)
+                     max_body=max_body * 1024, lookup_refresh=refresh)
     err.print(f"在线写信服务：http://{host}:{port}/api/letters （案卷库 {repo.root}；Ctrl+C 停止）",
               markup=False)
+    err.print(f"收信后即更新查询索引：{folder}" if refresh else
+              "未找到网站目录：收信后不更新查询索引（用 --site 指定，或由 lookup-refresh 定时更新）。", markup=False)
     uvicorn.run(app, host=host, port=port, access_log=access_log, proxy_headers=True,
                 forwarded_allow_ips=trusted_proxy, server_header=False, date_header=True,
                 timeout_graceful_shutdown=60, log_level="info")

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import anyio
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -125,8 +126,10 @@ def _origin(url: str | None) -> str | None:
 
 class IntakeService:
     def __init__(self, root: Path, *, max_body: int, rate_limit: tuple[int, float], receipt_ttl: float,
-                 actor: str, origins: list[str], now: Callable[[], datetime] | None) -> None:
+                 actor: str, origins: list[str], now: Callable[[], datetime] | None,
+                 lookup_refresh: Callable[[list[str]], object] | None = None) -> None:
         self.repo = Repository(root)
+        self.lookup_refresh = lookup_refresh
         self.config = self.repo.config
         self.max_body = max_body
         self.limiter = RateLimiter(int(rate_limit[0]), float(rate_limit[1]))
@@ -243,7 +246,24 @@ class IntakeService:
                           headers={"Retry-After": "10"})
         if isinstance(outcome, Receipt):
             return self._replay(outcome, print_fp)
-        return JSONResponse({"letter_code": outcome[0], "query_code": outcome[1]}, status_code=201)
+        return JSONResponse({"letter_code": outcome[0], "query_code": outcome[1]}, status_code=201,
+                            background=self._after_commit(outcome[0]))
+
+    def _after_commit(self, code: str) -> BackgroundTask | None:
+        """Once the answer is sent: the letter's entry of the site's lookup index refreshed
+        (`lookup_refresh`, given by `serve-intake --site`), so that the writer finds it within
+        seconds. A failure is logged (the code and the kind of error only) and never fails the
+        intake: the next `letterbox lookup-refresh` (docs/deploy.md's timer) catches up."""
+        return BackgroundTask(self._refresh_lookup, code) if self.lookup_refresh else None
+
+    def _refresh_lookup(self, code: str) -> None:
+        if self.lookup_refresh is None:
+            return
+        try:
+            self.lookup_refresh([code])
+        except Exception as exc:  # noqa: BLE001 - the letter is stored; the timer catches up
+            LOG.warning("查询索引未能即时更新（%s，%s），将由下一次 letterbox lookup-refresh 补上。",
+                        code, type(exc).__name__)
 
     def _replay(self, receipt: Receipt, print_fp: str) -> JSONResponse:
         if not hmac.compare_digest(receipt.fingerprint, print_fp):
@@ -353,7 +373,8 @@ class IntakeService:
             return _error(403, "信件编码或查询码不对，评价未保存。")
         except LetterboxError:
             return _error(503, "案卷库暂时无法保存评价，请稍后重试。", headers={"Retry-After": "10"})
-        return JSONResponse({"letter_code": result[0], "rating": rating, "reopen": result[1]}, status_code=201)
+        return JSONResponse({"letter_code": result[0], "rating": rating, "reopen": result[1]}, status_code=201,
+                            background=self._after_commit(result[0]))
 
     def _verify(self, code: str, query: str) -> bool:
         try:
@@ -398,8 +419,13 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
 def create_app(repo_root: Path | str, *, allow_origins: list[str] | None = None,
                max_body: int = MAX_BODY_BYTES, rate_limit: tuple[int, float] = RATE_LIMIT,
                receipt_ttl: float = RECEIPT_TTL, actor: str = "网上信箱",
-               now: Callable[[], datetime] | None = None) -> Starlette:
+               now: Callable[[], datetime] | None = None,
+               lookup_refresh: Callable[[list[str]], object] | None = None) -> Starlette:
     """The intake service for the case repository at `repo_root`.
+
+    `lookup_refresh`: called with [letter code] after each stored letter or rating, once the
+    answer is sent (the command line passes `site_builder.lookup_index.refresh_letters` bound to
+    the site folder; this layer does not import the site builder).
 
     `allow_origins`: origins allowed by CORS (default: the origin of `site_url` in
     letterbox.yaml). `rate_limit`: (requests, seconds) per client address; (0, 0) turns it off.
@@ -408,7 +434,7 @@ def create_app(repo_root: Path | str, *, allow_origins: list[str] | None = None,
     config = Repository(root).config
     origins = list(allow_origins or [o for o in [_origin(config.site_url)] if o])
     service = IntakeService(root, max_body=max_body, rate_limit=rate_limit, receipt_ttl=receipt_ttl,
-                            actor=actor, origins=origins, now=now)
+                            actor=actor, origins=origins, now=now, lookup_refresh=lookup_refresh)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
