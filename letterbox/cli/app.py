@@ -22,6 +22,7 @@ from letterbox.core.errors import LetterboxError, Problem, errors_only
 from letterbox.core.letter import Letter
 from letterbox.core.sealing import Keyring
 from letterbox.core.textsafe import escape_unsafe, escape_unsafe_json
+from letterbox.store.index import Want
 from letterbox.store.loader import Loaded
 from letterbox.store.repository import Repository
 
@@ -99,6 +100,15 @@ def letters_of(repo: Repository, keyring: Keyring | None = None) -> list[Letter]
     return loaded.letters
 
 
+def letters_where(repo: Repository, want: Want, keyring: Keyring | None = None) -> list[Letter]:
+    """The letters whose entry in the letters index `want` accepts (store/index.py: only the
+    case files changed since they were last read are read), sealed ones opened with `keyring`;
+    like `letters_of`, every case file that could not be read is named on stderr."""
+    loaded = repo.indexed(want, keyring).loaded
+    warn_unreadable(loaded)
+    return loaded.letters
+
+
 def reading_keys(repo: Repository) -> Keyring | None:
     """The keys `show` and `list` open sealed letters with, if this user has any: these work
     without keys (a key that cannot be read is named on stderr, and the letters stay hidden)."""
@@ -109,12 +119,13 @@ def reading_keys(repo: Repository) -> Keyring | None:
         return Keyring()
 
 
-def readable_letters(repo: Repository) -> tuple[list[Letter], Keyring | None]:
-    """Every letter opened with this user's keys, for the commands that need the clear text
-    (similar, analyse, report): a clear error, before anything is written, when letters are
-    sealed and no key is found. A letter the keys still cannot open is the caller's to skip."""
+def readable_letters(repo: Repository, want: Want | None = None) -> tuple[list[Letter], Keyring | None]:
+    """Every letter (or those whose index entry `want` accepts: `letters_where`) opened with
+    this user's keys, for the commands that need the clear text (similar, analyse, report): a
+    clear error, before anything is written, when letters are sealed and no key is found. A
+    letter the keys still cannot open is the caller's to skip."""
     keyring = repo.keyring()
-    letters = letters_of(repo, keyring)
+    letters = letters_of(repo, keyring) if want is None else letters_where(repo, want, keyring)
     repo.require_keys(letters, keyring)
     return letters, keyring
 

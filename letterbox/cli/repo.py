@@ -15,6 +15,7 @@ from letterbox.cli.app import (
     cli,
     err,
     letters_of,
+    letters_where,
     out,
     pass_state,
     print_json,
@@ -28,7 +29,7 @@ from letterbox.core.clock import work_calendar
 from letterbox.core.deadlines import days_left_text
 from letterbox.core.process import CATEGORIES, STATUSES
 from letterbox.ops.scaffold import init_repository
-from letterbox.reports.views import followed_by, letter_view, placeholder, row_view
+from letterbox.reports.views import followed_by, letter_view, placeholder, row_view, with_status
 
 # -- set-up ------------------------------------------------------------------------------
 
@@ -203,7 +204,8 @@ def list_(state: State_, status: str | None, unit: str | None, category: str | N
     unit_code = config.unit(unit).code if unit else None
     cal = work_calendar(repo.root)
     day = today_of(repo, today)
-    letters = letters_of(repo, reading_keys(repo))
+    keys = reading_keys(repo)
+    letters = letters_where(repo, with_status(status), keys) if status else letters_of(repo, keys)
     rows = [row_view(x, config, cal, day) for x in letters]
     for row in rows:
         if row["problem"]:

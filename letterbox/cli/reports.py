@@ -13,7 +13,7 @@ from letterbox.cli.app import (
     State_,
     cli,
     err,
-    letters_of,
+    letters_where,
     out,
     pass_state,
     print_json,
@@ -31,10 +31,12 @@ from letterbox.reports.deadline_table import (
     DeadlineTable,
     days_left_text,
     deadline_table,
+    needed,
     remarks_text,
     resolve_unit,
 )
 from letterbox.reports.monthly import monthly_report, render_report
+from letterbox.reports.monthly import needed as month_needed
 from letterbox.store.repository import Repository
 
 FAIL_MESSAGES = {
@@ -63,7 +65,8 @@ def deadlines(state: State_, today: datetime | None, unit: str | None, as_json: 
     config = repo.config
     day = _day(repo, today)
     unit_code = resolve_unit(config, unit) if unit else None
-    letters = letters_of(repo, None if as_json else reading_keys(repo))  # keys: for the alerts only
+    keys = None if as_json else reading_keys(repo)  # keys: for the alerts only
+    letters = letters_where(repo, needed(day, config.burst_window_days), keys)
     table = deadline_table(letters, config, work_calendar(repo.root), day, unit_code)
     for warning in table.warnings:
         (err if as_json else out).print(f"警告：{warning}", markup=False)
@@ -125,7 +128,7 @@ def report(state: State_, month: str, fmt: str, out_file: Path | None,
     fmt = "json" if as_json else fmt
     repo = state.repo()
     config = repo.config
-    letters, _keys = readable_letters(repo)
+    letters, _keys = readable_letters(repo, month_needed(month))
     figures = monthly_report(letters, config, work_calendar(repo.root), month, _day(repo, today))
     if fmt == "json":
         import json

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from letterbox.core import deadlines
@@ -19,6 +19,7 @@ from letterbox.core.config import Config
 from letterbox.core.facts import Facts, fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import STATUSES, IllegalStep
+from letterbox.store.index import Entry, Want
 
 FailOn = Literal["overdue", "due-soon", "never"]
 FAIL_ON: tuple[str, ...] = ("overdue", "due-soon", "never")
@@ -158,6 +159,19 @@ def row_of(facts: Facts | None, config: Config, cal: WorkCalendar, today: date) 
 def deadline_row(letter: Letter, config: Config, cal: WorkCalendar, today: date) -> DeadlineRow | None:
     """The row of an open letter as of ``today``; None if closed or not yet received."""
     return row_of(fold(letter, config, cal, as_of=today), config, cal, today)
+
+
+def needed(today: date, window_days: int) -> Want:
+    """The letters the deadline table of ``today`` and its burst alerts (letters received in
+    the last ``window_days``) can show: open now, broken, or with an event since the earliest
+    of those days (a letter closed before then was closed on ``today`` too). A day more, to
+    spare a time zone's edge."""
+    since = today - timedelta(days=max(window_days, 1))
+
+    def want(entry: Entry) -> bool:
+        return entry.active_since(since)
+
+    return want
 
 
 def deadline_table(letters: Iterable[Letter], config: Config, cal: WorkCalendar, today: date,

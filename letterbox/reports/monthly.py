@@ -29,6 +29,7 @@ from letterbox.reports.deadline_table import (
 )
 from letterbox.reports.rendering import environment
 from letterbox.reports.views import hidden_reason
+from letterbox.store.index import Entry, Want, everything
 
 RATING_KEYS: dict[str, str] = dict(zip(RATINGS, ("satisfied", "basically_satisfied", "dissatisfied"),
                                        strict=True))  # 满意, 基本满意, 不满意
@@ -48,6 +49,23 @@ def month_bounds(month: str) -> tuple[date, date]:
     first = date(int(m.group(1)), int(m.group(2)), 1)
     nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return first, nxt - timedelta(days=1)
+
+
+def needed(month: str) -> Want:
+    """The letters the report of ``month`` can count: open now, broken, or with an event from
+    the month's first day on (a letter closed before it has nothing in the month and was
+    closed at its end). A day more, to spare a time zone's edge. A month that is not YYYY-MM:
+    every letter (`monthly_report` names the mistake)."""
+    try:
+        first, _last = month_bounds(month)
+    except LetterboxError:
+        return everything
+    since = first - timedelta(days=1)
+
+    def want(entry: Entry) -> bool:
+        return entry.active_since(since)
+
+    return want
 
 
 class _Rates:
@@ -195,18 +213,23 @@ def monthly_report(letters: Iterable[Letter], config: Config, cal: WorkCalendar,
                     config.office_name, warnings=calendar_warnings(cal, as_of))
     figures = _Figures(config)
     years: set[int] = set()
+    counted: list[Letter] = []  # in the month's figures (or named as broken)
     for letter in letters:
         try:
             facts = fold(letter, config, cal, as_of=as_of)
             if facts is not None:
                 _add_letter(report, figures, facts, config, cal, first, as_of, years)
+                if facts.is_open or any(first <= h.day <= as_of for h in facts.happenings) \
+                        or facts.closings_between(first, as_of):
+                    counted.append(letter)
         except BROKEN_HISTORY:
             report.warnings.append(f"{letter.path}：办理记录有误，未计入报告；请运行 letterbox validate。")
+            counted.append(letter)
     report.units = figures.ordered()
     report.reminders.sort(key=lambda r: (r["date"], r["letter_code"]))
     report.risk_flags.sort(key=lambda r: (r["date"], r["letter_code"]))
     report.provisional_years = sorted(years)
-    unread = [x.code for x in letters if hidden_reason(x, config) is not None]
+    unread = [x.code for x in counted if hidden_reason(x, config) is not None]
     if unread:
         report.warnings.append(f"{len(unread)} 封信件加密保存且无法用本机密钥解密，已计入统计，"
                                "其风险预警说明未显示、未参与集中来信预警：" + "、".join(unread[:20])

@@ -14,6 +14,7 @@ from letterbox.core.facts import Facts, broken_reason, fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import CATEGORIES, MODES, STATUSES, STEP_BY_ACTION, State
 from letterbox.core.sealing import DEFAULT_FIELDS
+from letterbox.store.index import Entry, Want
 
 NOT_OPENED = ("没有阅读密钥（用 letterbox key use 私钥文件 或环境变量 LETTERBOX_IDENTITY 设置本人密钥；"
               "保存期密钥放在环境变量 LETTERBOX_PERIOD_KEYS 所指目录；见 docs/encryption.md）。")
@@ -161,6 +162,16 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
     if with_writer:
         view["writer"] = _readable(letter, "writer", hidden)
     return view
+
+
+def with_status(status: str) -> Want:
+    """The letters `list --status` can show: those `row_view` gives ``status``, and every letter
+    whose history does not fold (its problem is named whatever the filter)."""
+
+    def want(entry: Entry) -> bool:
+        return entry.broken or entry.status == status
+
+    return want
 
 
 def row_view(letter: Letter, config: Config, cal: WorkCalendar, today: date) -> dict[str, Any]:

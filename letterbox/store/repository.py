@@ -28,7 +28,7 @@ from letterbox.core.config import Config, load_config
 from letterbox.core.errors import LetterboxError, NotFound
 from letterbox.core.letter import CASES_DIR, Letter
 from letterbox.core.sealing import Keyring
-from letterbox.store import keys, loader, signing
+from letterbox.store import index, keys, loader, signing
 
 LOCK_TIMEOUT = 120.0
 _HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
@@ -120,6 +120,16 @@ class Repository:
         """Every case file read: the letters and the problems of the files that are none
         (`loader.load`'s options: lines, cache, pool, workers, keyring)."""
         return loader.load(self.root, self.letter_paths(), **options)
+
+    def indexed(self, want: index.Want = index.everything, keyring: Keyring | None = None) -> index.Indexed:
+        """The letters whose index entry `want` accepts (sealed ones opened with `keyring`) and
+        the problems of every case file that gives no letter, through the letters index
+        (`store/index.py`: only files changed since they were last read are read)."""
+        return index.load(self.root, self.git_dir, want, keyring=keyring)
+
+    def letter_codes(self) -> frozenset[str]:
+        """The codes the case files are named by."""
+        return index.file_codes(self.root)
 
     def letters(self, keyring: Keyring | None = None) -> list[Letter]:
         """The letters of every case file that reads (sealed ones opened with `keyring`);

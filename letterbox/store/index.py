@@ -1,0 +1,367 @@
+"""The letters index: what the readers filter on, per case file, kept by git blob id.
+
+`deadlines`, `list --status`, `report` need a few hundred of 100 000 letters: the open ones,
+those with events in a recent window, one status. Reading and parsing every case file to find
+them costs a minute. This index keeps, in `.git/letterbox/letters.sqlite` (beside validate's
+kept findings; never committed), one row per case file path with the file's git blob id
+(`store.blobs`): the letter code, its status (as `list` shows it), whether it is open, whether
+its history folds, the day of its last event, submission time, category, units and holders,
+and the parsed document as stored (zlib-compressed JSON; for a sealed letter only the sealed
+form: letters are opened with the keyring after they are read, `loader.open_letter`). A file
+that cannot be read or parsed keeps its located problems instead.
+
+A row is current when its blob id is the file's: a file changed by hand, by a pull or by a
+checkout has another id and is simply read again, so the index cannot be stale. The derived
+columns also depend on the configuration and the calendar (the fold); a change of
+`letterbox.yaml`, `calendar.yaml` or of letterbox itself empties the index.
+
+`load(root, want, ...)` returns what `loader.load` returns for the letters whose entry `want`
+accepts (in path order), and the problems of EVERY file that could not be read (a reader
+names them all, as before). A reader's `want` must accept every letter that could change its
+output; the reader then computes exactly what it computed from every letter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import zlib
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from letterbox import __version__
+from letterbox.core.calendar import WorkCalendar
+from letterbox.core.clock import CALENDAR_FILE, work_calendar
+from letterbox.core.config import CONFIG_FILE, Config, load_config
+from letterbox.core.errors import Problem
+from letterbox.core.facts import fold
+from letterbox.core.letter import Letter
+from letterbox.core.process import STATUSES, State, local_day
+from letterbox.core.sealing import Keyring
+from letterbox.store import loader
+from letterbox.store.blobs import blob_id, blob_ids
+
+INDEX_FILE = "letters.sqlite"  # in .git/letterbox/
+SCHEMA = 1  # bump when a column's meaning changes: the index is then rebuilt
+POOL_MIN = loader.POOL_MIN  # fewer files than this to read: read them in this process
+BROKEN = (ValueError, KeyError, TypeError, OverflowError)  # what `fold` of a bad history raises
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the readers filter on, for one case file that is a letter."""
+
+    path: str
+    code: str
+    status: str  # the status `list` shows: the fold's, else the one the file states
+    open: bool  # open now (the fold of the whole history)
+    broken: bool  # the history does not fold (or a date cannot be read): always read
+    last_day: date | None  # the local day of the latest event (None: no event)
+    submitted: str  # submitted_at as written
+    category: str | None
+    units: tuple[str, ...]
+    holders: tuple[str, ...]
+
+    def active_since(self, day: date) -> bool:
+        """Open now, broken, or an event on or after `day`: what a reader of the letters as of
+        any day from `day` on must read (a letter closed before `day` is closed then too)."""
+        return self.open or self.broken or (self.last_day is not None and self.last_day >= day)
+
+
+Want = Callable[[Entry], bool]
+
+
+def everything(_entry: Entry) -> bool:
+    return True
+
+
+def summarise(letter: Letter, config: Config, cal: WorkCalendar) -> Entry:
+    """The entry of a letter read from its file (as stored, not opened)."""
+    broken = False
+    status = State().status
+    is_open = False
+    units: tuple[str, ...] = ()
+    holders: tuple[str, ...] = ()
+    category: str | None = None
+    try:
+        facts = fold(letter, config, cal)
+    except BROKEN:
+        broken, facts = True, None
+        status = letter.status if letter.status in STATUSES else status
+    if facts is not None:
+        status, is_open = facts.state.status, facts.is_open
+        units, holders, category = tuple(facts.state.units), tuple(facts.holders), facts.state.category
+    last: date | None = None
+    try:
+        for event in letter.history:
+            if isinstance(event, dict) and "at" in event:
+                day = local_day(event["at"], config.tz)
+                last = day if last is None or day > last else last
+    except BROKEN:
+        broken = True
+    return Entry(str(letter.path), letter.code, status, is_open, broken, last,
+                 str(letter.data.get("submitted_at") or ""), category if isinstance(category, str) else None,
+                 tuple(map(str, units)), tuple(map(str, holders)))
+
+
+# -- reading files -------------------------------------------------------------------------
+
+Row = tuple[str, str | None, Entry | None, bytes | None, list[dict[str, Any]]]  # path, blob, entry, doc, problems
+
+
+@lru_cache(maxsize=4)
+def _context(root: str, digest: str) -> tuple[Config, WorkCalendar]:
+    """The configuration and calendar (`digest`: their fingerprint, so a long-running service
+    sees a changed file)."""
+    path = Path(root)
+    return load_config(path), work_calendar(path)
+
+
+def _pack(data: dict[str, Any]) -> bytes | None:
+    """The document as compressed JSON, or None when JSON would not give it back the same (a
+    YAML date, a number as a key): such a file is read from disk when needed."""
+    try:
+        text = json.dumps(data, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return None
+    if json.loads(text) != data:
+        return None
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def _unpack(doc: bytes) -> dict[str, Any]:
+    data = json.loads(zlib.decompress(doc))
+    assert isinstance(data, dict)
+    return data
+
+
+def _read_rows(root: Path, paths: Sequence[str], digest: str) -> list[tuple[Row, Letter | None]]:
+    config, cal = _context(str(root), digest)
+    out: list[tuple[Row, Letter | None]] = []
+    for key in paths:
+        path = PurePosixPath(key)
+        try:
+            raw = (root / path).read_bytes()
+        except OSError:
+            result = loader.read(root, path, lines=False)  # names the problem
+            problems = result if isinstance(result, list) else []
+            out.append(((key, None, None, None, [p.to_json() for p in problems]), None))
+            continue
+        result = loader.decode(raw, path, lines=False)
+        if isinstance(result, Letter):
+            row: Row = (key, blob_id(raw), summarise(result, config, cal), _pack(result.data), [])
+            out.append((row, result))
+        else:
+            out.append(((key, blob_id(raw), None, None, [p.to_json() for p in result]), None))
+    return out
+
+
+def _read_chunk(root: Path, paths: Sequence[str], digest: str) -> list[tuple[Row, Letter | None]]:
+    """In a worker: the rows only (the letters are rebuilt from the documents here)."""
+    return [(row, None) for row, _letter in _read_rows(root, paths, digest)]
+
+
+# -- the store -----------------------------------------------------------------------------
+
+
+def index_path(git_dir: Path) -> Path:
+    return git_dir / "letterbox" / INDEX_FILE
+
+
+def fingerprint(root: Path) -> str:
+    """What every row's derived columns depend on besides the file: letterbox, the
+    configuration and the calendar."""
+    digest = hashlib.sha1(f"{SCHEMA}:{__version__}".encode())
+    for name in (CONFIG_FILE, CALENDAR_FILE):
+        try:
+            digest.update(b"\0" + (root / name).read_bytes())
+        except OSError:
+            digest.update(b"\0-")
+    return digest.hexdigest()
+
+
+_COLUMNS = "path, blob, code, status, open, broken, last_day, submitted, category, units, holders, problems"
+
+
+def _connect(file: Path) -> sqlite3.Connection:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(file, timeout=30)
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS letters (path TEXT PRIMARY KEY, blob TEXT NOT NULL, "
+               "code TEXT, status TEXT, open INTEGER, broken INTEGER, last_day TEXT, submitted TEXT, "
+               "category TEXT, units TEXT, holders TEXT, problems TEXT, doc BLOB)")
+    return db
+
+
+def _entry_of(values: Sequence[Any]) -> Entry:
+    path, _blob, code, status, is_open, broken, last_day, submitted, category, units, holders = values[:11]
+    return Entry(path, code, status, bool(is_open), bool(broken),
+                 date.fromisoformat(last_day) if last_day else None, submitted, category,
+                 tuple(json.loads(units)), tuple(json.loads(holders)))
+
+
+def _values(row: Row) -> tuple[Any, ...]:
+    key, blob, entry, doc, problems = row
+    if entry is None:
+        return (key, blob, None, None, 0, 0, None, None, None, "[]", "[]", json.dumps(problems, ensure_ascii=False),
+                None)
+    return (key, blob, entry.code, entry.status, int(entry.open), int(entry.broken),
+            entry.last_day.isoformat() if entry.last_day else None, entry.submitted, entry.category,
+            json.dumps(entry.units), json.dumps(entry.holders), "[]", doc)
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """`loader.Loaded` for the letters wanted, and how the index did."""
+
+    loaded: loader.Loaded
+    files: int  # case files listed
+    read: int  # files read now (their row was missing or not current)
+    kept: bool  # the index was written (False: it could not be, the letters are right anyway)
+
+
+def load(root: Path, git_dir: Path, want: Want = everything, *, keyring: Keyring | None = None,
+         paths: Sequence[str] | None = None, workers: int | None = None) -> Indexed:
+    """The letters whose entry `want` accepts, opened with `keyring`, in path order, and the
+    problems of every case file that gives no letter. Files whose row is missing or not current
+    are read (in `workers` processes when there are `POOL_MIN` of them) and their rows kept."""
+    names = loader.case_names(root) if paths is None else list(paths)
+    ids = blob_ids(root, names)
+    current: dict[str, tuple[Any, ...]] = {}
+    file = index_path(git_dir)
+    digest = fingerprint(root)
+    db: sqlite3.Connection | None
+    try:
+        db = _connect(file)
+    except sqlite3.DatabaseError:  # not an SQLite file (damaged): start again
+        db = _fresh(file)
+    except (sqlite3.Error, OSError):
+        db = None
+    try:
+        if db is not None:
+            try:
+                current = _current(db, digest, ids)
+            except sqlite3.DatabaseError:  # a damaged file: start again
+                db.close()
+                db = _fresh(file)
+                current = {}
+        stale = [key for key in names if key not in current]
+        fresh = _read(root, stale, digest, workers)
+        kept = db is not None and _keep(db, digest, [row for row, _letter in fresh], names if paths is None else None)
+    finally:
+        if db is not None:
+            db.close()
+    by_path: dict[str, tuple[Entry | None, list[dict[str, Any]]]] = {}
+    letters_now: dict[str, Letter] = {}
+    docs_now: dict[str, bytes | None] = {}
+    for (key, _blob, entry, doc, problems), letter in fresh:
+        by_path[key] = (entry, problems)
+        docs_now[key] = doc
+        if letter is not None:
+            letters_now[key] = letter
+    for key, values in current.items():
+        by_path[key] = (_entry_of(values) if values[2] is not None else None,
+                        json.loads(values[11]) if values[11] else [])
+    wanted = [key for key in names if (e := by_path[key][0]) is not None and want(e)]
+    stored = [key for key in wanted if key not in letters_now and key not in docs_now]
+    docs = dict(docs_now)
+    if stored and db is not None:
+        docs.update(_docs(file, stored))
+    letters: list[Letter] = []
+    for key in wanted:
+        letter = letters_now.get(key)
+        if letter is None:
+            doc = docs.get(key)
+            if doc is not None:
+                letter = Letter(path=PurePosixPath(key), data=_unpack(doc))
+            else:  # kept without its document: read the file again
+                result = loader.read(root, PurePosixPath(key), lines=False)
+                if not isinstance(result, Letter):
+                    by_path[key] = (None, [p.to_json() for p in result])
+                    continue
+                letter = result
+        letters.append(loader.open_letter(letter, keyring))
+    unreadable = [Problem(**p) for key in names for p in by_path[key][1]]
+    return Indexed(loader.Loaded(letters, unreadable, parsed=len(stale)), len(names), len(stale), kept)
+
+
+def _current(db: sqlite3.Connection, digest: str, ids: dict[str, str]) -> dict[str, tuple[Any, ...]]:
+    """The rows whose blob id is the file's (none when the fingerprint changed)."""
+    found = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+    if found is None or found[0] != digest:
+        return {}
+    current = {}
+    for values in db.execute(f"SELECT {_COLUMNS} FROM letters"):
+        if ids.get(values[0]) == values[1]:
+            current[values[0]] = values
+    return current
+
+
+def _fresh(file: Path) -> sqlite3.Connection | None:
+    try:
+        file.unlink(missing_ok=True)
+        return _connect(file)
+    except (sqlite3.Error, OSError):
+        return None
+
+
+def _read(root: Path, stale: list[str], digest: str, workers: int | None) -> list[tuple[Row, Letter | None]]:
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(stale) < POOL_MIN:
+        return _read_rows(root, stale, digest)
+    pool = loader._spawn_pool(workers)
+    try:
+        chunks = loader._chunks(stale, workers)
+        return [x for chunk in pool.map(_read_chunk, [root] * len(chunks), chunks,
+                                                     [digest] * len(chunks)) for x in chunk]
+    finally:
+        pool.shutdown()
+
+
+def _keep(db: sqlite3.Connection, digest: str, rows: list[Row], names: list[str] | None) -> bool:
+    """Write the rows read now; forget the files that are gone. False when the index cannot be
+    written (read-only, locked too long): the reader's letters are right anyway."""
+    try:
+        with db:
+            old = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+            if old is None or old[0] != digest:
+                db.execute("DELETE FROM letters")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (digest,))
+            db.executemany("INSERT OR REPLACE INTO letters VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           [_values(row) for row in rows if row[1] is not None])
+            if names is not None:
+                listed = set(names)
+                gone = [(p,) for (p,) in db.execute("SELECT path FROM letters") if p not in listed]
+                db.executemany("DELETE FROM letters WHERE path = ?", gone)
+        return True
+    except sqlite3.Error:
+        return False
+
+
+def _docs(file: Path, keys: list[str]) -> dict[str, bytes | None]:
+    found: dict[str, bytes | None] = {}
+    try:
+        with closing(sqlite3.connect(file, timeout=30)) as db:
+            for k in range(0, len(keys), 500):
+                chunk = keys[k:k + 500]
+                found.update(db.execute(f"SELECT path, doc FROM letters WHERE path IN ({','.join('?' * len(chunk))})",
+                                        chunk))
+    except sqlite3.Error:
+        return {}
+    return found
+
+
+def file_codes(root: Path) -> frozenset[str]:
+    """The letter codes the case files are named by (a file's name without its suffix)."""
+    return frozenset(name.rsplit("/", 1)[-1].rsplit(".", 1)[0] for name in loader.case_names(root))
+
+
+__all__ = ["Entry", "Indexed", "everything", "file_codes", "fingerprint", "index_path",
+           "load", "summarise"]
