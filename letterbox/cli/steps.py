@@ -109,7 +109,7 @@ _file_opt = click.option("--file", "file", type=click.Path(dir_okay=False, path_
 _text_opt = click.option("--text", "text", help="直接写出内容。")
 
 
-@click.option("--of", "of", help="duplicate、answered 时前一封信件的编码。")
+@click.option("--of", "of", help="duplicate、answered 时前一封信件的编码（须是比本信更早收到的来信）。")
 @click.option("--reply", "reply_text", help="告知来信人的文字（默认按理由生成）。")
 @click.option("--reason", required=True, type=click.Choice(list(REJECT_REASONS)), help="办法第五条的理由。")
 @step_command("reject", "不予受理（办法第五条），从“已收到”或“已分类”。")

@@ -35,6 +35,18 @@ def parse_letter_code(code: str) -> tuple[str, int, int] | None:
     return m["prefix"], int(m["year"]), int(m["seq"])
 
 
+def received_before(earlier: str, later: str) -> bool:
+    """True when letter ``earlier`` was received before letter ``later``. Letter codes are
+    given in the order letters are received (article 6: the year, then the number within it),
+    so this compares the codes: a link (a follow-up's earlier letter, the letter a duplicate
+    or an already-answered rejection names) may only point back in time. False when either
+    is not a letter code."""
+    a, b = parse_letter_code(earlier), parse_letter_code(later)
+    if a is None or b is None:
+        return False
+    return (a[1], a[2]) < (b[1], b[2])
+
+
 def normalise_letter_code(code: str) -> str:
     """Accept `la-2026-00042`, ` LA202600042 ` and the like; return the canonical form or ''."""
     raw = re.sub(r"[\s\-－—_]", "", code).upper()

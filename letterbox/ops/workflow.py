@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from letterbox.core import sealing, yamlio
+from letterbox.core import codes, sealing, yamlio
 from letterbox.core.clock import current_clock, work_calendar
 from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError, StepRefused
@@ -193,9 +193,12 @@ def reject(repo: Repository, code: str, reason: str, actor: Actor, reply: str | 
         raise StepRefused(f"理由 {reason} 须用 --of 写明前一封信件的编码。")
     details: dict[str, Any] = {"reason": reason}
     if of:
-        target = repo.letter(of).code
-        if target == repo.letter(code).code:
+        target, own = repo.letter(of).code, repo.letter(code).code
+        if target == own:
             raise StepRefused("--of 不能指向本信。")
+        if not codes.received_before(target, own):
+            raise StepRefused(f"--of 所写的信件 {target} 不比本信 {own} 收到得早：以“{REJECT_REASONS[reason]}”"
+                              "不予受理时，所指的前信只能是更早收到的来信（信件编码按收信先后编号）。")
         details["of"] = target
     text = (reply or "").strip() or f"您的来信不予受理：{REJECT_REASONS[reason]}。"
     if reason == "discipline":

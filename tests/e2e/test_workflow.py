@@ -221,21 +221,21 @@ REASONS = ["incomplete", "duplicate", "private-dispute", "answered", "legal-proc
 
 @pytest.mark.parametrize("reason", REASONS)
 def test_reject_with_each_reason(letter: Repo, reason: str) -> None:
-    other = letter.new_letter(2)  # LA-2026-00002 is the earlier letter for duplicate/answered
-    extra = ["--of", other.lower()] if reason in ("duplicate", "answered") else []
-    step(letter, "reject", CODE, "--reason", reason, *extra, who="信息中心刘主任", when=at(2, 10),
-         message=f"{CODE} 不予受理 {reason}")
-    data = letter.letter(CODE)
+    later = letter.new_letter(2)  # LA-2026-00002: for duplicate/answered it names the earlier CODE
+    subject, extra = (later, ["--of", CODE.lower()]) if reason in ("duplicate", "answered") else (CODE, [])
+    step(letter, "reject", subject, "--reason", reason, *extra, who="信息中心刘主任", when=at(2, 10),
+         message=f"{subject} 不予受理 {reason}")
+    data = letter.letter(subject)
     details = data["history"][-1]["details"]
     assert data["status"] == "rejected" and details["reason"] == reason
-    assert details.get("of") == (other if extra else None)
+    assert details.get("of") == (CODE if extra else None)
     assert "办法第五条" in details["reply"]
     if reason == "discipline":
         assert "区纪委监委" in details["reply"]
     letter.run("validate")
-    refused(letter, "classify", CODE, "--category", "complaint", "--at", at(2, 11),
+    refused(letter, "classify", subject, "--category", "complaint", "--at", at(2, 11),
             words=["当前状态为“不予受理”", "archive（归档）"])
-    step(letter, "archive", CODE, when=at(2, 12))
+    step(letter, "archive", subject, when=at(2, 12))
 
 
 def test_reject_from_classified_with_own_reply(classified: Repo) -> None:
