@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from letterbox.core import schemas
+from letterbox.core import codes, schemas
 from letterbox.core.config import Config, load_config
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import Letter, letter_path
@@ -76,11 +76,18 @@ def rule_links(letter: Letter, ctx: Context) -> list[Problem]:
     target = letter.data.get("follows_up")
     if target and (target == letter.code or target not in ctx.known_codes):
         problems.append(_at(letter, ("follows_up",), f"前信编码 {target} 在案卷库中不存在（或指向本信）。"))
+    elif target and not codes.received_before(str(target), letter.code):
+        problems.append(_at(letter, ("follows_up",), f"前信 {target} 不比本信收到得早：后续来信只能指向更早收到的来信"
+                                                     "（信件编码按收信先后编号）。"))
     for i, event in enumerate(letter.history):
         details = event.get("details") or {}
         of = details.get("of")
         if of and of not in ctx.known_codes:
             problems.append(_at(letter, ("history", i, "details", "of"), f"信件 {of} 不存在。"))
+        elif of and not codes.received_before(str(of), letter.code):
+            problems.append(_at(letter, ("history", i, "details", "of"),
+                                f"信件 {of} 不比本信收到得早：不予受理所指的前信只能是更早收到的来信"
+                                "（信件编码按收信先后编号）。"))
         for j, unit in enumerate(details.get("units") or []):
             if unit not in {u.code for u in ctx.config.units}:
                 problems.append(_at(letter, ("history", i, "details", "units", j),
