@@ -20,6 +20,16 @@ and dummies are fresh at every build: two builds share no id, real or dummy, so 
 tells neither how many letters there are nor which entries changed; meta.json and the shards
 differ between builds by design (the rest of the site stays byte-reproducible). The algorithm
 is documented in docs/lookup.md.
+
+Between builds, `refresh_lookup` keeps the index current in place (`letterbox lookup-refresh`,
+and the intake service for its own letter): the letters changed since the last refresh (git:
+the commit it recorded vs HEAD, plus uncommitted case files) are encrypted again with the
+index's build salt, and only their shards are rewritten whole (all their real entries with
+fresh nonces, fresh dummies; temp file + os.replace). Which letter is in which shard is kept
+in a manifest outside the site (`Manifest`: `.git/letterbox/lookup/<build salt>.sqlite`). A
+shard that would overflow, a changed configuration or a missing manifest means a whole new
+index with a fresh build salt. Comparing two refreshes shows which shards changed (not which
+entry in them, nor whether one was added, changed or removed): docs/lookup.md.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import subprocess
 import tempfile
 import time
@@ -69,6 +80,7 @@ MAX_PREFIX_BITS = 20
 MEAN_LOAD = 16  # at most this many real entries per shard on average
 SHARD_LIMIT = 60_000  # bytes; keeps every shard under 64 KB
 LOOKUP_DIR = "lookup"
+PUBLIC_FILE, PUBLIC_FOLDER = 0o644, 0o755  # a refresh may run under the intake service's umask 0077
 
 # --------------------------------------------------------------------------- derivation
 
@@ -225,9 +237,14 @@ def _replace(path: Path, data: bytes) -> None:
     sees the old bytes or the new ones, never a part)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else PUBLIC_FILE
+    except OSError:
+        mode = PUBLIC_FILE
+    try:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
+            os.fchmod(f.fileno(), mode)  # the web server reads it, whatever our umask
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
@@ -243,7 +260,8 @@ def _install(site: Path, meta: dict[str, Any], bodies: dict[str, bytes]) -> None
     fresh = Path(tempfile.mkdtemp(prefix=".shards-new-", dir=root))
     for name, body in bodies.items():
         (fresh / name).write_bytes(body)
-    fresh.chmod(0o755)  # mkdtemp makes it 0700; the web server reads it
+        (fresh / name).chmod(PUBLIC_FILE)  # the web server reads them, whatever our umask
+    fresh.chmod(PUBLIC_FOLDER)  # mkdtemp makes it 0700
     current, old = root / "shards", None
     if current.exists():
         old = root / f".shards-old-{os.urandom(6).hex()}"

@@ -66,6 +66,8 @@ def check_index(root: Path, site: Path) -> int:
     assert len(files) == m["shards"] == 1 << m["prefix_bits"]
     assert {len(b) for b in files.values()} == {m["entries_per_shard"] * m["entry_bytes"]}
     assert sorted(p.name for p in (site / "lookup").iterdir()) == ["index.html", "meta.json", "shards"]
+    for path in [site / "lookup" / "meta.json", *(site / "lookup" / "shards").iterdir()]:
+        assert path.stat().st_mode & 0o777 == 0o644, path  # the web server (another user) reads them
     repo = Repository(root)
     manifest = li.Manifest.open(li.manifest_folder(repo), m)
     assert manifest is not None
@@ -96,11 +98,14 @@ def assert_found(site: Path, known: Codes) -> None:
 
 @pytest.fixture(scope="module")
 def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, Codes]]:
-    """A case repository with three letters (one answered, approved and published) and its
-    built site."""
+    """A case repository with the online service configured, three letters (one replied to and
+    published) and its built site."""
     patch = pytest.MonkeyPatch()
     case = make_case_repo(tmp_path_factory.mktemp("refresh"), patch)
     root = case.path
+    config = root / "letterbox.yaml"  # the service exists: the board has its 写信 page
+    config.write_text(config.read_text("utf-8") + "intake_url: https://xzxx.example.gov.cn/\n", "utf-8")
+    case.commit_all("intake_url")
     known: Codes = {}
     for n in (1, 2, 3):
         accepted = case.intake(submission(n), name=f"s{n}.json")[0]
@@ -121,9 +126,13 @@ def test_a_letter_submitted_online_is_found_without_a_build(board: tuple[Path, P
     before, salt = shards(site), meta(site)["hkdf"]["salt"]
     app = create_app(root, rate_limit=(0, 0),
                      lookup_refresh=functools.partial(li.refresh_letters, root, site))
-    with TestClient(app) as client, caplog.at_level(logging.INFO):
-        answer = client.post("/api/letters", json=web_submission(7))
-        assert answer.status_code == 201, answer.text
+    umask = os.umask(0o077)  # the intake service's systemd unit (docs/deploy.md)
+    try:
+        with TestClient(app) as client, caplog.at_level(logging.INFO):
+            answer = client.post("/api/letters", json=web_submission(7))
+            assert answer.status_code == 201, answer.text
+    finally:
+        os.umask(umask)
     letter, query = answer.json()["letter_code"], answer.json()["query_code"]
     assert letter not in known
     assert run(root, "show", letter, "--json")  # committed in the real repository
@@ -266,3 +275,22 @@ def test_lookup_refresh_without_a_site_is_a_clear_error(tmp_path: Path, monkeypa
     case = make_case_repo(tmp_path, monkeypatch)
     result = case.run("lookup-refresh", expect=1)
     assert "网站目录" in result.stderr and "letterbox build" in result.stderr
+
+
+def test_the_write_page_says_when_the_letter_can_be_looked_up(board: tuple[Path, Path, Codes]) -> None:
+    _, site, _ = board
+    page = (site / "write" / "index.html").read_text("utf-8")
+    receipt = page[page.index('id="write-receipt"'):]
+    assert "约 1 分钟后" in receipt[:receipt.index("</section>")]
+
+
+def test_deploy_units_run_real_commands() -> None:
+    """docs/deploy.md's units start commands and options that exist."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text("utf-8")
+    assert "PathChanged=/srv/letterbox/repo/.git/refs/heads/main" in text
+    assert "PathModified=/srv/letterbox/repo/.git/logs/HEAD" in text
+    assert "OnUnitActiveSec=1min" in text
+    for command, option in (("lookup-refresh", "--site"), ("serve-intake", "--site")):
+        assert f"letterbox {command} " in text
+        result = CliRunner().invoke(cli, [command, "--help"])
+        assert result.exit_code == 0 and option in result.output
