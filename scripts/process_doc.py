@@ -27,7 +27,7 @@ def render() -> str:
     for step in STEPS:
         sources = ", ".join(f"`{s}`" for s in sorted(step.sources)) if step.action != "receive" else "(intake)"
         target = f"`{step.target}`" if step.target else "unchanged"
-        command = "intake" if step.action == "receive" else step.action
+        command = "intake" if step.action == "receive" else (step.command or step.action)
         lines.append(f"| `{command}` | {step.label} | {sources} | {target} | {BY[step.by]} | {step.article} |")
     lines += [
         "",
@@ -55,8 +55,10 @@ def render() -> str:
         "`requests.json` entry, and the lookup keeps the status without the link (docs/site.md).",
         "",
         "Extra rules: `grant`/`refuse` only while an extension request is pending; `extend` only",
-        "before the deadline (and once for petition cases, at most 30 days); `feedback`",
-        "once per handling (a `reopen` allows a new rating). `reopen` sends a closed letter back to",
+        "before the deadline (and once for petition cases, at most 30 days); one rating per",
+        "handling, `feedback` by the writer on the web or `feedback --by-phone` (step",
+        "`phone-feedback`) by the office after a 回访 call, both counted as the writer's rating in",
+        "the monthly report (a `reopen` allows a new rating). `reopen` sends a closed letter back to",
         "the unit that answered with a fresh clock, or to `classified` when the office had replied",
         "directly. Event times never go backwards within a letter.",
         "",

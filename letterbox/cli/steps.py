@@ -18,7 +18,7 @@ from rich.table import Table
 
 from letterbox.cli.app import State_, cli, err, out, pass_state, print_json
 from letterbox.core.errors import LetterboxError
-from letterbox.core.process import CATEGORIES, REJECT_REASONS, STATUSES, WITHHOLD_REASONS
+from letterbox.core.process import CATEGORIES, RATINGS, REJECT_REASONS, STATUSES, WITHHOLD_REASONS
 from letterbox.ops import workflow
 from letterbox.ops.intake import IntakeReport, intake_files
 
@@ -263,3 +263,16 @@ def reopen_cmd(repo, code, who, at, reason):  # type: ignore[no-untyped-def]
 @step_command("archive", "归档已办结或不予受理的信件（办法第十四条）。")
 def archive_cmd(repo, code, who, at):  # type: ignore[no-untyped-def]
     return workflow.archive(repo, code, who, at=at)
+
+
+@click.option("--note", help="回访记录：来信人在电话中的意见（如不满意的原因）。")
+@click.option("--rating", required=True, type=click.Choice(list(RATINGS)), help="来信人的评价。")
+@click.option("--by-phone", "by_phone", is_flag=True,
+              help="电话回访：由信箱办公室登记来信人在电话中给出的评价（必填）。")
+@step_command("feedback", "登记电话回访的评价（办法第十四条）：已办结或已归档的信件，与网上评价一并统计，"
+              "每次办结只记一次评价。来信人在网上的评价由在线服务记录。")
+def feedback_cmd(repo, code, who, at, by_phone, rating, note):  # type: ignore[no-untyped-def]
+    if not by_phone:
+        raise LetterboxError("工作人员登记评价须加 --by-phone（电话回访）；来信人在网上的评价由在线写信服务记录，"
+                             "不能在命令行代为填写。")
+    return workflow.phone_feedback(repo, code, rating, who, note=note, at=at)

@@ -26,6 +26,7 @@ from letterbox.core.deadlines import due_day
 from letterbox.core.letter import Letter
 from letterbox.core.process import (
     OPEN_STATUSES,
+    RATING_ACTIONS,
     STATUSES,
     STEP_BY_ACTION,
     IllegalStep,
@@ -323,7 +324,7 @@ def _fold(letter: Letter, history: tuple[dict[str, Any], ...], config: Config,
                 draft = answer = Answer(draft.index, draft.text, draft.unit, final=True)
             closings.append(_closing(index, event, day, rounds[episode:], direct=False, office=office))
             episode = len(rounds)
-        elif action == "feedback":
+        elif action in RATING_ACTIONS:  # by the writer on the web, or taken by phone by the office
             rating = str(details.get("rating") or "")
             units = closings[-1].units if closings else (office,)
             happenings.append(Happening("rating", day, units, after.status, note=rating,

@@ -63,6 +63,7 @@ class Step:
     writer_label: str | None = None  # the line the writer sees in the status lookup; None: not shown
     publication: str | None = None  # the publication decision the step records (article 13)
     after: frozenset[str | None] | None = None  # the decisions it may follow (None: no decision yet)
+    command: str | None = None  # the staff command that takes it, when not `letterbox <action>`
 
 
 STEPS: tuple[Step, ...] = (
@@ -105,10 +106,15 @@ STEPS: tuple[Step, ...] = (
          writer_label="归档"),
     Step("feedback", "评价", frozenset({"closed", "archived"}), None, "writer", "回访",
          writer_label="来信人评价"),
+    # A rating the office takes by phone (回访) and records for the writer: counted with the web
+    # ratings (the same `rating` happening of the fold); one rating per handling either way.
+    Step("phone-feedback", "电话回访评价", frozenset({"closed", "archived"}), None, "office",
+         "第十四条（回访）", writer_label="来信人评价（电话回访）", command="feedback --by-phone"),
     Step("reopen", "重新办理", frozenset({"closed", "archived"}), "transferred", "office", "第十二条",
          writer_label="重新办理"),
 )
 STEP_BY_ACTION: dict[str, Step] = {s.action: s for s in STEPS}
+RATING_ACTIONS = frozenset({"feedback", "phone-feedback"})  # the writer's rating, by web or by phone
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,7 @@ def step_allowed(state: State, step: Step) -> bool:
         return state.pending_extension is None
     if step.after is not None:
         return state.answered and state.publication in step.after
-    if step.action == "feedback":
+    if step.action in RATING_ACTIONS:
         return not state.feedback
     return True
 
@@ -185,8 +191,8 @@ def refusal(state: State, action: str) -> str:
             extra = "没有答复（不予受理的来信不作公开决定）；"
         elif state.publication not in step.after:
             extra = f"公开决定已是“{PUBLICATIONS.get(str(state.publication), state.publication)}”；"
-    elif action == "feedback" and state.feedback:
-        extra = "已评价过；"
+    elif action in RATING_ACTIONS and state.feedback:
+        extra = "已评价过（网上评价或电话回访评价，每次办结只记一次）；"
     return f"信件当前状态为“{now}”，{extra}不能执行“{label}”。现在可以执行：{allowed or '无'}。"
 
 
@@ -255,7 +261,7 @@ def _effect(state: State, action: str, event: dict[str, Any]) -> dict[str, Any]:
         return {"answered": True, **_clock(None, None)}
     if action == "send-back":
         return _clock(state.mode, at)
-    if action == "feedback":
+    if action in RATING_ACTIONS:
         return {"feedback": True}
     if action == "reopen":  # back to the unit that answered, with a fresh clock; else re-route
         if not state.units:

@@ -20,6 +20,7 @@ from letterbox.core.letter import Letter
 from letterbox.core.process import (
     CATEGORIES,
     MODES,
+    RATINGS,
     REJECT_REASONS,
     STEP_BY_ACTION,
     WITHHOLD_REASONS,
@@ -362,6 +363,19 @@ def reopen(repo: Repository, code: str, reason: str, actor: Actor, at: str | Non
 @explained
 def archive(repo: Repository, code: str, actor: Actor, at: str | None = None) -> StepResult:
     return take_step(repo, code, "archive", {}, actor, at)
+
+
+@explained
+def phone_feedback(repo: Repository, code: str, rating: str, actor: Actor, note: str | None = None,
+                   at: str | None = None) -> StepResult:
+    """Record the writer's rating taken by the office on the phone (回访): counted with the
+    ratings given on the web, one per handling either way."""
+    if rating not in RATINGS:
+        raise StepRefused(f"评价 {rating!r} 不对，可选：{'、'.join(RATINGS)}。")
+    details: dict[str, Any] = {"rating": rating}
+    if note is not None and note.strip():
+        details["comment"] = note.strip()
+    return take_step(repo, code, "phone-feedback", details, actor, at, summary=rating)
 
 
 def _acting_unit(repo: Repository, code: str, unit: str | None) -> str:

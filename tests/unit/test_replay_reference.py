@@ -66,8 +66,8 @@ def ref_possible_steps(state: State) -> list[Step]:
     steps = [s for s in steps if PUBLICATION.get(s.action, "?") != state.publication]
     if state.publication == "withheld":
         steps = [s for s in steps if s.action != "unpublish"]  # not on the board: nothing to take down
-    if state.feedback:
-        steps = [s for s in steps if s.action != "feedback"]
+    if state.feedback:  # one rating per handling, by web or by phone
+        steps = [s for s in steps if s.action not in ("feedback", "phone-feedback")]
     return steps
 
 
@@ -116,7 +116,7 @@ def ref_apply(state: State, event: dict[str, Any]) -> State:
         return _ref_clock(new, state.mode, at)
     if action in PUBLICATION:
         return replace(new, publication=PUBLICATION[action])
-    if action == "feedback":
+    if action in ("feedback", "phone-feedback"):
         return replace(new, feedback=True)
     if action == "reopen":
         if not state.units:
@@ -237,7 +237,7 @@ def _details(rng: random.Random, action: str, state: State) -> dict[str, Any] | 
         return {"unit": state.units[0] if state.units else unit, "text": "答复"}
     if action == "remind":
         return {"units": [unit]} if rng.random() < 0.5 else None
-    if action == "feedback":
+    if action in ("feedback", "phone-feedback"):
         return {"rating": rng.choice(RATINGS)}
     if action == "flag-risk":
         return {"note": "注意"}
