@@ -62,8 +62,9 @@ def lookup(letter_code: str, query_code: str, site: Path, as_json: bool) -> None
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_state
 def lookup_refresh(state: State_, site: Path | None, letters: tuple[str, ...], as_json: bool) -> None:
-    """更新网站的在线查询索引：只重新加密上次更新以来改变的信件所在的分片，不必重新生成网站
-    （可由 systemd 定时运行，见 docs/deploy.md）。"""
+    """更新网站的在线查询索引：只改写有变化的信件所在的分片，不必重新生成网站。
+
+    检查上次更新以来提交或尚未提交的案卷变化；可由 systemd 每分钟运行（docs/deploy.md）。"""
     from site_builder.lookup_index import refresh_lookup
 
     repo = state.repo()
