@@ -160,7 +160,8 @@ def test_complex_transfer_and_petition_for_two_units(classified: Repo, case_repo
     assert (data["units"], data["mode"], data["status"]) == (["xfj"], "petition", "transferred")
     assert data["history"][-1]["details"] == {"units": ["xfj"], "mode": "petition",
                                               "coordinating": ["zjj", "cgj"]}
-    assert classified.show(second)["deadline"] == "2026-05-01"
+    # 60 days end on 2026-05-01, in the Labour Day holiday (5/1-5/5): the next working day
+    assert classified.show(second)["deadline"] == "2026-05-06"
     classified.run("validate")
 
 
@@ -389,12 +390,12 @@ def test_step_commits_only_its_letter_and_keeps_staged_work(letter: Repo) -> Non
 
 def test_petition_case_extends_once_by_at_most_30_days(classified: Repo) -> None:
     step(classified, "transfer", CODE, "--unit", "zjj", "--unit", "cgj", when=at(2, 11))
-    assert classified.show(CODE)["deadline"] == "2026-05-01"
+    assert classified.show(CODE)["deadline"] == "2026-05-06"  # 5/1 is Labour Day: rolled forward
     refused(classified, "extend", CODE, "--days", "31", "--reason", "涉及多个部门", "--at", at(20, 9),
             words=["信访件延期不得超过 30 日", "当前状态为“转办中”"])
     step(classified, "extend", CODE, "--days", "30", "--reason", "涉及多个部门", when=at(20, 9))
     step(classified, "grant", CODE, when=at(20, 10))
-    assert classified.show(CODE)["deadline"] == "2026-05-31"
+    assert classified.show(CODE)["deadline"] == "2026-06-01"  # 5/1 + 30 = Sunday 5/31: rolled forward
     refused(classified, "extend", CODE, "--days", "5", "--reason", "还要时间", "--at", at(21, 9),
             words=["信访件只能延期一次"])
 
