@@ -480,9 +480,10 @@ def _row(p: Placed) -> tuple[Any, ...]:
 @dataclass
 class Refreshed:
     """What a refresh did. mode: "current" (no entry changed), "shards" (the changed entries'
-    shards rewritten in place, same build salt) or "full" (a whole new index, fresh build salt:
-    no manifest for the site's index, the configuration changed, or a shard would overflow);
-    `reason` says why a full index was written."""
+    shards rewritten in place, same build salt), "full" (a whole new index, fresh build salt:
+    no manifest for the site's index, the configuration changed, or a shard would overflow) or
+    "skipped" (named letters only, but the index needs every case file read: left to the next
+    `lookup-refresh`); `reason` says why a full index was written or nothing was done."""
 
     mode: str
     checked: int = 0
@@ -614,15 +615,15 @@ def refresh_lookup(repo: Any, site: Path, letter_codes: Iterable[str] | None = N
 def _refresh(repo: Any, site: Path, folder: Path, letter_codes: Iterable[str] | None) -> Refreshed:
     meta = _read_meta(site)
     if meta is None:
-        return _from_cases(repo, site, "网站中还没有查询索引")
+        return _whole(repo, site, letter_codes, "网站中还没有查询索引")
     manifest = Manifest.open(folder, meta)
     if manifest is None:
-        return _from_cases(repo, site, "没有这个查询索引的清单（由旧版本或另一台机器生成）")
+        return _whole(repo, site, letter_codes, "没有这个查询索引的清单（由旧版本或另一台机器生成）")
     try:
         state = manifest.state()
         if state.get("config") != _config_digest(repo.root) or meta["kdf"]["salt"] != repo.config.salt:
             manifest.close()
-            return _from_cases(repo, site, "letterbox.yaml 或 calendar.yaml 已改变")
+            return _whole(repo, site, letter_codes, "letterbox.yaml 或 calendar.yaml 已改变")
         update: dict[str, str] = {}
         if letter_codes is None:
             head, dirty = _head_and_dirty(repo)
@@ -638,6 +639,14 @@ def _refresh(repo: Any, site: Path, folder: Path, letter_codes: Iterable[str] | 
     finally:
         manifest.close()
     return result
+
+
+def _whole(repo: Any, site: Path, letter_codes: Iterable[str] | None, reason: str) -> Refreshed:
+    """A whole index from every case file; not for a few named letters (the intake service:
+    reading every case file is `lookup-refresh`'s job, the timer's next run)."""
+    if letter_codes is not None:
+        return Refreshed("skipped", reason=reason)
+    return _from_cases(repo, site, reason)
 
 
 def _apply(repo: Any, site: Path, folder: Path, meta: dict[str, Any], manifest: Manifest,

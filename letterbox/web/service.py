@@ -260,7 +260,10 @@ class IntakeService:
         if self.lookup_refresh is None:
             return
         try:
-            self.lookup_refresh([code])
+            done = self.lookup_refresh([code])
+            if getattr(done, "mode", None) == "skipped":
+                LOG.warning("查询索引未即时更新（%s）：%s；将由下一次 letterbox lookup-refresh 补上。",
+                            code, getattr(done, "reason", ""))
         except Exception as exc:  # noqa: BLE001 - the letter is stored; the timer catches up
             LOG.warning("查询索引未能即时更新（%s，%s），将由下一次 letterbox lookup-refresh 补上。",
                         code, type(exc).__name__)

@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 import os
+import shutil
 import subprocess
 import time
 import warnings
@@ -222,8 +223,10 @@ def test_a_full_shard_means_a_whole_new_index(board: tuple[Path, Path, Codes]) -
 def test_a_refresh_that_fails_never_fails_the_intake(board: tuple[Path, Path, Codes],
                                                      caplog: pytest.LogCaptureFixture) -> None:
     root, site, known = board
-    broken = root.parent / "not-a-folder"
-    broken.write_text("x", "utf-8")
+    broken = root.parent / "broken-site"  # the same index, but its shards cannot be written
+    shutil.copytree(site, broken)
+    shutil.rmtree(broken / "lookup" / "shards")
+    (broken / "lookup" / "shards").write_text("x", "utf-8")
     app = create_app(root, rate_limit=(0, 0),
                      lookup_refresh=functools.partial(li.refresh_letters, root, broken))
     with TestClient(app) as client, caplog.at_level(logging.INFO):
@@ -234,6 +237,11 @@ def test_a_refresh_that_fails_never_fails_the_intake(board: tuple[Path, Path, Co
     for value in WRITER.values():
         assert value not in caplog.text
     assert li.lookup(site, letter, query) is None
+    # a site with no index: the service never reads every case file itself
+    empty = root.parent / "empty-site"
+    empty.mkdir()
+    assert li.refresh_letters(root, empty, [letter]).mode == "skipped"
+    assert not list(empty.iterdir())
     assert refresh(root)["changed"] == 1  # the next refresh catches up
     known[letter] = query
     assert_found(site, known)
