@@ -291,7 +291,9 @@ def prepare(repo: Repository, letter_code: str, rng: Random | None = None) -> Pr
 
 
 def known_codes(repo: Repository) -> frozenset[str]:
-    return frozenset(p.stem for p in repo.letter_paths())
+    """The codes of the letters the repository holds (by their files' names; a folder not
+    changed since the last call is not listed again: `store.index.file_codes`)."""
+    return repo.letter_codes()
 
 
 def intake_one(repo: Repository, sub: Submission, actor: Actor, rng: Random | None = None,

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Sequence
 from contextlib import closing
@@ -42,7 +43,7 @@ from letterbox.core.clock import CALENDAR_FILE, work_calendar
 from letterbox.core.config import CONFIG_FILE, Config, load_config
 from letterbox.core.errors import Problem
 from letterbox.core.facts import fold
-from letterbox.core.letter import Letter
+from letterbox.core.letter import CASES_DIR, Letter
 from letterbox.core.process import STATUSES, State, local_day
 from letterbox.core.sealing import Keyring
 from letterbox.store import loader
@@ -358,9 +359,50 @@ def _docs(file: Path, keys: list[str]) -> dict[str, bytes | None]:
     return found
 
 
+_FOLDERS: dict[str, tuple[int, list[str], list[str]]] = {}  # folder → (mtime, case file stems, sub-folders)
+_SETTLED_NS = 2_000_000_000  # a folder's listing is kept once its last change is this much older
+
+
 def file_codes(root: Path) -> frozenset[str]:
-    """The letter codes the case files are named by (a file's name without its suffix)."""
-    return frozenset(name.rsplit("/", 1)[-1].rsplit(".", 1)[0] for name in loader.case_names(root))
+    """The letter codes the case files are named by (a case file's name without its suffix, at
+    any depth of cases/, as `loader.case_names` finds them). A folder unchanged since it was last
+    listed (its modification time, settled for two seconds, as git trusts a file's stat) is not
+    listed again: intake asks twice per letter, the intake service once per request."""
+    codes: set[str] = set()
+    folders = [str(root / CASES_DIR)]
+    now = time.time_ns()
+    while folders:
+        folder = folders.pop()
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+        except OSError:
+            continue
+        kept = _FOLDERS.get(folder)
+        if kept is None or kept[0] != mtime:
+            stems: list[str] = []
+            subs: list[str] = []
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        name = entry.name
+                        try:
+                            if entry.is_dir() and not entry.is_symlink():
+                                subs.append(entry.path)
+                            elif (name.endswith((".yaml", ".yml")) and not name.startswith(".")
+                                  and entry.is_file()):
+                                stems.append(name.rsplit(".", 1)[0])
+                        except OSError:
+                            continue
+            except OSError:
+                continue
+            kept = (mtime, stems, subs)
+            if now - mtime > _SETTLED_NS:
+                _FOLDERS[folder] = kept
+            else:
+                _FOLDERS.pop(folder, None)
+        codes.update(kept[1])
+        folders.extend(kept[2])
+    return frozenset(codes)
 
 
 __all__ = ["Entry", "Indexed", "everything", "file_codes", "fingerprint", "index_path",
