@@ -136,6 +136,7 @@ def payload_of(letter: Letter, config: Config, cal: Any, published: bool) -> dic
         "deadline": facts.clock.due.isoformat() if facts.clock else None,
         "deadline_provisional": bool(facts.clock and facts.clock.computation.provisional),
         "extension_days": facts.extension_days,
+        "extension_unit": "日" if facts.state.mode == "petition" else "个工作日",  # petition: calendar days
         "reject_reason": REJECT_REASONS.get(facts.reject_reason or "", "") if rejected else None,
         "answered": closed.isoformat() if closed else None,
         "link": f"../letters/{letter.code}/" if published else None,

@@ -44,7 +44,8 @@ def lookup(letter_code: str, query_code: str, site: Path, as_json: bool) -> None
             ("收信日期", _day(entry.get("received"))), ("承办单位", "、".join(entry.get("units") or [])),
             ("办理期限", _day(entry.get("deadline"))
              + ("（暂定：当年节假日安排公布后可能调整）" if entry.get("deadline") and entry.get("deadline_provisional") else "")),
-            ("已同意延期", f"{entry['extension_days']} 个工作日" if entry.get("extension_days") else ""),
+            ("已同意延期", f"{entry['extension_days']} {entry.get('extension_unit') or '个工作日'}"
+             if entry.get("extension_days") else ""),
             ("不予受理理由", entry.get("reject_reason") or ""), ("答复日期", _day(entry.get("answered"))),
             ("公开页面", entry.get("link") or "")]
     for label, value in rows:

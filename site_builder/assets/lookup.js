@@ -136,7 +136,7 @@
     row("承办单位", (entry.units || []).join("、"));
     row("办理期限", entry.deadline && (dateZh(entry.deadline) +
         (entry.deadline_provisional ? "（暂定：当年节假日安排公布后可能调整）" : "")));
-    row("已同意延期", entry.extension_days ? entry.extension_days + " 个工作日" : "");
+    row("已同意延期", entry.extension_days ? entry.extension_days + " " + (entry.extension_unit || "个工作日") : "");
     row("不予受理理由", entry.reject_reason);
     row("答复日期", entry.answered && dateZh(entry.answered));
     if (entry.link && /^\.\.\/letters\/[A-Z0-9-]+\/$/.test(entry.link)) {

@@ -63,6 +63,10 @@ def test_extension_counted_from_the_period_then_rolled_off_a_sunday(case_repo: R
     row = deadline_rows(case_repo, "2026-11-02")[code]
     assert (row["deadline"], row["days_left"], row["overdue"]) == ("2026-11-02", 0, False)
     assert "今日到期" in case_repo.run("show", code, "--today", "2026-11-02").stdout
+    # the writer's lookup entry: the moved deadline, and the extension in calendar days
+    repo = Repository(case_repo.path)
+    payload = payload_of(repo.letter(code), repo.config, work_calendar(case_repo.path), published=False)
+    assert (payload["deadline"], payload["extension_days"], payload["extension_unit"]) == ("2026-11-02", 30, "日")
 
 
 def test_extension_after_the_rolled_deadline_is_refused(case_repo: Repo) -> None:
@@ -117,5 +121,6 @@ def test_provisional_deadline_marked_for_staff_and_writer(case_repo: Repo) -> No
     settled = petition(case_repo, "2026-08-03", n=2)
     payload = payload_of(repo.letter(settled), repo.config, cal, published=False)
     assert payload["deadline"] == "2026-10-08" and payload["deadline_provisional"] is False
+    assert payload["extension_unit"] == "日"
     js = (Path(__file__).parents[2] / "site_builder" / "assets" / "lookup.js").read_text("utf-8")
     assert "entry.deadline_provisional" in js and "暂定" in js
