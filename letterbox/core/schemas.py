@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from letterbox.core.errors import Problem
 from letterbox.core.yamlio import LineMap, locate, path_str
@@ -17,6 +14,10 @@ LETTER_SCHEMA = "letter.schema.json"
 CONFIG_SCHEMA = "config.schema.json"
 SCHEMA_FILES = (LETTER_SCHEMA, CONFIG_SCHEMA)
 
+if TYPE_CHECKING:  # imported when first needed: data that the fast validator accepts never needs it
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
 
 def schema_text(name: str) -> str:
     return resources.files("letterbox").joinpath("data", name).read_text(encoding="utf-8")
@@ -24,6 +25,8 @@ def schema_text(name: str) -> str:
 
 @cache
 def validator(name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     schema = json.loads(schema_text(name))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)

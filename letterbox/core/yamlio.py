@@ -194,6 +194,105 @@ def _build(loader: Any, filename: str) -> tuple[Any, LineMap, list[Problem]]:
 _MERGE_KEY = object()  # what _scalar gives for a plain << (the loader refuses it)
 
 
+_MISSING = object()
+# by loader class: the value of a plain scalar's text, as _scalar makes it (str, int, float, bool,
+# None or _MERGE_KEY: nothing mutable); emptied past 4096 texts
+_PLAIN_SCALARS: dict[type, dict[str, Any]] = {}
+
+
+class _NotPlain(Exception):
+    """_build_plain met something `_build` refuses or reports: `_build` says what and where."""
+
+
+def _build_plain(loader: Any) -> Any:
+    """The document `_build` gives, without its line map, for a text `_build` accepts.
+
+    The same checks as `_build`, in the same event stream, without the bookkeeping of field
+    paths and lines: an alias, an anchor, an explicit tag, a merge key, a key that is a mapping
+    or list, a key written twice, nesting deeper than MAX_DEPTH or a second document raises
+    _NotPlain at once (the caller then runs `_build` for the located problems).
+    """
+    resolvers = type(loader).yaml_implicit_resolvers
+    wildcard = resolvers.get(None, [])
+    constructors = _CONSTRUCTOR.yaml_constructors
+    get_event = loader.get_event
+    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    # one frame per open collection: [container, is_mapping, key, key pending, seen names]
+    stack: list[list[Any]] = []
+    root: Any = None
+    known = _PLAIN_SCALARS.setdefault(type(loader), {})  # a plain scalar's text → its value
+    if len(known) > 4096:
+        known.clear()
+    missing = _MISSING
+    get_event()  # StreamStartEvent
+    if type(get_event()) is yaml.StreamEndEvent:
+        return None
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is mapping_end or kind is sequence_end:
+            done = stack.pop()[0]
+            if not stack:
+                root = done
+                break
+            value = done
+        elif kind is scalar_event or kind is mapping_start or kind is sequence_start:
+            if event.anchor is not None or event.tag is not None:
+                raise _NotPlain
+            frame = stack[-1] if stack else None
+            if frame is not None and frame[1] and not frame[3]:  # a mapping's key
+                if kind is not scalar_event:
+                    raise _NotPlain
+                name = event.value
+                if name in frame[4]:
+                    raise _NotPlain
+                if not event.implicit[0]:
+                    key = name
+                else:
+                    key = known.get(name, missing)
+                    if key is missing:
+                        key = known[name] = _scalar(event, resolvers, wildcard, constructors)
+                if key is _MERGE_KEY:
+                    raise _NotPlain
+                frame[4].add(name)
+                frame[2] = key
+                frame[3] = True
+                continue
+            if kind is scalar_event:
+                value = event.value
+                if event.implicit[0]:
+                    value = known.get(value, missing)
+                    if value is missing:
+                        value = known[event.value] = _scalar(event, resolvers, wildcard, constructors)
+                    if value is _MERGE_KEY:
+                        raise _NotPlain
+                if frame is None:
+                    root = value
+                    break
+            else:
+                if len(stack) >= MAX_DEPTH:
+                    raise _NotPlain
+                if kind is mapping_start:
+                    stack.append([{}, True, None, False, set()])
+                else:
+                    stack.append([[], False, None, False, None])
+                continue
+        else:  # an alias (or, never, another event inside a document)
+            raise _NotPlain
+        frame = stack[-1]
+        if frame[1]:
+            frame[0][frame[2]] = value
+            frame[2] = None
+            frame[3] = False
+        else:
+            frame[0].append(value)
+    get_event()  # DocumentEndEvent
+    if type(get_event()) is not yaml.StreamEndEvent:
+        raise _NotPlain
+    return root
+
+
 def _resolve(value: str, *candidates: Any) -> str | None:
     for resolvers in candidates:
         for tag, regexp in resolvers:
@@ -221,10 +320,12 @@ def _scalar(event: Any, resolvers: Any, wildcard: Any, constructors: Any) -> Any
     return construct(_CONSTRUCTOR, node)
 
 
-def load(text: str, filename: str, text_only: bool = False) -> tuple[Any, LineMap]:
+def load(text: str, filename: str, text_only: bool = False, lines: bool = True) -> tuple[Any, LineMap]:
     """Parse YAML text; raise LetterboxError with located Problems if it cannot be read.
 
     text_only: plain scalars other than null load as strings (for intake submissions).
+    lines: keep the line map; without it ({} is returned) a text is read about a third faster,
+    and one that is refused is read again with it, so its problems are the same.
 
     Only plain YAML is read: mappings, lists and scalars. Refused, each with its file, line,
     column and a plain Chinese message (never repeating the file's text): anchors (&) and
@@ -244,9 +345,17 @@ def load(text: str, filename: str, text_only: bool = False) -> tuple[Any, LineMa
                         + ("提交文件请拆成几个较小的文件。" if text_only else
                            "案卷文件通常只有几 KB，请检查是否放错了文件或误把附件写进了案卷。"),
             )])
+    if not lines:
+        plain = (_TextLoader if text_only else _Loader)(text)
+        try:
+            return _build_plain(plain), {}
+        except (_NotPlain, yaml.YAMLError):
+            pass  # read again below, for the located problems
+        finally:
+            plain.dispose()
     loader = (_TextLoader if text_only else _Loader)(text)
     try:
-        data, lines, duplicates = _build(loader, filename)
+        data, line_map, duplicates = _build(loader, filename)
     except _Refused as exc:
         problem = Problem(file=filename, line=exc.mark.line + 1, column=exc.mark.column + 1,
                           message=exc.message)
@@ -258,7 +367,7 @@ def load(text: str, filename: str, text_only: bool = False) -> tuple[Any, LineMa
         loader.dispose()
     if duplicates:
         raise LetterboxError(f"{filename}: YAML 文件中有重复的字段。", duplicates)
-    return data, lines
+    return data, line_map
 
 
 def locate(lines: LineMap, path: Path) -> tuple[int | None, int | None]:

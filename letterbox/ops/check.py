@@ -19,7 +19,7 @@ from letterbox.core.letter import Letter
 from letterbox.core.process import IllegalStep, State, apply, parse_time
 from letterbox.ops.legality import commit_problems, sealed_changes
 from letterbox.ops.validate import Context, judge_files, validate_letter
-from letterbox.store.blobs import blob_ids
+from letterbox.store.blobs import blob_ids, start_clean_ids
 from letterbox.store.loader import decode, read
 from letterbox.store.repository import Repository
 from letterbox.store.revisions import load_revision, read_blob, revision_blobs
@@ -96,10 +96,11 @@ def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
     renamed, untracked) are read, at both revisions; what the others hold (letter code, or
     why they do not read) comes from validate's findings kept by blob id (`judge_files`), the
     same at the base as now."""
+    pending = start_clean_ids(repo.root)  # git reads its index while the rest goes on
     base_ids = revision_blobs(repo, base)
     config = repo.config
     paths = repo.letter_paths()
-    now_ids = blob_ids(repo.root, paths)
+    now_ids = blob_ids(repo.root, paths, known=pending())
     judged = judge_files(repo, paths, config, ids=now_ids)
     unchanged = {path for path, blob in base_ids.items() if now_ids.get(path) == blob}
     base_read: dict[str, Letter] = {}

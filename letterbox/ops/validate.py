@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -30,7 +30,7 @@ from letterbox.core.process import IllegalStep, parse_time, replay
 from letterbox.core.roster import STEP_ROLES, Roster
 from letterbox.core.sealing import DEFAULT_FIELDS, recipient_tag, wrapped_tags
 from letterbox.core.yamlio import locate, path_str
-from letterbox.store.blobs import blob_id, blob_ids
+from letterbox.store.blobs import blob_id, blob_ids, start_clean_ids
 from letterbox.store.loader import POOL_MIN, case_names, decode, read
 from letterbox.store.repository import Repository
 
@@ -233,14 +233,16 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
         config = repo.config
     except LetterboxError as exc:
         return exc.problems or [Problem(file="letterbox.yaml", message=exc.message)]
+    pending = start_clean_ids(repo.root)  # git reads its index while the case files are listed
     all_names = case_names(repo.root)
     wanted, missing = (_wanted_files(repo, [PurePosixPath(n) for n in all_names], only) if only is not None
                        else (None, []))
-    judged = judge_files(repo, all_names, config, stats)
-    known = frozenset(j.code for j in judged.values() if j.code is not None)
+    judged = judge_files(repo, all_names, config, stats, ids=blob_ids(repo.root, all_names, known=pending()))
+    codes = [(name, j.code) for name, j in judged.items()]
+    known = frozenset(code for _, code in codes if code is not None)
     problems: list[Problem] = [p for j in judged.values() if j.code is None for p in j.problems]
     for name, j in judged.items():
-        if j.code is None or (wanted is not None and name not in wanted):
+        if j.code is None or not (j.problems or j.refs) or (wanted is not None and name not in wanted):
             continue
         if not j.refs or all(ref in known for ref in j.refs):
             problems.extend(j.problems)
@@ -248,7 +250,7 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
             letter = read(repo.root, PurePosixPath(name), lines=True)
             problems.extend(validate_letter(letter, Context(config, known)) if isinstance(letter, Letter)
                             else letter)
-    problems.extend(_duplicates(repo.root, [(name, j.code) for name, j in judged.items()]))
+    problems.extend(_duplicates(repo.root, codes))
     if wanted is not None:
         problems = [p for p in problems if p.file in wanted] + missing
     problems.extend(extra_checks(repo))
@@ -258,16 +260,17 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
 # -- findings kept by blob id ----------------------------------------------------------------
 
 CACHE_FILE = Path("letterbox") / "validate.sqlite"  # inside .git/
-CACHE_TABLE = "findings"
+CACHE_TABLE = "findings_by_blob"
+CONTEXT_TABLE = "contexts"
 NOT_A_REF = "\0"  # a link that is not text: the file is judged again each time
 TIME_DEPENDENT = "晚于现在"  # time_problem: a time later than now (true today, maybe not tomorrow)
 _SOURCES = ("core/*.py", "data/*", "ops/validate.py", "store/loader.py", "store/blobs.py")
 
 
-@dataclass(frozen=True)
-class Judged:
+class Judged(NamedTuple):
     """One case file judged: its letter code (None: not a letter, `problems` say why), its
-    problems (as if every letter it links to existed) and the codes it links to."""
+    problems (as if every letter it links to existed) and the codes it links to. (A named
+    tuple: a warm run makes 100 000 of them.)"""
 
     code: str | None
     problems: list[Problem]
@@ -356,15 +359,8 @@ def judge_files(repo: Repository, paths: Sequence[PurePosixPath | str], config: 
     `ids`: the blob ids of `paths` when known (`blob_ids`)."""
     ids = blob_ids(repo.root, paths) if ids is None else ids
     names = [str(path) for path in paths]
-    salt = context_key(repo.root)
-    keys = {key: hashlib.sha256(f"{salt}|{key}|{blob}".encode()).hexdigest() for key, blob in ids.items()}
-    store = _Findings(repo.git_dir / CACHE_FILE)
-    kept = store.get(list(keys.values()))
-    out: dict[str, Judged] = {}
-    for name in names:
-        found = kept.get(keys.get(name, ""))
-        if found is not None:
-            out[name] = found
+    store = _Findings(repo.git_dir / CACHE_FILE, context_key(repo.root))
+    out = store.get(ids)
     todo = [PurePosixPath(name) for name in names if name not in out]
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and len(todo) >= POOL_MIN:
@@ -378,58 +374,94 @@ def judge_files(repo: Repository, paths: Sequence[PurePosixPath | str], config: 
             pool.shutdown()
     else:
         fresh = [judge(repo.root, path, config) for path in todo]
-    keep = {}
+    keep = []
     for path, (judged, blob) in zip(todo, fresh, strict=True):
         name = str(path)
         out[name] = judged
         if blob is not None and blob == ids.get(name) and not any(TIME_DEPENDENT in p.message for p in judged.problems):
-            keep[keys[name]] = judged
-    store.put(keep)
+            keep.append((name, blob, judged))
+    store.put(keep, ids)
     if stats is not None:
         stats.update(files=len(names), cached=len(names) - len(todo), judged=len(todo))
     return {name: out[name] for name in names}
 
 
 class _Findings:
-    """The kept findings: key → letter code and, for a file with problems or links, the rest
-    as JSON (most files have neither: their row is read without any JSON)."""
+    """The kept findings of one context (`context_key`): (path, blob id) → letter code and, for
+    a file with problems or links, the rest as JSON (most files have neither: their row is read
+    without any JSON). All of a context's rows are read in one query; the rows of the
+    MAX_CONTEXTS contexts used last are kept, and a context's rows of blobs no longer in the
+    working tree are dropped once they outnumber the files."""
 
-    def __init__(self, path: Path) -> None:
+    MAX_CONTEXTS = 4
+
+    def __init__(self, path: Path, context: str) -> None:
         self.path = path
+        self.context = context
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.execute(f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (key TEXT PRIMARY KEY, code TEXT, rest TEXT)")
+            db.executescript(
+                f"CREATE TABLE IF NOT EXISTS {CONTEXT_TABLE} (id INTEGER PRIMARY KEY, key TEXT UNIQUE, used INTEGER);"
+                f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (ctx INTEGER, path TEXT, blob TEXT, code TEXT, rest TEXT, "
+                "PRIMARY KEY (ctx, path, blob)) WITHOUT ROWID;"
+                "DROP TABLE IF EXISTS findings;")  # the first layout (a hashed key per file)
             yield db
 
-    def get(self, keys: list[str]) -> dict[str, Judged]:
+    def _context_id(self, db: sqlite3.Connection, create: bool) -> int | None:
+        row = db.execute(f"SELECT id FROM {CONTEXT_TABLE} WHERE key = ?", (self.context,)).fetchone()
+        if row is not None or not create:
+            return None if row is None else int(row[0])
+        db.execute(f"INSERT OR IGNORE INTO {CONTEXT_TABLE} (key, used) VALUES (?, 0)", (self.context,))
+        return self._context_id(db, create=False)
+
+    def get(self, ids: dict[str, str]) -> dict[str, Judged]:
+        """The kept findings of the files whose blob id `ids` gives, by path."""
         found: dict[str, Judged] = {}
-        if not keys:
+        if not ids:
             return found
         with self._db() as db:
-            for k in range(0, len(keys), 900):
-                chunk = keys[k:k + 900]
-                rows = db.execute(f"SELECT key, code, rest FROM {CACHE_TABLE} "
-                                  f"WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-                for key, code, rest in rows:
-                    if rest is None:
-                        found[key] = Judged(code, [])
-                        continue
-                    try:
-                        found[key] = Judged.from_json(json.loads(rest))
-                    except (KeyError, TypeError, ValueError):
-                        continue
+            ctx = self._context_id(db, create=False)
+            if ctx is None:
+                return found
+            get = ids.get
+            for path, blob, code, rest in db.execute(
+                    f"SELECT path, blob, code, rest FROM {CACHE_TABLE} WHERE ctx = ?", (ctx,)):
+                if get(path) != blob:
+                    continue
+                if rest is None:
+                    found[path] = Judged(code, [])
+                    continue
+                try:
+                    found[path] = Judged.from_json(json.loads(rest))
+                except (KeyError, TypeError, ValueError):
+                    continue
         return found
 
-    def put(self, items: dict[str, Judged]) -> None:
-        if not items:
-            return
-        rows = [(key, j.code, None if j.code is not None and not j.problems and not j.refs
-                 else json.dumps(j.to_json(), ensure_ascii=False)) for key, j in items.items()]
+    def put(self, items: list[tuple[str, str, Judged]], ids: dict[str, str]) -> None:
+        """Keep the findings of (path, blob id, judged); `ids`: every file's blob id now."""
         with self._db() as db, db:
-            db.executemany(f"INSERT OR REPLACE INTO {CACHE_TABLE} VALUES (?, ?, ?)", rows)
+            ctx = self._context_id(db, create=bool(items))
+            if ctx is None:
+                return
+            used = db.execute(f"SELECT COALESCE(MAX(used), 0) + 1 FROM {CONTEXT_TABLE}").fetchone()[0]
+            db.execute(f"UPDATE {CONTEXT_TABLE} SET used = ? WHERE id = ?", (used, ctx))
+            for (old,) in db.execute(f"SELECT id FROM {CONTEXT_TABLE} ORDER BY used DESC LIMIT -1 OFFSET ?",
+                                     (self.MAX_CONTEXTS,)).fetchall():
+                db.execute(f"DELETE FROM {CACHE_TABLE} WHERE ctx = ?", (old,))
+                db.execute(f"DELETE FROM {CONTEXT_TABLE} WHERE id = ?", (old,))
+            if not items:
+                return
+            db.executemany(f"INSERT OR REPLACE INTO {CACHE_TABLE} VALUES (?, ?, ?, ?, ?)", [
+                (ctx, path, blob, j.code, None if j.code is not None and not j.problems and not j.refs
+                 else json.dumps(j.to_json(), ensure_ascii=False)) for path, blob, j in items])
+            rows = db.execute(f"SELECT COUNT(*) FROM {CACHE_TABLE} WHERE ctx = ?", (ctx,)).fetchone()[0]
+            if rows > 2 * len(ids) + 1000:  # blobs no longer in the working tree
+                stale = [(ctx, path, blob) for path, blob in db.execute(
+                    f"SELECT path, blob FROM {CACHE_TABLE} WHERE ctx = ?", (ctx,)).fetchall() if ids.get(path) != blob]
+                db.executemany(f"DELETE FROM {CACHE_TABLE} WHERE ctx = ? AND path = ? AND blob = ?", stale)
 
 
 def _duplicates(root: Path, codes: Sequence[tuple[str, str | None]]) -> list[Problem]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 from letterbox.core.letter import CASES_DIR
@@ -22,12 +22,34 @@ def blob_id(raw: bytes) -> str:
 
 
 def _git(root: Path, *args: str) -> bytes | None:
-    try:
-        done = subprocess.run(["git", "--no-optional-locks", *args], cwd=root, capture_output=True,
-                              check=False)
-    except OSError:
-        return None
-    return done.stdout if done.returncode == 0 else None
+    return _git_all(root, args)[0]
+
+
+def _git_all(root: Path, *commands: Sequence[str]) -> list[bytes | None]:
+    """The output of each git command (None where it failed), the commands run side by side."""
+    return _finish(_start(root, *commands))
+
+
+def _start(root: Path, *commands: Sequence[str]) -> list[subprocess.Popen[bytes] | None]:
+    procs: list[subprocess.Popen[bytes] | None] = []
+    for args in commands:
+        try:
+            procs.append(subprocess.Popen(["git", "--no-optional-locks", *args], cwd=root,
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
+        except OSError:
+            procs.append(None)
+    return procs
+
+
+def _finish(procs: list[subprocess.Popen[bytes] | None]) -> list[bytes | None]:
+    out: list[bytes | None] = []
+    for proc in procs:
+        if proc is None:
+            out.append(None)
+            continue
+        stdout, _ = proc.communicate()
+        out.append(stdout if proc.returncode == 0 else None)
+    return out
 
 
 def _z(out: bytes) -> list[str]:
@@ -35,37 +57,39 @@ def _z(out: bytes) -> list[str]:
 
 
 def clean_ids(root: Path) -> dict[str, str]:
-    """path → blob id of each regular case file that git tracks and reports unmodified in the
-    working tree ({} when git cannot tell)."""
-    listed = _git(root, "-c", "core.quotepath=off", "ls-files", "-s", "-z", "--", CASES_DIR)
-    status = _git(root, "-c", "core.quotepath=off", "diff-files", "--name-only", "-z", "--", CASES_DIR)
-    if listed is None or status is None:
-        return {}
-    refreshed = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=no", "--", CASES_DIR)
-    dirty = set(_z(status))
-    if refreshed is not None and dirty:  # diff-files counts a touched file (stat only) as modified
-        dirty = set()
-        entries = _z(refreshed)
-        k = 0
-        while k < len(entries):
-            entry = entries[k]
-            if entry[1] != " ":  # the working tree differs from the index
-                dirty.add(entry[3:])
-            if entry[0] in "RC":  # the next entry is the rename's source
-                k += 1
-            k += 1
-    ids = {}
-    for entry in _z(listed):
-        meta, _, path = entry.partition("\t")
-        mode, blob, stage = meta.split(" ")
-        if mode in ("100644", "100755") and stage == "0" and path not in dirty:
-            ids[path] = blob
-    return ids
+    """path → blob id of each regular case file that git tracks and whose stat information in
+    the index says it is unmodified in the working tree ({} when git cannot tell). A file only
+    touched (same content, new time) is left out too: `blob_ids` hashes it."""
+    return start_clean_ids(root)()
 
 
-def blob_ids(root: Path, paths: Sequence[PurePosixPath | str]) -> dict[str, str]:
-    """path → blob id of each of `paths` (a file that cannot be read has none)."""
-    known = clean_ids(root)
+def start_clean_ids(root: Path) -> Callable[[], dict[str, str]]:
+    """`clean_ids` started: git works while the caller does something else (lists the case
+    files); calling the result waits for git and gives what `clean_ids` gives."""
+    procs = _start(root, ("-c", "core.quotepath=off", "ls-files", "-s", "-z", "--", CASES_DIR),
+                   ("-c", "core.quotepath=off", "diff-files", "--name-only", "-z", "--", CASES_DIR))
+
+    def finish() -> dict[str, str]:
+        listed, status = _finish(procs)
+        if listed is None or status is None:
+            return {}
+        dirty = set(_z(status))
+        ids = {}
+        for entry in _z(listed):
+            meta, _, path = entry.partition("\t")
+            mode, blob, stage = meta.split(" ")
+            if mode in ("100644", "100755") and stage == "0" and path not in dirty:
+                ids[path] = blob
+        return ids
+
+    return finish
+
+
+def blob_ids(root: Path, paths: Sequence[PurePosixPath | str],
+             known: dict[str, str] | None = None) -> dict[str, str]:
+    """path → blob id of each of `paths` (a file that cannot be read has none). `known`: what
+    `clean_ids` gives, when the caller has it already (`start_clean_ids`)."""
+    known = clean_ids(root) if known is None else known
     out = {}
     for path in paths:
         key = str(path)
@@ -83,9 +107,9 @@ def changed_since(root: Path, base: str) -> set[str] | None:
     """The case files that differ between `base` and the working tree: changed, added,
     deleted (either side of a rename), and every file git does not track. None when git cannot
     tell."""
-    diff = _git(root, "-c", "core.quotepath=off", "diff", "--no-renames", "--name-only", "-z", base, "--",
-                CASES_DIR)
-    others = _git(root, "-c", "core.quotepath=off", "ls-files", "--others", "-z", "--", CASES_DIR)
+    diff, others = _git_all(root, ("-c", "core.quotepath=off", "diff", "--no-renames", "--name-only", "-z", base,
+                                   "--", CASES_DIR),
+                            ("-c", "core.quotepath=off", "ls-files", "--others", "-z", "--", CASES_DIR))
     if diff is None or others is None:
         return None
     return set(_z(diff)) | set(_z(others))

@@ -88,7 +88,7 @@ def case_names(root: Path) -> list[str]:
 def parse(text: str, path: PurePosixPath, lines: bool = True) -> Letter | list[Problem]:
     """One case file's text: its letter, or the located problems why it is none."""
     try:
-        data, line_map = yamlio.load(text, str(path))
+        data, line_map = yamlio.load(text, str(path), lines=lines)
     except LetterboxError as exc:
         return exc.problems or [Problem(file=str(path), message=exc.message)]
     if not isinstance(data, dict):

@@ -134,3 +134,24 @@ def test_check_reads_only_changed_files_and_says_the_same(three: Repo) -> None:
     name = str(broken.relative_to(three.path))
     # unreadable now (an error) and at the base (a warning: not compared)
     assert sorted(p["severity"] for p in json.loads(warm)["problems"] if p["file"] == name) == ["error", "warning"]
+
+
+def test_a_configuration_changed_back_finds_its_findings_kept(three: Repo) -> None:
+    counts(three)
+    config = three.path / "letterbox.yaml"
+    text = config.read_text("utf-8")
+    config.write_text(text + "\n# edited\n", "utf-8")
+    assert counts(three)[0]["judged"] == 3
+    config.write_text(text, "utf-8")
+    assert counts(three)[0] == {"files": 3, "cached": 3, "judged": 0}  # the last contexts are kept
+
+
+def test_only_the_last_contexts_are_kept(three: Repo) -> None:
+    config = three.path / "letterbox.yaml"
+    text = config.read_text("utf-8")
+    counts(three)
+    for k in range(5):  # five other contexts after the first: the first is dropped
+        config.write_text(text + f"\n# edit {k}\n", "utf-8")
+        counts(three)
+    config.write_text(text, "utf-8")
+    assert counts(three)[0]["judged"] == 3

@@ -39,6 +39,10 @@ def refused(text: str, text_only: bool = False) -> list[Problem]:
     with pytest.raises(LetterboxError) as info:
         yamlio.load(text, "cases/2026/03/LA-2026-00001.yaml", text_only=text_only)
     problems = info.value.problems
+    # read without the line map (validate's fast path), it is refused all the same, at the same place
+    with pytest.raises(LetterboxError) as plain:
+        yamlio.load(text, "cases/2026/03/LA-2026-00001.yaml", text_only=text_only, lines=False)
+    assert plain.value.problems == problems and plain.value.message == info.value.message
     assert problems, info.value
     for problem in problems:
         assert problem.file == "cases/2026/03/LA-2026-00001.yaml"
@@ -63,7 +67,7 @@ CHILD = textwrap.dedent("""
     resource.setrlimit(resource.RLIMIT_AS, (room, room))
     start = time.perf_counter()
     try:
-        yamlio.load(text, "bomb.yaml", text_only=sys.argv[1] == "text")
+        yamlio.load(text, "bomb.yaml", text_only=sys.argv[1] == "text", lines=sys.argv[2] == "lines")
         out = {"refused": False}
     except LetterboxError as exc:
         out = {"refused": True, "line": exc.problems[0].line, "message": exc.problems[0].message}
@@ -73,10 +77,11 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def load_in_child(text: str, text_only: bool = False) -> dict[str, Any]:
+def load_in_child(text: str, text_only: bool = False, lines: bool = True) -> dict[str, Any]:
     """Load `text` in a fresh interpreter (100 MB of room, 20 s); its time and peak memory."""
     try:
-        result = subprocess.run([sys.executable, "-c", CHILD, "text" if text_only else "case"],
+        result = subprocess.run([sys.executable, "-c", CHILD, "text" if text_only else "case",
+                                 "lines" if lines else "plain"],
                                 input=text, capture_output=True, text=True, timeout=20, cwd=ROOT)
     except subprocess.TimeoutExpired:
         pytest.fail("loading the file did not finish in 20 s: it is being expanded")
@@ -85,9 +90,10 @@ def load_in_child(text: str, text_only: bool = False) -> dict[str, Any]:
     return out
 
 
+@pytest.mark.parametrize("lines", [True, False], ids=["with lines", "without lines"])
 @pytest.mark.parametrize("text_only", [False, True], ids=["case file", "intake file"])
-def test_alias_bomb_is_refused_in_bounded_time_and_memory(text_only: bool) -> None:
-    out = load_in_child(BOMB, text_only)
+def test_alias_bomb_is_refused_in_bounded_time_and_memory(text_only: bool, lines: bool) -> None:
+    out = load_in_child(BOMB, text_only, lines)
     assert out["refused"] and out["line"] == BOMB_LINE
     assert "锚点" in out["message"]
     assert out["seconds"] < 1.0
@@ -100,8 +106,9 @@ def test_alias_bomb_without_anchors_in_the_first_lines_is_refused_at_the_alias()
     assert problems[0].line == 3 and "别名" in problems[0].message
 
 
-def test_a_very_deep_flow_list_is_refused_in_bounded_time_and_memory() -> None:
-    out = load_in_child(HEADER + "title: " + "[" * 100_000 + "]" * 100_000 + "\n")
+@pytest.mark.parametrize("lines", [True, False], ids=["with lines", "without lines"])
+def test_a_very_deep_flow_list_is_refused_in_bounded_time_and_memory(lines: bool) -> None:
+    out = load_in_child(HEADER + "title: " + "[" * 100_000 + "]" * 100_000 + "\n", lines=lines)
     assert out["refused"] and out["line"] == 3 and "嵌套过深" in out["message"]
     assert out["seconds"] < 1.0 and out["maxrss_kb"] < 100 * 1024
 
@@ -264,6 +271,7 @@ def test_ordinary_file_loads_as_the_safe_loader_reads_it(path: Path) -> None:
     assert data == yaml.load(text, Loader=_Reference)
     assert lines == reference_lines(yaml.compose(text, Loader=_Reference))
     assert json.dumps(data, ensure_ascii=False, default=str)  # plain data, nothing shared
+    assert yamlio.load(text, str(path), lines=False) == (data, {})  # validate's fast path reads the same
 
 
 ODD_BUT_PLAIN = """\
@@ -299,7 +307,11 @@ def test_plain_scalars_resolve_exactly_as_before() -> None:
     assert data == yaml.load(ODD_BUT_PLAIN, Loader=_Reference)
     assert repr(data) == repr(yaml.load(ODD_BUT_PLAIN, Loader=_Reference))  # nan, types and all
     assert lines == reference_lines(yaml.compose(ODD_BUT_PLAIN, Loader=_Reference))
+    for _ in range(2):  # without the line map: the same values (the second time from the known plain scalars)
+        plain, none = yamlio.load(ODD_BUT_PLAIN, "x.yaml", lines=False)
+        assert repr(plain) == repr(data) and none == {}
     text_data, _ = yamlio.load(ODD_BUT_PLAIN, "x.yaml", text_only=True)
+    assert yamlio.load(ODD_BUT_PLAIN, "x.yaml", text_only=True, lines=False)[0] == text_data
     assert text_data["a"] == "0x1F" and text_data["i"] is None and text_data["j"] is None
     assert text_data["g"] == "yes" and text_data["v"] == "007"
 
@@ -308,6 +320,9 @@ def test_empty_and_scalar_documents() -> None:
     assert yamlio.load("", "x.yaml") == (None, {})
     assert yamlio.load("# only a comment\n", "x.yaml") == (None, {})
     assert yamlio.load("--- 12\n", "x.yaml") == (12, {(): (1, 5)})
+    assert yamlio.load("", "x.yaml", lines=False) == (None, {})
+    assert yamlio.load("# only a comment\n", "x.yaml", lines=False) == (None, {})
+    assert yamlio.load("--- 12\n", "x.yaml", lines=False) == (12, {})
 
 
 # -- through the real commands ------------------------------------------------------------------
