@@ -422,6 +422,7 @@ def open311_requests(entries: Sequence[Entry]) -> str:
                 "category": e.category or None,
                 "category_zh": e.category_label,
                 "deadline": e.due.isoformat() if e.due else None,
+                "deadline_provisional": e.due_provisional,
                 "on_time": e.on_time,
                 "timeliness": e.outcome,
                 "received": e.received.isoformat(),

@@ -51,6 +51,7 @@ class Entry:
     submitted_at: str = ""  # ISO date-time with offset, repository time zone
     updated_at: str = ""  # ISO date-time of the letter's last event
     outcome: str | None = None  # on_time, extended (within an approved extension) or late
+    due_provisional: bool = False  # `due` counted through a year whose holidays are not announced (暂定)
 
     @property
     def category_label(self) -> str:
@@ -157,6 +158,7 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
         submitted_at=local_time(str(letter.data["submitted_at"]), config),
         updated_at=local_time(facts.last_at, config),
         outcome=closing.outcome,
+        due_provisional=bool(closing.due and cal.provisional_years(facts.received, closing.due)),
     )
 
 

@@ -124,3 +124,25 @@ def test_provisional_deadline_marked_for_staff_and_writer(case_repo: Repo) -> No
     assert payload["extension_unit"] == "日"
     js = (Path(__file__).parents[2] / "site_builder" / "assets" / "lookup.js").read_text("utf-8")
     assert "entry.deadline_provisional" in js and "暂定" in js
+
+
+def test_provisional_deadline_marked_on_the_board(case_repo: Repo) -> None:
+    """The board shows a public letter's deadline only in requests.json: marked there too."""
+    from site_builder.render import open311_requests
+    from site_builder.select import entry_of
+
+    late = petition(case_repo, "2026-11-20")  # due 2027-01-19 (暂定)
+    settled = petition(case_repo, "2026-08-03", n=2)  # due 2026-10-08
+    for code, day in ((late, "2026-11-25"), (settled, "2026-09-25")):
+        case_repo.run("answer", code, "--text", "已协调处理。", "--head", "王局长", "--at", f"{day}T10:00:00+08:00")
+        case_repo.run("approve", code, "--at", f"{day}T15:00:00+08:00")
+        case_repo.run("publish", code, "--at", f"{day}T16:00:00+08:00")
+    repo = Repository(case_repo.path)
+    cal = work_calendar(case_repo.path)
+    entries = [entry_of(repo.letter(code), repo.config, cal, {}) for code in (late, settled)]
+    assert [(e.due.isoformat(), e.due_provisional) for e in entries if e] == [
+        ("2027-01-19", True), ("2026-10-08", False)]
+    requests = {r["service_request_id"]: r["extended_attributes"]
+                for r in json.loads(open311_requests([e for e in entries if e]))}
+    assert requests[late]["deadline_provisional"] is True
+    assert requests[settled]["deadline_provisional"] is False
