@@ -6,6 +6,7 @@ Real repositories through the CLI; a web rating through the same step the intake
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,18 @@ def test_only_the_office_records_a_phone_rating(tmp_path: Path, monkeypatch: pyt
     repo.run("feedback", code, "--by-phone", "--rating", "满意")  # the office (admin) key
     assert repo.letter(code)["history"][-1]["actor"] == "信息中心 王静"
     assert signed.check()[0] == 0
+
+
+def test_check_refuses_a_phone_rating_hand_written_by_a_unit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             keys: dict[str, Path]) -> None:  # noqa: F811
+    signed = Signed(make_case_repo(tmp_path, monkeypatch), keys, monkeypatch)
+    repo, code = signed.repo, signed.code
+    signed.as_("unit", lambda: repo.run("answer", code, "--text", "已修复", "--head", "李主任"))
+    repo.run("approve", code)
+    signed.base = repo.git("rev-parse", "HEAD").strip()
+    event = {"at": datetime.now().astimezone().isoformat(timespec="seconds"), "actor": "中州路 李强",
+             "action": "phone-feedback", "details": {"rating": "满意"}}
+    signed.append_event(code, event)
+    signed.hand_commit("unit", "补录电话回访")
+    status, text = signed.check()
+    assert status == 1 and "“电话回访评价”只能由信箱办公室管理员或信箱办公室办理" in text
