@@ -1,0 +1,104 @@
+"""Open letters apart (issue 17 point 2): the readers that need a few letters of many.
+
+On a committed case repository (bench/scale.py: e.g. 100 000 letters, 1 000 open) times, each
+as its own process, with its peak memory (the largest resident set of the process and its
+workers, GNU time's %M):
+
+    letterbox deadlines --json      letterbox deadlines      (open letters and the burst alerts)
+    letterbox list --status transferred                      (one status)
+    letterbox report --month <the last full month>           (the monthly supervision report)
+
+cold (no letters index: .git/letterbox/letters.sqlite removed first) and warm (the index
+current). --old DIR runs the same commands with the letterbox package of DIR (e.g. `git
+archive <commit> letterbox | tar -x -C DIR`) for the figures before; those read every case
+file and keep no index, so they are run once. Each command's standard output is hashed: the
+last column says whether it is the same as the first run's (before, when given).
+
+    python bench/open_bench.py REPO [--old DIR] [--today 2026-12-01] [--month 2026-11]
+
+REPO is changed (the index is written into its .git): use a copy of a shared fixture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LETTERBOX = [sys.executable, "-c", "from letterbox.cli.main import main; main()"]
+
+
+def commands(today: str, month: str) -> list[tuple[str, list[str]]]:
+    return [
+        ("deadlines --json", ["deadlines", "--json", "--fail-on", "never", "--today", today]),
+        ("deadlines", ["deadlines", "--fail-on", "never", "--today", today]),
+        ("list --status transferred", ["list", "--status", "transferred", "--today", today]),
+        (f"report --month {month}", ["report", "--month", month, "--today", today]),
+    ]
+
+
+def run(repo: Path, args: list[str], code: Path | None) -> tuple[float, int, str, int]:
+    """Seconds, peak resident set (MB), a hash of standard output, exit status."""
+    env = dict(os.environ, LETTERBOX_REPO=str(repo), COLUMNS="160")
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    stats = repo / ".git" / "open_bench.time"
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(stats), *LETTERBOX, *args],
+                          cwd=repo, env=env, capture_output=True, check=False)
+    took = time.perf_counter() - started
+    peak = int(stats.read_text().split()[-1]) // 1024
+    stats.unlink()
+    if done.returncode not in (0, 1):
+        sys.stderr.write(done.stderr.decode("utf-8", "replace")[-2000:])
+    return took, peak, hashlib.sha256(done.stdout).hexdigest()[:12], done.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("repo", type=Path)
+    parser.add_argument("--old", type=Path, help="a folder holding the letterbox package before the change")
+    parser.add_argument("--today", default=datetime.now(UTC).date().isoformat())
+    parser.add_argument("--month", help="YYYY-MM (default: the month before --today)")
+    parser.add_argument("--warm-runs", type=int, default=2)
+    opts = parser.parse_args()
+    today = date.fromisoformat(opts.today)
+    month = opts.month or (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    repo = opts.repo.resolve()
+    index = repo / ".git" / "letterbox" / "letters.sqlite"
+    files = sum(1 for _ in (repo / "cases").rglob("*.yaml"))
+    print(f"{repo}: {files} case files; today {opts.today}; load average at start "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores", flush=True)
+    rows: list[tuple[str, str, float, int, str, str]] = []
+    for name, args in commands(opts.today, month):
+        first: str | None = None
+        if opts.old is not None:
+            took, peak, digest, _rc = run(repo, args, opts.old.resolve())
+            first = digest
+            rows.append((name, "before (reads every file)", took, peak, digest, "—"))
+            print(f"  {name:28} before  {took:7.2f} s {peak:6d} MB", flush=True)
+        index.unlink(missing_ok=True)
+        took, peak, digest, _rc = run(repo, args, None)
+        first = first or digest
+        rows.append((name, "cold (no index)", took, peak, digest, "same" if digest == first else "DIFFERENT"))
+        print(f"  {name:28} cold    {took:7.2f} s {peak:6d} MB", flush=True)
+        for k in range(opts.warm_runs):
+            took, peak, digest, _rc = run(repo, args, None)
+            rows.append((name, f"warm {k + 1}", took, peak, digest, "same" if digest == first else "DIFFERENT"))
+            print(f"  {name:28} warm {k + 1}  {took:7.2f} s {peak:6d} MB", flush=True)
+    print(f"\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"index: {index.stat().st_size / 1e6:.1f} MB" if index.exists() else "index: none")
+    print("\n| command | run | seconds | peak MB | output |")
+    print("|---|---|---:|---:|---|")
+    for name, mode, took, peak, _digest, same in rows:
+        print(f"| `letterbox {name}` | {mode} | {took:.2f} | {peak} | {same} |")
+
+
+if __name__ == "__main__":
+    main()
