@@ -64,6 +64,7 @@ from letterbox.core.errors import LetterboxError
 from letterbox.core.facts import fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import REJECT_REASONS
+from letterbox.store import loader
 
 FORMAT = "letterbox-lookup"
 VERSION = 2  # 2: ids and keys salted with a fresh build salt (1: no salt)
@@ -324,12 +325,12 @@ def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path,
     """Index records of `letters`; a letter is published when its code is in `published` or,
     without it, when the built `site` has its page."""
     out = []
-    for letter in sorted(letters, key=lambda x: x.code):
+    for letter in letters:  # one at a time: `letters` may be a generator over 100 000 files
         shown = letter.code in published if published is not None else _on_site(site, letter.code)
         entry = record_of(letter, config, cal, shown)
         if entry is not None:
             out.append(entry)
-    return out
+    return sorted(out, key=lambda r: r.code)
 
 
 def write_lookup_index(repo: Any, site: Path, letters: Sequence[Letter] | None = None,
@@ -359,6 +360,7 @@ MARGIN = 900  # seconds a refresh looks back before a build's recorded commit
 CONFIG_FILES = ("letterbox.yaml", "calendar.yaml")
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's empty tree: every file is new
 BULK = 1000  # more letters to look at than this: read them all at once
+CHUNK = 5000  # case files read at a time when reading them all
 
 
 def manifest_folder(repo: Any) -> Path:
@@ -576,11 +578,19 @@ def _letter_record(repo: Any, code: str, config: Config, cal: Any, site: Path) -
     return record_of(letter, config, cal, _on_site(site, code))
 
 
+def _every_letter(repo: Any, wanted: Collection[str] | None = None) -> Iterator[Letter]:
+    """The letters of every case file (or of the codes `wanted`), read a chunk at a time
+    without line maps: only the records are kept, not 100 000 letters at once."""
+    paths = [p for p in repo.letter_paths() if wanted is None or p.stem in wanted]
+    for start in range(0, len(paths), CHUNK):
+        yield from loader.load(repo.root, paths[start:start + CHUNK], lines=False).letters
+
+
 def _from_cases(repo: Any, site: Path, reason: str) -> Refreshed:
     """A whole new index from every case file (fresh build salt) and its manifest."""
     config = repo.config
     head, dirty = _head_and_dirty(repo)
-    records = records_of(repo.letters(), config, work_calendar(repo.root), site)
+    records = records_of(_every_letter(repo), config, work_calendar(repo.root), site)
     meta, placed = _write_full(site, records, config.salt)
     Manifest.create(manifest_folder(repo), meta, placed,
                     {"commit": head, "dirty": dirty, "config": _config_digest(repo.root),
@@ -658,7 +668,7 @@ def _apply(repo: Any, site: Path, folder: Path, meta: dict[str, Any], manifest: 
     iterations = {int(n) for n in meta["kdf"]["iterations"]}
     touched: set[int] = set()
     changed = 0
-    bulk = {x.code: x for x in repo.letters()} if len(wanted) > BULK else None
+    bulk = {x.code: x for x in _every_letter(repo, set(wanted))} if len(wanted) > BULK else None
     for code in wanted:
         if bulk is None:
             record = _letter_record(repo, code, config, cal, site)
