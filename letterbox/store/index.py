@@ -50,7 +50,7 @@ from letterbox.store import loader
 from letterbox.store.blobs import blob_id, blob_ids
 
 INDEX_FILE = "letters.sqlite"  # in .git/letterbox/
-SCHEMA = 1  # bump when a column's meaning changes: the index is then rebuilt
+SCHEMA = 2  # bump when a column's meaning changes: the index is then rebuilt
 POOL_MIN = loader.POOL_MIN  # fewer files than this to read: read them in this process
 BROKEN = (ValueError, KeyError, TypeError, OverflowError)  # what `fold` of a bad history raises
 
@@ -188,6 +188,7 @@ def fingerprint(root: Path) -> str:
     return digest.hexdigest()
 
 
+_SEP = "\x1f"  # between the unit codes of a row (a code holds no control character)
 _COLUMNS = "path, blob, code, status, open, broken, last_day, submitted, category, units, holders, problems"
 
 
@@ -205,17 +206,17 @@ def _entry_of(values: Sequence[Any]) -> Entry:
     path, _blob, code, status, is_open, broken, last_day, submitted, category, units, holders = values[:11]
     return Entry(path, code, status, bool(is_open), bool(broken),
                  date.fromisoformat(last_day) if last_day else None, submitted, category,
-                 tuple(json.loads(units)), tuple(json.loads(holders)))
+                 tuple(units.split(_SEP)) if units else (), tuple(holders.split(_SEP)) if holders else ())
 
 
 def _values(row: Row) -> tuple[Any, ...]:
     key, blob, entry, doc, problems = row
     if entry is None:
-        return (key, blob, None, None, 0, 0, None, None, None, "[]", "[]", json.dumps(problems, ensure_ascii=False),
+        return (key, blob, None, None, 0, 0, None, None, None, "", "", json.dumps(problems, ensure_ascii=False),
                 None)
     return (key, blob, entry.code, entry.status, int(entry.open), int(entry.broken),
             entry.last_day.isoformat() if entry.last_day else None, entry.submitted, entry.category,
-            json.dumps(entry.units), json.dumps(entry.holders), "[]", doc)
+            _SEP.join(entry.units), _SEP.join(entry.holders), "", doc)
 
 
 @dataclass(frozen=True)
