@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from letterbox import __version__
 from letterbox.core.calendar import WorkCalendar
@@ -50,14 +50,14 @@ from letterbox.store import loader
 from letterbox.store.blobs import blob_id, blob_ids
 
 INDEX_FILE = "letters.sqlite"  # in .git/letterbox/
-SCHEMA = 2  # bump when a column's meaning changes: the index is then rebuilt
+SCHEMA = 3  # bump when a column's meaning changes: the index is then rebuilt
 POOL_MIN = loader.POOL_MIN  # fewer files than this to read: read them in this process
 BROKEN = (ValueError, KeyError, TypeError, OverflowError)  # what `fold` of a bad history raises
 
 
-@dataclass(frozen=True)
-class Entry:
-    """What the readers filter on, for one case file that is a letter."""
+class Entry(NamedTuple):
+    """What the readers filter on, for one case file that is a letter (a named tuple: 100 000
+    of them are made from the rows at every read)."""
 
     path: str
     code: str
@@ -198,7 +198,9 @@ def _connect(file: Path) -> sqlite3.Connection:
     db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
     db.execute("CREATE TABLE IF NOT EXISTS letters (path TEXT PRIMARY KEY, blob TEXT NOT NULL, "
                "code TEXT, status TEXT, open INTEGER, broken INTEGER, last_day TEXT, submitted TEXT, "
-               "category TEXT, units TEXT, holders TEXT, problems TEXT, doc BLOB)")
+               "category TEXT, units TEXT, holders TEXT, problems TEXT)")
+    # the documents apart: a scan of the rows above does not read them
+    db.execute("CREATE TABLE IF NOT EXISTS docs (path TEXT PRIMARY KEY, blob TEXT NOT NULL, doc BLOB)")
     return db
 
 
@@ -212,11 +214,10 @@ def _entry_of(values: Sequence[Any]) -> Entry:
 def _values(row: Row) -> tuple[Any, ...]:
     key, blob, entry, doc, problems = row
     if entry is None:
-        return (key, blob, None, None, 0, 0, None, None, None, "", "", json.dumps(problems, ensure_ascii=False),
-                None)
+        return (key, blob, None, None, 0, 0, None, None, None, "", "", json.dumps(problems, ensure_ascii=False))
     return (key, blob, entry.code, entry.status, int(entry.open), int(entry.broken),
             entry.last_day.isoformat() if entry.last_day else None, entry.submitted, entry.category,
-            _SEP.join(entry.units), _SEP.join(entry.holders), "", doc)
+            _SEP.join(entry.units), _SEP.join(entry.holders), "")
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,7 @@ def load(root: Path, git_dir: Path, want: Want = everything, *, keyring: Keyring
     stored = [key for key in wanted if key not in letters_now and key not in docs_now]
     docs = dict(docs_now)
     if stored and db is not None:
-        docs.update(_docs(file, stored))
+        docs.update(_docs(file, stored, ids))
     letters: list[Letter] = []
     for key in wanted:
         letter = letters_now.get(key)
@@ -335,26 +336,32 @@ def _keep(db: sqlite3.Connection, digest: str, rows: list[Row], names: list[str]
             old = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
             if old is None or old[0] != digest:
                 db.execute("DELETE FROM letters")
+                db.execute("DELETE FROM docs")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (digest,))
-            db.executemany("INSERT OR REPLACE INTO letters VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            db.executemany("INSERT OR REPLACE INTO letters VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                            [_values(row) for row in rows if row[1] is not None])
+            db.executemany("INSERT OR REPLACE INTO docs VALUES (?,?,?)",
+                           [(row[0], row[1], row[3]) for row in rows if row[1] is not None and row[3] is not None])
             if names is not None:
                 listed = set(names)
                 gone = [(p,) for (p,) in db.execute("SELECT path FROM letters") if p not in listed]
                 db.executemany("DELETE FROM letters WHERE path = ?", gone)
+                db.executemany("DELETE FROM docs WHERE path = ?", gone)
         return True
     except sqlite3.Error:
         return False
 
 
-def _docs(file: Path, keys: list[str]) -> dict[str, bytes | None]:
+def _docs(file: Path, keys: list[str], ids: dict[str, str]) -> dict[str, bytes | None]:
+    """The kept documents of `keys` that are those of the files now (by blob id)."""
     found: dict[str, bytes | None] = {}
     try:
         with closing(sqlite3.connect(file, timeout=30)) as db:
             for k in range(0, len(keys), 500):
                 chunk = keys[k:k + 500]
-                found.update(db.execute(f"SELECT path, doc FROM letters WHERE path IN ({','.join('?' * len(chunk))})",
-                                        chunk))
+                rows = db.execute(f"SELECT path, blob, doc FROM docs WHERE path IN ({','.join('?' * len(chunk))})",
+                                  chunk)
+                found.update((path, doc) for path, blob, doc in rows if ids.get(path) == blob)
     except sqlite3.Error:
         return {}
     return found

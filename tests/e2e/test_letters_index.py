@@ -159,7 +159,7 @@ def test_the_index_of_a_sealed_repository_keeps_no_writer_datum(sealed: Sealed) 
     figures = monthly_report(full.letters, store.config, cal, "2026-01", day)
     assert json.loads(report.stdout) == same_json(figures.to_json())
     with sqlite3.connect(index.index_path(store.git_dir)) as db:
-        kept = [zlib.decompress(doc).decode("utf-8") for (doc,) in db.execute("SELECT doc FROM letters")
+        kept = [zlib.decompress(doc).decode("utf-8") for (doc,) in db.execute("SELECT doc FROM docs")
                 if doc is not None]
     assert kept and all('"sealed"' in doc for doc in kept)
     assert all(datum not in doc for doc in kept for datum in every_datum())
