@@ -24,6 +24,7 @@ the rule.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -179,11 +180,12 @@ def _changes(repo: Repository, parent: str, sha: str) -> list[tuple[str, str]]:
 
 
 def _read(repo: Repository, rev: str, path: str) -> Letter | None:
-    try:
-        raw = (repo.git.commit(rev).tree / path).data_stream.read()
-    except KeyError:
+    # git itself finds the blob: walking a month's tree of thousands of files in Python costs ~0.2 s
+    done = subprocess.run(["git", "--no-optional-locks", "cat-file", "blob", f"{rev}:{path}"], cwd=repo.root,
+                          capture_output=True, check=False)
+    if done.returncode != 0:  # not in that commit
         return None
-    result = decode(raw, PurePosixPath(path))
+    result = decode(done.stdout, PurePosixPath(path))
     return result if isinstance(result, Letter) else None
 
 

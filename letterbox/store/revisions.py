@@ -46,7 +46,7 @@ def revision_blobs(repo: Repository, rev: str) -> dict[str, str]:
         meta, _, raw_path = entry.partition(b"\t")
         _mode, kind, blob = meta.decode("ascii").split(" ")
         path = raw_path.decode("utf-8", "surrogateescape")
-        if kind == "blob" and path.endswith((".yaml", ".yml")) and not PurePosixPath(path).name.startswith("."):
+        if kind == "blob" and path.endswith((".yaml", ".yml")) and not path.rsplit("/", 1)[-1].startswith("."):
             out[path] = blob
     return dict(sorted(out.items()))
 
