@@ -235,9 +235,10 @@ def load(root: Path, git_dir: Path, want: Want = everything, *, keyring: Keyring
     """The letters whose entry `want` accepts, opened with `keyring`, in path order, and the
     problems of every case file that gives no letter. Files whose row is missing or not current
     are read (in `workers` processes when there are `POOL_MIN` of them) and their rows kept."""
-    names = loader.case_names(root) if paths is None else list(paths)
+    names = _case_files(root) if paths is None else list(paths)  # in no order: sorted below
     ids = blob_ids(root, names)
     current: dict[str, tuple[Any, ...]] = {}
+    gone: set[str] = set()
     file = index_path(git_dir)
     digest = fingerprint(root)
     db: sqlite3.Connection | None
@@ -250,14 +251,18 @@ def load(root: Path, git_dir: Path, want: Want = everything, *, keyring: Keyring
     try:
         if db is not None:
             try:
-                current = _current(db, digest, ids)
+                current, gone = _current(db, digest, ids)
             except sqlite3.DatabaseError:  # a damaged file: start again
                 db.close()
                 db = _fresh(file)
                 current = {}
-        stale = [key for key in names if key not in current]
+        stale = sorted((key for key in names if key not in current), key=_order)
         fresh = _read(root, stale, digest, workers)
-        kept = db is not None and _keep(db, digest, [row for row, _letter in fresh], names if paths is None else None)
+        if paths is not None:
+            gone = set()  # only some files were listed: the others are not gone
+        elif gone:
+            gone = gone.difference(names)  # a file listed without a blob id could not be read now
+        kept = db is not None and _keep(db, digest, [row for row, _letter in fresh], gone)
     finally:
         if db is not None:
             db.close()
@@ -272,7 +277,7 @@ def load(root: Path, git_dir: Path, want: Want = everything, *, keyring: Keyring
     for key, values in current.items():
         by_path[key] = (_entry_of(values) if values[2] is not None else None,
                         json.loads(values[11]) if values[11] else [])
-    wanted = [key for key in names if (e := by_path[key][0]) is not None and want(e)]
+    wanted = sorted((key for key in names if (e := by_path[key][0]) is not None and want(e)), key=_order)
     stored = [key for key in wanted if key not in letters_now and key not in docs_now]
     docs = dict(docs_now)
     if stored and db is not None:
@@ -291,20 +296,55 @@ def load(root: Path, git_dir: Path, want: Want = everything, *, keyring: Keyring
                     continue
                 letter = result
         letters.append(loader.open_letter(letter, keyring))
-    unreadable = [Problem(**p) for key in names for p in by_path[key][1]]
+    unreadable = [Problem(**p) for key in sorted((k for k in names if by_path[k][1]), key=_order)
+                  for p in by_path[key][1]]
     return Indexed(loader.Loaded(letters, unreadable, parsed=len(stale)), len(names), len(stale), kept)
 
 
-def _current(db: sqlite3.Connection, digest: str, ids: dict[str, str]) -> dict[str, tuple[Any, ...]]:
-    """The rows whose blob id is the file's (none when the fingerprint changed)."""
+def _order(name: str) -> list[str]:
+    """`loader.case_names`'s order: by the path's parts."""
+    return name.split("/")
+
+
+def _case_files(root: Path) -> list[str]:
+    """`loader.case_names` (the same files: .yaml or .yml, not hidden, at any depth, folders
+    reached through a symbolic link not followed), in no particular order: the index sorts only
+    the few it returns."""
+    found: list[str] = []
+    folders = [(str(root / CASES_DIR), CASES_DIR + "/")]
+    while folders:
+        folder, prefix = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = entry.name
+                    try:
+                        if name.endswith((".yaml", ".yml")) and name[0] != "." and entry.is_file():
+                            found.append(prefix + name)
+                        elif entry.is_dir(follow_symlinks=False):
+                            folders.append((entry.path, prefix + name + "/"))
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return found
+
+
+def _current(db: sqlite3.Connection, digest: str, ids: dict[str, str]) -> tuple[dict[str, tuple[Any, ...]], set[str]]:
+    """The rows whose blob id is the file's (none when the fingerprint changed), and the
+    paths of the rows kept for files that are gone."""
     found = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
     if found is None or found[0] != digest:
-        return {}
+        return {}, set()
     current = {}
+    gone = set()
     for values in db.execute(f"SELECT {_COLUMNS} FROM letters"):
-        if ids.get(values[0]) == values[1]:
+        blob = ids.get(values[0])
+        if blob == values[1]:
             current[values[0]] = values
-    return current
+        elif blob is None:
+            gone.add(values[0])
+    return current, gone
 
 
 def _fresh(file: Path) -> sqlite3.Connection | None:
@@ -328,7 +368,7 @@ def _read(root: Path, stale: list[str], digest: str, workers: int | None) -> lis
         pool.shutdown()
 
 
-def _keep(db: sqlite3.Connection, digest: str, rows: list[Row], names: list[str] | None) -> bool:
+def _keep(db: sqlite3.Connection, digest: str, rows: list[Row], gone: set[str]) -> bool:
     """Write the rows read now; forget the files that are gone. False when the index cannot be
     written (read-only, locked too long): the reader's letters are right anyway."""
     try:
@@ -342,11 +382,9 @@ def _keep(db: sqlite3.Connection, digest: str, rows: list[Row], names: list[str]
                            [_values(row) for row in rows if row[1] is not None])
             db.executemany("INSERT OR REPLACE INTO docs VALUES (?,?,?)",
                            [(row[0], row[1], row[3]) for row in rows if row[1] is not None and row[3] is not None])
-            if names is not None:
-                listed = set(names)
-                gone = [(p,) for (p,) in db.execute("SELECT path FROM letters") if p not in listed]
-                db.executemany("DELETE FROM letters WHERE path = ?", gone)
-                db.executemany("DELETE FROM docs WHERE path = ?", gone)
+            if gone:
+                db.executemany("DELETE FROM letters WHERE path = ?", [(p,) for p in gone])
+                db.executemany("DELETE FROM docs WHERE path = ?", [(p,) for p in gone])
         return True
     except sqlite3.Error:
         return False

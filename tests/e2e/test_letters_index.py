@@ -129,6 +129,9 @@ def test_readers_through_the_index_say_what_a_full_read_says(scaled: Repo) -> No
     assert after.read == 0  # a file that does not parse keeps its problems by blob id too
     assert {Path(p).name for p in after.loaded.unreadable} == {"LA-2026-99998.yaml", "LA-2026-99999.yaml"}
     assert str(other_open.relative_to(scaled.path)) not in {x.path.as_posix() for x in after.loaded.letters}
+    with sqlite3.connect(db) as rows:  # the deleted file's row is gone, each file has one
+        kept = {path for (path,) in rows.execute("SELECT path FROM letters")}
+    assert kept == {p.relative_to(scaled.path).as_posix() for p in files(scaled)}
     # a broken index file is rebuilt, never trusted
     db.write_bytes(b"not a database")
     assert_readers_agree(scaled, months)
