@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import markdown
+
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
 from letterbox.core.letter import Letter
@@ -55,6 +57,20 @@ from letterbox.store.repository import Repository
 from site_builder import held as held_
 from site_builder.figures import published_figures
 from site_builder.held import Held
+from site_builder.incremental import (
+    STATE_DIR,
+    Manifest,
+    clone,
+    code_version,
+    copy_in,
+    digest,
+    exchange,
+    prune_empty,
+    remove_path,
+    site_is_as_published,
+    stamps,
+    take_manifest,
+)
 from site_builder.lookup_index import LOOKUP_DIR, write_lookup_index
 from site_builder.redact_stage import (
     CACHE_DIR,
@@ -75,13 +91,14 @@ from site_builder.render import (
     render,
     search_pages,
 )
-from site_builder.scan import SCAN_POOL_MIN, Scanner, Verdict, judge, needle_owners
+from site_builder.scan import SCAN_POOL_MIN, Found, Scanner, Verdict, judge, needle_owners
 from site_builder.select import Entry, select_or_hold
 from site_builder.settings import load_settings
 from site_builder.shell import (
     SHELL_DIR,
     SHELLS,
     LetterContent,
+    Shell,
     convert_letters,
     converter,
     fill,
@@ -90,15 +107,13 @@ from site_builder.shell import (
 )
 from site_builder.tools import (
     PAGEFIND_DIR,
-    PAGEFIND_POLL,
-    ended,
+    drop_search_source,
     ended_on_error,
     finish_mkdocs,
     finish_pagefind,
     run_pagefind,
     start_mkdocs,
     start_pagefind,
-    write_project,
     write_search_source,
 )
 
@@ -113,6 +128,7 @@ class BuildReport:
     unreadable: tuple[str, ...] = ()  # case files that could not be read (left out)
     held: tuple[Held, ...] = ()  # letters held back (the rest is published), by code
     passes: int = 1  # builds made: one more for each round of letters the scan held back
+    changed: int = 0  # files written (the others kept from the published site as they were)
 
 
 class LeakFound(LetterboxError):
@@ -136,8 +152,12 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
     Only a leak that no letter can be held back for stops the build (LeakFound) and leaves the
     old site as it was.
 
-    Parsed case files and redaction results are cached in `.letterbox-cache/` of the
-    repository unless `cache` is False or the environment sets LETTERBOX_NO_CACHE=1.
+    Incremental (incremental.py): the build keeps its MkDocs project and output, the pages
+    Pagefind indexes and a manifest of what the published site was made from, and remakes
+    only the pages whose inputs changed; the result is byte for byte a build from scratch's
+    (but for the lookup index's fresh salt). Parsed case files, redaction results and this
+    state are kept in `.letterbox-cache/` of the repository unless `cache` is False or the
+    environment sets LETTERBOX_NO_CACHE=1 (then every build starts from scratch).
 
     Sealed letters are opened with `keyring` (default: this user's keys, `Repository.keyring`)
     where they are parsed. When letters are sealed and there is no key at all, the build stops
@@ -153,29 +173,42 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
     loaded: Loaded | None = None
     memo: dict[str, list[str]] = {}  # redaction results, kept for a second pass
     scanned: dict[str, Held] = {}  # letters the scan held back in an earlier pass
-    for attempt in range(1, MAX_PASSES + 1):
-        with worker_pool() as pool, tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
-            work = Workspace(Path(tmp))
-            if loaded is None:
-                loaded = read_letters(repo, cache=caches / LETTERS_FILE if caches else None, pool=pool,
-                                      keyring=keyring)
-                repo.require_keys(loaded.letters, keyring)
-            with frozen():  # the letters stay to the end: not walked again by every collection
-                done = one_pass(repo, loaded.letters, work, epoch, pool, watch, scanned, memo,
-                                caches / CACHE_FILE if caches else None)
-            verdict = done.verdict
-            if verdict.clean:
-                publish(work.site, out, [])
-                held = sorted({**done.held, **scanned}.values(), key=lambda h: h.code)
-                return BuildReport(out=out, letters=len(done.public), files=done.files, epoch=epoch,
-                                   timings=watch.times, unreadable=tuple(loaded.unreadable),
-                                   held=tuple(held), passes=attempt)
-            # files of one letter first: holding it back may clear the shared files too
-            found = verdict.own or verdict.shared
-            if verdict.orphans and not verdict.own or attempt == MAX_PASSES:
-                publish(work.site, out, verdict.orphans or leak_pairs(verdict))
-            for code, files in found.items():
-                scanned[code] = held_.leaked(code, files, shared=found is verdict.shared)
+    with contextlib.ExitStack() as stack:
+        state = caches / STATE_DIR if caches else Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix=".board-", dir=out.parent)))
+        version = code_version()
+        kept = take_manifest(state, version)
+        record = kept or Manifest(version=version)  # the kept state, as this build changes it
+        before = kept if kept is not None and site_is_as_published(out, kept) else None
+        watch.lap("state")
+        for attempt in range(1, MAX_PASSES + 1):
+            with worker_pool() as pool, tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
+                work = Workspace(Path(tmp), state)
+                if loaded is None:
+                    loaded = read_letters(repo, cache=caches / LETTERS_FILE if caches else None, pool=pool,
+                                          keyring=keyring)
+                    repo.require_keys(loaded.letters, keyring)
+                with frozen():  # the letters stay to the end: not walked again by every collection
+                    done = one_pass(repo, loaded.letters, work, epoch, pool, watch, scanned, memo,
+                                    caches / CACHE_FILE if caches else None, record, before)
+                verdict = done.verdict
+                if verdict.clean:
+                    publish(work.site, out, [])
+                    done.site.out = str(out)
+                    done.site.files = {rel: list(st) for rel, st in stamps(out).items()}
+                    done.site.save(state)
+                    held = sorted({**done.held, **scanned}.values(), key=lambda h: h.code)
+                    watch.lap("publish")
+                    return BuildReport(out=out, letters=len(done.public), files=len(done.site.files),
+                                       epoch=epoch, timings=watch.times,
+                                       unreadable=tuple(loaded.unreadable), held=tuple(held),
+                                       passes=attempt, changed=done.changed)
+                # files of one letter first: holding it back may clear the shared files too
+                found = verdict.own or verdict.shared
+                if verdict.orphans and not verdict.own or attempt == MAX_PASSES:
+                    publish(work.site, out, verdict.orphans or leak_pairs(verdict))
+                for code, files in found.items():
+                    scanned[code] = held_.leaked(code, files, shared=found is verdict.shared)
     raise AssertionError("unreachable")  # the last pass publishes or raises
 
 
@@ -189,15 +222,18 @@ class Pass:
 
     public: list[Entry]
     held: dict[str, Held]
-    files: int
     verdict: Verdict
+    site: Manifest  # the state as this pass left it, with what its site was made from
+    changed: int  # files of the site written by this pass (not kept from the published site)
 
 
 def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: int, pool: Executor,
              watch: Stopwatch, scanned: dict[str, Held], memo: dict[str, list[str]],
-             cache: Path | None) -> Pass:
+             cache: Path | None, record: Manifest, before: Manifest | None) -> Pass:
     """Select, redact, render, pages and search, scan: the board without the letters held back
-    (`scanned`: by an earlier pass's scan), into `work.site`."""
+    (`scanned`: by an earlier pass's scan), into `work.site`. `record`: the kept state (changed
+    here as its files are); `before`: the manifest of the published site when it is as that
+    build left it (its unchanged files are kept, hard-linked), else None (every file made)."""
     config, cal = repo.config, work_calendar(repo.root)
     today = datetime.fromtimestamp(epoch, UTC).astimezone(config.tz).date()
     entries, selected_held = select_or_hold(letters, config, cal)
@@ -205,7 +241,7 @@ def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: in
     held = {h.code: h for h in selected_held}
     watch.lap("select")
     public, figures, owners, redacted_held = redact(repo, letters, entries, today, work, cache, pool,
-                                                    memo)
+                                                    memo, record)
     held.update((h.code, h) for h in redacted_held)
     pool.shutdown()
     watch.lap("redact")
@@ -214,46 +250,53 @@ def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: in
         site = render(public, config, today, figures, load_settings(repo.root))  # mkdocs.yml
         watch.lap("render")
         first_owner = {needle: codes[0] for needle, codes in owners.items()}
-        with Scanner(work.site, first_owner, scan_workers(letters)) as scanner:
-            make_pages(site, work, epoch, scanner, watch)
-            scanner.submit(scanner.files())  # the pages, while Pagefind still indexes
-            search_index(work, pagefind, scanner)
+        plan = Plan(site, work, record, before, owners)
+        with Scanner(work.site, first_owner, plan.workers(letters)) as scanner:
+            make_pages(plan, epoch, scanner, watch)
+            plan.scan_changed(scanner)  # the pages, while Pagefind still indexes
+            search_index(work, pagefind)
             watch.lap("pagefind")
-            scanner.submit(scanner.files())  # pagefind/, and any file changed meanwhile
-            hits, files = scanner.found_in(), len(scanner.seen)
+            plan.scan_search(scanner)
+            hits = plan.hits(scanner.found_in(), scanner_workers=plan.workers(letters))
             verdict = judge(hits, owners, {e.code for e in public}, lambda: public_texts(public),
                             fixed_text(repo, site, work.site))
             watch.lap("scan")
-    return Pass(public, held, files, verdict)
+    manifest = plan.result()
+    plan.record_hits(manifest, hits)
+    return Pass(public, held, verdict, manifest, plan.changed)
 
 
 # --------------------------------------------------------------------------- stages
 
 
 def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today: date,
-           work: Workspace, cache: Path | None, pool: Executor, memo: dict[str, list[str]] | None = None
+           work: Workspace, cache: Path | None, pool: Executor, memo: dict[str, list[str]] | None = None,
+           record: Manifest | None = None,
            ) -> tuple[list[Entry], dict[str, list[Group]], dict[str, tuple[str, ...]], list[Held]]:
     """The redacted entries, the statistics, the writers' data to scan for (needle → codes)
     and the letters held back (their public version would still hold their writer's data).
 
     The entries are redacted in the pool while this process does what needs no redacted text
     (the statistics, the needles, the lookup index into the staging folder), then writes the
-    pages Pagefind indexes for each batch as it comes back. When letters were held back, the
-    statistics and the lookup index are made again without them (a held letter keeps its
-    lookup entry, so its writer may still see its status, but without a link)."""
+    pages Pagefind indexes (those changed since the last build, `record.search`) for each batch
+    as it comes back. When letters were held back, the statistics and the lookup index are made
+    again without them (a held letter keeps its lookup entry, so its writer may still see its
+    status, but without a link)."""
     config, cal = repo.config, work_calendar(repo.root)
     keep = keep_words(config)
     entries = with_other_writers(entries, letters, keep)
+    search = record.search if record is not None else {}
     with Redaction(entries, keep, cache, pool=pool, memo=memo) as redaction:
         figures = published_figures(letters, entries, config, cal, today)
         owners = needle_owners(letters)
         write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
         done: dict[int, Entry] = {}
         for batch in redaction.batches():
-            write_search_source(work.search_source, search_pages([e for _, e in batch]))
+            write_search_source(work.search_source, search_pages([e for _, e in batch]), search)
             done.update(batch)
         held = redaction.held
     public = [done[i] for i in sorted(done)]
+    drop_search_source(work.search_source, {e.code for e in public}, search)
     if held:
         figures = published_figures(letters, public, config, cal, today)
         write_lookup_index(repo, work.staging, letters, published={e.code for e in public})
@@ -285,56 +328,232 @@ def fixed_text(repo: Repository, site: Site, built: Path) -> str:
 FIXED_PAGES = frozenset({"measures", "search", "lookup", "write"})  # no letter's text in them
 
 
-def make_pages(site: Site, work: Workspace, epoch: int, scanner: Scanner, watch: Stopwatch) -> None:
-    """MkDocs builds the site's pages into `work.site` while the letters' Markdown is converted
-    (in the scan's pool); then the letter pages are filled into the page shells MkDocs made and
-    the lookup index moves beside the lookup page."""
+SITEMAPS = ("sitemap.xml", "sitemap.xml.gz")  # MkDocs', with the letters put in (fix_sitemap)
+
+
+class Plan:
+    """What this pass makes anew and what it keeps of the published site (`before`), and the
+    state it leaves (`result`)."""
+
+    def __init__(self, site: Site, work: Workspace, record: Manifest, before: Manifest | None,
+                 owners: dict[str, tuple[str, ...]]) -> None:
+        self.site, self.work, self.record, self.before = site, work, record, before
+        self.owners = owners
+        self.letters: dict[str, str] = {}  # code → digest of its page's inputs
+        self.todo: list[str] = []  # letter pages to make
+        self.shells = ""
+        self.mkdocs: dict[str, list[int]] = {}
+        self.pagefind: dict[str, str] = {}
+        self.changed = 0
+        self.search_new: list[Path] = []
+        self.needle_of = {digest(n): n for n in owners}
+        for code, (key, text) in site.letters.items():
+            self.letters[code] = digest(f"{key}\0{text}")
+        for code, fields in site.plain.items():
+            self.letters[code] = digest("plain\0" + json.dumps(fields, ensure_ascii=False, sort_keys=True))
+
+    def workers(self, letters: list[Letter]) -> int:
+        """The scan's processes: a pool when many files are (re)made."""
+        kept = self.before is not None and len(self.letters) - sum(
+            self.before.letters.get(c) == d for c, d in self.letters.items()) < SCAN_POOL_MIN
+        return 1 if kept else scan_workers(letters)
+
+    # ---------------------------------------------------------------- MkDocs project and output
+
+    def write_project(self) -> bool:
+        """The MkDocs project's changed files written into the kept project; True when MkDocs
+        may build only those (--dirty): same code, mkdocs.yml and set of files as the output
+        kept in `work.mkdocs`."""
+        project, record, site = self.work.project, self.record, self.site
+        yml = mkdocs_yaml(site.mkdocs)
+        key = digest("\0".join([record.version, yml, *sorted(site.files)]))
+        dirty = key == record.mkdocs_key and self.work.mkdocs.is_dir()
+        files = {f"docs/{rel}": text for rel, text in site.files.items()}
+        files["mkdocs.yml"] = yml
+        if not dirty:
+            record.project = {}
+            for part in (project, self.work.mkdocs):
+                if part.exists():
+                    shutil.rmtree(part)
+        for rel in [r for r in record.project if r not in files]:
+            (project / rel).unlink(missing_ok=True)
+            del record.project[rel]
+        for rel, text in files.items():
+            d = digest(text)
+            if record.project.get(rel) != d:
+                target = project / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+                record.project[rel] = d
+        record.mkdocs_key = key
+        return dirty
+
+    def load_shells(self, md: markdown.Markdown) -> dict[str, Shell]:
+        shells = {key: load_shell(self.work.mkdocs, name, self.site.files[f"{SHELL_DIR}/{name}.md"], md)
+                  for key, name in SHELLS.items()}
+        self.shells = digest(json.dumps([self.record.mkdocs_key] + [
+            [k, s.before, s.after, repr(s.shape)] for k, s in sorted(shells.items())], ensure_ascii=False))
+        before = self.before
+        same = before is not None and before.shells == self.shells
+        self.todo = [c for c, d in self.letters.items()
+                     if not same or before is None or before.letters.get(c) != d]
+        return shells
+
+    def assemble(self) -> None:
+        """The site in `work.site`: the published site's files cloned (hard links) when it is as
+        the last build left it, then every file not made from the same inputs replaced or
+        removed. The letter pages to make (`todo`) are filled in after."""
+        work, before = self.work, self.before
+        if before is not None:
+            clone(Path(before.out), work.site)
+        work.site.mkdir(exist_ok=True)
+        for part in (PAGEFIND_DIR,):
+            remove_path(work.site / part)
+        built = stamps(work.mkdocs)
+        shells = {f"{SHELL_DIR}/{name}/index.html" for name in SHELLS.values()}
+        expected = {rel for rel in built if rel not in shells}
+        expected |= {f"{SHELL_DIR}/{code}/index.html" for code in self.letters}
+        old = before.mkdocs if before is not None else {}
+        for rel in sorted(set(stamps(work.site)) - expected):  # letters withdrawn, lookup parts …
+            (work.site / rel).unlink()
+        prune_empty(work.site)
+        for rel, stamp in sorted(built.items()):
+            if rel in shells:
+                continue
+            self.mkdocs[rel] = list(stamp)
+            target = work.site / rel
+            if rel in SITEMAPS or not target.exists() or old.get(rel) != list(stamp) and (
+                    target.stat().st_size != stamp[1]
+                    or target.read_bytes() != (work.mkdocs / rel).read_bytes()):  # made again, same
+                copy_in(work.mkdocs / rel, target)
+
+    def fill_letters(self, shells: dict[str, Shell], pages: dict[str, tuple[str, str, tuple]],
+                     epoch: int) -> None:
+        fill(self.work.site, shells, pages)
+        fix_sitemap(self.work.site, sorted(self.letters), epoch)
+
+    # ---------------------------------------------------------------- scan
+
+    def _unchanged(self, now: dict[str, tuple[int, int, int]]) -> set[str]:
+        old = self.before.files if self.before is not None else {}
+        return {rel for rel, stamp in now.items() if old.get(rel) == list(stamp)}
+
+    def scan_changed(self, scanner: Scanner) -> None:
+        """The site's files not kept as they were (all but Pagefind's, still being made)."""
+        now = stamps(self.work.site)
+        kept = self._unchanged(now)
+        changed = sorted(rel for rel in now if rel not in kept)
+        self.changed += len(changed)
+        scanner.submit([self.work.site / rel for rel in changed])
+
+    def scan_search(self, scanner: Scanner) -> None:
+        """Pagefind's files whose bytes are not those of the published site's."""
+        root = self.work.site / PAGEFIND_DIR
+        old = self.before.pagefind if self.before is not None else {}
+        new = []
+        for rel in sorted(stamps(root)):
+            d = digest((root / rel).read_bytes())
+            name = f"{PAGEFIND_DIR}/{rel}"
+            self.pagefind[name] = d
+            if old.get(name) != d:
+                new.append(root / rel)
+        self.changed += len(new)
+        scanner.submit(new)
+
+    def hits(self, found: dict[str, Found], scanner_workers: int) -> dict[str, Found]:
+        """file → (needles, origin) over the whole site: the files scanned now, and the kept
+        ones (their earlier hits for the needles still sought, and a search of them for the
+        needles new since the published site was scanned: a new writer's name may be in an
+        old page)."""
+        before = self.before
+        if before is None:
+            return found
+        searched = set(before.needles)
+        new = {n: codes[0] for n, codes in self.owners.items() if digest(n) not in searched}
+        now = stamps(self.work.site)
+        kept = sorted(self._unchanged(now))
+        pagefind = {rel for rel, d in self.pagefind.items() if before.pagefind.get(rel) == d}
+        kept += sorted(pagefind)
+        hits: dict[str, Found] = {}
+        for rel in kept:
+            names, origin = before.hits.get(rel, ([], None))
+            live = tuple(self.needle_of[h] for h in names if h in self.needle_of)
+            if live:
+                hits[rel] = (live, origin)
+        if new and kept:
+            workers = scanner_workers if len(kept) >= SCAN_POOL_MIN else 1
+            with Scanner(self.work.site, new, workers) as again:
+                again.submit([self.work.site / rel for rel in kept])
+                for rel, (names, origin) in again.found_in().items():
+                    old_names = hits.get(rel, ((), origin))[0]
+                    hits[rel] = (tuple(sorted({*old_names, *names})), origin)
+        hits.update(found)
+        return {rel: (tuple(sorted(names)), origin) for rel, (names, origin) in sorted(hits.items())}
+
+    def result(self) -> Manifest:
+        record = self.record
+        return Manifest(version=record.version, mkdocs_key=record.mkdocs_key, project=record.project,
+                        search=record.search, mkdocs=self.mkdocs, shells=self.shells,
+                        letters=self.letters, pagefind=self.pagefind,
+                        needles=sorted(self.needle_of), hits={})
+
+    def record_hits(self, manifest: Manifest, hits: dict[str, Found]) -> None:
+        manifest.hits = {rel: [sorted(digest(n) for n in names), origin]
+                         for rel, (names, origin) in hits.items()}
+
+
+def make_pages(plan: Plan, epoch: int, scanner: Scanner, watch: Stopwatch) -> None:
+    """MkDocs builds the site's pages (only those whose Markdown changed, when the kept output
+    allows) while the letters' Markdown is converted (in the scan's pool); the site is then put
+    together from the published one (`Plan.assemble`), the changed letter pages filled into the
+    page shells MkDocs made and the lookup index moved beside the lookup page."""
+    site, work = plan.site, plan.work
     extensions = site.mkdocs["markdown_extensions"]
-    write_project(work.project, site.files, mkdocs_yaml(site.mkdocs))
-    mkdocs = start_mkdocs(work.project, work.site, epoch)
+    dirty = plan.write_project()
+    mkdocs = start_mkdocs(work.project, work.mkdocs, epoch, dirty=dirty)
     with ended_on_error(mkdocs):
         md = converter(extensions)
-        pages = convert_letters(extensions, site.letters, scanner.map)
-        if site.plain:  # letters without related letters: their pages need no Markdown
-            fast = LetterContent(md, letter_markdown, FIELDS)
-            pages.update((code, ("plain", fast.content(f), fast.toc)) for code, f in site.plain.items())
-    watch.lap("render")
     finish_mkdocs(mkdocs)
-    if pages:
-        shells = {key: load_shell(work.site, name, site.files[f"{SHELL_DIR}/{name}.md"], md)
-                  for key, name in SHELLS.items()}
-        fill(work.site, shells, pages)
-        fix_sitemap(work.site, sorted(pages), epoch)
+    watch.lap("mkdocs")
+    pages: dict[str, tuple[str, str, tuple]] = {}
+    if plan.letters:
+        shells = plan.load_shells(md)
+        todo = set(plan.todo)
+        pages = convert_letters(extensions, {c: site.letters[c] for c in site.letters if c in todo},
+                                scanner.map)
+        fast = LetterContent(md, letter_markdown, FIELDS)
+        pages.update((code, ("plain", fast.content(f), fast.toc)) for code, f in site.plain.items()
+                     if code in todo)
+    plan.assemble()
+    if plan.letters:
+        plan.fill_letters(shells, pages, epoch)
     (work.site / LOOKUP_DIR).mkdir(exist_ok=True)
     for part in (work.staging / LOOKUP_DIR).iterdir():  # meta.json, shards/
         part.rename(work.site / LOOKUP_DIR / part.name)
-    watch.lap("mkdocs")
+    watch.lap("pages")
 
 
-def search_index(work: Workspace, pagefind: subprocess.Popen[str] | None, scanner: Scanner) -> None:
-    """Pagefind's index into `work.site`, its files scanned as Pagefind writes them (those
-    changed later, again). Without letters Pagefind indexes the site's own pages, so that the
-    search page still finds its (empty) index."""
+def search_index(work: Workspace, pagefind: subprocess.Popen[str] | None) -> None:
+    """Pagefind's index into `work.site`. Without letters Pagefind indexes the site's own
+    pages, so that the search page still finds its (empty) index."""
     if pagefind is None:
         run_pagefind(work.site)
         return
     index = work.search_index
-    while not ended(pagefind, PAGEFIND_POLL):
-        scanner.submit(scanner.files(index), work.search)
     finish_pagefind(pagefind, index)
-    scanner.submit(scanner.files(index), work.search)
-    scanner.settle()  # every look at the index done before it moves
     index.rename(work.site / PAGEFIND_DIR)
-    scanner.moved(index, work.site / PAGEFIND_DIR)
 
 
 def publish(site: Path, out: Path, leaked: list[tuple[str, str]]) -> None:
-    """Move the built site to `out`, unless the scan found a writer's data in it that no letter
-    can be held back for (`leaked`: file, code of the writer's letter)."""
+    """Move the built site to `out` in one step (the old site and the new one exchanged, the
+    old one left in the workspace to be removed), unless the scan found a writer's data in it
+    that no letter can be held back for (`leaked`: file, code of the writer's letter)."""
     if leaked:
         where = "；".join(f"{code} → {file}" for file, code in leaked[:10])
         raise LeakFound(f"构建结果中仍有来信人的个人信息，且无法只扣下某一封信，已停止发布"
                         f"（来信人所在信件 → 文件）：{where}")
+    if out.exists() and exchange(site, out):
+        return
     if out.exists():
         shutil.rmtree(out)
     site.rename(out)
@@ -345,13 +564,19 @@ def publish(site: Path, out: Path, leaked: list[tuple[str, str]]) -> None:
 
 @dataclass(frozen=True)
 class Workspace:
-    """The build's folders, in a temporary folder beside the output."""
+    """The build's folders: this pass's, in a temporary folder beside the output, and those
+    kept from build to build (`state`, incremental.py)."""
 
     root: Path
+    state: Path
 
     @property
-    def project(self) -> Path:  # the MkDocs project
-        return self.root / "project"
+    def project(self) -> Path:  # the MkDocs project (kept)
+        return self.state / "project"
+
+    @property
+    def mkdocs(self) -> Path:  # MkDocs' output (kept)
+        return self.state / "mkdocs"
 
     @property
     def site(self) -> Path:  # the site being built (moved to the output at the end)
@@ -362,8 +587,8 @@ class Workspace:
         return self.root / "search"
 
     @property
-    def search_source(self) -> Path:  # the pages Pagefind indexes
-        return self.search / "site"
+    def search_source(self) -> Path:  # the pages Pagefind indexes (kept)
+        return self.state / "search"
 
     @property
     def search_index(self) -> Path:  # Pagefind's output, moved into the site when done

@@ -98,8 +98,6 @@ def load_shell(site: Path, name: str, source_md: str, md: markdown.Markdown) -> 
     if built.count(content) != 1:
         raise LetterboxError("信件页面模板与 MkDocs 的输出不一致，已停止构建。")
     before, after = built.split(content)
-    path.unlink()
-    path.parent.rmdir()
     return Shell(before=before, after=after, shape=shape, name=name)
 
 
@@ -166,6 +164,7 @@ def fill(site: Path, shells: dict[str, Shell], pages: dict[str, tuple[str, str, 
             raise LetterboxError(f"信件 {code} 的页面结构与模板不同，已停止构建。")
         target = site / SHELL_DIR / code / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)  # never written into: a kept site's files are hard links
         target.write_text(shell.page(code, content), encoding="utf-8")
 
 
@@ -185,8 +184,10 @@ def fix_sitemap(site: Path, codes: Sequence[str], epoch: int) -> None:
         text = text[:m.start()] + text[m.end():]
     name = found[0].group(1)
     text = text[:start] + "".join(template.replace(name, c) for c in codes) + text[start:]
+    path.unlink()  # new files, not written into (hard links of the published site)
     path.write_text(text, encoding="utf-8")
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, filename="sitemap.xml", mode="wb", mtime=epoch) as gz:
         gz.write(text.encode("utf-8"))
+    (site / "sitemap.xml.gz").unlink(missing_ok=True)
     (site / "sitemap.xml.gz").write_bytes(buf.getvalue())

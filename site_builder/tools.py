@@ -9,6 +9,7 @@ the leak scan's workers, at a lower priority: Pagefind is the longest stage.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import subprocess
 import sys
@@ -40,12 +41,16 @@ def write_project(project: Path, files: dict[str, str], mkdocs: str) -> None:
     (project / "mkdocs.yml").write_text(mkdocs, encoding="utf-8")
 
 
-def start_mkdocs(project: Path, site: Path, epoch: int) -> subprocess.Popen[str]:
+def start_mkdocs(project: Path, site: Path, epoch: int, dirty: bool = False) -> subprocess.Popen[str]:
+    """MkDocs builds `project` into `site`; `dirty`: only the pages whose Markdown is newer than
+    their HTML (the site's other files as they are: the build keeps them, build.py)."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "PYTHONHASHSEED": "0",
            "PYTHONWARNINGS": "ignore"}
     run = (f"import os, runpy; os.nice({BACKGROUND_NICE}) if hasattr(os, 'nice') else None; "
            "runpy.run_module('mkdocs', run_name='__main__', alter_sys=True)")
     cmd = [sys.executable, "-c", run, "build", "-q", "-f", str(project / "mkdocs.yml"), "-d", str(site)]
+    if dirty:
+        cmd.append("--dirty")
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -62,7 +67,7 @@ def run_mkdocs(project: Path, site: Path, epoch: int) -> None:
 # --------------------------------------------------------------------------- Pagefind
 
 
-def write_search_source(root: Path, pages: dict[str, str]) -> None:
+def write_search_source(root: Path, pages: dict[str, str], kept: dict[str, str] | None = None) -> None:
     """letters/<code>.html: each letter's searchable text alone (render.search_pages).
 
     Pagefind reads these rather than the built pages, so it can index while MkDocs builds. One
@@ -73,7 +78,18 @@ def write_search_source(root: Path, pages: dict[str, str]) -> None:
     folder = root / SHELL_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for code, text in pages.items():
-        (folder / f"{code}.html").write_text(text, encoding="utf-8")
+        d = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+        if kept is None or kept.get(code) != d:  # `kept`: code → digest of the page written
+            (folder / f"{code}.html").write_text(text, encoding="utf-8")
+            if kept is not None:
+                kept[code] = d
+
+
+def drop_search_source(root: Path, public: set[str], kept: dict[str, str]) -> None:
+    """Remove the pages of the letters no longer public (kept: code → digest)."""
+    for code in [c for c in kept if c not in public]:
+        (root / SHELL_DIR / f"{code}.html").unlink(missing_ok=True)
+        del kept[code]
 
 
 def start_pagefind(site: Path, output: Path) -> subprocess.Popen[str]:

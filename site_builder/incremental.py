@@ -1,0 +1,187 @@
+"""What an incremental build keeps between builds, and how the new site is put together.
+
+A build keeps, in `.letterbox-cache/board/` of the case repository (a temporary folder when
+the cache is off, so that a build without cache is a build from scratch through the very same
+code):
+
+    project/    the MkDocs project (docs/ and mkdocs.yml); a file is rewritten only when its
+                text changed, so its time tells MkDocs' --dirty build what to render again
+    mkdocs/     MkDocs' own output (with the letter page shells and MkDocs' sitemap)
+    search/     the pages Pagefind indexes, one per public letter, rewritten when changed
+    manifest.json
+                what the published site was made from (`Manifest`): the code version, the
+                MkDocs key (mkdocs.yml, the set of the project's files), each project file's
+                and search page's digest, each letter page's inputs' digest, each site file's
+                (inode, size, time) as published, the scan's hits by needle digest and the
+                digests of the needles searched for
+
+The manifest is removed when a build starts and written when it has published: a build that
+fails or is interrupted leaves no manifest, and the next build starts from scratch.
+
+The next build clones the published site with hard links (`clone`), changes only the files
+whose inputs changed (a file is replaced, never written in place: the published site shares
+its inodes) and publishes by exchanging the two folders in one rename (`exchange`): readers
+see the old site or the new one, never half of each. The manifest holds no writer's data: the
+needles are kept as digests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+STATE_DIR = "board"
+MANIFEST = "manifest.json"
+FORMAT = 1
+HERE = Path(__file__).parent
+TOOLS = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "pagefind", "jinja2")
+
+
+def digest(data: str | bytes) -> str:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def code_version() -> str:
+    """The site builder's files (code, templates, theme, assets) and the tools' versions."""
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted(HERE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.relative_to(HERE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in TOOLS:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        h.update(f"{name}={version}\0".encode())
+    return h.hexdigest()
+
+
+Stamp = tuple[int, int, int]  # inode, size, modification time (ns)
+
+
+@dataclass
+class Manifest:
+    """What the published site (and the kept state) was made from; see the module docstring."""
+
+    version: str
+    out: str = ""
+    mkdocs_key: str = ""
+    project: dict[str, str] = field(default_factory=dict)  # project file → digest of its text
+    search: dict[str, str] = field(default_factory=dict)  # code → digest of its search page
+    mkdocs: dict[str, list[int]] = field(default_factory=dict)  # MkDocs output → stamp copied
+    shells: str = ""  # digest of the page shells the letter pages were filled into
+    letters: dict[str, str] = field(default_factory=dict)  # code → digest of its page's inputs
+    files: dict[str, list[int]] = field(default_factory=dict)  # site file → stamp as published
+    pagefind: dict[str, str] = field(default_factory=dict)  # pagefind/ file → digest of its bytes
+    needles: list[str] = field(default_factory=list)  # digests of the needles searched for
+    hits: dict[str, list] = field(default_factory=dict)  # site file → [needle digests, origin]
+
+    def save(self, state: Path) -> None:
+        tmp = state / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(asdict(self), ensure_ascii=False, sort_keys=True), "utf-8")
+        tmp.replace(state / MANIFEST)
+
+
+def take_manifest(state: Path, version: str) -> Manifest | None:
+    """The manifest of the last build (removed: it is written again when this build publishes),
+    or None (then the kept state is wiped) when there is none or it is of other code."""
+    path = state / MANIFEST
+    found: Manifest | None = None
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        data = json.loads(path.read_text("utf-8"))
+        if data.get("version") == version:
+            found = Manifest(**data)
+    path.unlink(missing_ok=True)
+    if found is None and state.exists():
+        for part in state.iterdir():
+            if part.is_dir() and not part.is_symlink():
+                shutil.rmtree(part)
+            else:
+                part.unlink()
+    state.mkdir(parents=True, exist_ok=True)
+    return found
+
+
+def stamps(root: Path) -> dict[str, Stamp]:
+    """Every file under `root` (relative POSIX path) → its stamp."""
+    found: dict[str, Stamp] = {}
+    base = len(str(root)) + 1
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            st = os.lstat(path)
+            found[path[base:].replace(os.sep, "/")] = (st.st_ino, st.st_size, st.st_mtime_ns)
+    return found
+
+
+def site_is_as_published(out: Path, manifest: Manifest) -> bool:
+    """Whether `out` holds exactly the files the manifest recorded, untouched since."""
+    if manifest.out != str(out) or not out.is_dir():
+        return False
+    now = stamps(out)
+    return len(now) == len(manifest.files) and all(
+        list(stamp) == manifest.files.get(rel) for rel, stamp in now.items())
+
+
+def clone(source: Path, target: Path) -> None:
+    """`target` as a copy of `source` made of hard links (files are replaced, never changed)."""
+    shutil.copytree(source, target, copy_function=os.link, symlinks=True)
+
+
+def replace_file(target: Path, data: bytes | str) -> None:
+    """Write `target` as a new file (a hard-linked old one is unlinked, not written into)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        target.unlink()
+    if isinstance(data, str):
+        target.write_text(data, encoding="utf-8")
+    else:
+        target.write_bytes(data)
+
+
+def copy_in(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        target.unlink()
+    shutil.copyfile(source, target)
+
+
+def remove_path(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def prune_empty(root: Path) -> None:
+    """Remove the empty folders under `root`."""
+    for folder, dirs, files in os.walk(root, topdown=False):
+        if folder != str(root) and not dirs and not files:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+
+
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def exchange(new: Path, out: Path) -> bool:
+    """Swap the folders `new` and `out` in one step (Linux renameat2 RENAME_EXCHANGE): readers
+    of `out` see the old site or the new one. False when the system cannot do it."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    done = renameat2(AT_FDCWD, os.fsencode(new), AT_FDCWD, os.fsencode(out), RENAME_EXCHANGE)
+    return done == 0

@@ -1,0 +1,149 @@
+"""The incremental board (issue 17): after each kind of change, a build that keeps the last
+build's output and remakes only what changed gives the very bytes of a build from scratch
+(but for the lookup index, whose salt and nonces are fresh by design), and its leak scan still
+finds a new writer's data in a file it did not remake."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from letterbox.store.repository import Repository
+from site_builder.build import BuildReport, LeakFound, build_site
+from site_builder.incremental import MANIFEST, STATE_DIR
+from site_builder.redact_stage import CACHE_DIR
+from tests.e2e.test_site import _commit_by_hand, intake, run, to_unit
+
+
+def files_of(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in sorted(site.rglob("*")) if p.is_file() and not p.relative_to(site).as_posix()
+            .startswith("lookup/") or (p.is_file() and p.relative_to(site).as_posix() == "lookup/index.html")}
+
+
+def same_as_from_scratch(root: Path, site: Path, tmp: Path, name: str) -> None:
+    """A build from scratch (no cache, a new folder) gives every file of `site` byte for byte
+    (the lookup index's data files aside), and no other file."""
+    scratch = tmp / f"scratch-{name}"
+    build_site(Repository(root), scratch, cache=False)
+    ours, theirs = files_of(site), files_of(scratch)
+    assert sorted(ours) == sorted(theirs)
+    differ = [rel for rel in ours if ours[rel] != theirs[rel]]
+    assert differ == [], name
+    assert (site / "lookup" / "meta.json").is_file()
+    shutil.rmtree(scratch)
+
+
+def incremental(root: Path, site: Path) -> BuildReport:
+    report = build_site(Repository(root), site)
+    manifest = json.loads((root / CACHE_DIR / STATE_DIR / MANIFEST).read_text("utf-8"))
+    assert manifest["out"] == str(site.resolve())
+    return report
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("incremental") / "cases-repo"
+    run(root.parent, "init", str(root))
+    cfg = root / "letterbox.yaml"
+    cfg.write_text(cfg.read_text("utf-8").replace("iterations: 600000", "iterations: 1000"), "utf-8")
+    _commit_by_hand(root, "letterbox.yaml")
+    heat = intake(root, "heat", "2026-01-05")
+    to_unit(root, heat, "2026-01-05", "zjj", "王建国先生：您好！经查，幸福小区供暖不达标属实，已责成供热公司三日内整改。")
+    run(root, "approve", heat, "--at", "2026-01-07T10:00:00+08:00")
+    road = intake(root, "road", "2026-01-06")
+    run(root, "classify", road, "--category", "consultation", "--at", "2026-01-06T10:00:00+08:00")
+    run(root, "reply", road, "--text", "欧阳女士：路灯维修已列入本周计划。", "--at", "2026-01-06T15:00:00+08:00")
+    run(root, "publish", road, "--at", "2026-01-06T16:00:00+08:00")
+    opened = intake(root, "open", "2026-01-07")
+    to_unit(root, opened, "2026-01-07", "tc", "正在维修。")
+    return root
+
+
+def test_incremental_build_is_a_build_from_scratch(board: Path, tmp_path: Path) -> None:
+    root, site = board, tmp_path / "site"
+    first = incremental(root, site)
+    assert first.changed == first.files  # nothing to keep: every file made
+    same_as_from_scratch(root, site, tmp_path, "first")
+    codes = {str(x.data["title"]): x.code for x in Repository(root).letters()}
+    heat, road, opened = codes["王建国反映幸福小区供暖温度不达标"], codes["中州路路灯损坏"], codes["光明小区电梯故障"]
+
+    again = incremental(root, site)  # nothing changed: the lookup index and sitemaps made again
+    assert {p for p in again.timings} >= {"mkdocs", "pages", "scan"}
+    lookup = sum(1 for p in (site / "lookup").rglob("*") if p.is_file()) - 1  # but its page
+    assert again.changed == lookup + 2, again.changed
+    same_as_from_scratch(root, site, tmp_path, "unchanged")
+
+    # a real step: the open letter is approved and comes on the board
+    run(root, "approve", opened, "--at", "2026-01-09T10:00:00+08:00")
+    report = incremental(root, site)
+    assert (site / "letters" / opened / "index.html").is_file()
+    assert report.changed < report.files / 2
+    same_as_from_scratch(root, site, tmp_path, "step")
+
+    # a hand edit of a case file: the reply's text
+    path = next(p for p in (root / "cases").rglob("*.yaml") if heat in p.name)
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("三日内整改", "两日内整改"), "utf-8")
+    _commit_by_hand(root, path.relative_to(root).as_posix())
+    report = incremental(root, site)
+    assert "两日内整改" in (site / "letters" / heat / "index.html").read_text("utf-8")
+    assert report.changed < report.files / 2
+    same_as_from_scratch(root, site, tmp_path, "hand edit")
+
+    # a publication change: the published letter taken down
+    run(root, "unpublish", road, "--reason", "来信人要求撤下", "--at", "2026-01-10T10:00:00+08:00")
+    incremental(root, site)
+    assert not (site / "letters" / road).exists()
+    same_as_from_scratch(root, site, tmp_path, "unpublish")
+
+    # a case file deleted by hand
+    path = next(p for p in (root / "cases").rglob("*.yaml") if opened in p.name)
+    path.unlink()
+    Repository(root).git.git.rm("-q", "--cached", path.relative_to(root).as_posix())
+    _commit_by_hand(root, path.relative_to(root).as_posix())
+    incremental(root, site)
+    assert not (site / "letters" / opened).exists()
+    same_as_from_scratch(root, site, tmp_path, "deleted")
+
+    # a new letter, taken to the board
+    follow = intake(root, "follow", "2026-02-02", follows_up=heat)
+    to_unit(root, follow, "2026-02-02", "zjj", "已再次督促供热公司，室温已达18度。")
+    run(root, "approve", follow, "--at", "2026-02-03T10:00:00+08:00")
+    incremental(root, site)
+    assert follow in (site / "letters" / heat / "index.html").read_text("utf-8")  # 相关来信
+    same_as_from_scratch(root, site, tmp_path, "new letter")
+
+    # the published site changed by someone else: the next build makes every file again
+    (site / "index.html").write_text("changed", "utf-8")
+    report = incremental(root, site)
+    assert report.changed == report.files
+    same_as_from_scratch(root, site, tmp_path, "site changed")
+
+
+NEW_WORD = "clipboard"  # in the theme's script, in no letter's text and no page of the site's own
+
+
+def test_new_writer_data_found_in_a_page_kept_as_it_was(board: Path, tmp_path: Path) -> None:
+    """A new letter (not public) whose writer's e-mail user name is a word of a file the
+    incremental build keeps untouched: the scan searches the kept files for the new needles,
+    so the build stops as a build from scratch does."""
+    root = tmp_path / "repo"
+    shutil.copytree(board, root)
+    shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
+    site = tmp_path / "site"
+    incremental(root, site)
+    kept = {p: p.stat().st_mtime_ns for p in site.rglob("*.js")}
+    record = {"name": "钱多多", "phone": "13566667777", "email": f"{NEW_WORD}@example.com",
+              "address": "龙安区彰武街道南田村1组2号", "title": "南田村道路坑洼",
+              "body": "南田村道路坑洼，雨天积水。", "submitted_at": "2026-02-05T09:00:00+08:00"}
+    (tmp_path / "new.json").write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+    run(root, "intake", str(tmp_path / "new.json"), "--json")
+    with pytest.raises(LeakFound):
+        build_site(Repository(root), tmp_path / "scratch", cache=False)
+    with pytest.raises(LeakFound):
+        build_site(Repository(root), site)
+    assert {p: p.stat().st_mtime_ns for p in site.rglob("*.js")} == kept  # the old site stays
