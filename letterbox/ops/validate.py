@@ -237,7 +237,14 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
     all_names = case_names(repo.root)
     wanted, missing = (_wanted_files(repo, [PurePosixPath(n) for n in all_names], only) if only is not None
                        else (None, []))
-    judged = judge_files(repo, all_names, config, stats, ids=blob_ids(repo.root, all_names, known=pending()))
+    ids = blob_ids(repo.root, all_names, known=pending())
+    run = _Runs(repo.git_dir / CACHE_FILE, _run_key(repo.root, all_names, ids)) if only is None else None
+    kept = run.get() if run is not None else None
+    if kept is not None:  # no file, path or context changed since a run that kept its problems
+        if stats is not None:
+            stats.update(files=len(all_names), cached=len(all_names), judged=0)
+        return kept + extra_checks(repo)
+    judged = judge_files(repo, all_names, config, stats, ids=ids)
     codes = [(name, j.code) for name, j in judged.items()]
     known = frozenset(code for _, code in codes if code is not None)
     problems: list[Problem] = [p for j in judged.values() if j.code is None for p in j.problems]
@@ -251,6 +258,8 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
             problems.extend(validate_letter(letter, Context(config, known)) if isinstance(letter, Letter)
                             else letter)
     problems.extend(_duplicates(repo.root, codes))
+    if run is not None and not any(TIME_DEPENDENT in p.message for p in problems):
+        run.put(problems)
     if wanted is not None:
         problems = [p for p in problems if p.file in wanted] + missing
     problems.extend(extra_checks(repo))
@@ -262,6 +271,7 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
 CACHE_FILE = Path("letterbox") / "validate.sqlite"  # inside .git/
 CACHE_TABLE = "findings_by_blob"
 CONTEXT_TABLE = "contexts"
+RUNS_TABLE = "runs"  # whole runs: their problems
 NOT_A_REF = "\0"  # a link that is not text: the file is judged again each time
 TIME_DEPENDENT = "晚于现在"  # time_problem: a time later than now (true today, maybe not tomorrow)
 _SOURCES = ("core/*.py", "data/*", "ops/validate.py", "store/loader.py", "store/blobs.py")
@@ -462,6 +472,56 @@ class _Findings:
                 stale = [(ctx, path, blob) for path, blob in db.execute(
                     f"SELECT path, blob FROM {CACHE_TABLE} WHERE ctx = ?", (ctx,)).fetchall() if ids.get(path) != blob]
                 db.executemany(f"DELETE FROM {CACHE_TABLE} WHERE ctx = ? AND path = ? AND blob = ?", stale)
+
+
+def _run_key(root: Path, names: Sequence[str], ids: dict[str, str]) -> str | None:
+    """What a whole run's problems depend on: the context and every case file's path and blob
+    id (None when a file has no blob id: it could not be read)."""
+    if len(ids) != len(names):
+        return None
+    digest = hashlib.sha256(context_key(root).encode())
+    digest.update("\n".join(f"{name}\0{ids[name]}" for name in names).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+class _Runs:
+    """The problems of the last few whole runs (`validate` of every file), by `_run_key`: when
+    nothing changed, the next run gives them again without a look at each file's findings."""
+
+    KEEP = 4
+
+    def __init__(self, path: Path, key: str | None) -> None:
+        self.path = path
+        self.key = key
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=30)) as db:
+            db.execute(f"CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (n INTEGER PRIMARY KEY, key TEXT UNIQUE, problems TEXT)")
+            yield db
+
+    def get(self) -> list[Problem] | None:
+        if self.key is None:
+            return None
+        with self._db() as db:
+            row = db.execute(f"SELECT problems FROM {RUNS_TABLE} WHERE key = ?", (self.key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return [Problem(**p) for p in json.loads(row[0])]
+        except (TypeError, ValueError):
+            return None
+
+    def put(self, problems: list[Problem]) -> None:
+        if self.key is None:
+            return
+        text = json.dumps([asdict(p) for p in problems], ensure_ascii=False)
+        with self._db() as db, db:
+            db.execute(f"DELETE FROM {RUNS_TABLE} WHERE key = ?", (self.key,))
+            db.execute(f"INSERT INTO {RUNS_TABLE} (key, problems) VALUES (?, ?)", (self.key, text))
+            db.execute(f"DELETE FROM {RUNS_TABLE} WHERE n NOT IN (SELECT n FROM {RUNS_TABLE} ORDER BY n DESC LIMIT ?)",
+                       (self.KEEP,))
 
 
 def _duplicates(root: Path, codes: Sequence[tuple[str, str | None]]) -> list[Problem]:

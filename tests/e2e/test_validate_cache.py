@@ -155,3 +155,14 @@ def test_only_the_last_contexts_are_kept(three: Repo) -> None:
         counts(three)
     config.write_text(text, "utf-8")
     assert counts(three)[0]["judged"] == 3
+
+
+def test_a_run_with_nothing_changed_gives_the_same_problems(three: Repo) -> None:
+    bad = three.letter_file("LA-2026-00002")
+    bad.write_text(bad.read_text("utf-8").replace("title:", "titel:", 1), "utf-8")
+    first = three.run("validate", "--json", expect=1).stdout
+    again = three.run("validate", "--json", expect=1).stdout  # the whole run's problems, kept
+    assert json.loads(again)["problems"] == json.loads(first)["problems"]
+    assert json.loads(again)["cache"] == {"files": 3, "cached": 3, "judged": 0}
+    bad.write_text(bad.read_text("utf-8").replace("titel:", "title:", 1), "utf-8")  # fixed: not the kept run
+    assert errors(counts(three)[1]) == []
