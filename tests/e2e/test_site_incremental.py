@@ -124,7 +124,7 @@ def test_incremental_build_is_a_build_from_scratch(board: Path, tmp_path: Path) 
     same_as_from_scratch(root, site, tmp_path, "site changed")
 
 
-NEW_WORD = "clipboard"  # in the theme's script, in no letter's text and no page of the site's own
+NEW_WORD = "aleksandr"  # in Pagefind's UI script (a translator's name), in no page of the site's own
 
 
 def test_new_writer_data_found_in_a_page_kept_as_it_was(board: Path, tmp_path: Path) -> None:
@@ -137,6 +137,7 @@ def test_new_writer_data_found_in_a_page_kept_as_it_was(board: Path, tmp_path: P
     site = tmp_path / "site"
     incremental(root, site)
     kept = {p: p.stat().st_mtime_ns for p in site.rglob("*.js")}
+    assert NEW_WORD in (site / "pagefind" / "pagefind-ui.js").read_text("utf-8").lower()
     record = {"name": "钱多多", "phone": "13566667777", "email": f"{NEW_WORD}@example.com",
               "address": "龙安区彰武街道南田村1组2号", "title": "南田村道路坑洼",
               "body": "南田村道路坑洼，雨天积水。", "submitted_at": "2026-02-05T09:00:00+08:00"}
