@@ -14,9 +14,13 @@ largest resident set of the process and its workers): validate cold (no kept fin
 (nothing changed), after one letter changed (a hand edit of one body, committed: check reports
 it as an illegal edit, which is what it reads and judges); check --base HEAD~1 warm (after
 validate, as CI runs them) and cold. --old DIR runs the same commands with the letterbox of
-another checkout (e.g. `git worktree add DIR 087d071`) for the figures before.
+another checkout (e.g. `git worktree add DIR 087d071`) for the figures before. --repo DIR measures
+a committed case repository made before (bench/scale.py; give a copy: one letter is changed and
+committed). Each line gives the wall time, the peak memory, the CPU time of the process and its
+workers and the load average (the machine is shared: the CPU time says more than the wall time).
 
     python bench/validate_bench.py --sizes 1000,10000,100000 [--old DIR] [--keep DIR]
+    python bench/validate_bench.py --repo COPY_OF_A_SCALE_REPO [--old DIR]
 """
 
 from __future__ import annotations
@@ -94,7 +98,9 @@ def timed(root: Path) -> tuple[float, int]:
 
 def run_cli(root: Path, *args: str, tree: Path | None = None) -> tuple[float, int, dict[str, Any]]:
     """`letterbox ARGS --json` as a process (the letterbox of `tree`, else this one): seconds,
-    peak resident memory in MiB (the process or its largest worker), the JSON report."""
+    peak resident memory in MiB (the process or its largest worker), the JSON report (with
+    "_cpu": the CPU seconds of the process and its workers, and "_load": the load average
+    when it ended: on a shared machine the wall time alone says little)."""
     start = "from letterbox.cli.main import main; main()"
     if tree is not None:  # past the editable install's finder, which would find this checkout
         start = (f"import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f)]; "
@@ -111,6 +117,8 @@ def run_cli(root: Path, *args: str, tree: Path | None = None) -> tuple[float, in
         report = json.loads(out)
     except ValueError:
         report = {}
+    report["_cpu"] = usage.ru_utime + usage.ru_stime
+    report["_load"] = os.getloadavg()[0]
     return seconds, usage.ru_maxrss // 1024, report
 
 
@@ -127,14 +135,21 @@ def scale(n: int, work: Path, old: Path | None) -> None:
     git_in(root, "add", "cases")
     git_in(root, "-c", "user.name=bench", "-c", "user.email=bench@invalid", "commit", "-q", "-m", "letters")
     print(f"{n} letters: generated and committed in {time.perf_counter() - t:.0f} s", flush=True)
+    measure(root, old)
+
+
+def measure(root: Path, old: Path | None) -> None:
+    """The figures of one committed case repository (changed: one letter edited and committed)."""
+    import site_bench
+
     kept = root / ".git" / "letterbox"
 
     def show(label: str, figures: tuple[float, int, dict[str, Any]]) -> None:
         seconds, mib, report = figures
         cache = report.get("cache", {})
         counts = f"  cached {cache.get('cached')} judged {cache.get('judged')}" if cache else ""
-        print(f"  {label:<34} {seconds:7.2f} s {mib:6d} MiB  errors {report.get('errors', '?')}{counts}",
-              flush=True)
+        print(f"  {label:<34} {seconds:7.2f} s {mib:6d} MiB  cpu {report['_cpu']:6.1f} s  "
+              f"load {report['_load']:4.1f}  errors {report.get('errors', '?')}{counts}", flush=True)
 
     shutil.rmtree(kept, ignore_errors=True)
     show("validate cold", run_cli(root, "validate"))
@@ -157,7 +172,14 @@ def main() -> None:
     parser.add_argument("--keep", type=Path)
     parser.add_argument("--sizes", help="the cache figures (issue 17) for these sizes, e.g. 1000,100000")
     parser.add_argument("--old", type=Path, help="with --sizes: also time the letterbox of this checkout")
+    parser.add_argument("--repo", type=Path, help="the --sizes figures for this committed case repository "
+                                                  "(e.g. a copy of one bench/scale.py made: it is changed)")
     args = parser.parse_args()
+    if args.repo:
+        sys.path.insert(0, str(ROOT / "bench"))
+        subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=args.repo, check=False)  # after a copy
+        measure(args.repo.resolve(), args.old)
+        return
     if args.sizes:
         sys.path.insert(0, str(ROOT / "bench"))
         work = args.keep or Path(tempfile.mkdtemp(prefix="validate-bench-"))
