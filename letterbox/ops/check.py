@@ -102,11 +102,13 @@ def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
     paths = case_names(repo.root)  # as text: 100 000 path objects cost a second
     now_ids = blob_ids(repo.root, paths, known=pending())
     judged = judge_files(repo, paths, config, ids=now_ids)
-    unchanged = {path for path, blob in base_ids.items() if now_ids.get(path) == blob}
+    unchanged: set[str] = set()
     base_read: dict[str, Letter] = {}
     base_code: dict[str, str | None] = {}
+    now_blob = now_ids.get
     for path, blob in base_ids.items():
-        if path in unchanged:
+        if now_blob(path) == blob:
+            unchanged.add(path)
             base_code[path] = judged[path].code
             continue
         result = decode(read_blob(repo, blob), PurePosixPath(path), lines=True)
@@ -119,10 +121,9 @@ def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
     problems += [Problem(file=path, severity="warning", message="基准版本中的这个案卷文件无法读取，未与基准版本比较。")
                  for path, code in base_code.items() if code is None]
     now: dict[str, str] = {}
-    for each in paths:
-        code = judged[each].code
-        if code is not None:
-            now[code] = each
+    for each, j in judged.items():  # in the order of paths
+        if j.code is not None:
+            now[j.code] = each
     read_now: dict[str, Letter | list[Problem]] = {}
 
     def letter_now(path: str) -> Letter | list[Problem]:

@@ -456,6 +456,9 @@ class _Findings:
             ctx = self._context_id(db, create=bool(items))
             if ctx is None:
                 return
+            latest = db.execute(f"SELECT id FROM {CONTEXT_TABLE} ORDER BY used DESC LIMIT 1").fetchone()
+            if not items and latest is not None and latest[0] == ctx:
+                return  # nothing to write (a write would wait for the disk)
             used = db.execute(f"SELECT COALESCE(MAX(used), 0) + 1 FROM {CONTEXT_TABLE}").fetchone()[0]
             db.execute(f"UPDATE {CONTEXT_TABLE} SET used = ? WHERE id = ?", (used, ctx))
             for (old,) in db.execute(f"SELECT id FROM {CONTEXT_TABLE} ORDER BY used DESC LIMIT -1 OFFSET ?",
