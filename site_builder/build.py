@@ -30,6 +30,7 @@ data that no letter can be held back for fails and leaves the old site as it was
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 import html
 import json
@@ -178,7 +179,8 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
             tempfile.TemporaryDirectory(prefix=".board-", dir=out.parent)))
         version = code_version()
         kept = take_manifest(state, version)
-        record = kept or Manifest(version=version)  # the kept state, as this build changes it
+        # the kept state, as this build changes it (`kept` stays what the published site was made of)
+        record = copy.deepcopy(kept) if kept is not None else Manifest(version=version)
         before = kept if kept is not None and site_is_as_published(out, kept) else None
         watch.lap("state")
         for attempt in range(1, MAX_PASSES + 1):
@@ -245,16 +247,21 @@ def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: in
     held.update((h.code, h) for h in redacted_held)
     pool.shutdown()
     watch.lap("redact")
-    pagefind = start_pagefind(work.search_source, work.search_index) if public else None
+    # Pagefind's index is a function of its source pages: kept when none changed
+    same_search = before is not None and bool(public) and record.search == before.search \
+        and bool(before.pagefind)
+    pagefind = start_pagefind(work.search_source, work.search_index) if public and not same_search \
+        else None
     with ended_on_error(pagefind):
         site = render(public, config, today, figures, load_settings(repo.root))  # mkdocs.yml
         watch.lap("render")
         first_owner = {needle: codes[0] for needle, codes in owners.items()}
-        plan = Plan(site, work, record, before, owners)
+        plan = Plan(site, work, record, before, owners, same_search)
         with Scanner(work.site, first_owner, plan.workers(letters)) as scanner:
             make_pages(plan, epoch, scanner, watch)
             plan.scan_changed(scanner)  # the pages, while Pagefind still indexes
-            search_index(work, pagefind)
+            if not same_search:
+                search_index(work, pagefind)
             watch.lap("pagefind")
             plan.scan_search(scanner)
             hits = plan.hits(scanner.found_in(), scanner_workers=plan.workers(letters))
@@ -336,8 +343,9 @@ class Plan:
     state it leaves (`result`)."""
 
     def __init__(self, site: Site, work: Workspace, record: Manifest, before: Manifest | None,
-                 owners: dict[str, tuple[str, ...]]) -> None:
+                 owners: dict[str, tuple[str, ...]], same_search: bool = False) -> None:
         self.site, self.work, self.record, self.before = site, work, record, before
+        self.same_search = same_search  # Pagefind's index kept as published
         self.owners = owners
         self.letters: dict[str, str] = {}  # code → digest of its page's inputs
         self.todo: list[str] = []  # letter pages to make
@@ -345,7 +353,6 @@ class Plan:
         self.mkdocs: dict[str, list[int]] = {}
         self.pagefind: dict[str, str] = {}
         self.changed = 0
-        self.search_new: list[Path] = []
         self.needle_of = {digest(n): n for n in owners}
         for code, (key, text) in site.letters.items():
             self.letters[code] = digest(f"{key}\0{text}")
@@ -407,12 +414,14 @@ class Plan:
         if before is not None:
             clone(Path(before.out), work.site)
         work.site.mkdir(exist_ok=True)
-        for part in (PAGEFIND_DIR,):
-            remove_path(work.site / part)
+        if not self.same_search:
+            remove_path(work.site / PAGEFIND_DIR)
         built = stamps(work.mkdocs)
         shells = {f"{SHELL_DIR}/{name}/index.html" for name in SHELLS.values()}
         expected = {rel for rel in built if rel not in shells}
         expected |= {f"{SHELL_DIR}/{code}/index.html" for code in self.letters}
+        if self.same_search and before is not None:
+            expected |= set(before.pagefind)
         old = before.mkdocs if before is not None else {}
         for rel in sorted(set(stamps(work.site)) - expected):  # letters withdrawn, lookup parts …
             (work.site / rel).unlink()
@@ -448,6 +457,9 @@ class Plan:
 
     def scan_search(self, scanner: Scanner) -> None:
         """Pagefind's files whose bytes are not those of the published site's."""
+        if self.same_search and self.before is not None:
+            self.pagefind = dict(self.before.pagefind)  # kept as they were (scan_changed)
+            return
         root = self.work.site / PAGEFIND_DIR
         old = self.before.pagefind if self.before is not None else {}
         new = []
@@ -471,9 +483,8 @@ class Plan:
         searched = set(before.needles)
         new = {n: codes[0] for n, codes in self.owners.items() if digest(n) not in searched}
         now = stamps(self.work.site)
-        kept = sorted(self._unchanged(now))
         pagefind = {rel for rel, d in self.pagefind.items() if before.pagefind.get(rel) == d}
-        kept += sorted(pagefind)
+        kept = sorted(self._unchanged(now) | pagefind)
         hits: dict[str, Found] = {}
         for rel in kept:
             names, origin = before.hits.get(rel, ([], None))
