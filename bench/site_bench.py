@@ -7,8 +7,8 @@ directly as case files (valid histories: receive → classify → reply, or → 
 approve; about 600 characters with personal data inside), then
 
 - a full build with an empty redaction cache (seconds, pages/s, stage times, site size);
-- a second full build with the cache warm (nothing changed);
-- a build after changing one letter's body;
+- a second build with the cache warm (nothing changed: incremental, issue 17);
+- a build after changing one letter's body (incremental: the files written are counted);
 - the bytes a visitor downloads for a letter page and for one search (供暖), measured in
   headless chromium (all responses of the page, then those the search adds) when
   /usr/bin/chromium and Playwright are there, else counted from the files.
@@ -256,7 +256,8 @@ def run(n: int, keep: Path | None, browser: bool, reuse: Path | None = None) -> 
             seconds = time.perf_counter() - started
             pages = sum(1 for _ in out.rglob("index.html"))
             stages = ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items())
-            print(f"{label:28s} {seconds:6.1f} s  {pages / seconds:6.0f} pages/s  ({pages} pages; {stages})")
+            print(f"{label:28s} {seconds:6.1f} s  {pages / seconds:6.0f} pages/s  ({pages} pages, "
+                  f"{report.changed} of {report.files} files written; {stages})")
         print(f"site size: {site_bytes(out) / 1e6:.1f} MB in {report.files} files")
         first = sorted((out / "letters").iterdir())[0].name
         measured = browser_bytes(out, f"letters/{first}/") if browser else None
