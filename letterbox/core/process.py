@@ -171,7 +171,7 @@ def possible_steps(state: State) -> list[Step]:
 def state_hint(state: State) -> str:
     """Plain Chinese: the state a letter is in and the steps possible now."""
     now = STATUSES.get(state.status, state.status)
-    allowed = "、".join(f"{s.action}（{s.label}）" for s in possible_steps(state) if s.action != "receive")
+    allowed = "、".join(f"{s.command or s.action}（{s.label}）" for s in possible_steps(state) if s.action != "receive")
     return f"当前状态为“{now}”，现在可以执行：{allowed or '无'}。"
 
 
@@ -180,7 +180,7 @@ def refusal(state: State, action: str) -> str:
     step = STEP_BY_ACTION.get(action)
     label = step.label if step is not None else action
     now = STATUSES.get(state.status, state.status)
-    allowed = "、".join(f"{s.action}（{s.label}）" for s in possible_steps(state) if s.action != "receive")
+    allowed = "、".join(f"{s.command or s.action}（{s.label}）" for s in possible_steps(state) if s.action != "receive")
     extra = ""
     if action in ("grant", "refuse") and state.pending_extension is None:
         extra = "没有待审批的延期申请；"

@@ -71,6 +71,9 @@ def test_phone_rating_recorded_and_counted_with_web_ratings(case_repo: Repo) -> 
 
 def test_one_rating_per_handling_either_way(case_repo: Repo) -> None:
     code = closed(case_repo, 1)
+    # a refusal names the steps possible now by the command to type
+    hint = case_repo.run("remind", code, "--at", "2026-10-08T10:00:00+08:00", expect=1).stderr
+    assert "feedback --by-phone（电话回访评价）" in hint and "phone-feedback" not in hint
     web_rating(case_repo, code, "满意", "2026-10-08T20:00:00+08:00")
     before = snapshot(case_repo.path)
     result = case_repo.run("feedback", code, "--by-phone", "--rating", "满意",
