@@ -26,7 +26,7 @@ from letterbox.cli.app import (
     warn_hidden,
 )
 from letterbox.core.clock import work_calendar
-from letterbox.core.deadlines import days_left_text
+from letterbox.core.deadlines import counts_working_days, days_left_text
 from letterbox.core.process import CATEGORIES, STATUSES
 from letterbox.ops.scaffold import init_repository
 from letterbox.reports.views import followed_by, letter_view, placeholder, row_view, with_status
@@ -234,5 +234,6 @@ def _deadline_cell(r: dict[str, Any]) -> str:
     if not r["deadline"]:
         return "—"
     left = r["days_left"]
-    text = f"{r['deadline']} 剩 {left} 日" if left >= 0 else f"{r['deadline']} [red]逾期 {-left} 日[/]"
+    unit = "个工作日" if counts_working_days(r["deadline_kind"]) else "天"  # petition: calendar days
+    text = f"{r['deadline']} 剩 {left} {unit}" if left >= 0 else f"{r['deadline']} [red]逾期 {-left} {unit}[/]"
     return text + ("（暂定）" if r["provisional"] else "")

@@ -36,6 +36,7 @@ def test_petition_due_on_national_day_moves_to_first_working_day(case_repo: Repo
     assert any("2026-10-02（周五）是国庆节" in line for line in view["deadline_explained"])
     text = case_repo.run("show", code, "--today", "2026-09-01").stdout
     assert "期限：2026-10-08，剩余 37 天" in text
+    assert "2026-10-08 剩 37 天" in case_repo.run("list", "--today", "2026-09-01").stdout
     assert "个工作日" not in text.split("期限：", 1)[1].splitlines()[0]
     # the deadline table counts calendar days too, and a petition is not overdue on 10/2..10/8
     row = deadline_rows(case_repo, "2026-10-05")[code]
