@@ -358,8 +358,15 @@ def judge(root: Path, path: PurePosixPath, config: Config) -> tuple[Judged, str 
 
 
 def _judge_chunk(root: Path, paths: Sequence[PurePosixPath]) -> list[tuple[Judged, str | None]]:
-    config = load_config(root)
+    config = _worker_config(root, context_key(root))
     return [judge(root, path, config) for path in paths]
+
+
+@lru_cache(maxsize=4)
+def _worker_config(root: Path, context: str) -> Config:
+    """A worker's configuration, read once per pool (not once per chunk); `context` (which
+    covers letterbox.yaml) keys it."""
+    return load_config(root)
 
 
 def judge_files(repo: Repository, paths: Sequence[PurePosixPath | str], config: Config,
@@ -374,11 +381,13 @@ def judge_files(repo: Repository, paths: Sequence[PurePosixPath | str], config: 
     todo = [PurePosixPath(name) for name in names if name not in out]
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and len(todo) >= POOL_MIN:
-        from letterbox.store.loader import _chunks, _spawn_pool
+        from letterbox.store.loader import _spawn_pool
 
         pool = _spawn_pool(workers)
         try:
-            chunks = _chunks(todo, workers)
+            # small enough that no worker is left with a long last chunk while the others wait
+            size = max(250, -(-len(todo) // (workers * 16)))
+            chunks = [todo[k:k + size] for k in range(0, len(todo), size)]
             fresh = [x for part in pool.map(_judge_chunk, [repo.root] * len(chunks), chunks) for x in part]
         finally:
             pool.shutdown()
