@@ -443,6 +443,7 @@ def _windows(members: Sequence[Facts], min_letters: int, window_days: int) -> li
     """Overlapping qualifying windows merged into runs of letters."""
     span = timedelta(days=window_days - 1)
     runs: list[list[Facts]] = []
+    in_run: set[int] = set()  # id() of the last run's letters (a letter's facts are one object)
     j = 0
     for i in range(len(members)):
         while j < len(members) and members[j].received - members[i].received <= span:
@@ -450,9 +451,13 @@ def _windows(members: Sequence[Facts], min_letters: int, window_days: int) -> li
         if j - i >= min_letters:
             window = list(members[i:j])
             if runs and runs[-1][-1].received >= window[0].received:
-                runs[-1].extend(f for f in window if f not in runs[-1])
+                for f in window:
+                    if id(f) not in in_run:
+                        runs[-1].append(f)
+                        in_run.add(id(f))
             else:
                 runs.append(window)
+                in_run = {id(f) for f in window}
     return runs
 
 
