@@ -65,6 +65,8 @@ from site_builder.incremental import (
     code_version,
     copy_in,
     digest,
+    discard,
+    discard_old,
     exchange,
     prune_empty,
     remove_path,
@@ -177,6 +179,7 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
     with contextlib.ExitStack() as stack:
         state = caches / STATE_DIR if caches else Path(stack.enter_context(
             tempfile.TemporaryDirectory(prefix=".board-", dir=out.parent)))
+        discard_old(out.parent)
         version = code_version()
         kept = take_manifest(state, version)
         # the kept state, as this build changes it (`kept` stays what the published site was made of)
@@ -564,6 +567,7 @@ def publish(site: Path, out: Path, leaked: list[tuple[str, str]]) -> None:
         raise LeakFound(f"构建结果中仍有来信人的个人信息，且无法只扣下某一封信，已停止发布"
                         f"（来信人所在信件 → 文件）：{where}")
     if out.exists() and exchange(site, out):
+        discard(site)  # the old site, now at `site`
         return
     if out.exists():
         shutil.rmtree(out)
