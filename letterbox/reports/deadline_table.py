@@ -19,7 +19,7 @@ from letterbox.core.config import Config
 from letterbox.core.facts import Facts, fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import STATUSES, IllegalStep
-from letterbox.store.index import Entry, Want
+from letterbox.store.index import Want, active_since
 
 FailOn = Literal["overdue", "due-soon", "never"]
 FAIL_ON: tuple[str, ...] = ("overdue", "due-soon", "never")
@@ -166,12 +166,7 @@ def needed(today: date, window_days: int) -> Want:
     the last ``window_days``) can show: open now, broken, or with an event since the earliest
     of those days (a letter closed before then was closed on ``today`` too). A day more, to
     spare a time zone's edge."""
-    since = today - timedelta(days=max(window_days, 1))
-
-    def want(entry: Entry) -> bool:
-        return entry.active_since(since)
-
-    return want
+    return active_since(today - timedelta(days=max(window_days, 1)))
 
 
 def deadline_table(letters: Iterable[Letter], config: Config, cal: WorkCalendar, today: date,

@@ -29,7 +29,7 @@ from letterbox.reports.deadline_table import (
 )
 from letterbox.reports.rendering import environment
 from letterbox.reports.views import hidden_reason
-from letterbox.store.index import Entry, Want, everything
+from letterbox.store.index import Want, active_since, everything
 
 RATING_KEYS: dict[str, str] = dict(zip(RATINGS, ("satisfied", "basically_satisfied", "dissatisfied"),
                                        strict=True))  # 满意, 基本满意, 不满意
@@ -60,12 +60,7 @@ def needed(month: str) -> Want:
         first, _last = month_bounds(month)
     except LetterboxError:
         return everything
-    since = first - timedelta(days=1)
-
-    def want(entry: Entry) -> bool:
-        return entry.active_since(since)
-
-    return want
+    return active_since(first - timedelta(days=1))
 
 
 class _Rates:

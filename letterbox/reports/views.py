@@ -14,7 +14,8 @@ from letterbox.core.facts import Facts, broken_reason, fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import CATEGORIES, MODES, STATUSES, STEP_BY_ACTION, State
 from letterbox.core.sealing import DEFAULT_FIELDS
-from letterbox.store.index import Entry, Want
+from letterbox.store import index
+from letterbox.store.index import Want
 
 NOT_OPENED = ("没有阅读密钥（用 letterbox key use 私钥文件 或环境变量 LETTERBOX_IDENTITY 设置本人密钥；"
               "保存期密钥放在环境变量 LETTERBOX_PERIOD_KEYS 所指目录；见 docs/encryption.md）。")
@@ -167,11 +168,7 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
 def with_status(status: str) -> Want:
     """The letters `list --status` can show: those `row_view` gives ``status``, and every letter
     whose history does not fold (its problem is named whatever the filter)."""
-
-    def want(entry: Entry) -> bool:
-        return entry.broken or entry.status == status
-
-    return want
+    return index.with_status(status)
 
 
 def row_view(letter: Letter, config: Config, cal: WorkCalendar, today: date) -> dict[str, Any]:

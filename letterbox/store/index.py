@@ -83,6 +83,29 @@ def everything(_entry: Entry) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Where:
+    """A `Want` that also says, in SQL over the index's columns, a condition every entry it
+    accepts meets: only the rows that meet it are made into entries (not 100 000 of them)."""
+
+    test: Callable[[Entry], bool]
+    sql: str
+    args: tuple[Any, ...] = ()
+
+    def __call__(self, entry: Entry) -> bool:
+        return self.test(entry)
+
+
+def active_since(day: date) -> Where:
+    """The letters open now, broken, or with an event on or after `day` (`Entry.active_since`)."""
+    return Where(lambda e: e.active_since(day), "open = 1 OR broken = 1 OR last_day >= ?", (day.isoformat(),))
+
+
+def with_status(status: str) -> Where:
+    """The letters whose status (as `list` shows it) is `status`, and every broken one."""
+    return Where(lambda e: e.broken or e.status == status, "broken = 1 OR status = ?", (status,))
+
+
 def summarise(letter: Letter, config: Config, cal: WorkCalendar) -> Entry:
     """The entry of a letter read from its file (as stored, not opened)."""
     broken = False
@@ -237,7 +260,7 @@ def load(root: Path, git_dir: Path, want: Want = everything, *, keyring: Keyring
     are read (in `workers` processes when there are `POOL_MIN` of them) and their rows kept."""
     names = _case_files(root) if paths is None else list(paths)  # in no order: sorted below
     ids = blob_ids(root, names)
-    current: dict[str, tuple[Any, ...]] = {}
+    current: dict[str, tuple[Any, ...] | None] = {}  # the rows of the current files (None: not wanted)
     gone: set[str] = set()
     file = index_path(git_dir)
     digest = fingerprint(root)
@@ -251,7 +274,7 @@ def load(root: Path, git_dir: Path, want: Want = everything, *, keyring: Keyring
     try:
         if db is not None:
             try:
-                current, gone = _current(db, digest, ids)
+                current, gone = _current(db, digest, ids, want)
             except sqlite3.DatabaseError:  # a damaged file: start again
                 db.close()
                 db = _fresh(file)
@@ -275,9 +298,10 @@ def load(root: Path, git_dir: Path, want: Want = everything, *, keyring: Keyring
         if letter is not None:
             letters_now[key] = letter
     for key, values in current.items():
-        by_path[key] = (_entry_of(values) if values[2] is not None else None,
-                        json.loads(values[11]) if values[11] else [])
-    wanted = sorted((key for key in names if (e := by_path[key][0]) is not None and want(e)), key=_order)
+        if values is not None:
+            by_path[key] = (_entry_of(values) if values[2] is not None else None,
+                            json.loads(values[11]) if values[11] else [])
+    wanted = sorted((key for key, (e, _p) in by_path.items() if e is not None and want(e)), key=_order)
     stored = [key for key in wanted if key not in letters_now and key not in docs_now]
     docs = dict(docs_now)
     if stored and db is not None:
@@ -296,7 +320,7 @@ def load(root: Path, git_dir: Path, want: Want = everything, *, keyring: Keyring
                     continue
                 letter = result
         letters.append(loader.open_letter(letter, keyring))
-    unreadable = [Problem(**p) for key in sorted((k for k in names if by_path[k][1]), key=_order)
+    unreadable = [Problem(**p) for key in sorted((k for k, (_e, found) in by_path.items() if found), key=_order)
                   for p in by_path[key][1]]
     return Indexed(loader.Loaded(letters, unreadable, parsed=len(stale)), len(names), len(stale), kept)
 
@@ -330,20 +354,26 @@ def _case_files(root: Path) -> list[str]:
     return found
 
 
-def _current(db: sqlite3.Connection, digest: str, ids: dict[str, str]) -> tuple[dict[str, tuple[Any, ...]], set[str]]:
-    """The rows whose blob id is the file's (none when the fingerprint changed), and the
-    paths of the rows kept for files that are gone."""
+def _current(db: sqlite3.Connection, digest: str, ids: dict[str, str],
+             want: Want) -> tuple[dict[str, tuple[Any, ...] | None], set[str]]:
+    """The files whose row is current (blob id the file's; none when the fingerprint changed):
+    their row when `want` may accept it or it holds problems, else None; and the paths of the
+    rows kept for files that are gone."""
     found = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
     if found is None or found[0] != digest:
         return {}, set()
-    current = {}
+    current: dict[str, tuple[Any, ...] | None] = {}
     gone = set()
-    for values in db.execute(f"SELECT {_COLUMNS} FROM letters"):
-        blob = ids.get(values[0])
-        if blob == values[1]:
+    for path, blob in db.execute("SELECT path, blob FROM letters"):
+        now = ids.get(path)
+        if now == blob:
+            current[path] = None
+        elif now is None:
+            gone.add(path)
+    where, args = (want.sql, want.args) if isinstance(want, Where) else ("1", ())
+    for values in db.execute(f"SELECT {_COLUMNS} FROM letters WHERE code IS NULL OR ({where})", args):
+        if values[0] in current and ids.get(values[0]) == values[1]:
             current[values[0]] = values
-        elif blob is None:
-            gone.add(values[0])
     return current, gone
 
 
