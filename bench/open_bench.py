@@ -86,7 +86,7 @@ def main() -> None:
             rows.append((name, "before (reads every file)", took, peak, digest, "—"))
             print(f"  {name:28} before  {took:7.2f} s {peak:6d} MB", flush=True)
         if opts.warm_only:
-            first = run(repo, args, None)[2]
+            first = first or run(repo, args, None)[2]  # also brings the index current
         else:
             index.unlink(missing_ok=True)
             took, peak, digest, _rc = run(repo, args, None)
