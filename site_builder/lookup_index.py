@@ -506,9 +506,11 @@ class Refreshed:
 
 
 def _git(repo: Any, *args: str) -> str:
-    """git's output in the case repository; CalledProcessError when git fails."""
+    """git's output in the case repository; CalledProcessError when git fails. No optional
+    lock: `git status` must not take index.lock while the intake service commits."""
     return subprocess.run(["git", "-C", str(repo.root), *args], capture_output=True, check=True,
-                          text=True, encoding="utf-8").stdout
+                          text=True, encoding="utf-8",
+                          env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}).stdout
 
 
 def _head_and_dirty(repo: Any) -> tuple[str, str]:
