@@ -131,17 +131,30 @@ def reply_cmd(repo, code, who, at, file, text):  # type: ignore[no-untyped-def]
     return workflow.reply(repo, code, _read_text(file, text, "回复"), who, at=at)
 
 
+@click.option("--co", "co_units", multiple=True,
+              help="协办单位（可写多个）：与 --unit 写的一个主办单位联合办理，由主办单位答复，期限按本信（一般或较复杂）。")
 @click.option("--complex", "complex_", is_flag=True, help="较复杂问题（20 个工作日）。")
-@click.option("--unit", "units", multiple=True, required=True, help="承办单位代码或名称；写两个以上则转区信访局。")
-@step_command("transfer", "转办（办法第九条）：一般 3 个工作日，--complex 20 个工作日，多单位转区信访局（60 日）。")
-def transfer_cmd(repo, code, who, at, units, complex_):  # type: ignore[no-untyped-def]
-    return workflow.transfer(repo, code, list(units), who, complex_=complex_, at=at)
+@click.option("--unit", "units", multiple=True, required=True,
+              help="承办单位代码或名称；不写 --co 而写两个以上单位，则按办法第九条转区信访局（信访立案，60 日）。")
+@step_command("transfer", "转办（办法第九条）：一般 3 个工作日，--complex 20 个工作日；--co 协办单位与主办单位联合办理；"
+              "多个单位协调而不定主办单位的转区信访局（60 日）。")
+def transfer_cmd(repo, code, who, at, units, complex_, co_units):  # type: ignore[no-untyped-def]
+    return workflow.transfer(repo, code, list(units), who, complex_=complex_, at=at, co_units=list(co_units))
 
 
+@click.option("--proposal", help="拟办意见（写入《来信办理单》；默认“呈请某领导阅示。”）。")
 @click.option("--leader", required=True, help="区政府领导代码。")
-@step_command("escalate", "呈办（办法第十条）：生成《来信办理单》，提请领导批示。")
-def escalate_cmd(repo, code, who, at, leader):  # type: ignore[no-untyped-def]
-    return workflow.escalate(repo, code, leader, who, at=at)
+@step_command("escalate", "呈办（办法第十条）：生成《来信办理单》（拟办意见），提请领导批示；批示和办理结果随后写入办理单。")
+def escalate_cmd(repo, code, who, at, leader, proposal):  # type: ignore[no-untyped-def]
+    return workflow.escalate(repo, code, leader, who, at=at, proposal=proposal)
+
+
+@click.option("--reason", required=True, help="代批的理由（如呈送的领导外出，或事项改由其分管）。")
+@click.option("--leader", required=True, help="代为批示的区政府领导代码。")
+@step_command("stand-in", "登记代批领导（办法第十条）：呈送的领导不能批示时，由信箱办公室登记另一位领导代为批示；"
+              "只有呈送的领导和登记的代批领导可以批示。")
+def stand_in_cmd(repo, code, who, at, leader, reason):  # type: ignore[no-untyped-def]
+    return workflow.stand_in(repo, code, leader, reason, who, at=at)
 
 
 @cli.command("form")
@@ -164,13 +177,17 @@ def form_cmd(state: State_, code: str, out_file: Path) -> None:
     out.print(f"已生成 {out_file}（含来信人信息，属内部资料，严格保密；打印后请删除）。", markup=False)
 
 
+@click.option("--co", "co_units", multiple=True, help="批示的协办单位（可写多个）。")
 @click.option("--complex", "complex_", is_flag=True, help="较复杂问题（20 个工作日）。")
-@click.option("--unit", "units", multiple=True, required=True, help="批示交办的承办单位。")
+@click.option("--unit", "units", multiple=True, required=True,
+              help="批示交办的承办单位；写几个时第一个为主办单位、其余为协办单位。写区信访局则作为信访件（60 日）。")
 @click.option("--text", "text", required=True, help="批示内容。")
-@click.option("--leader", required=True, help="批示的领导代码。")
-@step_command("instruct", "记录领导批示并按批示转办（办法第十条）。")
-def instruct_cmd(repo, code, who, at, leader, text, units, complex_):  # type: ignore[no-untyped-def]
-    return workflow.instruct(repo, code, leader, text, list(units), who, complex_=complex_, at=at)
+@click.option("--leader", required=True, help="批示的领导代码（须是呈送的领导或登记的代批领导）。")
+@step_command("instruct", "记录领导批示并按批示交办（办法第十条）：信件保持原有性质和期限（一般或 --complex 较复杂），"
+              "几个单位时第一个主办、其余协办；只有批示交区信访局时才作为信访件。")
+def instruct_cmd(repo, code, who, at, leader, text, units, complex_, co_units):  # type: ignore[no-untyped-def]
+    return workflow.instruct(repo, code, leader, text, list(units), who, complex_=complex_, at=at,
+                             co_units=list(co_units))
 
 
 @click.option("--unit", help="退回的承办单位（默认为当前承办单位）。")

@@ -79,6 +79,9 @@ STEPS: tuple[Step, ...] = (
          writer_label="转办"),
     Step("escalate", "呈办", frozenset({"classified"}), "escalated", "office", "第十条",
          writer_label="呈办"),
+    # The office records a leader standing in for the one the letter was escalated to (absent,
+    # the matter moved to another's brief): only the leaders escalated to or recorded may instruct.
+    Step("stand-in", "登记代批领导", frozenset({"escalated"}), None, "office", "第十条"),
     Step("instruct", "领导批示", frozenset({"escalated"}), "transferred", "leader", "第十条",
          writer_label="领导批示"),
     Step("return", "退回", frozenset({"transferred"}), "classified", "unit", "第十五条第四项"),
@@ -134,6 +137,8 @@ class State:
     extensions: int = 0  # granted extensions on the current clock
     feedback: bool = False
     returned_by: tuple[str, ...] = field(default=())
+    co_units: tuple[str, ...] = ()  # 协办 units of a joint handling (`units` holds the lead 主办)
+    leaders: tuple[str, ...] = ()  # who may instruct: the leader escalated to and recorded stand-ins
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -219,6 +224,11 @@ def apply(state: State, event: dict[str, Any]) -> State:
         raise IllegalStep(f"未知步骤“{action}”。")
     if not step_allowed(state, step):
         raise IllegalStep(refusal(state, action))
+    if action == "instruct" and state.leaders:
+        leader = (event.get("details") or {}).get("leader")
+        if leader not in state.leaders:
+            raise IllegalStep(f"批示领导 {leader} 不是这封信呈送的领导（{'、'.join(state.leaders)}），"
+                              "也未由信箱办公室登记为代批领导（letterbox stand-in），不能批示。")
     changes: dict[str, Any] = {"status": step.target} if step.target else {}
     changes.update(_effect(state, action, event))
     return _with(state, changes)
@@ -241,12 +251,15 @@ def _effect(state: State, action: str, event: dict[str, Any]) -> dict[str, Any]:
         return {"answered": True, **_clock(None, None)}
     if action in ("transfer", "instruct"):
         return {"units": tuple(d.get("units") or ()), "mode": d.get("mode"),
+                "co_units": tuple(d.get("coordinating") or ()), "leaders": (),
                 **_clock(d.get("mode"), at)}
     if action == "escalate":
-        return _clock(None, None)
+        return {"leaders": (str(d.get("leader")),), **_clock(None, None)}
+    if action == "stand-in":
+        return {"leaders": (*state.leaders, str(d.get("leader")))}
     if action == "return":
         returned = (*state.returned_by, str(d.get("unit")))
-        return {"units": (), "mode": None, "returned_by": returned, **_clock("triage", at)}
+        return {"units": (), "co_units": (), "mode": None, "returned_by": returned, **_clock("triage", at)}
     if action == "extend":
         return {"pending_extension": int(d.get("days", 0))}
     if action == "grant":

@@ -31,7 +31,7 @@ from letterbox.core.process import (
     state_hint,
 )
 from letterbox.core.roster import STEP_ROLES
-from letterbox.ops.forms import handling_form_path, render_handling_form
+from letterbox.ops.forms import FORM_ACTIONS, handling_form_path, render_handling_form
 from letterbox.ops.validate import Context, validate_letter
 from letterbox.store import keys, signing
 from letterbox.store.repository import Actor, Repository
@@ -94,12 +94,25 @@ def take_step(repo: Repository, code: str, action: str, details: dict[str, Any],
         if problems:
             raise LetterboxError(f"信件 {letter.code}：此步骤的结果未通过校验，未保存。", problems)
         tx.write(letter.path, text)
-        for path, content in (extra_files or {}).items():
+        extra_files = {**(extra_files or {}), **_form_files(config, reparsed, action)}
+        for path, content in extra_files.items():
             tx.write(path, content)  # type: ignore[arg-type]
         label = STEP_BY_ACTION[action].label
         message = f"{letter.code} {label}{' ' + summary if summary else ''}"
         sha = tx.commit(message, actor)
         return StepResult(letter.code, action, new_state.status, sha, message)
+
+
+def _form_files(config: Config, letter: Letter, action: str) -> dict[str, str]:
+    """The 《来信办理单》 written again with the step just taken (escalation, instruction, result),
+    at the path the escalation recorded; the committed form never holds sealed fields."""
+    if action not in FORM_ACTIONS:
+        return {}
+    event = letter.last_event("escalate")
+    path = (event.get("details") or {}).get("form") if event else None
+    if not path:
+        return {}
+    return {str(path): render_handling_form(config, letter)}
 
 
 def _rewrap(repo: Repository, letter: Letter, action: str) -> None:
@@ -222,48 +235,94 @@ def reply(repo: Repository, code: str, text: str, actor: Actor, at: str | None =
     return take_step(repo, code, "reply", {"text": _required(text, "回复内容", TEXT_HINT)}, actor, at)
 
 
-def _routing(config: Config, units: list[str], complex_: bool) -> dict[str, Any]:
+def _routing(config: Config, units: list[str], complex_: bool, co_units: list[str] | None = None,
+             by_leader: bool = False) -> dict[str, Any]:
+    """Who handles the letter and under which limit.
+
+    - One unit: it handles the letter, ordinary (3 working days) or `complex_` (20).
+    - A lead unit and co-handlers (`co_units`, 协办): joint handling; the lead unit answers, the
+      letter keeps its own limit (ordinary or complex).
+    - The office naming several units without a lead (article 9: several units must coordinate):
+      the letter goes to the petition bureau as a petition case (60 days), the units coordinating.
+    - A leader's instruction (`by_leader`) naming several units is the leader's own joint
+      assignment: the first unit named leads, the others assist, and the letter keeps its nature;
+      it becomes a petition case only when the instruction sends it to the petition bureau.
+    """
     if not units:
         raise StepRefused("请至少用 --unit 指定一个承办单位。")
     resolved = list(dict.fromkeys(config.unit(u).code for u in units))
+    co = [c for c in dict.fromkeys(config.unit(u).code for u in co_units or ()) if c not in resolved]
     petition = config.role_unit("petition").code
+    if co_units and len(resolved) > 1:
+        raise StepRefused("联合办理只能有一个主办单位：用一个 --unit 写主办单位，用 --co 写协办单位。")
+    if co_units and not co:
+        raise StepRefused("--co 写的协办单位与主办单位相同，请写另外的单位。")
+    if by_leader and len(resolved) > 1:
+        resolved, co = resolved[:1], [*resolved[1:], *co]
+    if petition in resolved or petition in co:
+        others = [u for u in [*resolved, *co] if u != petition]
+        details: dict[str, Any] = {"units": [petition], "mode": "petition"}
+        return {**details, "coordinating": others} if others else details
     if len(resolved) >= 2:
         return {"units": [petition], "mode": "petition", "coordinating": resolved}
-    if resolved == [petition]:
-        return {"units": resolved, "mode": "petition"}
-    return {"units": resolved, "mode": "complex" if complex_ else "ordinary"}
+    details = {"units": resolved, "mode": "complex" if complex_ else "ordinary"}
+    return {**details, "coordinating": co} if co else details
 
 
 def _route_summary(config: Config, details: dict[str, Any]) -> str:
     names = " ".join(config.unit_name(u) for u in details["units"])
+    if details.get("coordinating") and details["mode"] != "petition":
+        names = f"主办 {names}，协办 {' '.join(config.unit_name(u) for u in details['coordinating'])}"
     return f"{names}（{MODES[details['mode']]}）"
 
 
 @explained
 def transfer(repo: Repository, code: str, units: list[str], actor: Actor, complex_: bool = False,
-             at: str | None = None) -> StepResult:
-    details = _routing(repo.config, units, complex_)
+             at: str | None = None, co_units: list[str] | None = None) -> StepResult:
+    details = _routing(repo.config, units, complex_, co_units)
     return take_step(repo, code, "transfer", details, actor, at, summary=_route_summary(repo.config, details))
 
 
 @explained
-def escalate(repo: Repository, code: str, leader: str, actor: Actor, at: str | None = None) -> StepResult:
+def escalate(repo: Repository, code: str, leader: str, actor: Actor, at: str | None = None,
+             proposal: str | None = None) -> StepResult:
+    """Escalate to a leader with the office's 拟办意见 (`proposal`, default 呈请…阅示); the
+    《来信办理单》 is written by `take_step` (and again as the instruction and result happen)."""
     config = repo.config
     who = config.leader(leader)
     letter = repo.letter(code)
-    path = handling_form_path(letter)
-    stamp = normalise_at(config, at)
-    form = render_handling_form(config, letter, who, actor.name, stamp)
-    return take_step(repo, code, "escalate", {"leader": who.code, "form": str(path)}, actor, stamp,
-                     summary=who.title, extra_files={str(path): form})
+    details: dict[str, Any] = {"leader": who.code, "form": str(handling_form_path(letter))}
+    if proposal is not None:
+        details["proposal"] = _required(proposal, "拟办意见（--proposal）")
+    return take_step(repo, code, "escalate", details, actor, at, summary=who.title)
+
+
+@explained
+def stand_in(repo: Repository, code: str, leader: str, reason: str, actor: Actor,
+             at: str | None = None) -> StepResult:
+    """The office records that `leader` instructs in place of the leader escalated to."""
+    config = repo.config
+    who = config.leader(leader)
+    state = _current_state(repo.letter(code))
+    if who.code in state.leaders:
+        raise StepRefused(f"{who.title} 已可批示这封信（呈送的领导或已登记的代批领导），不必再登记。")
+    details = {"leader": who.code, "reason": _required(reason, "代批理由（--reason）")}
+    return take_step(repo, code, "stand-in", details, actor, at, summary=who.title)
 
 
 @explained
 def instruct(repo: Repository, code: str, leader: str, text: str, units: list[str], actor: Actor,
-             complex_: bool = False, at: str | None = None) -> StepResult:
+             complex_: bool = False, at: str | None = None, co_units: list[str] | None = None) -> StepResult:
     config = repo.config
-    details = {"leader": config.leader(leader).code, "text": _required(text, "批示内容"),
-               **_routing(config, units, complex_)}
+    who = config.leader(leader)
+    may_instruct = _current_state(repo.letter(code)).leaders
+    if may_instruct and who.code not in may_instruct:
+        names = "、".join(config.leader(c).title for c in may_instruct)
+        raise StepRefused(f"这封信呈送的领导不是{who.title}（可批示的是：{names}）；{who.title}未由信箱办公室登记为"
+                          f"代批领导，不能批示。如确由{who.title}代为批示，请信箱办公室先登记："
+                          f"letterbox stand-in {code} --leader {who.code} --reason 理由。")
+    details = {"leader": who.code, "text": _required(text, "批示内容"),
+               **_routing(config, units, complex_, co_units, by_leader=True)}
     return take_step(repo, code, "instruct", details, actor, at, summary=_route_summary(config, details))
 
 
@@ -384,6 +443,10 @@ def _acting_unit(repo: Repository, code: str, unit: str | None) -> str:
     units = list(letter.data.get("units") or [])
     own = _own_unit(repo)
     chosen = repo.config.unit(unit).code if unit else own or (units[0] if units else "-")
+    co_units = _current_state(letter).co_units
+    if units and chosen not in units and chosen in co_units:
+        raise StepRefused(f"信件 {letter.code} 由 {'、'.join(repo.config.unit_name(u) for u in units)} 主办，"
+                          f"{repo.config.unit_name(chosen)} 是协办单位：答复、延期申请和退回由主办单位办理。")
     if units and chosen not in units:
         raise StepRefused(f"信件 {letter.code} 当前承办单位是 {'、'.join(units)}，不是 {chosen}。")
     return chosen

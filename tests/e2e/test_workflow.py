@@ -178,7 +178,9 @@ def test_escalate_writes_form_in_same_commit_then_instruct(classified: Repo) -> 
     refused(repo, "transfer", CODE, "--unit", "zjj", "--at", at(2, 12),
             words=["当前状态为“呈办中”", "instruct（领导批示）"])
     step(repo, "instruct", CODE, "--leader", "qz", "--text", "请住建局三日内办结", "--unit", "zjj",
-         who="信息中心刘主任", when=at(3, 9), message=f"{CODE} 领导批示 区住房和城乡建设局（一般问题）")
+         who="信息中心刘主任", when=at(3, 9), message=f"{CODE} 领导批示 区住房和城乡建设局（一般问题）",
+         files=[f"cases/2026/03/{CODE}.yaml", f"forms/2026/{CODE}.html"])  # the form gets the 批示
+    assert "请住建局三日内办结" in (repo.path / "forms" / "2026" / f"{CODE}.html").read_text("utf-8")
     data = repo.letter(CODE)
     assert (data["status"], data["units"], data["mode"]) == ("transferred", ["zjj"], "ordinary")
     assert data["history"][-1]["details"]["text"] == "请住建局三日内办结"

@@ -85,6 +85,9 @@ def ref_apply(state: State, event: dict[str, Any]) -> State:
         raise IllegalStep(refusal(state, action))
     d = event.get("details") or {}
     at = event.get("at")
+    if action == "instruct" and state.leaders and d.get("leader") not in state.leaders:
+        raise IllegalStep(f"批示领导 {d.get('leader')} 不是这封信呈送的领导（{'、'.join(state.leaders)}），"
+                          "也未由信箱办公室登记为代批领导（letterbox stand-in），不能批示。")
     new = replace(state, status=step.target or state.status)
     if action == "receive":
         return _ref_clock(new, "triage", at)
@@ -95,13 +98,16 @@ def ref_apply(state: State, event: dict[str, Any]) -> State:
     if action in ("reply", "approve"):
         return _ref_clock(replace(new, answered=True), None, None)
     if action == "escalate":
-        return _ref_clock(new, None, None)
+        return _ref_clock(replace(new, leaders=(str(d.get("leader")),)), None, None)
+    if action == "stand-in":
+        return replace(new, leaders=(*state.leaders, str(d.get("leader"))))
     if action in ("transfer", "instruct"):
         units = tuple(d.get("units") or ())
-        return _ref_clock(replace(new, units=units, mode=d.get("mode")), d.get("mode"), at)
+        return _ref_clock(replace(new, units=units, mode=d.get("mode"), leaders=(),
+                                  co_units=tuple(d.get("coordinating") or ())), d.get("mode"), at)
     if action == "return":
         returned = (*state.returned_by, str(d.get("unit")))
-        return _ref_clock(replace(new, units=(), mode=None, returned_by=returned), "triage", at)
+        return _ref_clock(replace(new, units=(), co_units=(), mode=None, returned_by=returned), "triage", at)
     if action == "extend":
         return replace(new, pending_extension=int(d.get("days", 0)))
     if action == "grant":
@@ -223,8 +229,18 @@ def _details(rng: random.Random, action: str, state: State) -> dict[str, Any] | 
     if action == "classify":
         return {"category": rng.choice([*CATEGORIES, None])}
     if action in ("transfer", "instruct"):
-        return {"units": rng.sample(UNITS, rng.choice((1, 1, 2))),
-                "mode": rng.choice(("ordinary", "ordinary", "complex", "petition"))}
+        details = {"units": rng.sample(UNITS, rng.choice((1, 1, 2))),
+                   "mode": rng.choice(("ordinary", "ordinary", "complex", "petition"))}
+        if rng.random() < 0.3:
+            details["coordinating"] = [rng.choice(UNITS)]
+        if action == "instruct":  # now and then a leader the letter was not escalated to
+            leaders = list(state.leaders) or ["qz"]
+            details["leader"] = rng.choice(leaders) if rng.random() < 0.9 else "fqz-ny"
+        return details
+    if action == "escalate":
+        return {"leader": rng.choice(("qz", "cwfqz"))}
+    if action == "stand-in":
+        return {"leader": rng.choice(("cwfqz", "fqz-cj")), "reason": "外出"}
     if action == "return":
         return {"unit": state.units[0] if state.units else unit}
     if action == "extend":
