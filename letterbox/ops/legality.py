@@ -46,6 +46,7 @@ from letterbox.core.roster import (
     STEP_ROLES,
     Roster,
 )
+from letterbox.ops.forms import render_handling_form
 from letterbox.store import signing
 from letterbox.store.loader import decode
 from letterbox.store.repository import Repository
@@ -156,11 +157,31 @@ def _commit_problems(repo: Repository, c: _Commit, now: datetime) -> Iterator[Pr
                 yield from _changed(repo, c, path)
         elif member is not None:
             needed = PAPER_ROLES if path.startswith(FORMS_DIR) else ADMIN_ROLES
-            if member.role not in needed:
+            if member.role not in needed and not _form_as_written(repo, c, path):
                 what = "来信办理单" if path.startswith(FORMS_DIR) else "配置、名册、日历、格式定义和 CI 文件"
                 yield Problem(file=path, message=(
                     f"{c.who()}：{what}只能由{'或'.join(ROLE_LABELS[r] for r in ROLE_LABELS if r in needed)}"
                     "修改。"))
+
+
+def _form_as_written(repo: Repository, c: _Commit, path: str) -> bool:
+    """The 《来信办理单》 exactly as the step taken in this commit writes it again (a leader's
+    instruction, a unit's answer: ops/forms.py `FORM_ACTIONS`), by anyone who may take the step."""
+    if not path.startswith(FORMS_DIR) or not path.endswith(".html"):
+        return False
+    code = PurePosixPath(path).stem
+    letters = [p for _, p in _changes(repo, c.parents[0], c.sha) if PurePosixPath(p).stem == code
+               and CASE_FILE.match(p)]
+    letter = _read(repo, c.sha, letters[0]) if len(letters) == 1 else None
+    event = letter.last_event("escalate") if letter is not None else None
+    if letter is None or event is None or (event.get("details") or {}).get("form") != path:
+        return False
+    done = subprocess.run(["git", "--no-optional-locks", "cat-file", "blob", f"{c.sha}:{path}"], cwd=repo.root,
+                          capture_output=True, check=False)
+    try:
+        return done.returncode == 0 and done.stdout.decode("utf-8") == render_handling_form(c.config, letter)
+    except (LetterboxError, UnicodeDecodeError, KeyError, TypeError, ValueError):
+        return False
 
 
 def _changes(repo: Repository, parent: str, sha: str) -> list[tuple[str, str]]:
