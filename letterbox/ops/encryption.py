@@ -205,10 +205,7 @@ def _form_for(repo: Repository, letter: Letter, sealed: dict[str, Any]) -> str |
     details = event.get("details") if event else None
     if not (repo.root / path).exists() or not isinstance(details, dict) or not details.get("leader"):
         return None
-    assert event is not None
-    return forms.render_handling_form(repo.config, Letter(letter.path, sealing.sealed_form(sealed)),
-                                      repo.config.leader(str(details["leader"])), str(event.get("actor", "")),
-                                      str(event.get("at")))
+    return forms.render_handling_form(repo.config, Letter(letter.path, sealing.sealed_form(sealed)))
 
 
 @dataclass(frozen=True)
