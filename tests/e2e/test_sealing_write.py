@@ -224,6 +224,8 @@ def test_escalate_form_names_no_writer_and_the_leader_instructs(sealed: Sealed, 
     sealed.as_("leader", lambda: repo.run("instruct", code, "--leader", "qz", "--text", "请中州路街道尽快处理。",
                                           "--unit", "zzl"))
     assert sealed.opens(code, "zzl") and sealed.opens(code, "leader") and not sealed.opens(code, "wsj")
+    # the form as committed again with the instruction (issue 18): still no sealed field
+    assert "请中州路街道尽快处理。" in (repo.path / "forms" / "2026" / f"{code}.html").read_text("utf-8")
     assert sealed.check()[0] == 0, sealed.check()[1]
     for secret in SECRETS:
         assert secret not in sealed.every_object()
