@@ -154,9 +154,12 @@ def walk(repo: Repository, code: str, n: int, day: datetime, category: str, unit
     if fate == 1 and n > 50:
         return  # classified, waiting to be routed
     if fate == 2:
-        workflow.escalate(repo, code, ["qz", "cwfqz", "fqz-cj"][n % 3], OFFICE, at=at(day, 4))
+        leader = ["qz", "cwfqz", "fqz-cj"][n % 3]
+        workflow.escalate(repo, code, leader, OFFICE, at=at(day, 4))
         if n > 45:
             return  # escalated, waiting for the leader
+        if leader != "cwfqz":  # only the leader escalated to, or one the office records, instructs
+            workflow.stand_in(repo, code, "cwfqz", "呈送的领导外出，由常务副区长代为批示。", OFFICE, at=at(day, 5))
         workflow.instruct(repo, code, "cwfqz", "请相关单位高度重视，认真调查，限期解决并回复群众。", [unit, "cgj"],
                           LEADER_CLERK, at=at(day, 50))
         routed = 50
