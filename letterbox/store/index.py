@@ -5,9 +5,11 @@ those with events in a recent window, one status. Reading and parsing every case
 them costs a minute. This index keeps, in `.git/letterbox/letters.sqlite` (beside validate's
 kept findings; never committed), one row per case file path with the file's git blob id
 (`store.blobs`): the letter code, its status (as `list` shows it), whether it is open, whether
-its history folds, the day of its last event, submission time, category, units and holders,
-and the parsed document as stored (zlib-compressed JSON; for a sealed letter only the sealed
-form: letters are opened with the keyring after they are read, `loader.open_letter`). A file
+its history folds, the day of its last event, submission time, category, units and holders;
+and, for the letters open, broken or active in the last `DOC_DAYS` days (what the daily readers
+need), the parsed document as stored (zlib-compressed JSON; for a sealed letter only the sealed
+form: letters are opened with the keyring after they are read, `loader.open_letter`); the
+others are read from their files when asked for. A file
 that cannot be read or parsed keeps its located problems instead.
 
 A row is current when its blob id is the file's: a file changed by hand, by a pull or by a
@@ -32,7 +34,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
@@ -160,6 +162,16 @@ def _pack(data: dict[str, Any]) -> bytes | None:
     return zlib.compress(text.encode("utf-8"), 1)
 
 
+DOC_DAYS = 100  # the documents kept: of the letters open, broken, or active in these last days
+
+
+def _worth_keeping(entry: Entry) -> bool:
+    """Whether to keep the document with the row: the letters the daily readers need (open,
+    broken, recently active; a report of an older month reads its letters' files)."""
+    recent = date.today() - timedelta(days=DOC_DAYS)  # noqa: DTZ011 (a day's margin is nothing here)
+    return entry.active_since(recent) or entry.last_day is None
+
+
 def _unpack(doc: bytes) -> dict[str, Any]:
     data = json.loads(zlib.decompress(doc))
     assert isinstance(data, dict)
@@ -180,7 +192,8 @@ def _read_rows(root: Path, paths: Sequence[str], digest: str) -> list[tuple[Row,
             continue
         result = loader.decode(raw, path, lines=False)
         if isinstance(result, Letter):
-            row: Row = (key, blob_id(raw), summarise(result, config, cal), _pack(result.data), [])
+            entry = summarise(result, config, cal)
+            row: Row = (key, blob_id(raw), entry, _pack(result.data) if _worth_keeping(entry) else None, [])
             out.append((row, result))
         else:
             out.append(((key, blob_id(raw), None, None, [p.to_json() for p in result]), None))
