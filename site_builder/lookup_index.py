@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import hmac
 import json
@@ -180,17 +181,20 @@ class Record:
     payload: dict[str, Any]
     code: str = ""
 
+    @functools.cached_property
+    def plaintext(self) -> bytes:
+        """The entry's padded plaintext (encoded once per record)."""
+        return encode_plaintext(self.payload)
+
     def digest(self) -> str:
         """What the entry says, as one hash: the refresh rewrites an entry when this changes."""
-        return hashlib.sha256(self.slow_hash + b"|%d|" % self.iterations
-                              + encode_plaintext(self.payload)).hexdigest()
+        return hashlib.sha256(self.slow_hash + b"|%d|" % self.iterations + self.plaintext).hexdigest()
 
 
 def _encrypt(record: Record, build_salt: bytes) -> tuple[bytes, bytes]:
     ident = entry_id(record.slow_hash, build_salt)
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(entry_key(record.slow_hash, build_salt)).encrypt(
-        nonce, encode_plaintext(record.payload), ident)
+    sealed = AESGCM(entry_key(record.slow_hash, build_salt)).encrypt(nonce, record.plaintext, ident)
     return ident, ident + nonce + sealed
 
 
@@ -417,6 +421,8 @@ class Manifest:
         try:
             db = sqlite3.connect(tmp)
             db.executescript(
+                "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")  # a new file, renamed when whole
+            db.executescript(
                 "CREATE TABLE rows (code TEXT PRIMARY KEY, shard INTEGER NOT NULL, id BLOB NOT NULL,"
                 " slow BLOB NOT NULL, iterations INTEGER NOT NULL, payload TEXT NOT NULL,"
                 " digest TEXT NOT NULL);"
@@ -481,8 +487,9 @@ class Manifest:
 
 def _row(p: Placed) -> tuple[Any, ...]:
     r = p.record
+    # the payload as the entry holds it: the compact JSON of the plaintext, without its padding
     return (r.code, p.shard, p.ident, r.slow_hash, r.iterations,
-            json.dumps(r.payload, ensure_ascii=False, separators=(",", ":")), r.digest())
+            r.plaintext.rstrip(b" ").decode("utf-8"), r.digest())
 
 
 # --------------------------------------------------------------------------- refresh in place
