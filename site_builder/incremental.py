@@ -52,11 +52,16 @@ def digest(data: str | bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
+NOT_KEPT = {"lookup_index.py", "preview.py"}  # code whose output no build keeps (the lookup
+# index is made again at every build) or that builds nothing
+
+
 def code_version() -> str:
-    """The site builder's files (code, templates, theme, assets) and the tools' versions."""
+    """The site builder's files (code, templates, theme, assets; but NOT_KEPT) and the tools'
+    versions: other code, and every file of the site is made again."""
     h = hashlib.blake2b(digest_size=16)
     for path in sorted(HERE.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if path.is_file() and "__pycache__" not in path.parts and path.name not in NOT_KEPT:
             h.update(path.relative_to(HERE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for name in TOOLS:
         try:
