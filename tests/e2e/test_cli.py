@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,41 @@ def test_config_errors_are_located(case_repo: Repo) -> None:
     result = case_repo.run("units", expect=1)
     assert "letterbox.yaml" in result.stderr
     assert "letter_code_prefx" in result.stderr or "letter_code_prefix" in result.stderr
+
+
+def test_lazy_command_map_is_complete_and_validate_imports_little(case_repo: Repo) -> None:
+    """Every command a module registers is in `cli.main.COMMANDS` under that module (a command
+    left out would vanish from `letterbox`), and running `validate` does not import the site,
+    analysis or encryption commands (their imports cost every push's CI run start-up)."""
+    probe = (
+        "import importlib, json, sys\n"
+        "from letterbox.cli.app import cli\n"
+        "from letterbox.cli.main import COMMANDS, COMMAND_MODULES\n"
+        "found = {}\n"
+        "for module in COMMAND_MODULES:\n"
+        "    before = set(cli.commands)\n"
+        "    importlib.import_module('letterbox.cli.' + module)\n"
+        "    found.update(dict.fromkeys(set(cli.commands) - before, module))\n"
+        "print(json.dumps([found, COMMANDS]))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    found, declared = json.loads(done.stdout)
+    assert found == declared
+    runner = (
+        "import sys\n"
+        "from letterbox.cli.main import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('\\nMODULES', ' '.join(sorted(m for m in sys.modules if m.startswith(('letterbox', 'site_builder')))))\n")
+    done = subprocess.run([sys.executable, "-c", runner, "--repo", str(case_repo.path),
+                           "validate"], capture_output=True, text=True, check=False)
+    modules = done.stdout.rsplit("MODULES", 1)[1].split()
+    assert "letterbox.cli.repo" in modules
+    for heavy in ("letterbox.cli.analysis", "letterbox.cli.site", "letterbox.cli.encryption",
+                  "letterbox.reports.similar", "site_builder.build"):
+        assert heavy not in modules, heavy
+    help_text = subprocess.run([LETTERBOX_BIN, "--help"], capture_output=True, text=True, check=True).stdout
+    for name in declared:
+        assert name in help_text, name
