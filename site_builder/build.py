@@ -44,8 +44,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-import markdown
+from typing import Any
 
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
@@ -398,7 +397,7 @@ class Plan:
         record.mkdocs_key = key
         return dirty
 
-    def load_shells(self, md: markdown.Markdown) -> dict[str, Shell]:
+    def load_shells(self, md: Any) -> dict[str, Shell]:  # a markdown.Markdown
         shells = {key: load_shell(self.work.mkdocs, name, self.site.files[f"{SHELL_DIR}/{name}.md"], md)
                   for key, name in SHELLS.items()}
         self.shells = digest(json.dumps([self.record.mkdocs_key] + [
