@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import click
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
 from letterbox import __version__
 from letterbox.core.errors import LetterboxError, Problem, errors_only
@@ -35,6 +35,22 @@ class SafeConsole(Console):
 
     def render_str(self, text: str, **kwargs: Any) -> Any:
         return super().render_str(escape_unsafe(text), **kwargs)
+
+    @property  # type: ignore[override]
+    def size(self) -> ConsoleDimensions:
+        """The terminal's size; piped (a file, `grep`, a test's runner) wide enough that no table
+        is cut at 80 columns: a table is as wide as its cells, each row on one line."""
+        size = Console.size.fget(self)  # type: ignore[attr-defined]
+        if self.is_terminal:
+            return size  # type: ignore[no-any-return]
+        return ConsoleDimensions(max(size.width, PIPED_WIDTH), size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+PIPED_WIDTH = 4000  # columns of output that is not a terminal: wider than any row
 
 
 out = SafeConsole(highlight=False, soft_wrap=True)

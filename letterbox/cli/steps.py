@@ -18,7 +18,14 @@ from rich.table import Table
 
 from letterbox.cli.app import State_, cli, err, out, pass_state, print_json
 from letterbox.core.errors import LetterboxError
-from letterbox.core.process import CATEGORIES, RATINGS, REJECT_REASONS, STATUSES, WITHHOLD_REASONS
+from letterbox.core.process import (
+    CATEGORIES,
+    RATINGS,
+    REASON_LABELS,
+    REJECT_REASONS,
+    STATUSES,
+    WITHHOLD_REASONS,
+)
 from letterbox.ops import workflow
 from letterbox.ops.intake import IntakeReport, intake_files
 
@@ -70,6 +77,14 @@ def _print_intake(report: IntakeReport, as_json: bool) -> None:
 # -- workflow steps ----------------------------------------------------------------------
 
 
+def done_text(action: str, message: str) -> str:
+    """What a step did, for people: the commit message with a reason code from a closed list
+    (`reject private-dispute`) given by its Chinese label (the step table's)."""
+    reasons = REASON_LABELS.get(action, {})
+    head, _, last = message.rpartition(" ")
+    return f"{head} {reasons[last]}" if head and last in reasons else message
+
+
 def step_command(name: str, help_text: str) -> Callable[[Callable[..., Any]], click.Command]:
     """A workflow command: CODE argument, --as, --at and --json, result printed one way."""
 
@@ -83,8 +98,8 @@ def step_command(name: str, help_text: str) -> Callable[[Callable[..., Any]], cl
                 print_json({"letter_code": result.letter_code, "action": result.action,
                             "status": result.status, "commit": result.commit})
             else:
-                out.print(f"已完成：{result.message} → 当前状态：{STATUSES[result.status]}（提交 {result.commit[:8]}）",
-                          markup=False)
+                out.print(f"已完成：{done_text(result.action, result.message)} → 当前状态：{STATUSES[result.status]}"
+                          f"（提交 {result.commit[:8]}）", markup=False)
 
         command: Any = click.argument("code")(run)
         command = click.option("--as", "actor", help="办理人员（案卷库有名册时由签名密钥决定，不必填写；否则默认 git 配置的用户名）。")(command)
@@ -217,15 +232,32 @@ def refuse_cmd(repo, code, who, at, note):  # type: ignore[no-untyped-def]
     return workflow.refuse(repo, code, who, note=note, at=at)
 
 
-@click.option("--contacted", is_flag=True, help="暂时解决不了的问题，已与当事人电话或当面沟通（办法第十二条）。")
+@click.option("--contact-person", "contact_person", help="与来信人沟通的工作人员。")
+@click.option("--contact-at", "contact_at",
+              help="沟通的时间（如 2026-12-01T10:00；默认为答复时间，不能晚于答复时间）。")
+@click.option("--contact-by", "contact_by", type=click.Choice(list(workflow.CONTACT_WAYS)),
+              help="暂时解决不了的问题，与来信人沟通解释的方式（办法第十二条）：电话、面谈、短信、上门、视频、其他。")
+@click.option("--timeframe", help="问题解决的时限（办法第十二条），如“2027年3月底前完成维修”。")
+@click.option("--contacted", is_flag=True,
+              help="（旧写法）已与来信人电话或当面沟通；请改用 --contact-by、--contact-at、--contact-person 写明沟通记录。")
 @click.option("--unit", help="答复单位（默认为当前承办单位）。")
 @click.option("--head", required=True, help="审核把关的单位主要负责人。")
 @_text_opt
 @_file_opt
-@step_command("answer", "承办单位答复，经主要负责人审核（办法第十二条）→ 已答复待审核。")
-def answer_cmd(repo, code, who, at, file, text, head, unit, contacted):  # type: ignore[no-untyped-def]
+@step_command("answer", "承办单位答复，经主要负责人审核（办法第十二条）→ 已答复待审核；写明解决时限，"
+              "暂时解决不了的问题写明与来信人沟通的方式、时间和沟通人。")
+def answer_cmd(repo, code, who, at, file, text, head, unit, contacted, timeframe,  # type: ignore[no-untyped-def]
+               contact_by, contact_at, contact_person):
     return workflow.answer(repo, code, _read_text(file, text, "答复"), head, who, unit=unit,
-                           contacted=contacted, at=at)
+                           contacted=contacted, at=at, timeframe=timeframe, contact_by=contact_by,
+                           contact_at=contact_at, contact_person=contact_person)
+
+
+@click.option("--unit", help="登记经办人的单位（默认为本人所在单位或当前承办单位；须是主办或协办单位）。")
+@click.option("--handler", required=True, help="本单位办理这封信的经办人（专人）姓名。")
+@step_command("assign-handler", "承办或协办单位登记办理这封信的经办人（专人，办法第十五条第一项）；可重新登记。")
+def assign_handler_cmd(repo, code, who, at, handler, unit):  # type: ignore[no-untyped-def]
+    return workflow.assign_handler(repo, code, handler, who, unit=unit, at=at)
 
 
 @click.option("--note", help="审核意见。")

@@ -7,6 +7,7 @@ allowed in the state it reaches is illegal, wherever it came from (a command or 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
@@ -85,6 +86,8 @@ STEPS: tuple[Step, ...] = (
     Step("instruct", "领导批示", frozenset({"escalated"}), "transferred", "leader", "第十条",
          writer_label="领导批示"),
     Step("return", "退回", frozenset({"transferred"}), "classified", "unit", "第十五条第四项"),
+    # A unit (lead or co-handler) names its handler (专人) for the letter; staff data, not shown to the writer.
+    Step("assign-handler", "登记经办人", frozenset({"transferred"}), None, "unit", "第十五条第一项"),
     Step("extend", "申请延期", frozenset({"transferred"}), None, "unit", "第十一条",
          writer_label="申请延期"),
     Step("grant", "同意延期", frozenset({"transferred"}), None, "office", "第十一条",
@@ -117,6 +120,107 @@ STEPS: tuple[Step, ...] = (
          writer_label="重新办理"),
 )
 STEP_BY_ACTION: dict[str, Step] = {s.action: s for s in STEPS}
+
+# -- labels for people (issue 18, point 8): every detail key and value the steps record, in the
+# plain Chinese staff read in `show`, `preview` and the commands' output (`--json` keeps the keys).
+CHANNELS: dict[str, str] = {"web": "网上信箱", "email": "电子邮件", "post": "信件邮寄", "hotline": "热线电话",
+                            "visit": "来访", "other": "其他"}
+DETAIL_LABELS: dict[str, str] = {
+    "channel": "来信渠道",
+    "reason": "理由",
+    "of": "前信",
+    "reply": "告知来信人",
+    "category": "类别",
+    "text": "内容",
+    "units": "承办单位",
+    "mode": "问题性质",
+    "coordinating": "协办单位",
+    "leader": "领导",
+    "form": "来信办理单",
+    "proposal": "拟办意见",
+    "unit": "单位",
+    "days": "天数",
+    "note": "说明",
+    "head": "审核负责人",
+    "contacted": "已联系来信人",
+    "rating": "评价",
+    "comment": "来信人意见",
+}
+# A key's label where one step means something more particular by it.
+STEP_DETAIL_LABELS: dict[tuple[str, str], str] = {
+    ("reject", "reason"): "不予受理理由",
+    ("withhold", "reason"): "不公开理由",
+    ("return", "reason"): "退回理由",
+    ("extend", "reason"): "延期理由",
+    ("send-back", "reason"): "退回重办理由",
+    ("unpublish", "reason"): "撤下理由",
+    ("reopen", "reason"): "重新办理理由",
+    ("stand-in", "reason"): "代批理由",
+    ("reply", "text"): "回复内容",
+    ("answer", "text"): "答复内容",
+    ("instruct", "text"): "批示内容",
+    ("escalate", "leader"): "呈送领导",
+    ("stand-in", "leader"): "代批领导",
+    ("instruct", "leader"): "批示领导",
+    ("remind", "units"): "催办单位",
+    ("return", "unit"): "退回单位",
+    ("answer", "unit"): "答复单位",
+    ("extend", "days"): "申请延期天数",
+    ("grant", "days"): "批准延期天数",
+    ("grant", "note"): "批准意见",
+    ("refuse", "note"): "不同意理由",
+    ("approve", "note"): "审核意见",
+    ("remind", "note"): "催办说明",
+    ("flag-risk", "note"): "风险情况",
+    ("phone-feedback", "comment"): "回访记录",
+}
+YES_NO: dict[bool, str] = {True: "是", False: "否"}
+UNIT_KEYS = frozenset({"units", "coordinating", "unit"})  # values: unit codes, shown by name
+# Values given from a closed list, shown by their label (the reason of a step, from its own list).
+VALUE_LABELS: dict[str, dict[str, str]] = {"category": CATEGORIES, "mode": MODES, "channel": CHANNELS,
+                                           "publication": PUBLICATIONS}
+REASON_LABELS: dict[str, dict[str, str]] = {"reject": REJECT_REASONS, "withhold": WITHHOLD_REASONS}
+
+
+def detail_label(action: str, key: str) -> str:
+    """The Chinese label of the detail ``key`` of a ``action`` event (an unknown key: itself)."""
+    return STEP_DETAIL_LABELS.get((action, key)) or DETAIL_LABELS.get(key, key)
+
+
+def detail_value(action: str, key: str, value: Any, unit_name: Callable[[str], str] = str,
+                 leader_name: Callable[[str], str] = str) -> str:
+    """A detail's value as staff read it: labels for the closed lists, names for unit and leader
+    codes, 是/否 for flags; free text as written."""
+    if isinstance(value, bool):
+        return YES_NO[value]
+    if isinstance(value, list):
+        return "、".join(detail_value(action, key, v, unit_name, leader_name) for v in value)
+    text = str(value)
+    if key in UNIT_KEYS:
+        return unit_name(text)
+    if key == "leader":
+        return leader_name(text)
+    if key == "reason" and action in REASON_LABELS:
+        return REASON_LABELS[action].get(text, text)
+    if key in VALUE_LABELS:
+        return VALUE_LABELS[key].get(text, text)
+    if key == "days":
+        return f"{text} 天"
+    return text
+
+
+def detail_pairs(action: str, details: Any, unit_name: Callable[[str], str] = str,
+                 leader_name: Callable[[str], str] = str) -> list[tuple[str, str]]:
+    """(label, value) of each detail of an event, in the order recorded."""
+    if not isinstance(details, dict):
+        return []
+    return [(detail_label(action, str(k)), detail_value(action, str(k), v, unit_name, leader_name))
+            for k, v in details.items()]
+
+
+def action_label(action: str) -> str:
+    step = STEP_BY_ACTION.get(action)
+    return step.label if step is not None else action
 RATING_ACTIONS = frozenset({"feedback", "phone-feedback"})  # the writer's rating, by web or by phone
 
 

@@ -12,7 +12,15 @@ from letterbox.core.clock import Clock, days_left
 from letterbox.core.config import Config
 from letterbox.core.facts import Facts, broken_reason, fold
 from letterbox.core.letter import Letter
-from letterbox.core.process import CATEGORIES, MODES, STATUSES, STEP_BY_ACTION, State
+from letterbox.core.process import (
+    CATEGORIES,
+    CHANNELS,
+    MODES,
+    STATUSES,
+    State,
+    action_label,
+    detail_pairs,
+)
 from letterbox.core.sealing import DEFAULT_FIELDS
 from letterbox.store import index
 from letterbox.store.index import Want
@@ -105,6 +113,18 @@ def _facts(letter: Letter, config: Config, cal: WorkCalendar) -> tuple[Facts | N
     return facts, facts.state if facts is not None else State(), None
 
 
+def leader_name(config: Config, code: str) -> str:
+    """A leader's title (an unknown code names itself: a hand-edited file)."""
+    return next((x.title for x in config.leaders if x.code == code), code)
+
+
+def event_details(event: dict[str, Any], config: Config) -> list[list[str]]:
+    """[label, value] of each detail of a history event, in Chinese for people (the step
+    table's labels; unit and leader codes by name). The `details` themselves stay as recorded."""
+    return [[k, v] for k, v in detail_pairs(str(event.get("action")), event.get("details"),
+                                            config.unit_name, lambda c: leader_name(config, c))]
+
+
 def _label(status: str) -> str:
     return STATUSES.get(status, status)
 
@@ -153,9 +173,10 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
         "hidden": hidden,
         "follows_up": d.get("follows_up"),
         "followed_by": followers,
+        "channel_label": CHANNELS.get(str(d.get("channel")), d.get("channel")),
         "history": [
-            {**e, "at": str(e.get("at", "")),
-             "label": STEP_BY_ACTION[e["action"]].label if e.get("action") in STEP_BY_ACTION else e.get("action")}
+            {**e, "at": str(e.get("at", "")), "label": action_label(str(e.get("action"))),
+             "details_label": event_details(e, config)}
             for e in letter.history if isinstance(e, dict)
         ],
     }
