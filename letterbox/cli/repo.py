@@ -149,7 +149,7 @@ def _print_letter(v: dict[str, Any], with_writer: bool = False, day: date | None
     out.print(f"[bold]{v['letter_code']}[/]  {escape(str(v['title']))}")
     out.print(f"状态：{v['status_label']}    类别：{v['category_label'] or '未分类'}    "
               f"承办单位：{'、'.join(v['unit_names']) or '—'}{'（' + v['mode_label'] + '）' if v['mode_label'] else ''}")
-    out.print(f"提交时间：{v['submitted_at']}    渠道：{v['channel']}")
+    out.print(f"提交时间：{v['submitted_at']}    渠道：{v.get('channel_label') or v['channel']}")
     if v.get("writer"):
         w = v["writer"]
         out.print(f"来信人（保密）：{w['name']}  {w['phone']}  {w['email']}  {w['address']}", markup=False)
@@ -176,8 +176,7 @@ def _print_letter(v: dict[str, Any], with_writer: bool = False, day: date | None
     table.add_column("步骤", no_wrap=True)
     table.add_column("内容")
     for e in v["history"]:
-        given = e.get("details")
-        details = "；".join(f"{k}: {_short(val)}" for k, val in (given if isinstance(given, dict) else {}).items())
+        details = "；".join(f"{k}：{_short(val)}" for k, val in e.get("details_label") or [])
         table.add_row(e["at"][:16].replace("T", " "), escape(str(e.get("actor", ""))), str(e["label"]),
                       escape(details))
     out.print(table)
