@@ -110,7 +110,7 @@ def not_public_reason(letter: Letter) -> str | None:
     except ValueError:
         return "办理记录有误"
     if state.publication == "taken-down":
-        return "已撤下公开（unpublish）；可用 letterbox publish 重新公开"
+        return "已撤下公开（letterbox unpublish）；可用 letterbox publish 重新公开"
     if state.publication not in PUBLIC_DECISIONS:
         return "已决定不公开"
     if state.status == "rejected":

@@ -145,7 +145,11 @@ DETAIL_LABELS: dict[str, str] = {
     "contacted": "已联系来信人",
     "rating": "评价",
     "comment": "来信人意见",
+    "handler": "经办人",
+    "timeframe": "解决时限",
+    "contact": "沟通记录",
 }
+CONTACT_LABELS: dict[str, str] = {"by": "方式", "at": "时间", "person": "沟通人"}  # the parts of `contact`
 # A key's label where one step means something more particular by it.
 STEP_DETAIL_LABELS: dict[tuple[str, str], str] = {
     ("reject", "reason"): "不予受理理由",
@@ -193,6 +197,8 @@ def detail_value(action: str, key: str, value: Any, unit_name: Callable[[str], s
     codes, 是/否 for flags; free text as written."""
     if isinstance(value, bool):
         return YES_NO[value]
+    if isinstance(value, dict):
+        return "，".join(f"{CONTACT_LABELS.get(str(k), str(k))} {v}" for k, v in value.items())
     if isinstance(value, list):
         return "、".join(detail_value(action, key, v, unit_name, leader_name) for v in value)
     text = str(value)
