@@ -51,6 +51,8 @@ def role_refusal(member: Member, event: dict[str, Any], state: State, config: Co
     details: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if step.by == "unit":
         held = owners(state, config) if action != "flag-risk" else tuple(state.units)
+        if action == "assign-handler":  # each handling unit, lead or co-handler, names its own
+            held = (*state.units, *state.co_units)
         if member.unit not in held and member.unit in state.co_units:
             lead = "、".join(config.unit_name(u) for u in state.units)
             return "action", (f"{who}所在单位 {config.unit_name(member.unit or '')} 是这封信的协办单位，"

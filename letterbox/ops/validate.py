@@ -112,6 +112,15 @@ def rule_history_order(letter: Letter, ctx: Context) -> list[Problem]:
         if last is not None and at < last:
             problems.append(_at(letter, ("history", i, "at"), "办理记录的时间早于上一条：记录须按时间顺序。"))
         last = at
+        contact = (event.get("details") or {}).get("contact") if isinstance(event.get("details"), dict) else None
+        if isinstance(contact, dict) and contact.get("at"):
+            try:
+                later = parse_time(str(contact["at"])) > at
+            except (ValueError, TypeError):
+                later = False  # the schema names a malformed time
+            if later:
+                problems.append(_at(letter, ("history", i, "details", "contact", "at"),
+                                    "沟通时间晚于这条答复的时间：只能记录答复前已经进行的沟通（办法第十二条）。"))
     if letter.history and letter.history[0].get("action") != "receive":
         problems.append(_at(letter, ("history", 0, "action"), "第一条办理记录应为 receive（收信）。"))
     return problems

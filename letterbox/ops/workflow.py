@@ -6,6 +6,7 @@ letter's state and the possible steps) and leaves the repository untouched when 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -358,15 +359,70 @@ def refuse(repo: Repository, code: str, actor: Actor, note: str | None = None, a
     return take_step(repo, code, "refuse", {"note": note} if note else {}, actor, at)
 
 
+CONTACT_WAYS = ("电话", "面谈", "短信", "上门", "视频", "其他")  # how a unit explained to the writer (art. 12)
+
+
+def _line(text: str | None, what: str) -> str:
+    """One line of staff-written text: not empty, no control characters (tabs, line breaks…)."""
+    value = _required(text, what)
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise StepRefused(f"{what}含有控制字符（如换行、制表符），请写成一行普通文字。")
+    return value
+
+
 @explained
 def answer(repo: Repository, code: str, text: str, head: str, actor: Actor, unit: str | None = None,
-           contacted: bool = False, at: str | None = None) -> StepResult:
+           contacted: bool = False, at: str | None = None, timeframe: str | None = None,
+           contact_by: str | None = None, contact_at: str | None = None,
+           contact_person: str | None = None) -> StepResult:
+    """The unit's answer (article 12): its text, the head who checked it, the time frame of the
+    solution (`timeframe`) and, for a problem not solved yet, the record of explaining it to the
+    writer: how (`contact_by`), when (`contact_at`, not after the answer) and by whom.
+    `contacted` (yes/no) is the old form, still accepted."""
     chosen = _acting_unit(repo, code, unit)
     details: dict[str, Any] = {"text": _required(text, "答复内容", TEXT_HINT), "head": _required(head, "审核负责人（--head）"),
                                "unit": chosen}
+    if timeframe is not None:
+        details["timeframe"] = _line(timeframe, "解决时限（--timeframe）")
+    if contact_by is not None or contact_at is not None or contact_person is not None:
+        details["contact"] = _contact(repo.config, contact_by, contact_at, contact_person, at)
     if contacted:
         details["contacted"] = True
     return take_step(repo, code, "answer", details, actor, at, summary=repo.config.unit_name(chosen))
+
+
+def _contact(config: Config, by: str | None, when: str | None, person: str | None,
+             at: str | None) -> dict[str, str]:
+    if by is None or person is None:
+        raise StepRefused("沟通记录须写明方式（--contact-by，如 电话、面谈）和沟通人（--contact-person）；"
+                          "--contact-at 沟通时间可不写（默认为答复时间）。")
+    if by not in CONTACT_WAYS:
+        raise StepRefused(f"沟通方式 {by!r} 不对，可选：{'、'.join(CONTACT_WAYS)}。")
+    answered = normalise_at(config, at)
+    try:
+        moment = normalise_at(config, when) if when else answered
+    except LetterboxError as exc:
+        raise StepRefused(exc.message.replace("--at", "--contact-at", 1)) from None
+    if parse_time(moment) > parse_time(answered):
+        raise StepRefused(f"沟通时间（--contact-at）{moment} 晚于答复时间 {answered}：只能记录已经进行的沟通。")
+    return {"by": by, "at": moment, "person": _line(person, "沟通人（--contact-person）")}
+
+
+@explained
+def assign_handler(repo: Repository, code: str, handler: str, actor: Actor, unit: str | None = None,
+                   at: str | None = None) -> StepResult:
+    """A unit names the person who handles the letter for it (专人, article 15(1)); the lead unit
+    or a co-handling unit, each for itself. The handler's name is staff data."""
+    letter = repo.letter(code)
+    state = _current_state(letter)
+    held = [*state.units, *state.co_units]
+    chosen = repo.config.unit(unit).code if unit else _own_unit(repo) or (held[0] if held else "-")
+    if chosen not in held:
+        names = "、".join(repo.config.unit_name(u) for u in held) or "无"
+        raise StepRefused(f"信件 {letter.code} 此时由 {names} 办理，不是 {repo.config.unit_name(chosen)}："
+                          "只能为本单位承办或协办的信件登记经办人。")
+    details = {"unit": chosen, "handler": _line(handler, "经办人（--handler）")}
+    return take_step(repo, code, "assign-handler", details, actor, at, summary=repo.config.unit_name(chosen))
 
 
 @explained

@@ -1,0 +1,150 @@
+"""Articles 12 and 15 in detail (issue 18, point 6): the answer's time frame and the record of
+explaining an unsolved problem to the writer (how, when, by whom); a named handler (专人) per
+unit per letter; returns and send-backs per unit in the supervision report; risk flags in
+`deadlines`, `show` and the staff's lookup. Real repositories, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from tests.conftest import Repo, snapshot
+
+CODE = "LA-2026-00001"
+
+
+def at(day: int, hour: int, minute: int = 0) -> str:
+    return f"2026-03-{day:02d}T{hour:02d}:{minute:02d}:00+08:00"
+
+
+def refused(repo: Repo, *args: str, words: list[str]) -> str:
+    """A command that must be refused, changing nothing; its message names `words`."""
+    before = snapshot(repo.path)
+    result = repo.run(*args, expect=1)
+    assert snapshot(repo.path) == before
+    for word in words:
+        assert word in result.stderr, (word, result.stderr)
+    return result.stderr
+
+
+@pytest.fixture
+def transferred(case_repo: Repo) -> Repo:
+    """A complaint transferred to 区住建局 (zjj) with 区城管局 (cgj) co-handling, Monday 2026-03-02."""
+    assert case_repo.new_letter(1) == CODE
+    case_repo.run("classify", CODE, "--category", "complaint", "--at", at(2, 10))
+    case_repo.run("transfer", CODE, "--unit", "zjj", "--co", "cgj", "--at", at(2, 11))
+    return case_repo
+
+
+# -- (a) the time frame and the contact record ---------------------------------------------------
+
+def test_answer_records_time_frame_and_contact(transferred: Repo) -> None:
+    repo = transferred
+    repo.run("answer", CODE, "--text", "已列入维修计划。", "--head", "李局长", "--at", at(4, 15),
+             "--timeframe", "2027年3月底前完成维修", "--contact-by", "电话",
+             "--contact-at", "2026-03-04T10:00", "--contact-person", "张科长")
+    details = repo.letter(CODE)["history"][-1]["details"]
+    assert details["timeframe"] == "2027年3月底前完成维修"
+    assert details["contact"] == {"by": "电话", "at": "2026-03-04T10:00:00+08:00", "person": "张科长"}
+    assert "contacted" not in details
+    repo.run("validate")
+
+
+def test_contact_time_defaults_to_the_answer(transferred: Repo) -> None:
+    transferred.run("answer", CODE, "--text", "已解释。", "--head", "李局长", "--at", at(4, 15),
+                    "--contact-by", "面谈", "--contact-person", "王干事")
+    assert transferred.letter(CODE)["history"][-1]["details"]["contact"]["at"] == at(4, 15)
+
+
+def test_old_contacted_flag_still_accepted(transferred: Repo) -> None:
+    transferred.run("answer", CODE, "--text", "已解释。", "--head", "李局长", "--contacted", "--at", at(4, 15))
+    assert transferred.letter(CODE)["history"][-1]["details"]["contacted"] is True
+    transferred.run("validate")
+
+
+def test_hand_written_old_contacted_true_stays_valid(transferred: Repo) -> None:
+    repo = transferred
+    repo.run("answer", CODE, "--text", "已解释。", "--head", "李局长", "--at", at(4, 15))
+    path = repo.letter_file(CODE)
+    data = yaml.safe_load(path.read_text("utf-8"))
+    data["history"][-1]["details"]["contacted"] = True
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    repo.run("validate")
+
+
+def test_contact_in_the_future_refused(transferred: Repo) -> None:
+    refused(transferred, "answer", CODE, "--text", "已解释。", "--head", "李局长", "--at", at(4, 15),
+            "--contact-by", "电话", "--contact-at", "2026-03-05T09:00", "--contact-person", "张科长",
+            words=["沟通时间", "晚于答复时间"])
+
+
+def test_contact_without_person_refused(transferred: Repo) -> None:
+    refused(transferred, "answer", CODE, "--text", "已解释。", "--head", "李局长", "--at", at(4, 15),
+            "--contact-by", "电话", words=["--contact-person"])
+
+
+def test_contact_way_from_the_list(transferred: Repo) -> None:
+    result = transferred.run("answer", CODE, "--text", "已解释。", "--head", "李局长", "--at", at(4, 15),
+                             "--contact-by", "飞鸽", "--contact-person", "张科长", expect=2)
+    assert "--contact-by" in result.stderr
+
+
+@pytest.mark.parametrize("bad", ["\x07\x08", "年底前\n完成", "\t"])
+def test_timeframe_of_control_characters_refused(transferred: Repo, bad: str) -> None:
+    refused(transferred, "answer", CODE, "--text", "已解释。", "--head", "李局长", "--at", at(4, 15),
+            "--timeframe", bad, words=["解决时限"])
+
+
+def test_hand_written_future_contact_and_control_characters_are_found(transferred: Repo) -> None:
+    repo = transferred
+    repo.run("answer", CODE, "--text", "已解释。", "--head", "李局长", "--at", at(4, 15),
+             "--contact-by", "电话", "--contact-person", "张科长", "--timeframe", "年内")
+    path = repo.letter_file(CODE)
+    data = yaml.safe_load(path.read_text("utf-8"))
+    data["history"][-1]["details"]["contact"]["at"] = at(6, 9)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    result = repo.run("validate", expect=1)
+    assert "沟通时间晚于" in result.stdout + result.stderr
+    data["history"][-1]["details"]["contact"]["at"] = at(4, 9)
+    data["history"][-1]["details"]["timeframe"] = "年内\x1b"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    result = repo.run("validate", expect=1)
+    assert "timeframe" in result.stdout + result.stderr
+
+
+# -- (b) a named handler per unit per letter -----------------------------------------------------
+
+def test_each_handling_unit_names_its_handler(transferred: Repo) -> None:
+    repo = transferred
+    repo.run("assign-handler", CODE, "--unit", "zjj", "--handler", "李明", "--at", at(2, 14))
+    repo.run("assign-handler", CODE, "--unit", "cgj", "--handler", "周红", "--at", at(2, 15))
+    events = [e for e in repo.letter(CODE)["history"] if e["action"] == "assign-handler"]
+    assert [e["details"] for e in events] == [{"unit": "zjj", "handler": "李明"}, {"unit": "cgj", "handler": "周红"}]
+    assert repo.git("log", "-1", "--format=%s").strip() == f"{CODE} 登记经办人 区城市管理局"
+    assert repo.letter(CODE)["status"] == "transferred"
+    repo.run("validate")
+
+
+def test_handler_for_another_units_letter_refused(transferred: Repo) -> None:
+    refused(transferred, "assign-handler", CODE, "--unit", "zzl", "--handler", "李明", "--at", at(2, 14),
+            words=["登记经办人", "不是"])
+
+
+def test_handler_before_transfer_refused(case_repo: Repo) -> None:
+    case_repo.new_letter(1)
+    case_repo.run("classify", CODE, "--category", "complaint", "--at", at(2, 10))
+    refused(case_repo, "assign-handler", CODE, "--unit", "zjj", "--handler", "李明", "--at", at(2, 14),
+            words=["登记经办人"])
+
+
+def test_handler_of_control_characters_refused(transferred: Repo) -> None:
+    refused(transferred, "assign-handler", CODE, "--unit", "zjj", "--handler", "李\n明", "--at", at(2, 14),
+            words=["经办人", "控制字符"])
+
+
+def test_assign_handler_json(transferred: Repo) -> None:
+    result = transferred.run("assign-handler", CODE, "--unit", "zjj", "--handler", "李明", "--at", at(2, 14),
+                             "--json")
+    assert json.loads(result.stdout)["action"] == "assign-handler"
