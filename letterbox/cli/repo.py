@@ -30,6 +30,7 @@ from letterbox.core.deadlines import counts_working_days, days_left_text
 from letterbox.core.process import CATEGORIES, STATUSES
 from letterbox.ops.scaffold import init_repository
 from letterbox.reports.views import followed_by, letter_view, placeholder, row_view, with_status
+from letterbox.store.index import follows
 
 # -- set-up ------------------------------------------------------------------------------
 
@@ -134,7 +135,8 @@ def show(state: State_, code: str, as_json: bool, writer: bool, today: datetime 
     letter = repo.letter(code, reading_keys(repo))
     day = today_of(repo, today)
     view = letter_view(letter, repo.config, work_calendar(repo.root), day,
-                       followed_by(letters_of(repo)).get(letter.code, []), with_writer=writer)
+                       followed_by(letters_where(repo, follows(letter.code))).get(letter.code, []),
+                       with_writer=writer)
     if view["problem"]:
         err.print(f"问题：{view['problem']}", markup=False)
     if view["hidden"]:

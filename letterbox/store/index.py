@@ -5,7 +5,8 @@ those with events in a recent window, one status. Reading and parsing every case
 them costs a minute. This index keeps, in `.git/letterbox/letters.sqlite` (beside validate's
 kept findings; never committed), one row per case file path with the file's git blob id
 (`store.blobs`): the letter code, its status (as `list` shows it), whether it is open, whether
-its history folds, the day of its last event, submission time, category, units and holders;
+its history folds, the day of its last event, submission time, category, units, holders and
+the code its `follows_up` names (indexed: `show` asks which letters follow up one, `follows`);
 and, for the letters open, broken or active in the last `DOC_DAYS` days (what the daily readers
 need), the parsed document as stored (zlib-compressed JSON; for a sealed letter only the sealed
 form: letters are opened with the keyring after they are read, `loader.open_letter`); the
@@ -16,6 +17,10 @@ A row is current when its blob id is the file's: a file changed by hand, by a pu
 checkout has another id and is simply read again, so the index cannot be stale. The derived
 columns also depend on the configuration and the calendar (the fold); a change of
 `letterbox.yaml`, `calendar.yaml` or of letterbox itself empties the index.
+
+The tables' layout is the SQLite `user_version` (`SCHEMA`): a file of another schema is emptied
+and made again. `file_codes` and `year_codes` (intake's numbering) list the case folders and
+keep each settled folder's listing by its modification time.
 
 `load(root, want, ...)` returns what `loader.load` returns for the letters whose entry `want`
 accepts (in path order), and the problems of EVERY file that could not be read (a reader
@@ -52,7 +57,7 @@ from letterbox.store import loader
 from letterbox.store.blobs import blob_id, blob_ids
 
 INDEX_FILE = "letters.sqlite"  # in .git/letterbox/
-SCHEMA = 3  # bump when a column's meaning changes: the index is then rebuilt
+SCHEMA = 4  # bump when a column's meaning or the tables change: the index is then rebuilt
 POOL_MIN = loader.POOL_MIN  # fewer files than this to read: read them in this process
 BROKEN = (ValueError, KeyError, TypeError, OverflowError)  # what `fold` of a bad history raises
 
@@ -71,6 +76,7 @@ class Entry(NamedTuple):
     category: str | None
     units: tuple[str, ...]
     holders: tuple[str, ...]
+    follows_up: str | None = None  # the letter code its `follows_up` names, as stored (in clear when sealed)
 
     def active_since(self, day: date) -> bool:
         """Open now, broken, or an event on or after `day`: what a reader of the letters as of
@@ -108,6 +114,12 @@ def with_status(status: str) -> Where:
     return Where(lambda e: e.broken or e.status == status, "broken = 1 OR status = ?", (status,))
 
 
+def follows(code: str) -> Where:
+    """The letters whose `follows_up` is `code` (what `show` lists as the letters that follow
+    up this one), through the index on that column."""
+    return Where(lambda e: e.follows_up == code, "follows_up = ?", (code,))
+
+
 def summarise(letter: Letter, config: Config, cal: WorkCalendar) -> Entry:
     """The entry of a letter read from its file (as stored, not opened)."""
     broken = False
@@ -132,9 +144,11 @@ def summarise(letter: Letter, config: Config, cal: WorkCalendar) -> Entry:
                 last = day if last is None or day > last else last
     except BROKEN:
         broken = True
+    target = letter.data.get("follows_up")
     return Entry(str(letter.path), letter.code, status, is_open, broken, last,
                  str(letter.data.get("submitted_at") or ""), category if isinstance(category, str) else None,
-                 tuple(map(str, units)), tuple(map(str, holders)))
+                 tuple(map(str, units)), tuple(map(str, holders)),
+                 target if isinstance(target, str) and target else None)
 
 
 # -- reading files -------------------------------------------------------------------------
@@ -225,16 +239,23 @@ def fingerprint(root: Path) -> str:
 
 
 _SEP = "\x1f"  # between the unit codes of a row (a code holds no control character)
-_COLUMNS = "path, blob, code, status, open, broken, last_day, submitted, category, units, holders, problems"
+_COLUMNS = ("path, blob, code, status, open, broken, last_day, submitted, category, units, holders, problems, "
+            "follows_up")
 
 
 def _connect(file: Path) -> sqlite3.Connection:
     file.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(file, timeout=30)
+    if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:  # tables of another schema: made again
+        with db:
+            for table in ("meta", "letters", "docs"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute(f"PRAGMA user_version = {SCHEMA}")
     db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
     db.execute("CREATE TABLE IF NOT EXISTS letters (path TEXT PRIMARY KEY, blob TEXT NOT NULL, "
                "code TEXT, status TEXT, open INTEGER, broken INTEGER, last_day TEXT, submitted TEXT, "
-               "category TEXT, units TEXT, holders TEXT, problems TEXT)")
+               "category TEXT, units TEXT, holders TEXT, problems TEXT, follows_up TEXT)")
+    db.execute("CREATE INDEX IF NOT EXISTS letters_follows_up ON letters (follows_up)")
     # the documents apart: a scan of the rows above does not read them
     db.execute("CREATE TABLE IF NOT EXISTS docs (path TEXT PRIMARY KEY, blob TEXT NOT NULL, doc BLOB)")
     return db
@@ -244,16 +265,18 @@ def _entry_of(values: Sequence[Any]) -> Entry:
     path, _blob, code, status, is_open, broken, last_day, submitted, category, units, holders = values[:11]
     return Entry(path, code, status, bool(is_open), bool(broken),
                  date.fromisoformat(last_day) if last_day else None, submitted, category,
-                 tuple(units.split(_SEP)) if units else (), tuple(holders.split(_SEP)) if holders else ())
+                 tuple(units.split(_SEP)) if units else (), tuple(holders.split(_SEP)) if holders else (),
+                 values[12])
 
 
 def _values(row: Row) -> tuple[Any, ...]:
     key, blob, entry, doc, problems = row
     if entry is None:
-        return (key, blob, None, None, 0, 0, None, None, None, "", "", json.dumps(problems, ensure_ascii=False))
+        return (key, blob, None, None, 0, 0, None, None, None, "", "", json.dumps(problems, ensure_ascii=False),
+                None)
     return (key, blob, entry.code, entry.status, int(entry.open), int(entry.broken),
             entry.last_day.isoformat() if entry.last_day else None, entry.submitted, entry.category,
-            _SEP.join(entry.units), _SEP.join(entry.holders), "")
+            _SEP.join(entry.units), _SEP.join(entry.holders), "", entry.follows_up)
 
 
 @dataclass(frozen=True)
@@ -421,7 +444,7 @@ def _keep(db: sqlite3.Connection, digest: str, rows: list[Row], gone: set[str]) 
                 db.execute("DELETE FROM letters")
                 db.execute("DELETE FROM docs")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (digest,))
-            db.executemany("INSERT OR REPLACE INTO letters VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            db.executemany("INSERT OR REPLACE INTO letters VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            [_values(row) for row in rows if row[1] is not None])
             db.executemany("INSERT OR REPLACE INTO docs VALUES (?,?,?)",
                            [(row[0], row[1], row[3]) for row in rows if row[1] is not None and row[3] is not None])
@@ -448,51 +471,109 @@ def _docs(file: Path, keys: list[str], ids: dict[str, str]) -> dict[str, bytes |
     return found
 
 
-_FOLDERS: dict[str, tuple[int, list[str], list[str]]] = {}  # folder → (mtime, case file stems, sub-folders)
+_FOLDERS: dict[str, tuple[int, list[str], list[str]]] = {}  # folder → (mtime, case file names, sub-folders)
 _SETTLED_NS = 2_000_000_000  # a folder's listing is kept once its last change is this much older
+
+
+def _listing(folder: str, now: int, seen: list[tuple[str, int]] | None = None) -> tuple[list[str], list[str]] | None:
+    """The case file names (.yaml or .yml, not hidden) and the sub-folders (paths; not through a
+    symbolic link) of `folder`, None when it cannot be listed. A folder unchanged since it was
+    last listed (its modification time, settled for two seconds, as git trusts a file's stat) is
+    not listed again: a file added, removed or renamed in it changes that time."""
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+    except OSError:
+        return None
+    kept = _FOLDERS.get(folder)
+    if kept is not None and kept[0] == mtime:
+        if seen is not None:
+            seen.append((folder, mtime))
+        return kept[1], kept[2]
+    names: list[str] = []
+    subs: list[str] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                try:
+                    if entry.is_dir() and not entry.is_symlink():
+                        subs.append(entry.path)
+                    elif name.endswith((".yaml", ".yml")) and not name.startswith(".") and entry.is_file():
+                        names.append(name)
+                except OSError:
+                    continue
+    except OSError:
+        return None
+    if now - mtime > _SETTLED_NS:
+        _FOLDERS[folder] = (mtime, names, subs)
+    else:
+        _FOLDERS.pop(folder, None)
+    if seen is not None:  # the folder's time when its listing is kept (settled), else -1
+        seen.append((folder, mtime if now - mtime > _SETTLED_NS else -1))
+    return names, subs
 
 
 def file_codes(root: Path) -> frozenset[str]:
     """The letter codes the case files are named by (a case file's name without its suffix, at
     any depth of cases/, as `loader.case_names` finds them). A folder unchanged since it was last
-    listed (its modification time, settled for two seconds, as git trusts a file's stat) is not
-    listed again: intake asks twice per letter, the intake service once per request."""
+    listed is not listed again (`_listing`): intake asks twice per letter, the intake service
+    once per request."""
     codes: set[str] = set()
     folders = [str(root / CASES_DIR)]
     now = time.time_ns()
+    seen: list[tuple[str, int]] = []  # (folder, its time when its listing is kept, else -1)
+    lists: list[list[str]] = []
     while folders:
-        folder = folders.pop()
-        try:
-            mtime = os.stat(folder).st_mtime_ns
-        except OSError:
+        listed = _listing(folders.pop(), now, seen)
+        if listed is None:
+            seen.append(("", -1))
             continue
-        kept = _FOLDERS.get(folder)
-        if kept is None or kept[0] != mtime:
-            stems: list[str] = []
-            subs: list[str] = []
-            try:
-                with os.scandir(folder) as entries:
-                    for entry in entries:
-                        name = entry.name
-                        try:
-                            if entry.is_dir() and not entry.is_symlink():
-                                subs.append(entry.path)
-                            elif (name.endswith((".yaml", ".yml")) and not name.startswith(".")
-                                  and entry.is_file()):
-                                stems.append(name.rsplit(".", 1)[0])
-                        except OSError:
-                            continue
-            except OSError:
-                continue
-            kept = (mtime, stems, subs)
-            if now - mtime > _SETTLED_NS:
-                _FOLDERS[folder] = kept
-            else:
-                _FOLDERS.pop(folder, None)
-        codes.update(kept[1])
-        folders.extend(kept[2])
-    return frozenset(codes)
+        lists.append(listed[0])
+        folders.extend(listed[1])
+    settled = all(mtime >= 0 for _folder, mtime in seen)
+    last = _CODES.get(str(root))
+    if settled and last is not None and last[0] == seen:  # every folder as when last listed
+        return last[1]
+    for names in lists:
+        codes.update(name.rsplit(".", 1)[0] for name in names)
+    found = frozenset(codes)
+    if settled:
+        _CODES[str(root)] = (seen, found)
+    else:
+        _CODES.pop(str(root), None)
+    return found
 
 
-__all__ = ["Entry", "Indexed", "everything", "file_codes", "fingerprint", "index_path",
-           "load", "summarise"]
+_CODES: dict[str, tuple[list[tuple[str, int]], frozenset[str]]] = {}  # root → (folders seen, codes)
+
+
+def year_codes(root: Path, prefix: str, year: int) -> list[str]:
+    """`Repository.codes_in_year`: the codes of the files `cases/<year>/*/<prefix>-<year>-*.yaml`
+    (pathlib's glob: hidden folders and folders reached through a symbolic link included),
+    sorted. The year folder is listed (a dozen entries); each month folder's names come from the
+    kept listings (`_listing`): at 100 000 letters the glob listed and matched a year's tens of
+    thousands of names for every letter numbered."""
+    start = f"{prefix}-{year:04d}-"
+    now = time.time_ns()
+    found: list[str] = []
+    try:
+        with os.scandir(root / CASES_DIR / f"{year:04d}") as entries:
+            months = [entry.path for entry in entries if _is_dir(entry)]
+    except OSError:
+        return []
+    for month in months:
+        listed = _listing(month, now)
+        if listed is not None:
+            found.extend(name[:-5] for name in listed[0] if name.startswith(start) and name.endswith(".yaml"))
+    return sorted(found)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+__all__ = ["Entry", "Indexed", "everything", "file_codes", "fingerprint", "follows", "index_path",
+           "load", "summarise", "year_codes"]

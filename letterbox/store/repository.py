@@ -161,14 +161,18 @@ class Repository:
                 f"{keys.PERIODS_ENV} 指定所在目录。")
 
     def codes_in_year(self, year: int) -> list[str]:
-        base = self.root / CASES_DIR / f"{year:04d}"
-        pattern = f"*/{self.config.prefix}-{year:04d}-*.yaml"
-        return sorted(p.stem for p in base.glob(pattern)) if base.is_dir() else []
+        """The codes of the files cases/<year>/*/<prefix>-<year>-*.yaml, sorted (from kept folder
+        listings: `index.year_codes`)."""
+        return index.year_codes(self.root, self.config.prefix, year)
 
     def next_letter_code(self, year: int) -> str:
         """Next code in the year's gap-free sequence; call inside a transaction."""
-        seqs = [parsed[2] for c in self.codes_in_year(year) if (parsed := codes.parse_letter_code(c))]
-        return codes.letter_code(self.config.prefix, year, max(seqs, default=0) + 1)
+        last = 0
+        for code in reversed(self.codes_in_year(year)):  # five digits: the last that parses is the largest
+            if parsed := codes.parse_letter_code(code):
+                last = parsed[2]
+                break
+        return codes.letter_code(self.config.prefix, year, last + 1)
 
     def exists(self, code: str) -> bool:
         try:
