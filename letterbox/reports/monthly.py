@@ -19,7 +19,7 @@ from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError
 from letterbox.core.facts import Facts, fold
 from letterbox.core.letter import Letter
-from letterbox.core.process import MODES, RATINGS
+from letterbox.core.process import MODES, RATINGS, local_day, states
 from letterbox.reports.charts import bar_chart
 from letterbox.reports.deadline_table import (
     BROKEN_HISTORY,
@@ -101,6 +101,8 @@ class UnitFigures(_Rates):
     open_overdue: int = 0  # still open and overdue at the end of the period
     overdue_unexplained: list[str] = field(default_factory=list)  # ...without a pending extension
     reminders: int = 0
+    returns: list[str] = field(default_factory=list)  # letters it handed back (article 15(4)), once per return
+    sent_back: list[str] = field(default_factory=list)  # its answers the office sent back (article 12)
     satisfied: int = 0  # feedback ratings given in the month on letters the unit answered
     basically_satisfied: int = 0
     dissatisfied: int = 0
@@ -117,6 +119,8 @@ class UnitFigures(_Rates):
             "late_with_extension": self.extended, "late_without_extension": self.late,
             "late_letters": self.late_letters, "open_overdue": self.open_overdue,
             "overdue_unexplained": self.overdue_unexplained, "reminders": self.reminders,
+            "returns": len(self.returns), "returned_letters": self.returns,
+            "send_backs": len(self.sent_back), "sent_back_letters": self.sent_back,
             "on_time_rate": self.on_time_rate,
             "satisfied": self.satisfied, "basically_satisfied": self.basically_satisfied,
             "dissatisfied": self.dissatisfied, "rated": self.rated,
@@ -157,6 +161,11 @@ class Report(_Rates):
     @property
     def rated_units(self) -> list[UnitFigures]:
         return [u for u in self.units if u.rated]
+
+    @property
+    def passing_units(self) -> list[UnitFigures]:
+        """Units that handed letters back or had answers sent back (buck-passing, article 15(3))."""
+        return [u for u in self.units if u.returns or u.sent_back]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -251,6 +260,7 @@ def _add_letter(report: Report, figures: _Figures, facts: Facts, config: Config,
             "letter_code": facts.code, "date": h.day.isoformat(), "units": list(h.units),
             "unit_names": [config.unit_name(c) for c in h.units],
         })
+    _count_handbacks(figures, facts, config, first, as_of)
     risks = facts.happened("risk", first, as_of)
     sealed_away = hidden_reason(facts.letter, config) is not None  # its writer unknown here
     if risks:  # the site's redaction (its tagger loads only when a note is to be redacted)
@@ -294,6 +304,26 @@ def _add_letter(report: Report, figures: _Figures, facts: Facts, config: Config,
                 fig.open_overdue += 1
                 if row.pending_extension is None:
                     fig.overdue_unexplained.append(facts.code)
+
+
+def _count_handbacks(figures: _Figures, facts: Facts, config: Config, first: date, as_of: date) -> None:
+    """Returns (`return`: a unit hands the letter back as not its remit) and send-backs
+    (`send-back`: the office sends a unit's answer back) in the period, per unit (article 15(3)
+    and (4)): a send-back counts against the units that held the letter when it was sent back."""
+    history = facts.letter.history
+    wanted = ("return", "send-back")
+    if not any(e.get("action") in wanted for e in history):
+        return
+    for before, event in zip(states(history), history, strict=False):
+        action = event.get("action")
+        if action not in wanted or not first <= local_day(str(event.get("at")), config.tz) <= as_of:
+            continue
+        if action == "return":
+            unit = (event.get("details") or {}).get("unit")
+            figures.unit(str(unit)).returns.append(facts.code)
+        else:
+            for code in before.units:
+                figures.unit(code).sent_back.append(facts.code)
 
 
 # --------------------------------------------------------------------------- rendering

@@ -148,3 +148,46 @@ def test_assign_handler_json(transferred: Repo) -> None:
     result = transferred.run("assign-handler", CODE, "--unit", "zjj", "--handler", "李明", "--at", at(2, 14),
                              "--json")
     assert json.loads(result.stdout)["action"] == "assign-handler"
+
+
+# -- (c) returns and send-backs per unit in the supervision report --------------------------------
+
+def test_report_counts_returns_and_send_backs_per_unit(case_repo: Repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    repo = case_repo
+    first, second = repo.new_letter(1), repo.new_letter(2)
+    for code in (first, second):
+        repo.run("classify", code, "--category", "complaint", "--at", at(2, 10))
+    # first: 城管局 hands it back twice (after a second transfer), then 住建局 answers, sent back once
+    repo.run("transfer", first, "--unit", "cgj", "--at", at(2, 11))
+    repo.run("return", first, "--reason", "不属本局职责", "--at", at(3, 9))
+    repo.run("transfer", first, "--unit", "cgj", "--at", at(3, 10))
+    repo.run("return", first, "--reason", "仍不属本局职责", "--at", at(3, 11))
+    repo.run("transfer", first, "--unit", "zjj", "--at", at(3, 14))
+    repo.run("answer", first, "--text", "已处理。", "--head", "李局长", "--at", at(4, 9))
+    repo.run("send-back", first, "--reason", "答复过于简单", "--at", at(4, 10))
+    # second: 住建局 answer sent back; one return in April is not March's
+    repo.run("transfer", second, "--unit", "zjj", "--at", at(2, 11))
+    repo.run("answer", second, "--text", "已处理。", "--head", "李局长", "--at", at(4, 11))
+    repo.run("send-back", second, "--reason", "未写时限", "--at", at(4, 12))
+    repo.run("return", second, "--reason", "不属本局职责", "--at", "2026-04-01T09:00:00+08:00")
+    data = json.loads(repo.run("report", "--month", "2026-03", "--format", "json", "--today", "2026-04-15").stdout)
+    units = {u["unit"]: u for u in data["units"]}
+    assert (units["cgj"]["returns"], units["cgj"]["send_backs"]) == (2, 0)
+    assert units["cgj"]["returned_letters"] == [first, first]
+    assert (units["zjj"]["returns"], units["zjj"]["send_backs"]) == (0, 2)
+    assert sorted(units["zjj"]["sent_back_letters"]) == sorted([first, second])
+    april = json.loads(repo.run("report", "--month", "2026-04", "--format", "json", "--today", "2026-04-15").stdout)
+    assert {u["unit"]: u["returns"] for u in april["units"]}.get("zjj") == 1
+    text = repo.run("report", "--month", "2026-03", "--today", "2026-04-15").stdout
+    assert "退回与退回重办" in text
+    assert "| 区城市管理局 | 2 | 0 |" in text
+    assert "| 区住房和城乡建设局 | 0 | 2 |" in text
+    target = tmp_path / "r.html"
+    repo.run("report", "--month", "2026-03", "--format", "html", "--out", str(target), "--today", "2026-04-15")
+    html = target.read_text("utf-8")
+    assert '<table class="handbacks">' in html and "退回重办（答复未通过审核）" in html
+
+
+def test_report_without_handbacks_says_so(transferred: Repo) -> None:
+    text = transferred.run("report", "--month", "2026-03", "--today", "2026-04-15").stdout
+    assert "本月没有承办单位退回信件，也没有答复被退回重办。" in text
