@@ -147,7 +147,8 @@ def _print_preview(v: dict[str, Any]) -> None:
         out.print(f"目前不会公开：{v['not_public_reason'] or '尚无经审核的答复'}。", markup=False)
     mask, keep = v["redaction"]["mask"], v["redaction"]["keep"]
     if mask or keep:
-        out.print(f"案卷 redaction：mask {mask or '—'}；keep {keep or '—'}", markup=False)
+        out.print(f"案卷的脱敏设置（redaction）：隐去 {'、'.join(mask) or '—'}；保留 {'、'.join(keep) or '—'}",
+                  markup=False)
     for part, label in (("title", "标题"), ("body", "来信内容"), ("reply", "答复")):
         out.print(f"\n[bold]{label}[/]")
         out.print(v["public"][part] or "（无）", markup=False)

@@ -86,6 +86,10 @@ def every_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Repo,
     run("reject", D, "--reason", "duplicate", "--of", A)
     run("classify", E, "--category", "suggestion")
     run("transfer", E, "--unit", "zjj", "--unit", "cgj")
+    path = repo.letter_file(C)  # staff mask a word of C by hand: preview's table of what is hidden
+    path.write_text(path.read_text("utf-8").replace("history:\n", "redaction:\n  mask:\n  - 中州路\n"
+                                                    "  keep:\n  - 文昌大道\n" + "history:\n", 1), "utf-8")
+    repo.commit_all("Mask a street name by hand")
     yield repo, lines
     patch.undo()
 
@@ -126,6 +130,8 @@ def test_show_preview_and_success_lines_have_no_machine_words(every_step: tuple[
     assert "前信：" + A in repo.run("show", D).stdout
     assert "公开决定：不予公开" not in repo.run("preview", A).stdout  # taken down since
     assert "公开决定：已撤下" in repo.run("preview", A).stdout
+    preview = repo.run("preview", C).stdout
+    assert "案卷的脱敏设置（redaction）：隐去 中州路；保留 文昌大道" in preview and "办公室指定隐去" in preview
 
 
 def test_json_keeps_the_machine_keys_and_values(every_step: tuple[Repo, list[str]]) -> None:
