@@ -59,6 +59,7 @@ class DeadlineRow:
     provisional_years: tuple[int, ...] = ()
     extension_days: int = 0
     pending_extension: int | None = None
+    risk_flags: int = 0  # risk flags (`flag-risk`, article 15(2)) recorded on the letter so far
 
     def sort_key(self) -> tuple[Any, ...]:
         far = date.max
@@ -80,6 +81,7 @@ class DeadlineRow:
             "provisional_years": list(self.provisional_years),
             "extension_days": self.extension_days,
             "pending_extension": self.pending_extension,
+            "risk_flags": self.risk_flags,
         }
 
 
@@ -131,11 +133,13 @@ def row_of(facts: Facts | None, config: Config, cal: WorkCalendar, today: date) 
         return None
     state = facts.state
     who = facts.holders
+    risks = len(facts.happened("risk"))
     names = tuple(config.unit_name(c) for c in who)
     clock = facts.clock
     if clock is None:  # escalated: waiting for a leader's instruction, no limit runs
         return DeadlineRow(facts.code, state.status, "escalated", who, names, None, None,
-                           overdue=False, due_soon=False, pending_extension=state.pending_extension)
+                           overdue=False, due_soon=False, pending_extension=state.pending_extension,
+                           risk_flags=risks)
     comp = clock.computation
     left = days_left(cal, clock, today)
     overdue = today > clock.due
@@ -153,6 +157,7 @@ def row_of(facts: Facts | None, config: Config, cal: WorkCalendar, today: date) 
         provisional_years=tuple(comp.provisional_years),
         extension_days=comp.extension_days,
         pending_extension=state.pending_extension,
+        risk_flags=risks,
     )
 
 
@@ -193,7 +198,7 @@ def days_left_text(row: DeadlineRow) -> str:
 
 
 def remarks_text(row: DeadlineRow) -> str:
-    parts = []
+    parts = [f"风险预警 {row.risk_flags} 次"] if row.risk_flags else []
     if row.provisional:
         parts.append("暂定")
     if row.extension_days:
