@@ -170,6 +170,9 @@ def _print_letter(v: dict[str, Any], with_writer: bool = False, day: date | None
             out.print(f"  · {line}", markup=False)
     if v["pending_extension"]:
         out.print(f"待审批的延期申请：{v['pending_extension']} 天")
+    for flag in v.get("risk_flags") or []:
+        out.print(f"[bold red]风险预警[/]（办法第十五条第二项）：{escape(flag['at'][:16].replace('T', ' '))} "
+                  f"{escape(flag['note'])}")
     out.print("")
     out.print(v["body"], markup=False)
     table = Table(title="办理记录")

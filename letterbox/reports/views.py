@@ -181,9 +181,17 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
         ],
     }
     view.update(_deadline(facts, cal, today))
+    view["risk_flags"] = risk_flags(letter)
     if with_writer:
         view["writer"] = _readable(letter, "writer", hidden)
     return view
+
+
+def risk_flags(letter: Letter) -> list[dict[str, str]]:
+    """The letter's risk flags (`flag-risk`, article 15(2)): time, who, the note; staff only."""
+    return [{"at": str(e.get("at", "")), "actor": str(e.get("actor", "")),
+             "note": str((e.get("details") or {}).get("note", ""))}
+            for e in letter.history if isinstance(e, dict) and e.get("action") == "flag-risk"]
 
 
 def with_status(status: str) -> Want:
