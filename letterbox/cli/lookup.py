@@ -26,8 +26,11 @@ def _day(iso: str | None) -> str:
                                                                path_type=Path),
               help="已生成的网站目录（含 lookup/）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
-def lookup(letter_code: str, query_code: str, site: Path, as_json: bool) -> None:
-    """凭信件编码和查询码，在已生成的网站中查询办理进度（与网页“在线查询”相同的算法）。"""
+@pass_state
+def lookup(state: State_, letter_code: str, query_code: str, site: Path, as_json: bool) -> None:
+    """凭信件编码和查询码，在已生成的网站中查询办理进度（与网页“在线查询”相同的算法）。
+
+    在案卷库中运行时，另外列出案卷中的风险预警（仅工作人员可见，不在网站的查询索引中）。"""
     from letterbox.core.codes import normalise_letter_code
     from site_builder.lookup_index import lookup as find
 
@@ -37,8 +40,9 @@ def lookup(letter_code: str, query_code: str, site: Path, as_json: bool) -> None
             print_json({"status": "not-found", "message": "未找到"})
         err.print("未找到：请核对信件编码和查询码。", markup=False)
         sys.exit(1)
+    flags = _staff_risk_flags(state, letter_code)
     if as_json:
-        print_json(entry)
+        print_json(entry if flags is None else {**entry, "risk_flags": flags})
         return
     rows = [("信件编码", normalise_letter_code(letter_code)), ("办理状态", entry["status_zh"]),
             ("收信日期", _day(entry.get("received"))), ("承办单位", "、".join(entry.get("units") or [])),
@@ -53,6 +57,19 @@ def lookup(letter_code: str, query_code: str, site: Path, as_json: bool) -> None
             out.print(f"{label}：{value}", markup=False)
     for day, step in entry.get("timeline") or []:
         out.print(f"  {_day(day)} {step}", markup=False)
+    for flag in flags or []:
+        out.print(f"风险预警（仅工作人员可见）：{_day(flag['at'][:10])} {flag['note']}", markup=False)
+
+
+def _staff_risk_flags(state: State_, letter_code: str) -> list[dict[str, str]] | None:
+    """The letter's risk flags from the case file when run in a case repository (staff), else
+    None: the public lookup index never holds them (article 15(2))."""
+    from letterbox.reports.views import risk_flags
+
+    try:
+        return risk_flags(state.repo().letter(letter_code))
+    except LetterboxError:  # not in a case repository, or the letter is not there
+        return None
 
 
 @cli.command(name="lookup-refresh")

@@ -191,3 +191,47 @@ def test_report_counts_returns_and_send_backs_per_unit(case_repo: Repo, tmp_path
 def test_report_without_handbacks_says_so(transferred: Repo) -> None:
     text = transferred.run("report", "--month", "2026-03", "--today", "2026-04-15").stdout
     assert "本月没有承办单位退回信件，也没有答复被退回重办。" in text
+
+
+# -- (d) risk flags in deadlines, show and the staff's lookup -------------------------------------
+
+def test_risk_flags_in_deadlines_show_and_staff_lookup(case_repo: Repo) -> None:
+    repo = case_repo
+    from tests.conftest import submission
+
+    flagged_code, query = (lambda a: (a["letter_code"], a["query_code"]))(
+        repo.intake(submission(1), name="one-1.json")[0])
+    quiet = repo.new_letter(2)
+    for code in (flagged_code, quiet):
+        repo.run("classify", code, "--category", "complaint", "--at", at(2, 10))
+        repo.run("transfer", code, "--unit", "zjj", "--at", at(2, 11))
+    repo.run("flag-risk", flagged_code, "--note", "二十余户居民拟集体上访", "--at", at(3, 9))
+    repo.run("flag-risk", flagged_code, "--note", "已有居民在小区门口聚集", "--at", at(4, 9))
+    # deadlines --json: a field per row, as of the day asked (the second flag is after 03-03)
+    rows = {r["letter_code"]: r for r in json.loads(
+        repo.run("deadlines", "--json", "--fail-on", "never", "--today", "2026-03-03").stdout)}
+    assert (rows[flagged_code]["risk_flags"], rows[quiet]["risk_flags"]) == (1, 0)
+    rows = {r["letter_code"]: r for r in json.loads(
+        repo.run("deadlines", "--json", "--fail-on", "never", "--today", "2026-03-04").stdout)}
+    assert rows[flagged_code]["risk_flags"] == 2
+    # the table: the flagged letter's row says so, the other's does not
+    table = repo.run("deadlines", "--fail-on", "never", "--today", "2026-03-04").stdout
+    lines = {c: next(line for line in table.splitlines() if c in line) for c in (flagged_code, quiet)}
+    assert "风险预警 2 次" in lines[flagged_code] and "风险预警" not in lines[quiet]
+    # show: the flags with their notes, in text and JSON
+    text = repo.run("show", flagged_code).stdout
+    assert "风险预警" in text and "已有居民在小区门口聚集" in text
+    assert "风险预警（办法" not in repo.run("show", quiet).stdout
+    assert [f["note"] for f in repo.show(flagged_code)["risk_flags"]] == ["二十余户居民拟集体上访", "已有居民在小区门口聚集"]
+    # the staff's lookup (run in the case repository) lists them; the public index does not hold them
+    repo.run("build")
+    site = repo.path / "site"
+    staff = repo.run("lookup", flagged_code, query, "--site", str(site)).stdout
+    assert "风险预警（仅工作人员可见）" in staff and "二十余户居民拟集体上访" in staff
+    staff_json = json.loads(repo.run("lookup", flagged_code, query, "--site", str(site), "--json").stdout)
+    assert [f["note"] for f in staff_json["risk_flags"]][0] == "二十余户居民拟集体上访"
+    from site_builder import lookup_index
+
+    public = lookup_index.lookup(site, flagged_code, query)
+    assert public is not None and "risk_flags" not in public
+    assert "集体上访" not in json.dumps(public, ensure_ascii=False)
