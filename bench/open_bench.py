@@ -7,14 +7,20 @@ workers, GNU time's %M):
     letterbox deadlines --json      letterbox deadlines      (open letters and the burst alerts)
     letterbox list --status transferred                      (one status)
     letterbox report --month <the last full month>           (the monthly supervision report)
+    letterbox show CODE                                      (one letter and the letters that follow it up)
+    letterbox intake ONE.json                                (one submission numbered and committed)
 
 cold (no letters index: .git/letterbox/letters.sqlite removed first) and warm (the index
 current). --old DIR runs the same commands with the letterbox package of DIR (e.g. `git
 archive <commit> letterbox | tar -x -C DIR`) for the figures before; those read every case
 file and keep no index, so they are run once. Each command's standard output is hashed: the
-last column says whether it is the same as the first run's (before, when given).
+last column says whether it is the same as the first run's (before, when given). `intake` does
+not read the letters index (it numbers from the folder listings): it is run once before and
+`--warm-runs` + 1 times after, each run adding one letter that follows up the letter `show`
+shows (after `show` is measured; its output holds a new query code, so it is not compared).
 
     python bench/open_bench.py REPO [--old DIR] [--today 2026-12-01] [--month 2026-11] [--warm-only]
+                                    [--show CODE] [--no-intake]
 
 REPO is changed (the index is written into its .git): use a copy of a shared fixture.
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -34,13 +41,35 @@ ROOT = Path(__file__).resolve().parent.parent
 LETTERBOX = [sys.executable, "-c", "from letterbox.cli.main import main; main()"]
 
 
-def commands(today: str, month: str) -> list[tuple[str, list[str]]]:
+def commands(today: str, month: str, show: str) -> list[tuple[str, list[str]]]:
     return [
         ("deadlines --json", ["deadlines", "--json", "--fail-on", "never", "--today", today]),
         ("deadlines", ["deadlines", "--fail-on", "never", "--today", today]),
         ("list --status transferred", ["list", "--status", "transferred", "--today", today]),
         (f"report --month {month}", ["report", "--month", month, "--today", today]),
+        (f"show {show}", ["show", show, "--today", today]),
     ]
+
+
+def first_code(repo: Path) -> str:
+    """The code of the first case file of the first month folder (a letter to show)."""
+    for year in sorted(p for p in (repo / "cases").iterdir() if p.is_dir()):
+        for month in sorted(p for p in year.iterdir() if p.is_dir()):
+            names = sorted(p.stem for p in month.glob("*.yaml"))
+            if names:
+                return names[0]
+    raise SystemExit("no case file")
+
+
+def submission(repo: Path, follows: str) -> Path:
+    """One valid submission (made-up writer), sent now, that follows up `follows`."""
+    sent = datetime.now(UTC) - timedelta(minutes=1)
+    data = {"name": "测试", "phone": "13800000000", "email": "bench@example.com", "address": "龙安区测试路 1 号",
+            "title": "基准测试来信", "body": "这是一封基准测试用的来信，内容无实际意义，只用于计时。",
+            "submitted_at": sent.isoformat(timespec="seconds"), "channel": "web", "follows_up": follows}
+    path = repo / ".git" / "open_bench_submission.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    return path
 
 
 def run(repo: Path, args: list[str], code: Path | None) -> tuple[float, int, str, int]:
@@ -69,6 +98,8 @@ def main() -> None:
     parser.add_argument("--warm-runs", type=int, default=2)
     parser.add_argument("--warm-only", action="store_true",
                         help="only the warm runs (the index left by an earlier run, brought current first)")
+    parser.add_argument("--show", help="the letter `show` shows (default: the first case file's)")
+    parser.add_argument("--no-intake", action="store_true", help="do not time intake (it commits a letter)")
     opts = parser.parse_args()
     today = date.fromisoformat(opts.today)
     month = opts.month or (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
@@ -78,7 +109,8 @@ def main() -> None:
     print(f"{repo}: {files} case files; today {opts.today}; load average at start "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores", flush=True)
     rows: list[tuple[str, str, float, int, str, str]] = []
-    for name, args in commands(opts.today, month):
+    show = opts.show or first_code(repo)
+    for name, args in commands(opts.today, month, show):
         first: str | None = None
         if opts.old is not None:
             took, peak, digest, _rc = run(repo, args, opts.old.resolve())
@@ -97,6 +129,14 @@ def main() -> None:
             took, peak, digest, _rc = run(repo, args, None)
             rows.append((name, f"warm {k + 1}", took, peak, digest, "same" if digest == first else "DIFFERENT"))
             print(f"  {name:28} warm {k + 1}  {took:7.2f} s {peak:6d} MB", flush=True)
+    if not opts.no_intake:
+        args = ["intake", "--json", str(submission(repo, show))]
+        runs = ([("before", opts.old.resolve())] if opts.old is not None else []) + [
+            (f"after {k + 1}", None) for k in range(opts.warm_runs + 1)]
+        for mode, code in runs:
+            took, peak, _digest, rc = run(repo, args, code)
+            rows.append(("intake ONE.json", mode, took, peak, "", "—" if rc == 0 else f"exit {rc}"))
+            print(f"  {'intake ONE.json':28} {mode:7} {took:7.2f} s {peak:6d} MB", flush=True)
     print(f"\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"index: {index.stat().st_size / 1e6:.1f} MB" if index.exists() else "index: none")
     print("\n| command | run | seconds | peak MB | output |")
