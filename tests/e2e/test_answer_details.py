@@ -6,11 +6,13 @@ unit per letter; returns and send-backs per unit in the supervision report; risk
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import Repo, snapshot
+from tests.conftest import Repo, make_case_repo, snapshot, ssh_key
+from tests.e2e.test_roster import KEYS, Signed, stamp
 
 CODE = "LA-2026-00001"
 
@@ -235,3 +237,42 @@ def test_risk_flags_in_deadlines_show_and_staff_lookup(case_repo: Repo) -> None:
     public = lookup_index.lookup(site, flagged_code, query)
     assert public is not None and "risk_flags" not in public
     assert "集体上访" not in json.dumps(public, ensure_ascii=False)
+
+
+# -- with a roster: the unit signs for itself ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("keys")
+    return {name: ssh_key(folder, name) for name in KEYS}
+
+
+def test_roster_handler_by_the_units_own_member(tmp_path, monkeypatch, keys) -> None:  # type: ignore[no-untyped-def]
+    signed = Signed(make_case_repo(tmp_path, monkeypatch), keys, monkeypatch)
+    repo = signed.repo
+    # the letter zzl holds: its member names the handler, no --unit needed
+    signed.as_("unit", lambda: repo.run("assign-handler", signed.code, "--handler", "李明"))
+    assert repo.letter(signed.code)["history"][-1]["details"] == {"unit": "zzl", "handler": "李明"}
+    # a letter of 区住建局 (zjj): zzl's member may not name its handler, for zjj or for zzl
+    other = signed.as_("intake", lambda: repo.new_letter(2))
+    repo.run("classify", other, "--category", "complaint")
+    repo.run("transfer", other, "--unit", "zjj")
+    for unit in ("zjj", "zzl"):
+        before = snapshot(repo.path)
+        result = signed.as_("unit", lambda u=unit: repo.run("assign-handler", other, "--unit", u,
+                                                            "--handler", "李明", expect=1))
+        assert snapshot(repo.path) == before
+        assert "登记经办人" in result.stderr, result.stderr
+    # as a co-handling unit it names its own handler
+    third = signed.as_("intake", lambda: repo.new_letter(3))
+    repo.run("classify", third, "--category", "complaint")
+    repo.run("transfer", third, "--unit", "zjj", "--co", "zzl")
+    signed.as_("unit", lambda: repo.run("assign-handler", third, "--handler", "周红"))
+    assert repo.letter(third)["history"][-1]["details"] == {"unit": "zzl", "handler": "周红"}
+    assert signed.check()[0] == 0
+    # a hand-made event naming another unit, signed by zzl's member: check refuses it
+    signed.append_event(third, {"at": stamp(), "actor": "中州路 李强", "action": "assign-handler",
+                                "details": {"unit": "zjj", "handler": "王五"}})
+    signed.hand_commit("unit")
+    code, text = signed.check()
+    assert code == 1 and "不能代" in text
