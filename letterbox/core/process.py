@@ -198,7 +198,8 @@ def detail_value(action: str, key: str, value: Any, unit_name: Callable[[str], s
     if isinstance(value, bool):
         return YES_NO[value]
     if isinstance(value, dict):
-        return "，".join(f"{CONTACT_LABELS.get(str(k), str(k))} {v}" for k, v in value.items())
+        return "，".join(f"{CONTACT_LABELS.get(str(k), str(k))} {_moment(v) if k == 'at' else v}"
+                        for k, v in value.items())
     if isinstance(value, list):
         return "、".join(detail_value(action, key, v, unit_name, leader_name) for v in value)
     text = str(value)
@@ -213,6 +214,12 @@ def detail_value(action: str, key: str, value: Any, unit_name: Callable[[str], s
     if key == "days":
         return f"{text} 天"
     return text
+
+
+def _moment(value: Any) -> str:
+    """An ISO time stamp as staff read it (2026-03-02 09:15); anything else as written."""
+    text = str(value)
+    return text[:16].replace("T", " ") if len(text) >= 16 and text[10:11] == "T" else text
 
 
 def detail_pairs(action: str, details: Any, unit_name: Callable[[str], str] = str,

@@ -122,8 +122,9 @@ def test_show_preview_and_success_lines_have_no_machine_words(every_step: tuple[
     for phrase in ("类别：求助投诉", "拟办意见：建议呈请区长阅示。", "呈送领导：区长", "代批领导：分管城建副区长",
                    "协办单位：区住房和城乡建设局", "已联系来信人：是", "不公开理由：涉及个人隐私",
                    "评价：不满意", "回访记录：又坏了", "经办人：李明", "解决时限：三个月内",
-                   "沟通记录：方式 电话", "沟通人 王科长", "来信渠道：网上信箱", "渠道：网上信箱"):
+                   "沟通记录：方式 电话，时间 20", "沟通人 王科长", "来信渠道：网上信箱", "渠道：网上信箱"):
         assert phrase in shown, phrase
+    assert re.search(r"时间 \d{4}-\d\d-\d\d \d\d:\d\d，沟通人 王科长", shown)  # not an ISO stamp
     assert "承办单位：区信访局" in repo.run("show", E).stdout
     assert "问题性质：信访立案" in repo.run("show", E).stdout
     assert "不予受理理由：纯属个人之间恩怨纠纷" in repo.run("show", B).stdout
