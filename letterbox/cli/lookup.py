@@ -40,7 +40,7 @@ def lookup(state: State_, letter_code: str, query_code: str, site: Path, as_json
             print_json({"status": "not-found", "message": "未找到"})
         err.print("未找到：请核对信件编码和查询码。", markup=False)
         sys.exit(1)
-    flags = _staff_risk_flags(state, letter_code)
+    flags = _staff_risk_flags(state, letter_code, query_code)
     if as_json:
         print_json(entry if flags is None else {**entry, "risk_flags": flags})
         return
@@ -61,14 +61,20 @@ def lookup(state: State_, letter_code: str, query_code: str, site: Path, as_json
         out.print(f"风险预警（仅工作人员可见）：{_day(flag['at'][:10])} {flag['note']}", markup=False)
 
 
-def _staff_risk_flags(state: State_, letter_code: str) -> list[dict[str, str]] | None:
-    """The letter's risk flags from the case file when run in a case repository (staff), else
-    None: the public lookup index never holds them (article 15(2))."""
+def _staff_risk_flags(state: State_, letter_code: str, query_code: str) -> list[dict[str, str]] | None:
+    """The letter's risk flags from the case file when run in the case repository the letter is
+    in (staff; its query code checked against the case file, so another repository's letter of
+    the same code is not shown), else None: the public lookup index never holds them (article 15(2))."""
+    from letterbox.core.codes import verify_query_code
     from letterbox.reports.views import risk_flags
 
     try:
-        return risk_flags(state.repo().letter(letter_code))
-    except LetterboxError:  # not in a case repository, or the letter is not there
+        repo = state.repo()
+        letter = repo.letter(letter_code)
+        if not verify_query_code(query_code, letter.code, repo.config.salt, letter.data.get("query_hash") or {}):
+            return None
+        return risk_flags(letter)
+    except (LetterboxError, KeyError, TypeError):  # not in a case repository, or the letter is not there
         return None
 
 

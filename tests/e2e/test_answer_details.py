@@ -197,7 +197,7 @@ def test_report_without_handbacks_says_so(transferred: Repo) -> None:
 
 # -- (d) risk flags in deadlines, show and the staff's lookup -------------------------------------
 
-def test_risk_flags_in_deadlines_show_and_staff_lookup(case_repo: Repo) -> None:
+def test_risk_flags_in_deadlines_show_and_staff_lookup(case_repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = case_repo
     from tests.conftest import submission
 
@@ -237,6 +237,15 @@ def test_risk_flags_in_deadlines_show_and_staff_lookup(case_repo: Repo) -> None:
     public = lookup_index.lookup(site, flagged_code, query)
     assert public is not None and "risk_flags" not in public
     assert "集体上访" not in json.dumps(public, ensure_ascii=False)
+    # another case repository with a letter of the same code (its own query code): nothing of it shown
+    other = make_case_repo(repo.path.parent / "other", monkeypatch)
+    assert other.new_letter(1) == flagged_code
+    other.run("classify", flagged_code, "--category", "complaint", "--at", at(2, 10))
+    other.run("flag-risk", flagged_code, "--note", "另一库的预警", "--at", at(3, 9))
+    elsewhere = other.run("lookup", flagged_code, query, "--site", str(site)).stdout
+    assert "办理状态" in elsewhere and "风险预警" not in elsewhere
+    assert "risk_flags" not in json.loads(other.run("lookup", flagged_code, query, "--site", str(site),
+                                                    "--json").stdout)
 
 
 # -- with a roster: the unit signs for itself ------------------------------------------------------
