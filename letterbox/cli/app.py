@@ -33,15 +33,20 @@ class SafeConsole(Console):
     (`letterbox.core.textsafe`). A writer's text could otherwise move the cursor, recolour or
     clear the staff's terminal, or reorder what they read. Rich's own styling is unaffected."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._asked_width = kwargs.get("width")  # a width given here is kept, piped or not
+
     def render_str(self, text: str, **kwargs: Any) -> Any:
         return super().render_str(escape_unsafe(text), **kwargs)
 
     @property  # type: ignore[override]
     def size(self) -> ConsoleDimensions:
         """The terminal's size; piped (a file, `grep`, a test's runner) wide enough that no table
-        is cut at 80 columns: a table is as wide as its cells, each row on one line."""
+        is cut at 80 columns (nor at a COLUMNS a shell exported): a table is as wide as its
+        cells, each row on one line. On a terminal, rich fits the table to it, wrapping cells."""
         size = Console.size.fget(self)  # type: ignore[attr-defined]
-        if self.is_terminal:
+        if self.is_terminal or self._asked_width is not None:
             return size  # type: ignore[no-any-return]
         return ConsoleDimensions(max(size.width, PIPED_WIDTH), size.height)
 
