@@ -163,7 +163,7 @@ def test_a_piped_deadline_row_is_not_cut(case_repo: Repo, monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize("args", [("deadlines",), ("list",), ("reopen-list",), ("report", "--month", "{month}"),
-                                  ("analyse",), ("who", A)])
+                                  ("analyse",), ("who", A), ("similar", A)])
 def test_reports_have_no_machine_words(every_step: tuple[Repo, list[str]], args: tuple[str, ...]) -> None:
     repo, _ = every_step
     month = repo.letter(A)["history"][-1]["at"][:7]
