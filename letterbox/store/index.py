@@ -47,6 +47,7 @@ from typing import Any, NamedTuple
 from letterbox import __version__
 from letterbox.core.calendar import WorkCalendar
 from letterbox.core.clock import CALENDAR_FILE, work_calendar
+from letterbox.core.codes import parse_letter_code
 from letterbox.core.config import CONFIG_FILE, Config, load_config
 from letterbox.core.errors import Problem
 from letterbox.core.facts import fold
@@ -568,6 +569,66 @@ def year_codes(root: Path, prefix: str, year: int) -> list[str]:
     return sorted(found)
 
 
+SEQUENCE_FILE = "sequence.json"  # in .git/letterbox/: per month folder, its largest sequence number
+
+
+def last_sequence(root: Path, git_dir: Path, prefix: str, year: int) -> int:
+    """The largest sequence number of the files `year_codes` names (0: none), what intake
+    numbers from. A fresh process would list a year's tens of thousands of names; instead each
+    month folder's largest number is kept in `.git/letterbox/sequence.json` with the folder's
+    modification time (and inode), once settled (`_listing`): only the folders changed since
+    (the one the last letter went into) are listed again. The file is a cache: unreadable, it is
+    made again; not writable, the folders are listed."""
+    start = f"{prefix}-{year:04d}-"
+    file = git_dir / "letterbox" / SEQUENCE_FILE
+    try:
+        kept = json.loads(file.read_text("utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    if not isinstance(kept, dict):
+        kept = {}
+    now = time.time_ns()
+    try:
+        with os.scandir(root / CASES_DIR / f"{year:04d}") as entries:
+            months = [entry.path for entry in entries if _is_dir(entry)]
+    except OSError:
+        return 0
+    best, changed = 0, False
+    for month in months:
+        try:
+            st = os.stat(month)
+        except OSError:
+            continue
+        key = f"{month}/{start}"
+        sign = [st.st_mtime_ns, st.st_ino, st.st_dev]
+        entry = kept.get(key)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == sign and isinstance(entry[1], int):
+            best = max(best, entry[1])
+            continue
+        listed = _listing(month, now)
+        if listed is None:
+            continue
+        found = 0
+        for name in sorted((n for n in listed[0] if n.startswith(start) and n.endswith(".yaml")), reverse=True):
+            if parsed := parse_letter_code(name[:-5]):  # five digits: the first that parses is the largest
+                found = parsed[2]
+                break
+        best = max(best, found)
+        if now - st.st_mtime_ns > _SETTLED_NS:
+            kept[key], changed = [sign, found], True
+        elif kept.pop(key, None) is not None:
+            changed = True
+    if changed:
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            spare = file.with_name(f"{SEQUENCE_FILE}.{os.getpid()}.tmp")
+            spare.write_text(json.dumps(kept), "utf-8")
+            os.replace(spare, file)
+        except OSError:
+            pass
+    return best
+
+
 def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir()
@@ -576,4 +637,4 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
 
 
 __all__ = ["Entry", "Indexed", "everything", "file_codes", "fingerprint", "follows", "index_path",
-           "load", "summarise", "year_codes"]
+           "last_sequence", "load", "summarise", "year_codes"]

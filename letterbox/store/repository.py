@@ -167,11 +167,7 @@ class Repository:
 
     def next_letter_code(self, year: int) -> str:
         """Next code in the year's gap-free sequence; call inside a transaction."""
-        last = 0
-        for code in reversed(self.codes_in_year(year)):  # five digits: the last that parses is the largest
-            if parsed := codes.parse_letter_code(code):
-                last = parsed[2]
-                break
+        last = index.last_sequence(self.root, self.git_dir, self.config.prefix, year)  # of `codes_in_year`
         return codes.letter_code(self.config.prefix, year, last + 1)
 
     def exists(self, code: str) -> bool:

@@ -147,8 +147,28 @@ def test_year_codes_is_the_glob_of_the_year(tmp_path: Path) -> None:
         os.utime(folder, (settled, settled), follow_symlinks=False)
     assert index.year_codes(root, "LA", 2026) == glob()
     assert str(year / "04") in index._FOLDERS  # listed once, kept
+    git_dir = root / "git"
+    kept = git_dir / "letterbox" / index.SEQUENCE_FILE
+
+    def last() -> int:
+        """The numbering's largest sequence number, from a fresh process's point of view."""
+        index._FOLDERS.clear()
+        return index.last_sequence(root, git_dir, "LA", 2026)
+
+    assert last() == 70 and kept.exists()  # settled folders: their largest number kept
+    assert index.last_sequence(root, git_dir, "LA", 2027) == 0
     for _ in range(2):  # a file added or removed changes its folder's time: listed again
-        (year / "04" / "LA-2026-00005.yaml").write_text("x", "utf-8")
+        (year / "04" / "LA-2026-00085.yaml").write_text("x", "utf-8")
         assert index.year_codes(root, "LA", 2026) == glob()
-        (year / "04" / "LA-2026-00005.yaml").unlink()
+        assert last() == 85
+        (year / "04" / "LA-2026-00085.yaml").unlink()
         assert index.year_codes(root, "LA", 2026) == glob()
+        assert last() == 70
+    (year / "04" / "LA-2026-00090.yaml").write_text("x", "utf-8")
+    os.utime(year / "04", (settled + 1, settled + 1))  # settled: kept with its number
+    assert last() == 90 and any(v[1] == 90 for v in json.loads(kept.read_text("utf-8")).values())
+    saved = json.loads(kept.read_text("utf-8"))
+    kept.write_text(json.dumps({k: [v[0], 95 if v[1] == 90 else v[1]] for k, v in saved.items()}), "utf-8")
+    assert last() == 95  # the kept number is used: the folder is not listed again
+    kept.write_text("not json", "utf-8")  # a damaged cache is made again
+    assert last() == 90 and json.loads(kept.read_text("utf-8"))
