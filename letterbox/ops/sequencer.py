@@ -5,7 +5,9 @@ plain intake it runs inside the repository lock. The online service gives each r
 that predicts its letter code (the next free code plus the requests ahead of it), hashes outside
 the lock, then waits for its turn and calls `intake_one(..., prepared=...)`, which uses the
 prepared hash only if the predicted code is still the next one under the lock. Nothing is
-reserved on disk: the sequence is still decided under the lock from the files in cases/.
+reserved on disk: the sequence is still decided under the lock from the files in cases/
+(`Repository.next_letter_code`: each month folder's largest number is kept by the folder's
+modification time, so only the folders changed since are listed: `store.index.last_sequence`).
 """
 
 from __future__ import annotations
