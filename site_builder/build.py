@@ -10,7 +10,9 @@
               writers' data to scan for (scan.py), then writes what Pagefind indexes (each
               letter's searchable text) for every batch of redacted letters as it comes back;
               a letter whose public version still holds its writer's data is held back
-    search    Pagefind started on those pages (tools.py); it runs to the end beside the rest
+    search    Pagefind started on those pages (tools.py), one bundle per part of the letters
+              (`tools.search_part`), only the parts whose pages changed; it runs to the end
+              beside the rest
     render    redacted entries → Markdown, data files and mkdocs.yml (render.py)
     pages     MkDocs builds the site's pages while the letters' Markdown is converted (tools.py),
               then the letter pages are filled into MkDocs' page shells (shell.py)
@@ -36,7 +38,6 @@ import html
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -109,13 +110,15 @@ from site_builder.shell import (
 )
 from site_builder.tools import (
     PAGEFIND_DIR,
+    PAGEFIND_PARTS,
+    PagefindParts,
     drop_search_source,
     ended_on_error,
     finish_mkdocs,
-    finish_pagefind,
+    part_dir,
     run_pagefind,
+    search_part,
     start_mkdocs,
-    start_pagefind,
     write_search_source,
 )
 
@@ -249,21 +252,20 @@ def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: in
     held.update((h.code, h) for h in redacted_held)
     pool.shutdown()
     watch.lap("redact")
-    # Pagefind's index is a function of its source pages: kept when none changed
-    same_search = before is not None and bool(public) and record.search == before.search \
-        and bool(before.pagefind)
-    pagefind = start_pagefind(work.search_source, work.search_index) if public and not same_search \
-        else None
+    # Pagefind's bundle of a part is a function of the part's source pages: kept when none changed
+    bundles, fresh = search_bundles(record.search, before) if public else ([PAGEFIND_DIR], [PAGEFIND_DIR])
+    pagefind = PagefindParts([(work.search_source / name.removeprefix(f"{PAGEFIND_DIR}-"),
+                               work.search / name) for name in fresh]) if public and fresh else None
     with ended_on_error(pagefind):
         site = render(public, config, today, figures, load_settings(repo.root))  # mkdocs.yml
         watch.lap("render")
         first_owner = {needle: codes[0] for needle, codes in owners.items()}
-        plan = Plan(site, work, record, before, owners, same_search)
+        plan = Plan(site, work, record, before, owners, bundles, fresh)
         with Scanner(work.site, first_owner, plan.workers(letters)) as scanner:
             make_pages(plan, epoch, scanner, watch)
             plan.scan_changed(scanner)  # the pages, while Pagefind still indexes
-            if not same_search:
-                search_index(work, pagefind)
+            if fresh:
+                search_index(work, pagefind, fresh)
             watch.lap("pagefind")
             plan.scan_search(scanner)
             hits = plan.hits(scanner.found_in(), scanner_workers=plan.workers(letters))
@@ -345,9 +347,10 @@ class Plan:
     state it leaves (`result`)."""
 
     def __init__(self, site: Site, work: Workspace, record: Manifest, before: Manifest | None,
-                 owners: dict[str, tuple[str, ...]], same_search: bool = False) -> None:
+                 owners: dict[str, tuple[str, ...]], bundles: list[str], fresh: list[str]) -> None:
         self.site, self.work, self.record, self.before = site, work, record, before
-        self.same_search = same_search  # Pagefind's index kept as published
+        self.bundles = bundles  # the site's Pagefind folders (`search_bundles`)
+        self.fresh = fresh  # those indexed again by this pass; the others kept as published
         self.owners = owners
         self.letters: dict[str, str] = {}  # code → digest of its page's inputs
         self.todo: list[str] = []  # letter pages to make
@@ -416,14 +419,15 @@ class Plan:
         if before is not None:
             clone(Path(before.out), work.site)
         work.site.mkdir(exist_ok=True)
-        if not self.same_search:
-            remove_path(work.site / PAGEFIND_DIR)
+        for name in self.fresh:
+            remove_path(work.site / name)
         built = stamps(work.mkdocs)
         shells = {f"{SHELL_DIR}/{name}/index.html" for name in SHELLS.values()}
         expected = {rel for rel in built if rel not in shells}
         expected |= {f"{SHELL_DIR}/{code}/index.html" for code in self.letters}
-        if self.same_search and before is not None:
-            expected |= set(before.pagefind)
+        expected.add(PAGEFIND_PARTS)  # the list of bundles, replaced when it changes (make_pages)
+        if before is not None:
+            expected |= {rel for rel in before.pagefind if self._kept_bundle(rel)}
         old = before.mkdocs if before is not None else {}
         for rel in sorted(set(stamps(work.site)) - expected):  # letters withdrawn, lookup parts …
             (work.site / rel).unlink()
@@ -457,20 +461,25 @@ class Plan:
         self.changed += len(changed)
         scanner.submit([self.work.site / rel for rel in changed])
 
+    def _kept_bundle(self, rel: str) -> bool:
+        folder = rel.split("/", 1)[0]
+        return folder in self.bundles and folder not in self.fresh
+
     def scan_search(self, scanner: Scanner) -> None:
-        """Pagefind's files whose bytes are not those of the published site's."""
-        if self.same_search and self.before is not None:
-            self.pagefind = dict(self.before.pagefind)  # kept as they were (scan_changed)
-            return
-        root = self.work.site / PAGEFIND_DIR
+        """Pagefind's files whose bytes are not those of the published site's (the bundles
+        not indexed again are kept as they were, and scanned as such: scan_changed)."""
         old = self.before.pagefind if self.before is not None else {}
+        self.pagefind = {rel: d for rel, d in old.items() if self._kept_bundle(rel)}
         new = []
-        for rel in sorted(stamps(root)):
-            d = digest((root / rel).read_bytes())
-            name = f"{PAGEFIND_DIR}/{rel}"
-            self.pagefind[name] = d
-            if old.get(name) != d:
-                new.append(root / rel)
+        for folder in self.fresh:
+            root = self.work.site / folder
+            for rel in sorted(stamps(root)):
+                d = digest((root / rel).read_bytes())
+                name = f"{folder}/{rel}"
+                self.pagefind[name] = d
+                if old.get(name) != d:
+                    new.append(root / rel)
+        self.pagefind = dict(sorted(self.pagefind.items()))
         self.changed += len(new)
         scanner.submit(new)
 
@@ -540,21 +549,44 @@ def make_pages(plan: Plan, epoch: int, scanner: Scanner, watch: Stopwatch) -> No
     plan.assemble()
     if plan.letters:
         plan.fill_letters(shells, pages, epoch)
+    parts, listed = work.site / PAGEFIND_PARTS, json.dumps(plan.bundles) + "\n"
+    if not parts.is_file() or parts.read_text("utf-8") != listed:  # replaced, never written into
+        (work.root / PAGEFIND_PARTS).write_text(listed, encoding="utf-8")
+        (work.root / PAGEFIND_PARTS).replace(parts)
     (work.site / LOOKUP_DIR).mkdir(exist_ok=True)
     for part in (work.staging / LOOKUP_DIR).iterdir():  # meta.json, shards/
         part.rename(work.site / LOOKUP_DIR / part.name)
     watch.lap("pages")
 
 
-def search_index(work: Workspace, pagefind: subprocess.Popen[str] | None) -> None:
-    """Pagefind's index into `work.site`. Without letters Pagefind indexes the site's own
+def search_bundles(search: dict[str, str], before: Manifest | None) -> tuple[list[str], list[str]]:
+    """The site's Pagefind folders, one per part of the letters (`tools.search_part`), and
+    those to index again: the parts whose search pages (code → digest, `search`) are not
+    those of the published site's bundle (all of them without a published one)."""
+    def parts(pages: dict[str, str]) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for code, d in pages.items():
+            out.setdefault(search_part(code), {})[code] = d
+        return out
+    now = parts(search)
+    bundles = [part_dir(p) for p in sorted(now)]
+    if before is None or not before.pagefind:
+        return bundles, bundles
+    published = {rel.split("/", 1)[0] for rel in before.pagefind}
+    old = parts(before.search)
+    return bundles, [part_dir(p) for p in sorted(now)
+                     if old.get(p) != now[p] or part_dir(p) not in published]
+
+
+def search_index(work: Workspace, pagefind: PagefindParts | None, fresh: list[str]) -> None:
+    """Pagefind's bundles into `work.site`. Without letters Pagefind indexes the site's own
     pages, so that the search page still finds its (empty) index."""
     if pagefind is None:
         run_pagefind(work.site)
         return
-    index = work.search_index
-    finish_pagefind(pagefind, index)
-    index.rename(work.site / PAGEFIND_DIR)
+    pagefind.finish()
+    for name in fresh:
+        (work.search / name).rename(work.site / name)
 
 
 def publish(site: Path, out: Path, leaked: list[tuple[str, str]]) -> None:
@@ -597,16 +629,12 @@ class Workspace:
         return self.root / "site"
 
     @property
-    def search(self) -> Path:
+    def search(self) -> Path:  # Pagefind's bundles, moved into the site when done
         return self.root / "search"
 
     @property
     def search_source(self) -> Path:  # the pages Pagefind indexes (kept)
         return self.state / "search"
-
-    @property
-    def search_index(self) -> Path:  # Pagefind's output, moved into the site when done
-        return self.search / PAGEFIND_DIR
 
     @property
     def staging(self) -> Path:  # the lookup index, written before the site exists

@@ -123,7 +123,7 @@ def origin_of(rel: str, text: str) -> str | None:
     a Pagefind fragment; None for a file shared by many letters."""
     if m := LETTER_FILE.match(rel):
         return m.group(1)
-    if rel.startswith("pagefind/fragment/") and (m := FRAGMENT_URL.search(text)):
+    if rel.startswith("pagefind") and rel.split("/")[1:2] == ["fragment"] and (m := FRAGMENT_URL.search(text)):
         return m.group(1)
     return None
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +22,26 @@ from letterbox.core.errors import LetterboxError
 from site_builder.shell import SHELL_DIR
 
 BACKGROUND_NICE = 10  # scan workers and MkDocs yield the CPU to Pagefind, the longest stage
-PAGEFIND_DIR = "pagefind"
+PAGEFIND_DIR = "pagefind"  # the index of a board without letters (its own pages)
+PAGEFIND_PARTS = "pagefind-parts.json"  # the site's list of its Pagefind bundles (assets/search.js)
+SEARCH_PART = 2000  # letters of one code range indexed together (LETTERBOX_SEARCH_PART overrides)
+_CODE_NUMBER = re.compile(r"(.*?)(\d+)")
+
+
+def search_part(code: str) -> str:
+    """The part of the search index a letter belongs to: its code's prefix (unit and year) and
+    the range of SEARCH_PART numbers its number is in, e.g. LA-2025-00001 → LA-2025-0. Stable:
+    a letter stays in its part, and new letters fill the last part of their year."""
+    size = int(os.environ.get("LETTERBOX_SEARCH_PART", "") or SEARCH_PART)
+    m = _CODE_NUMBER.fullmatch(code)
+    if m is None:
+        return "x"
+    return f"{m.group(1)}{(int(m.group(2)) - 1) // max(size, 1)}"
+
+
+def part_dir(part: str) -> str:
+    """The site folder of a part's Pagefind bundle."""
+    return f"{PAGEFIND_DIR}-{part}"
 PAGEFIND_POLL = 2.0  # seconds between looks at Pagefind's new files
 
 
@@ -68,18 +89,19 @@ def run_mkdocs(project: Path, site: Path, epoch: int) -> None:
 
 
 def write_search_source(root: Path, pages: dict[str, str], kept: dict[str, str] | None = None) -> None:
-    """letters/<code>.html: each letter's searchable text alone (render.search_pages).
+    """<part>/letters/<code>.html: each letter's searchable text alone (render.search_pages),
+    in the folder of its part (`search_part`), which Pagefind indexes on its own.
 
     Pagefind reads these rather than the built pages, so it can index while MkDocs builds. One
     folder for all (a folder per letter doubled the cost of writing them); Pagefind records
     their URLs as /letters/<code>.html, which the search page (assets/search.js) turns into
     the letter pages' /letters/<code>/.
     """
-    folder = root / SHELL_DIR
-    folder.mkdir(parents=True, exist_ok=True)
     for code, text in pages.items():
         d = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
         if kept is None or kept.get(code) != d:  # `kept`: code → digest of the page written
+            folder = root / search_part(code) / SHELL_DIR
+            folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{code}.html").write_text(text, encoding="utf-8")
             if kept is not None:
                 kept[code] = d
@@ -88,7 +110,7 @@ def write_search_source(root: Path, pages: dict[str, str], kept: dict[str, str] 
 def drop_search_source(root: Path, public: set[str], kept: dict[str, str]) -> None:
     """Remove the pages of the letters no longer public (kept: code → digest)."""
     for code in [c for c in kept if c not in public]:
-        (root / SHELL_DIR / f"{code}.html").unlink(missing_ok=True)
+        (root / search_part(code) / SHELL_DIR / f"{code}.html").unlink(missing_ok=True)
         del kept[code]
 
 
@@ -120,8 +142,47 @@ def run_pagefind(site: Path) -> None:
     finish_pagefind(start_pagefind(site, site / PAGEFIND_DIR), site / PAGEFIND_DIR)
 
 
+class PagefindParts:
+    """Pagefind run on each part's source folder in turn (one at a time: one run already uses
+    both cores), in a thread beside the build's other work. `finish` waits for all and raises
+    the first failure; `kill` stops the run under way and starts no other."""
+
+    def __init__(self, jobs: list[tuple[Path, Path]]) -> None:
+        self.jobs = jobs
+        self.proc: subprocess.Popen[str] | None = None
+        self.error: LetterboxError | None = None
+        self.stopped = False
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        for site, output in self.jobs:
+            with self.lock:
+                if self.stopped:
+                    return
+                proc = self.proc = start_pagefind(site, output)
+            try:
+                finish_pagefind(proc, output)
+            except LetterboxError as exc:
+                self.error = exc
+                return
+
+    def finish(self) -> None:
+        self.thread.join()
+        if self.error is not None and not self.stopped:
+            raise self.error
+
+    def kill(self) -> None:
+        with self.lock:
+            self.stopped = True
+            if self.proc is not None:
+                self.proc.kill()
+        self.thread.join()
+
+
 @contextlib.contextmanager
-def ended_on_error(proc: subprocess.Popen[str] | None) -> Iterator[None]:
+def ended_on_error(proc: subprocess.Popen[str] | PagefindParts | None) -> Iterator[None]:
     """Stop a subprocess of the build when the work done beside it fails."""
     try:
         yield
@@ -129,5 +190,6 @@ def ended_on_error(proc: subprocess.Popen[str] | None) -> Iterator[None]:
         if proc is None:
             raise
         proc.kill()
-        proc.communicate()
+        if isinstance(proc, subprocess.Popen):
+            proc.communicate()
         raise

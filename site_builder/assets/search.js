@@ -14,8 +14,21 @@
 
   function load() {
     if (!engine) {
-      engine = import(new URL("pagefind/pagefind.js", root).href).then(function (pf) {
-        return pf.options({ baseUrl: root.pathname, excerptLength: 40 }).then(function () { return pf; });
+      // One Pagefind bundle per part of the letters (build.search_bundles, listed in
+      // pagefind-parts.json): the first is loaded, the others merged into its search.
+      var options = { baseUrl: root.pathname, excerptLength: 40 };
+      engine = fetch(new URL("pagefind-parts.json", root).href).then(function (response) {
+        if (!response.ok) { throw new Error("pagefind-parts.json: " + response.status); }
+        return response.json();
+      }).then(function (bundles) {
+        var bundle = function (name) { return new URL(name + "/", root).pathname; };
+        return import(new URL(bundles[0] + "/pagefind.js", root).href).then(function (pf) {
+          return pf.options(options).then(function () {
+            return Promise.all(bundles.slice(1).map(function (name) {
+              return pf.mergeIndex(bundle(name), options);
+            }));
+          }).then(function () { return pf; });
+        });
       });
     }
     return engine;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,3 +69,42 @@ def test_search_finds_heating_letters(page, base_url: str, repo: Path) -> None: 
     page.wait_for_load_state()
     assert "供暖" in page.locator("article h1").inner_text()
 
+
+
+def _search(page, url: str, query: str) -> list[str]:  # type: ignore[no-untyped-def]
+    page.goto(url + "search/", wait_until="networkidle")
+    box = page.locator(SEARCH_INPUT)
+    box.fill(query)
+    box.press("Enter")
+    results = page.locator(SEARCH_RESULT)
+    results.first.wait_for(timeout=15000)
+    page.wait_for_function("!document.querySelector('#search-status').textContent.includes('正在')")
+    return [results.nth(i).get_attribute("href") or "" for i in range(results.count())]
+
+
+def test_search_merges_the_bundles_of_every_part(page, base_url: str, repo: Path,  # type: ignore[no-untyped-def]  # noqa: F811
+                                                 tmp_path_factory: pytest.TempPathFactory,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A board whose letters are indexed in one Pagefind bundle each (one part per letter):
+    the search page merges them all (mergeIndex) and finds what the board with one bundle finds
+    (not always in its order: each part scores with its own word statistics)."""
+    from letterbox.store.repository import Repository
+    from site_builder.build import build_site
+
+    monkeypatch.setenv("LETTERBOX_SEARCH_PART", "1")
+    parted = tmp_path_factory.mktemp("parted") / "site"
+    build_site(Repository(repo), parted, cache=False)
+    bundles = json.loads((parted / "pagefind-parts.json").read_text("utf-8"))
+    assert len(bundles) == 3 and all((parted / b / "pagefind.js").is_file() for b in bundles)
+    codes = letter_codes(repo)
+    whole = sorted(_search(page, base_url, "供暖"))
+    context = page.context.browser.new_context(locale="zh-CN")  # the fixture's: this site only
+    tab = context.new_page()
+    with static_server(parted) as url:
+        found = _search(tab, url + "/", "供暖")
+        assert {h.rsplit("/letters/", 1)[1].strip("/") for h in found} == {
+            codes[LETTERS["heat"][0]], codes[LETTERS["follow"][0]]}, found
+        assert sorted(found) == whole
+        road = _search(tab, url + "/", "路灯")
+        assert [h.rsplit("/letters/", 1)[1].strip("/") for h in road] == [codes[LETTERS["road"][0]]]
+    context.close()

@@ -15,6 +15,7 @@ from letterbox.store.repository import Repository
 from site_builder.build import BuildReport, LeakFound, build_site
 from site_builder.incremental import MANIFEST, STATE_DIR
 from site_builder.redact_stage import CACHE_DIR
+from site_builder.tools import part_dir, search_part
 from tests.e2e.test_site import _commit_by_hand, intake, run, to_unit
 
 
@@ -35,6 +36,13 @@ def same_as_from_scratch(root: Path, site: Path, tmp: Path, name: str) -> None:
     assert differ == [], name
     assert (site / "lookup" / "meta.json").is_file()
     shutil.rmtree(scratch)
+
+
+def bundles(site: Path) -> dict[str, dict[str, tuple[int, int]]]:
+    """Pagefind folder → its files' (inode, mtime): a file kept as published keeps both."""
+    return {d.name: {p.relative_to(d).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+                     for p in sorted(d.rglob("*")) if p.is_file()}
+            for d in sorted(site.glob("pagefind-*")) if d.is_dir()}
 
 
 def incremental(root: Path, site: Path) -> BuildReport:
@@ -63,7 +71,9 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_incremental_build_is_a_build_from_scratch(board: Path, tmp_path: Path) -> None:
+def test_incremental_build_is_a_build_from_scratch(board: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LETTERBOX_SEARCH_PART", "1")  # a Pagefind bundle per letter
     root, site = board, tmp_path / "site"
     first = incremental(root, site)
     assert first.changed == first.files  # nothing to keep: every file made
@@ -89,7 +99,15 @@ def test_incremental_build_is_a_build_from_scratch(board: Path, tmp_path: Path) 
     text = path.read_text("utf-8")
     path.write_text(text.replace("三日内整改", "两日内整改"), "utf-8")
     _commit_by_hand(root, path.relative_to(root).as_posix())
+    published = bundles(site)
+    assert len(published) == 3 and part_dir(search_part(heat)) in published  # a letter each
     report = incremental(root, site)
+    now = bundles(site)
+    assert sorted(now) == sorted(published)
+    for name, files in published.items():  # heat's part indexed again, the other kept as it was
+        assert (now[name] == files) is (name != part_dir(search_part(heat))), name
+    parts = json.loads((site / "pagefind-parts.json").read_text("utf-8"))
+    assert parts == sorted(published)
     assert "两日内整改" in (site / "letters" / heat / "index.html").read_text("utf-8")
     assert report.changed < report.files / 2
     same_as_from_scratch(root, site, tmp_path, "hand edit")
@@ -137,7 +155,7 @@ def test_new_writer_data_found_in_a_page_kept_as_it_was(board: Path, tmp_path: P
     site = tmp_path / "site"
     incremental(root, site)
     kept = {p: p.stat().st_mtime_ns for p in site.rglob("*.js")}
-    assert NEW_WORD in (site / "pagefind" / "pagefind-ui.js").read_text("utf-8").lower()
+    assert NEW_WORD in next(site.glob("pagefind-*/pagefind-ui.js")).read_text("utf-8").lower()
     record = {"name": "钱多多", "phone": "13566667777", "email": f"{NEW_WORD}@example.com",
               "address": "龙安区彰武街道南田村1组2号", "title": "南田村道路坑洼",
               "body": "南田村道路坑洼，雨天积水。", "submitted_at": "2026-02-05T09:00:00+08:00"}

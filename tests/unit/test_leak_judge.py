@@ -8,6 +8,8 @@ build when that letter is not on the board.
 
 from __future__ import annotations
 
+import pytest
+
 from site_builder.scan import judge, origin_of
 
 OWNERS = {
@@ -82,6 +84,10 @@ def test_origin_of_a_file() -> None:
     fragment = 'pagefind_dcd{"url":"/letters/LA-2026-00007.html","content":"…"}'
     assert origin_of("pagefind/fragment/zh_abc.pf_fragment", fragment) == "LA-2026-00007"
     assert origin_of("pagefind/index/zh_abc.pf_index", fragment) is None
+    # a part's bundle (build.search_bundles): its fragments are one letter's too
+    assert origin_of("pagefind-LA-2026-0/fragment/zh_abc.pf_fragment", fragment) == "LA-2026-00007"
+    assert origin_of("pagefind-LA-2026-0/index/zh_abc.pf_index", fragment) is None
+    assert origin_of("pagefind-parts.json", fragment) is None
     assert origin_of("categories/complaint/index.html", "/letters/LA-2026-00007/") is None
     assert origin_of("requests.json", "") is None
 
@@ -116,3 +122,13 @@ def test_another_writers_full_name_of_three_characters_is_masked() -> None:
     assert done[0].mask == ("欧阳秀英",)  # not its own writer (masked anyway), not 向阳 (2 chars)
     assert done[1].mask == ("王建国",)  # 文昌大 is inside a unit's name: left alone
     assert done[2].mask == ()  # staff keep it
+
+
+def test_search_part_is_a_stable_code_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    from site_builder.tools import search_part
+
+    assert search_part("LA-2025-00001") == search_part("LA-2025-02000") == "LA-2025-0"
+    assert search_part("LA-2025-02001") == "LA-2025-1"
+    assert search_part("LA-2026-00001") == "LA-2026-0"  # a new year, a new part
+    monkeypatch.setenv("LETTERBOX_SEARCH_PART", "1")
+    assert search_part("LA-2026-00007") == "LA-2026-6"
