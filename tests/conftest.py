@@ -227,3 +227,16 @@ def make_case_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
     monkeypatch.delenv("LETTERBOX_REPO", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     return Repo(path, CliRunner())
+
+
+def refused(repo: Repo, *args: str, words: list[str], code: int = 1) -> str:
+    """Run a command that must be refused; assert nothing changed (HEAD, index, working tree,
+    no stray temporary or lock file) and the message names each of `words`; return it."""
+    before = snapshot(repo.path)
+    result = repo.run(*args, expect=code)
+    assert snapshot(repo.path) == before
+    assert stray_files(repo.path) == []
+    message = result.stderr
+    for word in words:
+        assert word in message, (word, message)
+    return message

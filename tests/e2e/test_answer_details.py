@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import Repo, make_case_repo, snapshot, ssh_key
+from tests.conftest import Repo, make_case_repo, refused, snapshot, ssh_key
 from tests.e2e.test_roster import KEYS, Signed, stamp
 
 CODE = "LA-2026-00001"
@@ -19,16 +19,6 @@ CODE = "LA-2026-00001"
 
 def at(day: int, hour: int, minute: int = 0) -> str:
     return f"2026-03-{day:02d}T{hour:02d}:{minute:02d}:00+08:00"
-
-
-def refused(repo: Repo, *args: str, words: list[str]) -> str:
-    """A command that must be refused, changing nothing; its message names `words`."""
-    before = snapshot(repo.path)
-    result = repo.run(*args, expect=1)
-    assert snapshot(repo.path) == before
-    for word in words:
-        assert word in result.stderr, (word, result.stderr)
-    return result.stderr
 
 
 @pytest.fixture

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Repo, commit_count, head, porcelain, snapshot, stray_files, submission
+from tests.conftest import (
+    Repo,
+    commit_count,
+    head,
+    porcelain,
+    refused,
+    stray_files,
+    submission,
+)
 
 CODE = "LA-2026-00001"
 
@@ -36,18 +44,6 @@ def step(repo: Repo, *args: str, who: str = "王五", when: str, message: str | 
     event = repo.letter(code)["history"][-1]
     assert event["actor"] == who and event["at"] == when and event["action"] == args[0]
     return result
-
-
-def refused(repo: Repo, *args: str, words: list[str], code: int = 1) -> str:
-    """Run a step that must be refused; assert nothing changed; return the message."""
-    before = snapshot(repo.path)
-    result = repo.run(*args, expect=code)
-    assert snapshot(repo.path) == before
-    assert stray_files(repo.path) == []
-    message = result.stderr
-    for word in words:
-        assert word in message, (word, message)
-    return message
 
 
 @pytest.fixture
