@@ -50,6 +50,21 @@ class PublicContact:
 
 
 @dataclass(frozen=True)
+class Body:
+    """letterbox.yaml `bodies`: a body the notices direct the writer to (name, address, phone)."""
+
+    name: str
+    address: str | None = None
+    phone: str | None = None
+
+    @property
+    def contact(self) -> str:
+        """地址：…，电话：… (empty when neither is configured)."""
+        parts = [f"地址：{self.address}" if self.address else "", f"电话：{self.phone}" if self.phone else ""]
+        return "，".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
 class Encryption:
     """letterbox.yaml `encryption`: sealed case files (core/sealing.py, docs/encryption.md)."""
 
@@ -83,6 +98,7 @@ class Config:
     roster: Roster = Roster()
     clock_skew: timedelta = CLOCK_SKEW  # how much later than its commit a step's time may be
     encryption: Encryption | None = None  # None: case files in clear
+    bodies: dict[str, Body] = field(default_factory=dict, compare=False)  # `bodies`: discipline, review
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -92,7 +108,17 @@ class Config:
     @property
     def public_words(self) -> tuple[str, ...]:
         """The public numbers and places of `public_contacts`, for the redaction's keep list."""
-        return tuple(v for c in self.public_contacts for v in (c.phone, c.place) if v)
+        return (tuple(v for c in self.public_contacts for v in (c.phone, c.place) if v)
+                + tuple(v for b in self.bodies.values() for v in (b.phone, b.address) if v))
+
+    def body(self, key: str) -> Body:
+        """The body of `bodies` (discipline, review); without one, the unit with that role
+        (discipline) or the government (review), without address or phone."""
+        if key in self.bodies:
+            return self.bodies[key]
+        if key == "review":
+            return Body(self.government)
+        return Body(self.role_unit(key).name)
 
     def time_problem(self, moment: datetime, now: datetime | None = None) -> str | None:
         """What is wrong with ``moment`` as the time of a letter or a step, in plain Chinese
@@ -188,6 +214,8 @@ def parse_config(text: str, filename: str = CONFIG_FILE) -> Config:
         roster=roster,
         clock_skew=timedelta(minutes=data.get("clock_skew_minutes", CLOCK_SKEW.seconds // 60)),
         encryption=_encryption(data.get("encryption")),
+        bodies={k: Body(str(b["name"]), b.get("address"), b.get("phone"))
+                for k, b in (data.get("bodies") or {}).items()},
         raw=data,
     )
 
