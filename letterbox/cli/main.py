@@ -13,7 +13,7 @@ from letterbox.cli.app import cli
 
 __all__ = ["COMMANDS", "COMMAND_MODULES", "cli", "main"]
 
-COMMAND_MODULES = ("repo", "steps", "roster", "encryption", "reports", "analysis", "lookup", "service", "site")
+COMMAND_MODULES = ("repo", "steps", "roster", "encryption", "reports", "analysis", "lookup", "service", "site", "notice")
 
 COMMANDS = {
     **dict.fromkeys(("init", "units", "validate", "check", "list", "show"), "repo"),
@@ -28,6 +28,7 @@ COMMANDS = {
     **dict.fromkeys(("lookup", "lookup-refresh"), "lookup"),
     **dict.fromkeys(("reopen-list", "serve-intake"), "service"),
     **dict.fromkeys(("build", "serve", "preview"), "site"),
+    "notice": "notice",
 }
 
 cli.lazy = {name: f"letterbox.cli.{module}" for name, module in COMMANDS.items()}

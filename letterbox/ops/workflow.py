@@ -32,6 +32,7 @@ from letterbox.core.process import (
     state_hint,
 )
 from letterbox.core.roster import STEP_ROLES
+from letterbox.ops import notices
 from letterbox.ops.forms import FORM_ACTIONS, handling_form_path, render_handling_form
 from letterbox.ops.validate import Context, validate_letter
 from letterbox.store import keys, signing
@@ -207,19 +208,21 @@ def reject(repo: Repository, code: str, reason: str, actor: Actor, reply: str | 
     if reason in ("duplicate", "answered") and not of:
         raise StepRefused(f"理由 {reason} 须用 --of 写明前一封信件的编码。")
     details: dict[str, Any] = {"reason": reason}
+    earlier = None
     if of:
-        target, own = repo.letter(of).code, repo.letter(code).code
+        earlier = repo.letter(of)
+        target, own = earlier.code, repo.letter(code).code
         if target == own:
             raise StepRefused("--of 不能指向本信。")
         if not codes.received_before(target, own):
             raise StepRefused(f"--of 所写的信件 {target} 不比本信 {own} 收到得早：以“{REJECT_REASONS[reason]}”"
                               "不予受理时，所指的前信只能是更早收到的来信（信件编码按收信先后编号）。")
         details["of"] = target
-    text = (reply or "").strip() or f"您的来信不予受理：{REJECT_REASONS[reason]}。"
+    text = (reply or "").strip() or notices.reject_text(repo.config, reason, earlier)
     if reason == "discipline":
-        office = repo.config.role_unit("discipline").name
-        if office not in text:
-            text += f"\n请直接向{office}反映。"
+        body = repo.config.body("discipline")
+        if body.name not in text:
+            text += f"\n请直接向{body.name}反映" + (f"（{body.contact}）" if body.contact else "") + "。"
     details["reply"] = text
     return take_step(repo, code, "reject", details, actor, at, summary=reason)
 

@@ -1,0 +1,99 @@
+"""Issue 18, point 1: notices to the writer (受理告知书, 不予受理告知书, 延期告知书, 答复意见书),
+rendered from the letter's history by `letterbox notice`; the rejection texts name the earlier
+letter for (2)/(4) and the body of `bodies.discipline` for (6), once. Real repositories through
+the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from letterbox.core import yamlio
+from tests.conftest import WRITER, Repo, refused, snapshot
+
+
+def at(day: int, hour: int, month: int = 3) -> str:
+    return f"2026-{month:02d}-{day:02d}T{hour:02d}:00:00+08:00"
+
+
+def no_writer_data(text: str) -> None:
+    for value in WRITER.values():
+        assert value not in text, value
+
+
+def test_reject_discipline_names_body_from_config_once(case_repo: Repo) -> None:
+    path = case_repo.path / "letterbox.yaml"
+    data, _ = yamlio.load(path.read_text("utf-8"), "letterbox.yaml")
+    data["bodies"]["discipline"] = {"name": "龙安区纪委监委信访室", "address": "中州路8号", "phone": "0372-3188888"}
+    path.write_text(yamlio.dump(data), encoding="utf-8")
+    case_repo.commit_all("bodies")
+    code = case_repo.new_letter(1)
+    case_repo.run("reject", code, "--reason", "discipline", "--at", at(2, 10))
+    reply = case_repo.letter(code)["history"][-1]["details"]["reply"]
+    assert reply.count("请直接向") == 1, reply
+    assert "请直接向龙安区纪委监委信访室反映（地址：中州路8号，电话：0372-3188888）。" in reply
+    assert "纪检监察部门" not in reply
+    text = case_repo.run("notice", code).stdout
+    assert "【不予受理告知书】2026-03-02" in text
+    assert "理由：反映党政干部和企事业单位负责人违法违纪问题（办法第五条第六项）" in text
+    assert "中州路8号" in text and "0372-3188888" in text
+    no_writer_data(text)
+
+
+def test_reject_duplicate_and_answered_name_the_earlier_letter(case_repo: Repo) -> None:
+    first = case_repo.new_letter(1)
+    dup = case_repo.new_letter(2, submitted_at=at(3, 9))
+    again = case_repo.new_letter(3, submitted_at=at(3, 10))
+    case_repo.run("reject", dup, "--reason", "duplicate", "--of", first, "--at", at(3, 11))
+    case_repo.run("reject", again, "--reason", "answered", "--of", first, "--at", at(3, 12))
+    dup_reply = case_repo.letter(dup)["history"][-1]["details"]["reply"]
+    assert f"本信与此前 2026-03-02 收到的来信 {first} 内容相同或相近" in dup_reply
+    again_reply = case_repo.letter(again)["history"][-1]["details"]["reply"]
+    assert f"已在 2026-03-02 收到的来信 {first} 中答复" in again_reply
+    text = case_repo.run("notice", dup, "--kind", "reject").stdout
+    assert first in text and "办法第五条第二项" in text
+    no_writer_data(text)
+
+
+def test_accept_extension_and_answer_notices(case_repo: Repo, tmp_path: Path) -> None:
+    code = case_repo.new_letter(1)
+    case_repo.run("classify", code, "--category", "complaint", "--at", at(2, 10))
+    case_repo.run("transfer", code, "--unit", "cgj", "--complex", "--at", at(2, 11))
+    case_repo.run("extend", code, "--days", "10", "--reason", "需要协调供电公司更换线路", "--at", at(20, 10))
+    case_repo.run("grant", code, "--at", at(20, 15))
+    case_repo.run("answer", code, "--text", "路灯线路已更换，现已恢复照明。", "--head", "张局长",
+                  "--timeframe", "2026年4月10日前完成全部更换", "--at", at(25, 10))
+    case_repo.run("approve", code, "--at", at(26, 10))
+    text = case_repo.run("notice", code).stdout
+    assert "【受理告知书】2026-03-02" in text and "转区城市管理局办理（较复杂问题）" in text
+    assert "20 个工作日内办结" in text
+    assert "【延期告知书】2026-03-20" in text and "因需要协调供电公司更换线路，办理期限延长 10 个工作日" in text
+    assert "【答复意见书】2026-03-26" in text and "区城市管理局答复如下" in text
+    assert "路灯线路已更换" in text and "解决时限：2026年4月10日前完成全部更换" in text
+    assert "复查" not in text  # not a petition case
+    no_writer_data(text)
+    out = tmp_path / "notice.html"
+    case_repo.run("notice", code, "--kind", "answer", "--out", str(out))
+    html = out.read_text("utf-8")
+    assert "<h1>答复意见书</h1>" in html and "路灯线路已更换" in html and "受理告知书</h1>" not in html
+    no_writer_data(html)
+
+
+def test_petition_answer_states_review_right_and_body(case_repo: Repo) -> None:
+    code = case_repo.new_letter(1)
+    case_repo.run("classify", code, "--category", "complaint", "--at", at(2, 10))
+    case_repo.run("transfer", code, "--unit", "cgj", "--unit", "zjj", "--at", at(2, 11))
+    text = case_repo.run("notice", code, "--kind", "accept").stdout
+    assert "作为信访事项办理" in text and "60 日内办结" in text
+    case_repo.run("answer", code, "--text", "经协调，已安排维修。", "--head", "李局长", "--at", at(20, 10))
+    case_repo.run("approve", code, "--at", at(21, 10))
+    answer = case_repo.run("notice", code, "--kind", "answer").stdout
+    assert "自收到本意见书之日起 30 日内，向安阳市龙安区人民政府请求复查" in answer
+    assert "0372-3199010" in answer
+
+
+def test_notice_of_a_kind_the_letter_lacks_is_refused(case_repo: Repo) -> None:
+    code = case_repo.new_letter(1)
+    case_repo.run("classify", code, "--category", "complaint", "--at", at(2, 10))
+    before = snapshot(case_repo.path)
+    refused(case_repo, "notice", code, "--kind", "answer", words=[code, "答复意见书"])
+    assert snapshot(case_repo.path) == before
