@@ -66,6 +66,7 @@ from letterbox.core.errors import LetterboxError
 from letterbox.core.facts import fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import REJECT_REASONS
+from letterbox.ops import notices
 from letterbox.store import loader
 
 FORMAT = "letterbox-lookup"
@@ -151,21 +152,58 @@ def payload_of(letter: Letter, config: Config, cal: Any, published: bool) -> dic
         "answered": closed.isoformat() if closed else None,
         "link": f"../letters/{letter.code}/" if published else None,
         "timeline": [[item.day.isoformat(), item.label] for item in facts.timeline],
+        "notices": [[n.day.isoformat(), n.title, lookup_text(n.text)] for n in notices.notices(letter, config)],
     }
 
 
+def lookup_text(text: str) -> str:
+    """A notice as the lookup shows it: without the salutation and the signature lines (the
+    office and the day), which the page gives around it."""
+    lines = text.splitlines()
+    if lines and lines[0].startswith("来信人"):
+        lines = lines[1:]
+    return "\n".join(lines[:-2] if len(lines) > 2 else lines)
+
+
+SHORTENED = "……（未完，全文请向信箱办公室索取）"
+
+
 def encode_plaintext(payload: dict[str, Any]) -> bytes:
-    """Compact UTF-8 JSON padded with spaces; the middle of a long timeline is dropped."""
+    """Compact UTF-8 JSON padded with spaces. What does not fit is shortened, never silently:
+    first the middle of a long timeline is dropped; then the notices' texts, the earlier ones
+    first, are cut and end with SHORTENED; then the earliest notices are left out and counted
+    in `notices_omitted` (docs/lookup.md, "Notices in the lookup")."""
     data = dict(payload)
     timeline = list(data.get("timeline") or [])
+    notes = [list(n) for n in data.get("notices") or []]
     while True:
-        raw = json.dumps({**data, "timeline": timeline}, ensure_ascii=False,
+        raw = json.dumps({**data, "timeline": timeline, "notices": notes}, ensure_ascii=False,
                          separators=(",", ":")).encode("utf-8")
         if len(raw) <= PLAINTEXT_BYTES:
             return raw + b" " * (PLAINTEXT_BYTES - len(raw))
-        if len(timeline) <= 2:
+        if len(timeline) > 2:
+            del timeline[len(timeline) // 2]
+            continue
+        if _shorten(notes, len(raw) - PLAINTEXT_BYTES):
+            continue
+        if len(notes) <= 1:
             raise ValueError("lookup entry too large")
-        del timeline[len(timeline) // 2]
+        del notes[0]  # the earliest notice goes; the page says how many are not shown
+        data["notices_omitted"] = int(data.get("notices_omitted") or 0) + 1
+
+
+def _shorten(notes: list[list[str]], excess: int) -> bool:
+    """Cut the earliest notice text that can still be cut by about ``excess`` bytes (at least
+    to its first few characters); False when none can."""
+    for note in notes:
+        text = note[2]
+        body = text.removesuffix(SHORTENED)
+        if len(body) <= 8:
+            continue
+        keep = max(8, len(body) - max(1, excess // 3 + 1) - (0 if text.endswith(SHORTENED) else len(SHORTENED)))
+        note[2] = body[:keep] + SHORTENED
+        return True
+    return False
 
 
 # --------------------------------------------------------------------------- writing

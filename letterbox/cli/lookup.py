@@ -57,6 +57,11 @@ def lookup(state: State_, letter_code: str, query_code: str, site: Path, as_json
             out.print(f"{label}：{value}", markup=False)
     for day, step in entry.get("timeline") or []:
         out.print(f"  {_day(day)} {step}", markup=False)
+    if entry.get("notices_omitted"):
+        out.print(f"另有 {entry['notices_omitted']} 份较早的告知书未能在查询中显示。", markup=False)
+    for day, title, text in entry.get("notices") or []:
+        out.print(f"【{title}】{_day(day)}", markup=False)
+        out.print(text, markup=False)
     for flag in flags or []:
         out.print(f"风险预警（仅工作人员可见）：{_day(flag['at'][:10])} {flag['note']}", markup=False)
 

@@ -145,6 +145,23 @@
       row("公开页面", a);
     }
     result.appendChild(table);
+    /* 告知书 (notices): shown in full, also for a letter whose answer is not published (art. 13);
+     * a text cut to fit the entry ends with a note saying so (docs/lookup.md). */
+    if ((entry.notices && entry.notices.length) || entry.notices_omitted) {
+      result.appendChild(el("h3", "告知书"));
+      if (entry.notices_omitted) {
+        result.appendChild(el("p", "另有 " + entry.notices_omitted + " 份较早的告知书未能在此显示，请向信箱办公室索取。",
+                              "lookup-notices-omitted"));
+      }
+      (entry.notices || []).forEach(function (item) {
+        var box = el("section", null, "lookup-notice");
+        box.appendChild(el("h4", item[1] + "（" + dateZh(item[0]) + "）"));
+        String(item[2] || "").split("\n").forEach(function (line) {
+          box.appendChild(el("p", line));
+        });
+        result.appendChild(box);
+      });
+    }
     if (entry.timeline && entry.timeline.length) {
       result.appendChild(el("h3", "办理经过"));
       var list = el("ol", null, "lookup-timeline");

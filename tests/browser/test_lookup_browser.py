@@ -82,3 +82,14 @@ def test_linked_from_every_page(page, base_url: str) -> None:
     for path in ("", "stats/", "measures/"):
         page.goto(base_url + path)
         assert page.locator("a[href$='lookup/']").count() >= 1
+
+
+def test_notices_shown_in_full_also_for_a_withheld_letter(page, base_url: str, cases) -> None:  # noqa: F811
+    _, codes = cases
+    assert look_up(page, base_url, *codes["road"]) == "closed"  # withheld (art. 13): no public page
+    text = page.inner_text("#lookup-result")
+    assert "告知书" in text and "答复意见书" in text and "路灯维修已列入本周计划。" in text
+    assert page.locator(".lookup-notice").count() == 1
+    assert look_up(page, base_url, *codes["open"]) == "transferred"
+    text = page.inner_text("#lookup-result")
+    assert "延期告知书" in text and "因需要协调电梯维保单位" in text

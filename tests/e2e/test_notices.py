@@ -5,6 +5,7 @@ the CLI."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from letterbox.core import yamlio
@@ -97,3 +98,48 @@ def test_notice_of_a_kind_the_letter_lacks_is_refused(case_repo: Repo) -> None:
     before = snapshot(case_repo.path)
     refused(case_repo, "notice", code, "--kind", "answer", words=[code, "答复意见书"])
     assert snapshot(case_repo.path) == before
+
+
+def test_lookup_shows_the_answer_of_a_withheld_letter(case_repo: Repo) -> None:
+    from tests.conftest import submission
+
+    made = case_repo.intake(submission(1), name="one-1.json")[0]
+    code, query = made["letter_code"], made["query_code"]
+    case_repo.run("classify", code, "--category", "complaint", "--at", at(2, 10))
+    case_repo.run("transfer", code, "--unit", "cgj", "--at", at(2, 11))
+    case_repo.run("answer", code, "--text", "经核查，涉及个人隐私的问题已单独处理并书面说明。", "--head", "张局长",
+                  "--at", at(3, 10))
+    case_repo.run("approve", code, "--at", at(3, 15))
+    case_repo.run("withhold", code, "--reason", "privacy", "--at", at(3, 16))
+    case_repo.run("build")
+    site = case_repo.path / "site"
+    entry = json.loads(case_repo.run("lookup", code, query, "--site", str(site), "--json").stdout)
+    assert entry["link"] is None  # not published (art. 13)
+    kinds = [n[1] for n in entry["notices"]]
+    assert kinds == ["受理告知书", "答复意见书"]
+    assert "涉及个人隐私的问题已单独处理并书面说明" in entry["notices"][1][2]
+    assert "区城市管理局答复如下" in entry["notices"][1][2]
+    no_writer_data(json.dumps(entry, ensure_ascii=False))
+    text = case_repo.run("lookup", code, query, "--site", str(site)).stdout
+    assert "【答复意见书】" in text and "涉及个人隐私的问题已单独处理并书面说明" in text
+    assert "涉及个人隐私的问题已单独处理" not in "".join(
+        p.read_text("utf-8", errors="ignore") for p in site.rglob("*.html"))
+
+
+def test_long_notices_are_shortened_with_a_note_never_silently() -> None:
+    from site_builder.lookup_index import PLAINTEXT_BYTES, SHORTENED, encode_plaintext
+
+    long_answer = "答复内容" * 200  # 2 400 bytes
+    payload = {"status": "closed", "timeline": [["2026-03-02", "收到来信"]] * 5,
+               "notices": [["2026-03-02", "受理告知书", "已经受理" * 20], ["2026-03-26", "答复意见书", long_answer]]}
+    raw = encode_plaintext(payload)
+    assert len(raw) == PLAINTEXT_BYTES
+    entry = json.loads(raw)
+    texts = [n[2] for n in entry["notices"]]
+    assert all(t.endswith(SHORTENED) for t in texts)  # both cut, each says so
+    assert texts[1].startswith("答复内容答复内容")
+    assert len(texts[1]) > 100  # the answer, cut last, keeps most of the room
+    many = {"status": "closed", "timeline": [],
+            "notices": [["2026-03-02", "延期告知书", "延期" * 30] for _ in range(20)]}
+    entry = json.loads(encode_plaintext(many))
+    assert entry["notices_omitted"] > 0 and len(entry["notices"]) + entry["notices_omitted"] == 20
