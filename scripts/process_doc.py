@@ -103,5 +103,29 @@ def render() -> str:
         "prints the full one. `check --base` accepts a form changed by a non-office signer only",
         "when it is exactly the form the commit's step writes.",
         "",
+        "## Notices to the writer",
+        "",
+        "| notice | step it belongs to | says |",
+        "|---|---|---|",
+        "| 受理告知书 | the first `transfer` or `instruct` | accepted, the unit(s), the mode and its limit |",
+        "| 不予受理告知书 | `reject` | the article 5 ground; (2)/(4): the earlier letter (code, day); "
+        "(6): the body of `bodies.discipline` (name, address, phone) |",
+        "| 延期告知书 | `grant` (of the `extend` before it) | the reason and the days |",
+        "| 答复意见书 | `approve` (of the last `answer`), or `reply` | the answer, the unit, the time "
+        "frame (`answer --timeframe`); for a petition case the right to ask `bodies.review` for "
+        "复查 within 30 days (信访工作条例 §35) |",
+        "",
+        "A notice is rendered on demand from the history (`letterbox/ops/notices.py`) rather than",
+        "stored a second time: each notice belongs to one step, takes its date from it and its",
+        "content from the step's details, so it is a record by virtue of the signed, committed",
+        "history, and a notice cannot disagree with the step it reports. The wording is in",
+        "`letterbox/templates/notice_<kind>.j2`; a repository may override a template with a file",
+        "of the same name in `notice_templates/` (a change of wording or of `bodies` then shows",
+        "in notices printed later: keep the printed copy handed to the writer). The text holds no",
+        "personal data of the writer: it says 来信人 and the letter code, and the step details it",
+        "draws on are those already committed in clear. `letterbox notice CODE [--kind …]` prints",
+        "them, `--out FILE.html` writes a printable page; the lookup shows them to the writer",
+        "(docs/lookup.md, \"Notices in the lookup\").",
+        "",
     ]
     return "\n".join(lines)

@@ -186,7 +186,7 @@ def encode_plaintext(payload: dict[str, Any]) -> bytes:
             continue
         if _shorten(notes, len(raw) - PLAINTEXT_BYTES):
             continue
-        if len(notes) <= 1:
+        if not notes:
             raise ValueError("lookup entry too large")
         del notes[0]  # the earliest notice goes; the page says how many are not shown
         data["notices_omitted"] = int(data.get("notices_omitted") or 0) + 1
