@@ -23,6 +23,8 @@ from letterbox.core.process import (
     RATINGS,
     REASON_LABELS,
     REJECT_REASONS,
+    REVIEW_KINDS,
+    REVIEW_OUTCOMES,
     STATUSES,
     WITHHOLD_REASONS,
 )
@@ -325,3 +327,30 @@ def feedback_cmd(repo, code, who, at, by_phone, rating, note):  # type: ignore[n
         raise LetterboxError("工作人员登记评价须加 --by-phone（电话回访）；来信人在网上的评价由在线写信服务记录，"
                              "不能在命令行代为填写。")
     return workflow.phone_feedback(repo, code, rating, who, note=note, at=at)
+
+
+# -- 复查 and 复核 (《信访工作条例》第三十五、三十六条) ------------------------------------------
+
+
+@click.option("--text", help="来信人请求的内容或理由（可不填）。")
+@click.option("--kind", required=True, type=click.Choice(list(REVIEW_KINDS)),
+              help="复查：对处理意见不服；复核：对复查意见不服。")
+@step_command("review", "登记来信人的复查或复核请求（《信访工作条例》第三十五、三十六条）：信访件办结后 30 日内"
+              "可申请复查，收到复查意见后 30 日内可申请复核（期限届满日遇节假日顺延）；复查、复核各一次，"
+              "复查复核机关（letterbox.yaml 的 bodies.review）自收到请求之日起 30 日内提出意见。")
+def review_cmd(repo, code, who, at, kind, text):  # type: ignore[no-untyped-def]
+    from letterbox.ops import reviews
+
+    return reviews.request_review(repo, code, kind, who, text=text, at=at)
+
+
+@_text_opt
+@_file_opt
+@click.option("--outcome", required=True, type=click.Choice(list(REVIEW_OUTCOMES)),
+              help="复查复核结论：维持、撤销或变更原处理意见。")
+@step_command("review-decide", "登记复查复核机关的意见（维持、撤销或变更）和意见书内容 → 已办结；"
+              "复查意见作出后来信人可在 30 日内申请复核，复核意见为最终意见。")
+def review_decide_cmd(repo, code, who, at, outcome, file, text):  # type: ignore[no-untyped-def]
+    from letterbox.ops import reviews
+
+    return reviews.decide_review(repo, code, outcome, _read_text(file, text, "复查复核意见"), who, at=at)

@@ -17,7 +17,7 @@ from typing import Literal, get_args
 
 from letterbox.core.calendar import DeadlineComputation, WorkCalendar
 
-Mode = Literal["ordinary", "complex", "petition", "triage", "review"]
+Mode = Literal["ordinary", "complex", "petition", "triage", "review", "recheck", "reexamine"]
 MODES: tuple[str, ...] = get_args(Mode)
 WORKING_DAY_MODES: tuple[str, ...] = ("ordinary", "complex", "triage", "review")
 
@@ -33,6 +33,11 @@ class DeadlineRules:
     triage_working_days: int = 1
     review_working_days: int = 2
     calendar_days_roll_forward: bool = True  # a calendar-day limit ending on a day off moves on
+    # 复查 / 复核 (《信访工作条例》第三十五、三十六条): the writer's window to ask, the reviewing body's
+    # limit to answer (both calendar days), and whether letters not handled as 信访 cases get them.
+    review_request_days: int = 30
+    review_decide_days: int = 30
+    reviews_for_all_letters: bool = False
 
     def days_for(self, mode: str) -> int:
         """The base time limit of ``mode`` (working days, or calendar days for petitions)."""
@@ -43,6 +48,8 @@ class DeadlineRules:
             "petition": self.petition_days,
             "triage": self.triage_working_days,
             "review": self.review_working_days,
+            "recheck": self.review_decide_days,
+            "reexamine": self.review_decide_days,
         }[mode]
 
     def rule_text(self, mode: str) -> str:
@@ -59,7 +66,12 @@ class DeadlineRules:
             ),
             "triage": f"分办：{n} 个工作日，自收信次日起算",
             "review": f"审核：{n} 个工作日，自提交审核次日起算",
+            "recheck": f"复查：{n} 日（按日历日计算），自收到复查请求次日起算" + self._roll_text(),
+            "reexamine": f"复核：{n} 日（按日历日计算），自收到复核请求次日起算" + self._roll_text(),
         }[mode]
+
+    def _roll_text(self) -> str:
+        return "；期间届满日为周末或法定节假日的，顺延至其后第一个工作日" if self.calendar_days_roll_forward else ""
 
 
 def counts_working_days(mode: str) -> bool:
@@ -129,6 +141,14 @@ def _computation(cal: WorkCalendar, rules: DeadlineRules, start: date, mode: str
             base = _calendar_days(cal, rules, start, rules.days_for(mode), extension_days)
         comp = memo[key] = replace(base, rule=rules.rule_text(mode))
     return comp
+
+
+def review_window_end(cal: WorkCalendar, rules: DeadlineRules, start: date) -> DeadlineComputation:
+    """The last day the writer may ask for 复查 (or 复核) of an opinion given on ``start``: the
+    window of ``review_request_days`` calendar days, rolled forward like any calendar-day limit."""
+    return replace(_calendar_days(cal, rules, start, rules.review_request_days, 0),
+                   rule=f"申请期限：{rules.review_request_days} 日（按日历日计算），自收到意见次日起算"
+                   + rules._roll_text())
 
 
 def _check_extension(rules: DeadlineRules, mode: str, extension_days: int) -> None:

@@ -22,9 +22,10 @@ from typing import Any, Literal
 from letterbox.core.calendar import WorkCalendar
 from letterbox.core.clock import Clock, clock_of
 from letterbox.core.config import Config
-from letterbox.core.deadlines import due_day
+from letterbox.core.deadlines import due_day, review_window_end
 from letterbox.core.letter import Letter
 from letterbox.core.process import (
+    MODES,
     OPEN_STATUSES,
     RATING_ACTIONS,
     STATUSES,
@@ -281,6 +282,7 @@ def _fold(letter: Letter, history: tuple[dict[str, Any], ...], config: Config,
     granted = 0
     reject_reason: str | None = None
     episode = 0  # rounds[episode:] ran since the last closing
+    decided: date | None = None  # the day of the last 复查 / 复核 decision
     for index, event in enumerate(history):
         before, after = trail[index], trail[index + 1]
         action = str(event.get("action"))
@@ -324,6 +326,20 @@ def _fold(letter: Letter, history: tuple[dict[str, Any], ...], config: Config,
                 draft = answer = Answer(draft.index, draft.text, draft.unit, final=True)
             closings.append(_closing(index, event, day, rounds[episode:], direct=False, office=office))
             episode = len(rounds)
+        elif action == "review-request":
+            try:
+                _check_review_window(before, str(details.get("kind")), day,
+                                     decided if details.get("kind") == "复核" else
+                                     (closings[-1].day if closings else None), config, cal)
+            except ReviewRefused as exc:
+                raise ReviewRefused(f"办理记录第 {index + 1} 条（{step.label}）：{exc.reason}", exc.reason) from None
+            happenings.append(Happening("review-request", day, (office,), after.status,
+                                        note=str(details.get("kind") or ""), at=at))
+        elif action == "review-decide":
+            decided = day
+            happenings.append(Happening("review-decide", day, (office,), after.status,
+                                        note=str(before.review or ""),
+                                        comment=str(details.get("outcome") or ""), at=at))
         elif action in RATING_ACTIONS:  # by the writer on the web, or taken by phone by the office
             rating = str(details.get("rating") or "")
             units = closings[-1].units if closings else (office,)
@@ -351,6 +367,34 @@ def _fold(letter: Letter, history: tuple[dict[str, Any], ...], config: Config,
         reject_reason=reject_reason,
         last_at=str(history[-1]["at"]),
     )
+
+
+class ReviewRefused(IllegalStep):
+    """A 复查 / 复核 request outside its window or for a letter that may not have one;
+    `reason` says why without the history's line number."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+
+
+def _check_review_window(before: State, kind: str, day: date, opened: date | None, config: Config,
+                         cal: WorkCalendar) -> None:
+    """A 复查 or 复核 request within its window, for a 信访 case unless the configuration gives
+    reviews to every letter (《信访工作条例》第三十五、三十六条). `opened`: the day of the opinion
+    asked against (the closing for 复查, the 复查 decision for 复核)."""
+    if before.mode != "petition" and not config.rules.reviews_for_all_letters:
+        raise ReviewRefused(f"这封信不是作为信访事项办理的（问题性质：{MODES.get(str(before.mode), '无')}），"
+                          "不适用复查复核（letterbox.yaml 的 deadlines.reviews_for_all_letters 未开启）。")
+    if opened is None:
+        raise ReviewRefused(f"没有可申请{kind}的意见。")
+    window = review_window_end(cal, config.rules, opened)
+    if day > window.due:
+        what = "处理意见" if kind == "复查" else "复查意见"
+        raise ReviewRefused(f"{kind}申请已超过期限：{what}于 {opened.isoformat()} 作出，应在 "
+                          f"{window.due.isoformat()} 前申请（{config.rules.review_request_days} 日"
+                          + ("，届满日遇节假日顺延" if window.rolled_from else "")
+                          + f"），申请日为 {day.isoformat()}。")
 
 
 def _closing(index: int, event: dict[str, Any], day: date, rounds: Sequence[Round], *,

@@ -20,10 +20,11 @@ STATUSES: dict[str, str] = {
     "escalated": "呈办中",
     "transferred": "转办中",
     "answered": "已答复待审核",
+    "reviewing": "复查复核中",
     "closed": "已办结",
     "archived": "已归档",
 }
-OPEN_STATUSES = frozenset({"received", "classified", "escalated", "transferred", "answered"})
+OPEN_STATUSES = frozenset({"received", "classified", "escalated", "transferred", "answered", "reviewing"})
 
 CATEGORIES: dict[str, str] = {"consultation": "政策咨询", "complaint": "求助投诉", "suggestion": "建言献策"}
 MODES: dict[str, str] = {"ordinary": "一般问题", "complex": "较复杂问题", "petition": "信访立案"}
@@ -44,6 +45,10 @@ WITHHOLD_REASONS: dict[str, str] = {
     "sensitive": "敏感性较强",
 }
 RATINGS = ("满意", "基本满意", "不满意")
+# 复查 and 复核 of a 信访 case's 处理意见 (《信访工作条例》第三十五、三十六条): the kinds, in order, the
+# clock each runs (the reviewing body's 30 days) and the outcomes a review may have.
+REVIEW_KINDS: dict[str, str] = {"复查": "recheck", "复核": "reexamine"}
+REVIEW_OUTCOMES = ("维持", "撤销", "变更")
 PUBLICATIONS: dict[str, str] = {"public": "公开", "withheld": "不予公开", "taken-down": "已撤下"}
 
 ANY_OPEN = OPEN_STATUSES
@@ -118,6 +123,14 @@ STEPS: tuple[Step, ...] = (
          "第十四条（回访）", writer_label="来信人评价（电话回访）", command="feedback --by-phone"),
     Step("reopen", "重新办理", frozenset({"closed", "archived"}), "transferred", "office", "第十二条",
          writer_label="重新办理"),
+    # 复查 / 复核 (《信访工作条例》第三十五、三十六条): the writer, dissatisfied with the 处理意见 (or the
+    # 复查意见), asks the superior body within 30 days; the office records the request (on paper, or
+    # from the intake service) and the reviewing body's decision. The window and the petition-only
+    # rule need the calendar and the configuration: core.facts checks them.
+    Step("review-request", "申请复查复核", frozenset({"closed", "archived"}), "reviewing", "office",
+         "《信访工作条例》第三十五、三十六条", writer_label="申请复查复核", command="review"),
+    Step("review-decide", "复查复核意见", frozenset({"reviewing"}), "closed", "office",
+         "《信访工作条例》第三十五、三十六条", writer_label="复查复核意见"),
 )
 STEP_BY_ACTION: dict[str, Step] = {s.action: s for s in STEPS}
 
@@ -148,6 +161,9 @@ DETAIL_LABELS: dict[str, str] = {
     "handler": "经办人",
     "timeframe": "解决时限",
     "contact": "沟通记录",
+    "kind": "复查或复核",
+    "outcome": "复查复核结论",
+    "body": "复查复核机关",
 }
 CONTACT_LABELS: dict[str, str] = {"by": "方式", "at": "时间", "person": "沟通人"}  # the parts of `contact`
 # A key's label where one step means something more particular by it.
@@ -177,6 +193,9 @@ STEP_DETAIL_LABELS: dict[tuple[str, str], str] = {
     ("remind", "note"): "催办说明",
     ("flag-risk", "note"): "风险情况",
     ("phone-feedback", "comment"): "回访记录",
+    ("review-request", "text"): "复查复核请求",
+    ("review-decide", "text"): "复查复核意见",
+    ("review-request", "note"): "说明",
 }
 YES_NO: dict[bool, str] = {True: "是", False: "否"}
 UNIT_KEYS = frozenset({"units", "coordinating", "unit"})  # values: unit codes, shown by name
@@ -256,6 +275,8 @@ class State:
     returned_by: tuple[str, ...] = field(default=())
     co_units: tuple[str, ...] = ()  # 协办 units of a joint handling (`units` holds the lead 主办)
     leaders: tuple[str, ...] = ()  # who may instruct: the leader escalated to and recorded stand-ins
+    review: str | None = None  # the review asked for and not decided yet: 复查 or 复核
+    reviews: tuple[str, ...] = ()  # the reviews decided, in order (复查, then 复核)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -341,6 +362,8 @@ def apply(state: State, event: dict[str, Any]) -> State:
         raise IllegalStep(f"未知步骤“{action}”。")
     if not step_allowed(state, step):
         raise IllegalStep(refusal(state, action))
+    if action == "review-request":
+        _check_review(state, event)
     if action == "instruct" and state.leaders:
         leader = (event.get("details") or {}).get("leader")
         if leader not in state.leaders:
@@ -349,6 +372,19 @@ def apply(state: State, event: dict[str, Any]) -> State:
     changes: dict[str, Any] = {"status": step.target} if step.target else {}
     changes.update(_effect(state, action, event))
     return _with(state, changes)
+
+
+def _check_review(state: State, event: dict[str, Any]) -> None:
+    """复查 first, once; 复核 once, after a 复查 decided (《信访工作条例》第三十五、三十六条)."""
+    kind = (event.get("details") or {}).get("kind")
+    if kind not in REVIEW_KINDS:
+        raise IllegalStep(f"复查复核的种类应为 {'或'.join(REVIEW_KINDS)}，而不是 {kind!r}。")
+    if kind in state.reviews:
+        raise IllegalStep(f"已经办理过{kind}，不能再次申请{kind}"
+                          + ("（复核意见为最终意见，《信访工作条例》第三十六条）。" if kind == "复核" else
+                             "；对复查意见不服的，可申请复核。"))
+    if kind == "复核" and "复查" not in state.reviews:
+        raise IllegalStep("还没有复查意见，不能申请复核：应先申请复查（《信访工作条例》第三十五条）。")
 
 
 def _effect(state: State, action: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -393,6 +429,11 @@ def _effect(state: State, action: str, event: dict[str, Any]) -> dict[str, Any]:
         return _clock(state.mode, at)
     if action in RATING_ACTIONS:
         return {"feedback": True}
+    if action == "review-request":
+        kind = str(d.get("kind"))
+        return {"review": kind, **_clock(REVIEW_KINDS[kind], at)}
+    if action == "review-decide":
+        return {"review": None, "reviews": (*state.reviews, str(state.review)), **_clock(None, None)}
     if action == "reopen":  # back to the unit that answered, with a fresh clock; else re-route
         if not state.units:
             return {"status": "classified", "feedback": False, **_clock("triage", at)}

@@ -23,8 +23,11 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from letterbox.core import codes, schemas
+from letterbox.core.calendar import WorkCalendar
+from letterbox.core.clock import work_calendar
 from letterbox.core.config import Config, load_config
 from letterbox.core.errors import LetterboxError, Problem
+from letterbox.core.facts import fold
 from letterbox.core.letter import Letter, letter_path
 from letterbox.core.process import IllegalStep, parse_time, replay
 from letterbox.core.roster import STEP_ROLES, Roster
@@ -39,6 +42,7 @@ from letterbox.store.repository import Repository
 class Context:
     config: Config
     known_codes: frozenset[str]
+    cal: WorkCalendar | None = None  # the repository's calendar, for rules that need one (reviews)
 
 
 def _at(letter: Letter, path: tuple[str | int, ...], message: str, severity: str = "error") -> Problem:
@@ -202,8 +206,27 @@ def _tags(recipients: tuple[str, ...]) -> frozenset[str]:
         return frozenset()
 
 
+def rule_reviews(letter: Letter, ctx: Context) -> list[Problem]:
+    """复查 / 复核 requests within their 30-day windows and for 信访 cases only (unless configured
+    otherwise): rules that need the calendar, checked by folding (core.facts)."""
+    if ctx.cal is None or not any(e.get("action") == "review-request" for e in letter.history
+                                  if isinstance(e, dict)):
+        return []
+    try:
+        replay(letter.history)
+    except (IllegalStep, KeyError, TypeError, ValueError):
+        return []  # rule_process names it
+    try:
+        fold(letter, ctx.config, ctx.cal)
+    except IllegalStep as exc:
+        return [_at(letter, ("history",), f"办理记录不符合办理流程：{exc}")]
+    except (KeyError, TypeError, ValueError):
+        return []  # rule_process and the schema name these
+    return []
+
+
 LETTER_RULES: tuple[Callable[[Letter, Context], list[Problem]], ...] = (
-    rule_path, rule_links, rule_history_order, rule_process, rule_sealed,
+    rule_path, rule_links, rule_history_order, rule_process, rule_sealed, rule_reviews,
 )
 
 
@@ -357,7 +380,7 @@ def judge(root: Path, path: PurePosixPath, config: Config) -> tuple[Judged, str 
     if not isinstance(letter, Letter):
         return Judged(None, letter), blob_id(raw)
     refs = _refs(letter)
-    ctx = Context(config, frozenset(refs))
+    ctx = Context(config, frozenset(refs), work_calendar(root))
     problems = validate_letter(letter, ctx)
     if problems:
         located = decode(raw, path, lines=True)

@@ -29,6 +29,8 @@ CLOCK_LABELS: dict[str, str] = {
     "ordinary": "一般问题",
     "complex": "较复杂问题",
     "petition": "信访立案",
+    "recheck": "复查",
+    "reexamine": "复核",
     "escalated": "待领导批示",
 }
 DUE_SOON_WORKING_DAYS = 1
@@ -202,7 +204,7 @@ def remarks_text(row: DeadlineRow) -> str:
     if row.provisional:
         parts.append("暂定")
     if row.extension_days:
-        unit = "日" if row.kind == "petition" else "个工作日"
+        unit = "个工作日" if deadlines.counts_working_days(row.kind) else "日"
         parts.append(f"已延期 {row.extension_days} {unit}")
     if row.pending_extension is not None:
         parts.append(f"延期申请 {row.pending_extension} 天待审批")

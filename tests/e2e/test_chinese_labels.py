@@ -86,6 +86,10 @@ def every_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Repo,
     run("reject", D, "--reason", "duplicate", "--of", A)
     run("classify", E, "--category", "suggestion")
     run("transfer", E, "--unit", "zjj", "--unit", "cgj")
+    run("answer", E, "--text", "已协调处理。", "--head", "王局长")  # a 信访 case: 复查 may follow
+    run("approve", E)
+    run("review", E, "--kind", "复查", "--text", "对处理意见不服")
+    run("review-decide", E, "--outcome", "维持", "--text", "维持原处理意见。")
     path = repo.letter_file(C)  # staff mask a word of C by hand: preview's table of what is hidden
     path.write_text(path.read_text("utf-8").replace("history:\n", "redaction:\n  mask:\n  - 中州路\n"
                                                     "  keep:\n  - 文昌大道\n" + "history:\n", 1), "utf-8")
@@ -127,6 +131,7 @@ def test_show_preview_and_success_lines_have_no_machine_words(every_step: tuple[
     assert re.search(r"时间 \d{4}-\d\d-\d\d \d\d:\d\d，沟通人 王科长", shown)  # not an ISO stamp
     assert "承办单位：区信访局" in repo.run("show", E).stdout
     assert "问题性质：信访立案" in repo.run("show", E).stdout
+    assert "复查或复核：复查" in repo.run("show", E).stdout and "复查复核结论：维持" in repo.run("show", E).stdout
     assert "不予受理理由：纯属个人之间恩怨纠纷" in repo.run("show", B).stdout
     assert "前信：" + A in repo.run("show", D).stdout
     assert "公开决定：不予公开" not in repo.run("preview", A).stdout  # taken down since

@@ -20,7 +20,14 @@ import pytest
 from letterbox.core.calendar import WorkCalendar
 from letterbox.core.config import Config, default_config_text, parse_config
 from letterbox.core.deadlines import MODES, DeadlineRules, due_date, due_day
-from letterbox.core.facts import UNIT_CLOCKS, Round, fold, owners
+from letterbox.core.facts import (
+    UNIT_CLOCKS,
+    ReviewRefused,
+    Round,
+    _check_review_window,
+    fold,
+    owners,
+)
 from letterbox.core.letter import Letter
 from letterbox.core.process import (
     CATEGORIES,
@@ -85,6 +92,16 @@ def ref_apply(state: State, event: dict[str, Any]) -> State:
         raise IllegalStep(refusal(state, action))
     d = event.get("details") or {}
     at = event.get("at")
+    if action == "review-request":  # 复查 first and once, then 复核 once
+        kind = d.get("kind")
+        if kind not in ("复查", "复核"):
+            raise IllegalStep(f"复查复核的种类应为 复查或复核，而不是 {kind!r}。")
+        if kind in state.reviews:
+            raise IllegalStep(f"已经办理过{kind}，不能再次申请{kind}"
+                              + ("（复核意见为最终意见，《信访工作条例》第三十六条）。" if kind == "复核" else
+                                 "；对复查意见不服的，可申请复核。"))
+        if kind == "复核" and "复查" not in state.reviews:
+            raise IllegalStep("还没有复查意见，不能申请复核：应先申请复查（《信访工作条例》第三十五条）。")
     if action == "instruct" and state.leaders and d.get("leader") not in state.leaders:
         raise IllegalStep(f"批示领导 {d.get('leader')} 不是这封信呈送的领导（{'、'.join(state.leaders)}），"
                           "也未由信箱办公室登记为代批领导（letterbox stand-in），不能批示。")
@@ -124,6 +141,11 @@ def ref_apply(state: State, event: dict[str, Any]) -> State:
         return replace(new, publication=PUBLICATION[action])
     if action in ("feedback", "phone-feedback"):
         return replace(new, feedback=True)
+    if action == "review-request":
+        kind = str(d.get("kind"))
+        return _ref_clock(replace(new, review=kind), {"复查": "recheck", "复核": "reexamine"}[kind], at)
+    if action == "review-decide":
+        return _ref_clock(replace(new, review=None, reviews=(*state.reviews, str(state.review))), None, None)
     if action == "reopen":
         if not state.units:
             return _ref_clock(replace(new, status="classified", feedback=False), "triage", at)
@@ -139,6 +161,26 @@ def ref_replay(history: list[dict[str, Any]]) -> State:
         except IllegalStep as exc:
             raise IllegalStep(f"办理记录第 {index + 1} 条（{event.get('action')}）：{exc}") from None
     return state
+
+
+def ref_check_reviews(letter: Letter) -> None:
+    """The windows of 复查 (from the last closing) and 复核 (from the 复查 decision) and the
+    petition-only rule, as the fold checks them (ReviewRefused, naming the event)."""
+    ref_replay(letter.history)  # the fold replays the whole history first: an illegal step wins
+    state, closed, decided = State(), None, None
+    for index, event in enumerate(letter.history):
+        before, state = state, ref_apply(state, event)
+        day = ref_day(str(event["at"]), CONFIG)
+        if event["action"] in ("approve", "reply"):
+            closed = day
+        elif event["action"] == "review-decide":
+            decided = day
+        elif event["action"] == "review-request":
+            kind = str((event.get("details") or {}).get("kind"))
+            try:
+                _check_review_window(before, kind, day, decided if kind == "复核" else closed, CONFIG, CAL)
+            except ReviewRefused as exc:
+                raise ReviewRefused(f"办理记录第 {index + 1} 条（申请复查复核）：{exc.reason}", exc.reason) from None
 
 
 def ref_day(stamp: Any, config: Config) -> date:
@@ -158,6 +200,7 @@ def _ref_round(state: State) -> Round | None:
 
 
 def ref_rounds(letter: Letter) -> list[Round]:
+    ref_check_reviews(letter)
     out: list[Round] = []
     state = State()
     for event in letter.history:
@@ -179,6 +222,7 @@ def ref_closings(letter: Letter) -> list[tuple[date, tuple[str, ...], str]]:
     """(day, who answered, outcome) of each reply or approval: judged by the rounds run since
     the previous closing (a reply by the triage round it ended, an approval by the unit rounds
     ended by an answer; the worst outcome counts)."""
+    ref_check_reviews(letter)
     out: list[tuple[date, tuple[str, ...], str]] = []
     episode: list[Round] = []
     state = State()
@@ -261,6 +305,10 @@ def _details(rng: random.Random, action: str, state: State) -> dict[str, Any] | 
         return {"reason": "privacy"}
     if action == "unpublish":
         return {"reason": "撤下核实"}
+    if action == "review-request":
+        return {"kind": rng.choice(("复查", "复查", "复核"))}
+    if action == "review-decide":
+        return {"outcome": rng.choice(("维持", "撤销", "变更")), "text": "意见"}
     return None
 
 
@@ -346,7 +394,7 @@ def test_states_match_reference(seed: int) -> None:
 def illegal_named_as_replay(found: tuple[Any, ...], history: list[dict[str, Any]]) -> tuple[Any, ...]:
     """The fold replays with `states`, so an illegal step reads as replay() words it."""
     if found[0] == "raises" and found[1] is IllegalStep:
-        return outcome(ref_replay, history)
+        return outcome(ref_replay, history)  # (a ReviewRefused is the fold's own: kept)
     return found
 
 
@@ -372,6 +420,7 @@ def ref_facts(letter: Letter, first: date, last: date) -> Any:
     if seen is None:
         return None
     state = ref_replay(seen.history)
+    ref_check_reviews(seen)
     received = ref_day(str(seen.history[0]["at"]), CONFIG)
     units = tuple(state.units) or ((CONFIG.office_code,) if seen.events("reply") else ())
     facts = Facts(seen.code, received, state.category, units, None, None)
