@@ -152,7 +152,7 @@ def payload_of(letter: Letter, config: Config, cal: Any, published: bool) -> dic
         "answered": closed.isoformat() if closed else None,
         "link": f"../letters/{letter.code}/" if published else None,
         "timeline": [[item.day.isoformat(), item.label] for item in facts.timeline],
-        "notices": [[n.day.isoformat(), n.title, lookup_text(n.text)] for n in notices.notices(letter, config)],
+        "notices": [[n.day.isoformat(), n.title, lookup_text(n.text)] for n in notices.notices(letter, config, cal=cal)],
     }
 
 

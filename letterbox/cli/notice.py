@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from letterbox.cli.app import State_, cli, out, pass_state
+from letterbox.core.clock import work_calendar
 from letterbox.ops import notices
 
 
@@ -22,7 +23,8 @@ def notice_cmd(state: State_, code: str, kind: str | None, out_file: Path | None
     """告知来信人的文书：受理、不予受理、延期、答复意见书，按办理记录生成（不含来信人个人信息）。"""
     repo = state.repo()
     letter = repo.letter(code)
-    chosen = notices.select(notices.notices(letter, repo.config, repo.root), kind, letter.code)
+    found = notices.notices(letter, repo.config, repo.root, work_calendar(repo.root))
+    chosen = notices.select(found, kind, letter.code)
     if out_file is not None:
         out_file.write_text(notices.render_html(chosen, letter.code, repo.root), encoding="utf-8")
         titles = "、".join(n.title for n in chosen)

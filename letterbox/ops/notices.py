@@ -19,8 +19,10 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
+from letterbox.core.calendar import WorkCalendar
 from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError
+from letterbox.core.facts import fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import MODES, REJECT_REASONS, local_day
 
@@ -76,8 +78,10 @@ def environment(root: Path | None) -> Environment:
                        keep_trailing_newline=False)
 
 
-def notices(letter: Letter, config: Config, root: Path | None = None) -> list[Notice]:
-    """The notices of ``letter``, in the order of its history."""
+def notices(letter: Letter, config: Config, root: Path | None = None,
+            cal: WorkCalendar | None = None) -> list[Notice]:
+    """The notices of ``letter``, in the order of its history; with ``cal``, an extension
+    notice gives the new due day (暂定 when the calendar of that year is not published yet)."""
     env = environment(root)
     history = letter.history
     if not history:
@@ -114,7 +118,7 @@ def notices(letter: Letter, config: Config, root: Path | None = None) -> list[No
         elif action == "grant" and pending_extension is not None:
             days = int(details.get("days") or pending_extension.get("days") or 0)
             add("extension", reason=str(pending_extension.get("reason", "")).rstrip("。"), days=days,
-                unit="日" if mode == "petition" else "个工作日", due=None)
+                unit="日" if mode == "petition" else "个工作日", due=_due_after(letter, config, cal, day))
             pending_extension = None
         elif action == "refuse":
             pending_extension = None
@@ -143,6 +147,17 @@ def select(found: list[Notice], kind: str | None, code: str) -> list[Notice]:
 
 def render_html(chosen: list[Notice], code: str, root: Path | None = None) -> str:
     return environment(root).get_template("notice_page.html.j2").render(notices=chosen, code=code)
+
+
+def _due_after(letter: Letter, config: Config, cal: WorkCalendar | None, day: date) -> str | None:
+    """The due day of the limit running at the end of ``day`` (None without a calendar or a clock)."""
+    if cal is None:
+        return None
+    facts = fold(letter, config, cal, as_of=day)
+    if facts is None or facts.clock is None:
+        return None
+    due = _zh_day(facts.clock.due)
+    return f"{due}（暂定：当年节假日安排公布后可能调整）" if facts.clock.computation.provisional else due
 
 
 def _zh_day(day: date) -> str:

@@ -68,6 +68,7 @@ def test_accept_extension_and_answer_notices(case_repo: Repo, tmp_path: Path) ->
     assert "【受理告知书】2026-03-02" in text and "转区城市管理局办理（较复杂问题）" in text
     assert "20 个工作日内办结" in text
     assert "【延期告知书】2026-03-20" in text and "因需要协调供电公司更换线路，办理期限延长 10 个工作日" in text
+    assert "延长后的办理期限为 2026年4月14日" in text  # 3/30 + 10 working days, 清明 4/4-4/6 off
     assert "【答复意见书】2026-03-26" in text and "区城市管理局答复如下" in text
     assert "路灯线路已更换" in text and "解决时限：2026年4月10日前完成全部更换" in text
     assert "复查" not in text  # not a petition case
