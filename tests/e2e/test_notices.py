@@ -144,3 +144,17 @@ def test_long_notices_are_shortened_with_a_note_never_silently() -> None:
             "notices": [["2026-03-02", "延期告知书", "延期" * 30] for _ in range(20)]}
     entry = json.loads(encode_plaintext(many))
     assert entry["notices_omitted"] > 0 and len(entry["notices"]) + entry["notices_omitted"] == 20
+
+
+def test_repository_template_overrides_the_package_one(case_repo: Repo) -> None:
+    folder = case_repo.path / "notice_templates"
+    folder.mkdir()
+    (folder / "notice_reject.j2").write_text("来信人：\n经审查，编码 {{ code }} 的来信不予受理（{{ reason }}）。\n"
+                                             "咨询电话 12345。\n{{ office }}\n{{ day }}\n", encoding="utf-8")
+    case_repo.commit_all("notice template")
+    code = case_repo.new_letter(1)
+    case_repo.run("reject", code, "--reason", "private-dispute", "--at", at(2, 10))
+    text = case_repo.run("notice", code).stdout
+    assert f"经审查，编码 {code} 的来信不予受理（纯属个人之间恩怨纠纷（办法第五条第三项））。" in text
+    assert "咨询电话 12345" in text
+    case_repo.run("validate")
