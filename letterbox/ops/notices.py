@@ -12,6 +12,7 @@ data: the writer is addressed as 来信人, the letter by its code.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -70,9 +71,17 @@ def reject_text(config: Config, reason: str, of: Letter | None = None) -> str:
 
 
 def environment(root: Path | None) -> Environment:
+    """The templates: the repository's `notice_templates/` first, then the package's. One
+    environment per folder (compiled templates kept: a build renders them for every letter)."""
+    folder = root / TEMPLATE_DIR if root is not None else None
+    return _environment(str(folder) if folder is not None and folder.is_dir() else None)
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(folder: str | None) -> Environment:
     loaders: list[Any] = []
-    if root is not None and (root / TEMPLATE_DIR).is_dir():
-        loaders.append(FileSystemLoader(str(root / TEMPLATE_DIR)))
+    if folder is not None:
+        loaders.append(FileSystemLoader(folder))
     loaders.append(PackageLoader("letterbox", "templates"))
     return Environment(loader=ChoiceLoader(loaders), autoescape=False, undefined=StrictUndefined,
                        keep_trailing_newline=False)
