@@ -19,7 +19,7 @@ from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError
 from letterbox.core.facts import Facts, fold
 from letterbox.core.letter import Letter
-from letterbox.core.process import MODES, RATINGS, local_day, states
+from letterbox.core.process import MODES, RATINGS, REVIEW_KINDS, REVIEW_OUTCOMES, local_day, states
 from letterbox.reports.charts import bar_chart
 from letterbox.reports.deadline_table import (
     BROKEN_HISTORY,
@@ -153,6 +153,15 @@ class Report(_Rates):
     warnings: list[str] = field(default_factory=list)
     provisional_years: list[int] = field(default_factory=list)
     bursts: list[dict[str, Any]] = field(default_factory=list)  # early-warning alerts (analysis)
+    # 复查 / 复核 (《信访工作条例》第三十五、三十六条), per kind: requests made in the period, the
+    # decisions made in it by outcome, and those still pending at its end
+    reviews: dict[str, dict[str, int]] = field(default_factory=lambda: {
+        kind: {"requested": 0, **dict.fromkeys(REVIEW_OUTCOMES, 0), "pending": 0} for kind in REVIEW_KINDS})
+
+    @property
+    def reviewed(self) -> bool:
+        """Any 复查 or 复核 to report."""
+        return any(any(v.values()) for v in self.reviews.values())
 
     @property
     def circular(self) -> list[UnitFigures]:
@@ -181,7 +190,7 @@ class Report(_Rates):
             "circular": [u.code for u in self.circular],
             "reminders": self.reminders, "risk_flags": self.risk_flags,
             "warnings": self.warnings, "provisional_years": self.provisional_years,
-            "bursts": self.bursts,
+            "bursts": self.bursts, "reviews": self.reviews,
         }
 
 
@@ -283,6 +292,14 @@ def _add_letter(report: Report, figures: _Figures, facts: Facts, config: Config,
             for code in h.units:
                 fig = figures.unit(code)
                 setattr(fig, key, getattr(fig, key) + 1)
+    for h in facts.happened("review-request", first, as_of):
+        if h.note in report.reviews:
+            report.reviews[h.note]["requested"] += 1
+    for h in facts.happened("review-decide", first, as_of):
+        if h.note in report.reviews and h.comment in REVIEW_OUTCOMES:
+            report.reviews[h.note][h.comment] += 1
+    if facts.state.review in report.reviews:  # asked for and not decided by the period's end
+        report.reviews[str(facts.state.review)]["pending"] += 1
     closings = facts.closings_between(first, as_of)
     if closings:  # a letter closed twice in the period counts once, by its last closing
         closing = closings[-1]

@@ -136,3 +136,26 @@ def test_validate_catches_a_hand_made_review_outside_its_window(case_repo: Repo)
     data["history"][-1]["at"] = "2026-03-30T09:00:00+08:00"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     case_repo.run("validate")
+
+
+def test_monthly_report_counts_requests_and_outcomes_per_kind(case_repo: Repo) -> None:
+    decided = petition_closed(case_repo, 1, "2026-03-02", "2026-02-26")
+    pending = petition_closed(case_repo, 2, "2026-03-02", "2026-02-26")
+    case_repo.run("review", decided, "--kind", "复查", "--at", "2026-03-10T09:00:00+08:00")
+    case_repo.run("review-decide", decided, "--outcome", "撤销", "--text", "撤销原处理意见。",
+                  "--at", "2026-03-20T09:00:00+08:00")
+    case_repo.run("review", pending, "--kind", "复查", "--at", "2026-03-25T09:00:00+08:00")
+    case_repo.run("review", decided, "--kind", "复核", "--at", "2026-04-02T09:00:00+08:00")
+    march = json.loads(case_repo.run("report", "--month", "2026-03", "--format", "json",
+                                     "--today", "2026-04-15").stdout)
+    assert march["reviews"]["复查"] == {"requested": 2, "维持": 0, "撤销": 1, "变更": 0, "pending": 1}
+    assert march["reviews"]["复核"] == {"requested": 0, "维持": 0, "撤销": 0, "变更": 0, "pending": 0}
+    april = json.loads(case_repo.run("report", "--month", "2026-04", "--format", "json",
+                                     "--today", "2026-04-15").stdout)
+    assert april["reviews"]["复查"]["requested"] == 0 and april["reviews"]["复查"]["pending"] == 1
+    assert april["reviews"]["复核"] == {"requested": 1, "维持": 0, "撤销": 0, "变更": 0, "pending": 1}
+    text = case_repo.run("report", "--month", "2026-03", "--today", "2026-04-15").stdout
+    assert ("复查（《信访工作条例》第三十五、三十六条）：申请 2 件；作出意见 1 件（维持 0，撤销 1，变更 0）；"
+            "期末尚在办理 1 件。") in text
+    html = case_repo.run("report", "--month", "2026-03", "--format", "html", "--today", "2026-04-15").stdout
+    assert "复查（《信访工作条例》第三十五、三十六条）：申请 2 件" in html
