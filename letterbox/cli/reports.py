@@ -91,7 +91,7 @@ def _print_table(table: DeadlineTable, office_code: str) -> None:
               f"逾期 {overdue} 封，1 个工作日内到期 {soon} 封。")
     for code, name, rows in table.groups():
         late = sum(r.overdue for r in rows)
-        title = f"{name}（{code}）{'：分办、审核、呈批中的信件' if code == office_code else ''}"
+        title = f"{name}（{code}）{'：分办、审核、呈批、复查复核中的信件' if code == office_code else ''}"
         title += f"  共 {len(rows)} 封{f'，逾期 {late} 封' if late else ''}"
         grid = Table("信件编码", "状态", "期限类型", "到期日", "剩余/逾期", "备注", title=title,
                      title_justify="left")
