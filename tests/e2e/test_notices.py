@@ -158,3 +158,12 @@ def test_repository_template_overrides_the_package_one(case_repo: Repo) -> None:
     assert f"经审查，编码 {code} 的来信不予受理（纯属个人之间恩怨纠纷（办法第五条第三项））。" in text
     assert "咨询电话 12345" in text
     case_repo.run("validate")
+
+
+def test_a_body_without_name_is_refused_naming_the_field(case_repo: Repo) -> None:
+    code = case_repo.new_letter(1)
+    path = case_repo.path / "letterbox.yaml"
+    path.write_text(path.read_text("utf-8").replace("discipline: {name: 区纪委监委, ", "discipline: {"), "utf-8")
+    case_repo.commit_all("broken bodies")
+    refused(case_repo, "reject", code, "--reason", "discipline", "--at", at(2, 10),
+            words=["letterbox.yaml", "bodies", "name"])
