@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from letterbox.core import codes, schemas
-from letterbox.core.calendar import WorkCalendar
 from letterbox.core.clock import work_calendar
 from letterbox.core.config import Config, load_config
 from letterbox.core.errors import LetterboxError, Problem
@@ -42,7 +41,7 @@ from letterbox.store.repository import Repository
 class Context:
     config: Config
     known_codes: frozenset[str]
-    cal: WorkCalendar | None = None  # the repository's calendar, for rules that need one (reviews)
+    root: Path | None = None  # the repository, for rules that need its calendar (reviews)
 
 
 def _at(letter: Letter, path: tuple[str | int, ...], message: str, severity: str = "error") -> Problem:
@@ -209,7 +208,7 @@ def _tags(recipients: tuple[str, ...]) -> frozenset[str]:
 def rule_reviews(letter: Letter, ctx: Context) -> list[Problem]:
     """复查 / 复核 requests within their 30-day windows and for 信访 cases only (unless configured
     otherwise): rules that need the calendar, checked by folding (core.facts)."""
-    if ctx.cal is None or not any(e.get("action") == "review-request" for e in letter.history
+    if ctx.root is None or not any(e.get("action") == "review-request" for e in letter.history
                                   if isinstance(e, dict)):
         return []
     try:
@@ -217,7 +216,7 @@ def rule_reviews(letter: Letter, ctx: Context) -> list[Problem]:
     except (IllegalStep, KeyError, TypeError, ValueError):
         return []  # rule_process names it
     try:
-        fold(letter, ctx.config, ctx.cal)
+        fold(letter, ctx.config, work_calendar(ctx.root))  # read only for a letter with a review
     except IllegalStep as exc:
         return [_at(letter, ("history",), f"办理记录不符合办理流程：{exc}")]
     except (KeyError, TypeError, ValueError):
@@ -380,7 +379,7 @@ def judge(root: Path, path: PurePosixPath, config: Config) -> tuple[Judged, str 
     if not isinstance(letter, Letter):
         return Judged(None, letter), blob_id(raw)
     refs = _refs(letter)
-    ctx = Context(config, frozenset(refs), work_calendar(root))
+    ctx = Context(config, frozenset(refs), root)
     problems = validate_letter(letter, ctx)
     if problems:
         located = decode(raw, path, lines=True)
