@@ -127,7 +127,8 @@ def prefix_bits_for(count: int) -> int:
 # --------------------------------------------------------------------------- payload
 
 
-def payload_of(letter: Letter, config: Config, cal: Any, published: bool) -> dict[str, Any]:
+def payload_of(letter: Letter, config: Config, cal: Any, published: bool,
+               root: Path | None = None) -> dict[str, Any]:
     """What the writer sees: status, dates, units, deadline, extension, reason, timeline.
 
     All of it from the one fold (`letterbox.core.facts`): `answered` is the day of the closing
@@ -152,7 +153,7 @@ def payload_of(letter: Letter, config: Config, cal: Any, published: bool) -> dic
         "answered": closed.isoformat() if closed else None,
         "link": f"../letters/{letter.code}/" if published else None,
         "timeline": [[item.day.isoformat(), item.label] for item in facts.timeline],
-        "notices": [[n.day.isoformat(), n.title, lookup_text(n.text)] for n in notices.notices(letter, config, cal=cal)],
+        "notices": [[n.day.isoformat(), n.title, lookup_text(n.text)] for n in notices.notices(letter, config, root, cal)],
     }
 
 
@@ -351,14 +352,14 @@ def write_index(site: Path, records: Sequence[Record], salt_hex: str) -> dict[st
     return _write_full(site, records, salt_hex)[0]
 
 
-def record_of(letter: Letter, config: Config, cal: Any, shown: bool) -> Record | None:
+def record_of(letter: Letter, config: Config, cal: Any, shown: bool, root: Path | None = None) -> Record | None:
     """The index record of `letter`, or None when it has none (no stored hash of this
     algorithm, a history that does not replay, a date beyond reckoning, a hand-edited hash)."""
     record = letter.data.get("query_hash") or {}
     if not isinstance(record, dict) or record.get("algorithm") != codes.HASH_ALGORITHM:
         return None
     try:
-        payload = payload_of(letter, config, cal, shown)
+        payload = payload_of(letter, config, cal, shown, root)
         entry = Record(bytes.fromhex(str(record["hash"])), int(record["iterations"]), payload, letter.code)
         entry.digest()  # a payload that cannot be encoded has no entry
     except (ValueError, KeyError, TypeError, OverflowError):
@@ -371,13 +372,13 @@ def _on_site(site: Path, code: str) -> bool:
 
 
 def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path,
-               published: Collection[str] | None = None) -> list[Record]:
+               published: Collection[str] | None = None, root: Path | None = None) -> list[Record]:
     """Index records of `letters`; a letter is published when its code is in `published` or,
     without it, when the built `site` has its page."""
     out = []
     for letter in letters:  # one at a time: `letters` may be a generator over 100 000 files
         shown = letter.code in published if published is not None else _on_site(site, letter.code)
-        entry = record_of(letter, config, cal, shown)
+        entry = record_of(letter, config, cal, shown, root)
         if entry is not None:
             out.append(entry)
     return sorted(out, key=lambda r: r.code)
@@ -392,7 +393,7 @@ def write_lookup_index(repo: Any, site: Path, letters: Sequence[Letter] | None =
     config = repo.config
     head, dirty = _head_and_dirty(repo)  # before the case files are read, when we read them
     records = records_of(repo.letters() if letters is None else letters, config,
-                         work_calendar(repo.root), site, published)
+                         work_calendar(repo.root), site, published, repo.root)
     meta, placed = _write_full(site, records, config.salt)
     # letters read by the caller may be older than HEAD now: the first refresh looks back
     Manifest.create(manifest_folder(repo), meta, placed,
@@ -630,7 +631,7 @@ def _letter_record(repo: Any, code: str, config: Config, cal: Any, site: Path) -
         return None
     if letter.code != code:
         return None
-    return record_of(letter, config, cal, _on_site(site, code))
+    return record_of(letter, config, cal, _on_site(site, code), repo.root)
 
 
 def _every_letter(repo: Any, wanted: Collection[str] | None = None) -> Iterator[Letter]:
@@ -645,7 +646,7 @@ def _from_cases(repo: Any, site: Path, reason: str) -> Refreshed:
     """A whole new index from every case file (fresh build salt) and its manifest."""
     config = repo.config
     head, dirty = _head_and_dirty(repo)
-    records = records_of(_every_letter(repo), config, work_calendar(repo.root), site)
+    records = records_of(_every_letter(repo), config, work_calendar(repo.root), site, root=repo.root)
     meta, placed = _write_full(site, records, config.salt)
     Manifest.create(manifest_folder(repo), meta, placed,
                     {"commit": head, "dirty": dirty, "config": _config_digest(repo.root),
@@ -729,7 +730,7 @@ def _apply(repo: Any, site: Path, folder: Path, meta: dict[str, Any], manifest: 
             record = _letter_record(repo, code, config, cal, site)
         else:
             letter = bulk.get(code)
-            record = record_of(letter, config, cal, _on_site(site, code)) if letter else None
+            record = record_of(letter, config, cal, _on_site(site, code), repo.root) if letter else None
         before = manifest.digest(code)
         if (before[1] if before else None) == (record.digest() if record else None):
             continue

@@ -152,12 +152,19 @@ def test_repository_template_overrides_the_package_one(case_repo: Repo) -> None:
     (folder / "notice_reject.j2").write_text("来信人：\n经审查，编码 {{ code }} 的来信不予受理（{{ reason }}）。\n"
                                              "咨询电话 12345。\n{{ office }}\n{{ day }}\n", encoding="utf-8")
     case_repo.commit_all("notice template")
-    code = case_repo.new_letter(1)
+    from tests.conftest import submission
+
+    made = case_repo.intake(submission(1), name="one-1.json")[0]
+    code, query = made["letter_code"], made["query_code"]
     case_repo.run("reject", code, "--reason", "private-dispute", "--at", at(2, 10))
     text = case_repo.run("notice", code).stdout
     assert f"经审查，编码 {code} 的来信不予受理（纯属个人之间恩怨纠纷（办法第五条第三项））。" in text
     assert "咨询电话 12345" in text
     case_repo.run("validate")
+    case_repo.run("build")
+    entry = json.loads(case_repo.run("lookup", code, query, "--site", str(case_repo.path / "site"),
+                                     "--json").stdout)
+    assert entry["notices"][0][1] == "不予受理告知书" and "咨询电话 12345" in entry["notices"][0][2]
 
 
 def test_a_body_without_name_is_refused_naming_the_field(case_repo: Repo) -> None:
