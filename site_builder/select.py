@@ -23,7 +23,9 @@ from letterbox.reports.views import hidden_reason
 from site_builder import held as held_
 from site_builder.held import Held
 
-PUBLIC_STATUSES = frozenset({"closed", "archived"})
+# "reviewing": a 复查/复核 asked for after the closing; the 处理意见 stands until the reviewing
+# body changes it, so a published letter stays on the board meanwhile (requests.json: open)
+PUBLIC_STATUSES = frozenset({"closed", "archived", "reviewing"})
 PUBLIC_DECISIONS = frozenset({"public", None})
 
 
@@ -134,6 +136,8 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
     if facts is None or not is_public(letter, facts.state):
         return None
     answer, closing = facts.answer, facts.closing
+    if closing is None and facts.state.status == "reviewing" and facts.closings:
+        closing = facts.closings[-1]  # the 处理意见 under review still stands
     if answer is None or closing is None:
         return None
     mask, keep = redaction_lists(letter)
@@ -146,7 +150,7 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
         category=facts.state.category or "",
         received=facts.received,
         answered=closing.day,
-        working_days=facts.working_days(cal) or 0,
+        working_days=facts.working_days(cal, closing) or 0,
         due=closing.due,
         on_time=closing.on_time,
         follows_up=letter.data.get("follows_up") or None,

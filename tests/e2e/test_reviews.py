@@ -159,3 +159,23 @@ def test_monthly_report_counts_requests_and_outcomes_per_kind(case_repo: Repo) -
             "期末尚在办理 1 件。") in text
     html = case_repo.run("report", "--month", "2026-03", "--format", "html", "--today", "2026-04-15").stdout
     assert "复查（《信访工作条例》第三十五、三十六条）：申请 2 件" in html
+
+
+def test_a_published_letter_stays_on_the_board_while_under_review(case_repo: Repo) -> None:
+    """The 处理意见 stands while a 复查 is pending: the letter keeps its place on the board (and
+    Open311 says it is open again); a letter never published does not appear because of it."""
+    from letterbox.core.clock import work_calendar
+    from letterbox.store.repository import Repository
+    from site_builder.select import select
+
+    code = petition_closed(case_repo, 1, "2026-03-02", "2026-02-26")
+    case_repo.run("review", code, "--kind", "复查", "--at", "2026-03-10T09:00:00+08:00")
+    repo = Repository(case_repo.path)
+    try:
+        entries = select(repo.letters(), repo.config, work_calendar(repo.root))
+    finally:
+        repo.close()
+    [entry] = [e for e in entries if e.code == code]
+    assert entry.status == "reviewing"
+    assert entry.reply == "经调查，已责成整改。"
+    assert entry.answered.isoformat() == "2026-03-02"
