@@ -25,7 +25,7 @@ from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError
 from letterbox.core.facts import fold
 from letterbox.core.letter import Letter
-from letterbox.core.process import MODES, REJECT_REASONS, local_day
+from letterbox.core.process import MODES, REJECT_REASONS, REVIEW_KINDS, local_day
 
 TEMPLATE_DIR = "notice_templates"  # in the repository: notice_<kind>.j2 overriding the package's
 KINDS: dict[str, str] = {
@@ -33,6 +33,8 @@ KINDS: dict[str, str] = {
     "reject": "不予受理告知书",
     "extension": "延期告知书",
     "answer": "答复意见书",
+    "recheck": "复查意见书",
+    "reexamine": "复核意见书",
 }
 # The ground of a rejection as the notice states it; (6) without its own "go to" clause, which
 # the notice gives once, with the body's name, address and phone (bodies.discipline).
@@ -44,7 +46,7 @@ GROUNDS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # accept, reject, extension, answer
+    kind: str  # accept, reject, extension, answer, recheck, reexamine
     day: date
     text: str
     step: int  # index of the step in the history it belongs to
@@ -103,6 +105,7 @@ def notices(letter: Letter, config: Config, root: Path | None = None,
     pending_extension: dict[str, Any] | None = None
     last_answer: dict[str, Any] | None = None
     mode = "ordinary"
+    review_kind = ""
     for index, event in enumerate(history):
         action, details = event.get("action"), event.get("details") or {}
         day = local_day(str(event["at"]), tz)
@@ -138,6 +141,13 @@ def notices(letter: Letter, config: Config, root: Path | None = None,
                 unit=config.unit_name(str(last_answer.get("unit", ""))),
                 timeframe=last_answer.get("timeframe"), petition=mode == "petition",
                 review=config.body("review"))
+        elif action == "review-request":
+            review_kind = str(details.get("kind", ""))
+        elif action == "review-decide" and review_kind in REVIEW_KINDS:
+            add(REVIEW_KINDS[review_kind], outcome=str(details.get("outcome", "")),
+                text=str(details.get("text", "")).strip(),
+                body=str(details.get("body") or config.body("review").name))
+            review_kind = ""
         elif action == "reply":
             add("answer", text=str(details.get("text", "")).strip(), unit=config.office_name,
                 timeframe=None, petition=mode == "petition", review=config.body("review"))

@@ -179,3 +179,33 @@ def test_a_published_letter_stays_on_the_board_while_under_review(case_repo: Rep
     assert entry.status == "reviewing"
     assert entry.reply == "经调查，已责成整改。"
     assert entry.answered.isoformat() == "2026-03-02"
+
+
+def test_the_writer_is_given_the_review_opinions(case_repo: Repo) -> None:
+    """Each review opinion is a notice to the writer (复查意见书 with the right to 复核 within
+    30 days; 复核意见书 final), printed by `letterbox notice` and carried in the lookup entry."""
+    from letterbox.core.clock import work_calendar
+    from letterbox.store.repository import Repository
+    from site_builder.lookup_index import payload_of
+
+    code = petition_closed(case_repo, 1, "2026-03-02", "2026-02-26")
+    case_repo.run("review", code, "--kind", "复查", "--at", "2026-03-10T09:00:00+08:00")
+    refused(case_repo, "notice", code, "--kind", "recheck", words=["答复意见书"])
+    case_repo.run("review-decide", code, "--outcome", "维持", "--text", "经复查，原处理意见正确。",
+                  "--at", "2026-03-20T09:00:00+08:00")
+    recheck = case_repo.run("notice", code, "--kind", "recheck").stdout
+    assert "【复查意见书】" in recheck and "决定维持原处理意见" in recheck
+    assert "经复查，原处理意见正确。" in recheck and "30 日内" in recheck and "请求复核" in recheck
+    case_repo.run("review", code, "--kind", "复核", "--at", "2026-04-01T09:00:00+08:00")
+    case_repo.run("review-decide", code, "--outcome", "变更", "--text", "变更为限期十日整改。",
+                  "--at", "2026-04-10T09:00:00+08:00")
+    final = case_repo.run("notice", code, "--kind", "reexamine").stdout
+    assert "【复核意见书】" in final and "决定变更复查意见" in final and "最终意见" in final
+    repo = Repository(case_repo.path)
+    try:
+        [letter] = [x for x in repo.letters() if x.code == code]
+        payload = payload_of(letter, repo.config, work_calendar(repo.root), False, repo.root)
+    finally:
+        repo.close()
+    shown = json.dumps(payload, ensure_ascii=False)
+    assert "复查意见书" in shown and "复核意见书" in shown
