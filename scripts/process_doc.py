@@ -114,6 +114,9 @@ def render() -> str:
         "| 答复意见书 | `approve` (of the last `answer`), or `reply` | the answer, the unit, the time "
         "frame (`answer --timeframe`); for a petition case the right to ask `bodies.review` for "
         "复查 within 30 days (信访工作条例 §35) |",
+        "| 复查意见书 | `review-decide` of a 复查 | the outcome (维持/撤销/变更), the opinion, the right to "
+        "ask the next higher body for 复核 within 30 days (§35) |",
+        "| 复核意见书 | `review-decide` of a 复核 | the outcome and the opinion, final (§36) |",
         "",
         "A notice is rendered on demand from the history (`letterbox/ops/notices.py`) rather than",
         "stored a second time: each notice belongs to one step, takes its date from it and its",
