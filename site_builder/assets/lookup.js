@@ -81,7 +81,8 @@
       var slow = new Uint8Array(await crypto.subtle.deriveBits(
         { name: "PBKDF2", hash: "SHA-256", salt: salt, iterations: m.kdf.iterations[k] }, password, 256));
       var id = await hkdf(slow, buildSalt, m.hkdf.id_info, idBytes);
-      var response = await fetch(new URL("shards/" + shardName(id, m.prefix_bits), base));
+      // no-cache: a shard is rewritten in place by `letterbox lookup-refresh` (revalidated, 304 when unchanged)
+      var response = await fetch(new URL("shards/" + shardName(id, m.prefix_bits), base), { cache: "no-cache" });
       if (!response.ok) continue;
       var data = new Uint8Array(await response.arrayBuffer());
       for (var start = 0; start + size <= data.length; start += size) {

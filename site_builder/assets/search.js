@@ -17,7 +17,7 @@
       // One Pagefind bundle per part of the letters (build.search_bundles, listed in
       // pagefind-parts.json): the first is loaded, the others merged into its search.
       var options = { baseUrl: root.pathname, excerptLength: 40 };
-      engine = fetch(new URL("pagefind-parts.json", root).href).then(function (response) {
+      engine = fetch(new URL("pagefind-parts.json", root).href, { cache: "no-cache" }).then(function (response) {
         if (!response.ok) { throw new Error("pagefind-parts.json: " + response.status); }
         return response.json();
       }).then(function (bundles) {
