@@ -206,7 +206,10 @@ def test_public_contacts_default_and_absent() -> None:
     config = parse_config(default_config_text())
     assert "12345" in config.public_words and "3楼302室" in config.public_words
     assert "0372-3199001" in keep_words(config)
-    assert parse_config(_config_text(public_contacts=None)).public_words == ()
+    # without public contacts only the bodies the notices name (their address, phone) are public
+    assert parse_config(_config_text(public_contacts=None, bodies=None)).public_words == ()
+    bodies_only = parse_config(_config_text(public_contacts=None)).public_words
+    assert "12345" not in bodies_only and "3楼302室" not in bodies_only
 
 
 @pytest.mark.parametrize("entry", [{"name": "热线"}, {"name": "热线", "phone": "打这个"}, {"phone": "12345"},
