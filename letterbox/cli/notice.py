@@ -1,4 +1,5 @@
-"""`letterbox notice`: the notices to the writer (受理告知书, 不予受理告知书, 延期告知书, 答复意见书),
+"""`letterbox notice`: the notices to the writer (受理告知书, 不予受理告知书, 延期告知书, 答复意见书,
+复查意见书, 复核意见书),
 rendered from the letter's history (letterbox/ops/notices.py), as text or printable HTML."""
 
 from __future__ import annotations
@@ -9,21 +10,25 @@ import click
 
 from letterbox.cli.app import State_, cli, out, pass_state
 from letterbox.core.clock import work_calendar
+from letterbox.core.errors import LetterboxError
 from letterbox.ops import notices
 
 
 @cli.command("notice")
 @click.argument("code")
 @click.option("--kind", type=click.Choice(list(notices.KINDS)),
-              help="只要一种：accept（受理告知书）、reject（不予受理告知书）、extension（延期告知书）、answer（答复意见书）。")
+              help="只要一种：" + "、".join(f"{k}（{v}）" for k, v in notices.KINDS.items()) + "。")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               help="写入可打印的 HTML 文件（不写则在屏幕上显示文字）。")
 @pass_state
 def notice_cmd(state: State_, code: str, kind: str | None, out_file: Path | None) -> None:
-    """告知来信人的文书：受理、不予受理、延期、答复意见书，按办理记录生成（不含来信人个人信息）。"""
+    """告知来信人的文书：受理、不予受理、延期、答复、复查、复核意见书，按办理记录生成（不含来信人个人信息）。"""
     repo = state.repo()
     letter = repo.letter(code)
-    found = notices.notices(letter, repo.config, repo.root, work_calendar(repo.root))
+    try:
+        found = notices.notices(letter, repo.config, repo.root, work_calendar(repo.root))
+    except (ValueError, KeyError, TypeError, OverflowError):
+        raise LetterboxError(f"{letter.path}：办理记录有误，无法生成告知书（运行 letterbox validate 查看原因）。") from None
     chosen = notices.select(found, kind, letter.code)
     if out_file is not None:
         out_file.write_text(notices.render_html(chosen, letter.code, repo.root), encoding="utf-8")

@@ -18,7 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateError,
+)
 
 from letterbox.core.calendar import WorkCalendar
 from letterbox.core.config import Config
@@ -113,7 +120,12 @@ def notices(letter: Letter, config: Config, root: Path | None = None,
 
         def add(kind: str, values: dict[str, Any] = values, day: date = day, index: int = index,
                 **more: Any) -> None:
-            text = env.get_template(f"notice_{kind}.j2").render(**values, **more).strip()
+            try:
+                text = env.get_template(f"notice_{kind}.j2").render(**values, **more).strip()
+            except TemplateError as exc:  # a repository's override template (notice_templates/)
+                raise LetterboxError(f"告知书模板 notice_{kind}.j2 有误，无法生成{KINDS[kind]}："
+                                     f"{exc.message or exc.__class__.__name__}。请改正 {TEMPLATE_DIR}/ "
+                                     f"下的同名文件（或删除它以使用默认模板）。") from None
             out.append(Notice(kind, day, _tidy(text), index))
 
         if action in ("transfer", "instruct") and details.get("units"):

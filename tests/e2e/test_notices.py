@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
+
 from letterbox.core import yamlio
 from tests.conftest import WRITER, Repo, refused, snapshot
 
@@ -174,3 +176,23 @@ def test_a_body_without_name_is_refused_naming_the_field(case_repo: Repo) -> Non
     case_repo.commit_all("broken bodies")
     refused(case_repo, "reject", code, "--reason", "discipline", "--at", at(2, 10),
             words=["letterbox.yaml", "bodies", "name"])
+
+
+def test_a_broken_template_or_history_gives_a_clear_error(case_repo: Repo) -> None:
+    """A repository's override template with an unknown name, or a hand-broken history, is a
+    Chinese message naming what to mend (exit 1), not a traceback."""
+    code = case_repo.new_letter(1)
+    case_repo.run("reject", code, "--reason", "private-dispute", "--at", at(2, 10))
+    folder = case_repo.path / "notice_templates"
+    folder.mkdir()
+    (folder / "notice_reject.j2").write_text("来信人：{{ no_such_value }}\n", encoding="utf-8")
+    result = case_repo.run("notice", code, expect=1)
+    assert "notice_reject.j2" in result.stderr and "notice_templates/" in result.stderr
+    assert "Traceback" not in result.stderr
+    (folder / "notice_reject.j2").unlink()
+    path = case_repo.letter_file(code)
+    data = yaml.safe_load(path.read_text("utf-8"))
+    data["history"][-1]["at"] = "not a time"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    result = case_repo.run("notice", code, expect=1)
+    assert "办理记录有误" in result.stderr and code in result.stderr
