@@ -70,19 +70,19 @@ from letterbox.ops import notices
 from letterbox.store import loader
 
 FORMAT = "letterbox-lookup"
-VERSION = 2  # 2: ids and keys salted with a fresh build salt (1: no salt)
+VERSION = 3  # 3: 4096-byte plaintext (2: 1024 bytes; 1: no build salt)
 ID_INFO = b"letterbox-lookup-id"
 KEY_INFO = b"letterbox-lookup-key"
 ID_BYTES = 16
 BUILD_SALT_BYTES = 16
 NONCE_BYTES = 12
 TAG_BYTES = 16
-PLAINTEXT_BYTES = 1024
+PLAINTEXT_BYTES = 4096  # notices in full for typical letters (docs/lookup.md)
 ENTRY_BYTES = ID_BYTES + NONCE_BYTES + PLAINTEXT_BYTES + TAG_BYTES
 MIN_PREFIX_BITS = 4
 MAX_PREFIX_BITS = 20
 MEAN_LOAD = 16  # at most this many real entries per shard on average
-SHARD_LIMIT = 60_000  # bytes; keeps every shard under 64 KB
+SHARD_LIMIT = 160_000  # bytes; a visitor downloads one shard of at most 160 KB
 LOOKUP_DIR = "lookup"
 PUBLIC_FILE, PUBLIC_FOLDER = 0o644, 0o755  # a refresh may run under the intake service's umask 0077
 

@@ -72,7 +72,7 @@
     var query = normaliseQuery(queryText);
     if (!letter || !query) return null;
     var m = await meta();
-    if (m.format !== "letterbox-lookup" || m.version !== 2) return null;
+    if (m.format !== "letterbox-lookup" || m.version !== 3) return null;
     var buildSalt = hexToBytes(m.hkdf.salt);              /* fresh at every build */
     var salt = concat(hexToBytes(m.kdf.salt), enc.encode(letter));
     var password = await crypto.subtle.importKey("raw", enc.encode(query), "PBKDF2", false, ["deriveBits"]);

@@ -132,7 +132,7 @@ def test_lookup_shows_the_answer_of_a_withheld_letter(case_repo: Repo) -> None:
 def test_long_notices_are_shortened_with_a_note_never_silently() -> None:
     from site_builder.lookup_index import PLAINTEXT_BYTES, SHORTENED, encode_plaintext
 
-    long_answer = "答复内容" * 200  # 2 400 bytes
+    long_answer = "答复内容" * 500  # 6 000 bytes
     payload = {"status": "closed", "timeline": [["2026-03-02", "收到来信"]] * 5,
                "notices": [["2026-03-02", "受理告知书", "已经受理" * 20], ["2026-03-26", "答复意见书", long_answer]]}
     raw = encode_plaintext(payload)
@@ -143,9 +143,9 @@ def test_long_notices_are_shortened_with_a_note_never_silently() -> None:
     assert texts[1].startswith("答复内容答复内容")
     assert len(texts[1]) > 100  # the answer, cut last, keeps most of the room
     many = {"status": "closed", "timeline": [],
-            "notices": [["2026-03-02", "延期告知书", "延期" * 30] for _ in range(20)]}
+            "notices": [["2026-03-02", "延期告知书", "延期" * 30] for _ in range(80)]}
     entry = json.loads(encode_plaintext(many))
-    assert entry["notices_omitted"] > 0 and len(entry["notices"]) + entry["notices_omitted"] == 20
+    assert entry["notices_omitted"] > 0 and len(entry["notices"]) + entry["notices_omitted"] == 80
 
 
 def test_repository_template_overrides_the_package_one(case_repo: Repo) -> None:
