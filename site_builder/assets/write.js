@@ -6,7 +6,8 @@
   var FIELDS = ["name", "phone", "email", "address", "title", "body", "follows_up"];
   var LABELS = { name: "姓名", phone: "电话", email: "电子邮箱", address: "地址", title: "标题",
     body: "正文", follows_up: "前信编码", agree: "须知" };
-  var REQUIRED_NOTE = "不能为空（办法第六条第二项：须如实填写真实姓名、电话、地址、电子邮箱）。";
+  // Article 6(2) is said once, in the status line above the button, not after every field.
+  var ARTICLE_6 = "姓名、电话、地址、电子邮箱须如实填写（办法第六条第二项），否则按无效信件处理。";
 
   function newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -19,7 +20,7 @@
 
   function checkText(value, label, min, max, required) {
     var text = value.trim();
-    if (!text) return required ? label + REQUIRED_NOTE : label + "不能为空。";
+    if (!text) return label + "不能为空。";
     var n = length(text);
     if (n < min || n > max) return label + "长度应在 " + min + " 到 " + max + " 个字之间。";
     return "";
@@ -165,8 +166,11 @@
       count.textContent = "0 / 20000";
       form.hidden = true;
       receipt.hidden = false;
-      receipt.focus();
-      window.scrollTo(0, 0);
+      // On a phone the receipt sits below the writer's rules: bring it into view and put the
+      // focus on the once-only query code (a screen reader reads it; the writer copies it).
+      var query = document.getElementById("receipt-query");
+      receipt.scrollIntoView({ block: "start" });
+      query.focus({ preventScroll: true });
     }
 
     async function explain(answer) {
@@ -191,7 +195,8 @@
       status.textContent = "";
       var first = check();
       if (first) {
-        status.textContent = "请按提示改正标红的项目。";
+        var missing = ["name", "phone", "email", "address"].some(function (n) { return !form.elements[n].value.trim(); });
+        status.textContent = "请按提示改正标红的项目。" + (missing ? ARTICLE_6 : "");
         form.elements[first].focus();
         return;
       }
