@@ -20,7 +20,7 @@ COMMANDS = {
     **dict.fromkeys(("intake", "classify", "transfer", "stand-in", "escalate", "instruct", "remind",
                      "extend", "grant", "refuse", "answer", "reply", "approve", "send-back", "return",
                      "reject", "reopen", "archive", "publish", "withhold", "unpublish", "flag-risk",
-                     "feedback", "form", "assign-handler", "review", "review-decide"), "steps"),
+                     "feedback", "form", "assign-handler", "review", "review-decide", "reissue"), "steps"),
     **dict.fromkeys(("key", "roster", "who"), "roster"),
     **dict.fromkeys(("period", "encrypt", "rewrap", "shred"), "encryption"),
     **dict.fromkeys(("deadlines", "report"), "reports"),

@@ -354,3 +354,47 @@ def review_decide_cmd(repo, code, who, at, outcome, file, text):  # type: ignore
     from letterbox.ops import reviews
 
     return reviews.decide_review(repo, code, outcome, _read_text(file, text, "复查复核意见"), who, at=at)
+
+
+# -- a lost query code (article 6) ---------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("code")
+@click.option("--verified-by", "verified_by", required=True, type=click.Choice(list(workflow.VERIFICATIONS)),
+              help="如何核实了来信人的身份：电话核实（按案卷中的联系方式回拨）、现场核实或书面申请。")
+@click.option("--verifier", required=True, help="核实来信人身份的工作人员。")
+@click.option("--site", "site", type=click.Path(file_okay=False, path_type=Path),
+              help="已生成的网站目录（默认：案卷库下的 site/，存在时即更新这封信的查询索引）。")
+@click.option("--as", "actor", help="办理人员（案卷库有名册时由签名密钥决定，不必填写；否则默认 git 配置的用户名）。")
+@click.option("--at", help="办理时间（补录纸质记录时用，如 2026-03-02T09:15:00+08:00；默认现在）。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（含新查询码）。")
+@pass_state
+def reissue(state: State_, code: str, verified_by: str, verifier: str, site: Path | None,
+            actor: str | None, at: str | None, as_json: bool) -> None:
+    """来信人遗失查询码：核实身份后重新发放查询码（办法第六条，仅限信箱办公室）。
+
+    新查询码只显示这一次；旧查询码在查询索引更新后失效（网站目录存在时本命令即更新）。"""
+    repo = state.repo()
+    done = workflow.reissue(repo, code, verified_by, verifier, repo.actor(actor), at=at)
+    result = done.result
+    folder = site if site is not None else repo.root / "site"
+    refreshed = False
+    if (folder / "lookup").is_dir():
+        from site_builder.lookup_index import refresh_lookup
+
+        try:
+            refresh_lookup(repo, folder, [result.letter_code])
+            refreshed = True
+        except (LetterboxError, OSError, ValueError) as exc:
+            err.print(f"查询索引未能更新（{exc.__class__.__name__}）：请运行 letterbox lookup-refresh，"
+                      "在此之前旧查询码仍可查询、新查询码查不到。", markup=False)
+    if as_json:
+        print_json({"letter_code": result.letter_code, "action": result.action, "status": result.status,
+                    "commit": result.commit, "query_code": done.query_code, "lookup_refreshed": refreshed})
+        return
+    out.print(f"已完成：{result.message}（提交 {result.commit[:8]}）", markup=False)
+    out.print(f"信件编码 {result.letter_code}  新查询码 {done.query_code}", markup=False)
+    out.print("新查询码只显示这一次，请按核实过的联系方式告知来信人；旧查询码"
+              + ("已失效。" if refreshed else "在查询索引更新（letterbox lookup-refresh 或下次生成网站）后失效。"),
+              markup=False)

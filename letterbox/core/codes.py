@@ -89,6 +89,12 @@ def query_hash_record(query_code: str, letter_code: str, salt_hex: str, iteratio
     }
 
 
+def hash_tag(record: dict) -> str:
+    """A short digest of a stored query-code hash: a `reissue` event names the hash it put in
+    place with it, so `validate` and `check` can tell a reissue from a hand edit of `query_hash`."""
+    return hashlib.sha256(str(record.get("hash", "")).encode("ascii", "replace")).hexdigest()[:16]
+
+
 def verify_query_code(query_code: str, letter_code: str, salt_hex: str, record: dict) -> bool:
     try:
         digest = hash_query_code(query_code, letter_code, salt_hex, int(record["iterations"]))

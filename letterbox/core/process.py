@@ -131,6 +131,11 @@ STEPS: tuple[Step, ...] = (
          "《信访工作条例》第三十五、三十六条", writer_label="申请复查复核", command="review"),
     Step("review-decide", "复查复核意见", frozenset({"reviewing"}), "closed", "office",
          "《信访工作条例》第三十五、三十六条", writer_label="复查复核意见"),
+    # A writer who lost the query code (article 6) gets a new one after the office confirmed who
+    # is asking: the new code's hash replaces the old (`hash_tag` ties the event to it, so a hand
+    # edit of `query_hash` without this step is refused); the writer sees only that it happened.
+    Step("reissue", "重新发放查询码", ANY_KEPT | {"archived"}, None, "office", "第六条",
+         writer_label="查询码已重新发放"),
 )
 STEP_BY_ACTION: dict[str, Step] = {s.action: s for s in STEPS}
 
@@ -164,6 +169,9 @@ DETAIL_LABELS: dict[str, str] = {
     "kind": "复查或复核",
     "outcome": "复查复核结论",
     "body": "复查复核机关",
+    "verified_by": "身份核实方式",
+    "verifier": "核实人",
+    "hash_tag": "新查询码哈希标记",
 }
 CONTACT_LABELS: dict[str, str] = {"by": "方式", "at": "时间", "person": "沟通人"}  # the parts of `contact`
 # A key's label where one step means something more particular by it.

@@ -56,7 +56,11 @@ def compare(repo: Repository, old: Letter, new: Letter) -> list[Problem]:
     problems = []
     # sealing a letter in clear (`letterbox encrypt`) moves its fields into the sealed block
     moved = set(new.data["sealed"].get("fields") or ()) if new.sealed and not old.sealed else set()
+    # a `reissue` appended since the base replaces the query hash (validate ties the two)
+    reissued = any(isinstance(e, dict) and e.get("action") == "reissue" for e in new.history[len(old.history):])
     for key, label in IMMUTABLE.items():
+        if key == "query_hash" and reissued:
+            continue
         if key not in moved and old.data.get(key) != new.data.get(key):
             problems.append(_problem(new, (key,), f"{label}不得修改（与基准版本不同）。"))
     problems.extend(_problem(new, field, message) for field, message in sealed_changes(old, new))

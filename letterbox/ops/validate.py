@@ -224,8 +224,23 @@ def rule_reviews(letter: Letter, ctx: Context) -> list[Problem]:
     return []
 
 
+def rule_reissue(letter: Letter, ctx: Context) -> list[Problem]:
+    """After a `reissue`, the stored query hash is the one that step put in place (its
+    `hash_tag`): a hash changed by hand, with or without a reissue event, is refused."""
+    tags = [i for i, e in enumerate(letter.history) if isinstance(e, dict) and e.get("action") == "reissue"]
+    if not tags:
+        return []
+    last = tags[-1]
+    tag = str((letter.history[last].get("details") or {}).get("hash_tag", ""))
+    if tag != codes.hash_tag(letter.data.get("query_hash") or {}):
+        return [_at(letter, ("query_hash",),
+                    f"查询码哈希与第 {last + 1} 条办理记录（重新发放查询码）所发放的不一致：查询码只能用 "
+                    "letterbox reissue 重新发放，不得手工修改。")]
+    return []
+
+
 LETTER_RULES: tuple[Callable[[Letter, Context], list[Problem]], ...] = (
-    rule_path, rule_links, rule_history_order, rule_process, rule_sealed, rule_reviews,
+    rule_path, rule_links, rule_history_order, rule_process, rule_sealed, rule_reviews, rule_reissue,
 )
 
 

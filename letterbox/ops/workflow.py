@@ -68,8 +68,10 @@ def normalise_at(config: Config, at: str | None) -> str:
 
 def take_step(repo: Repository, code: str, action: str, details: dict[str, Any], actor: Actor,
               at: str | None = None, summary: str = "",
-              extra_files: dict[str, str] | None = None) -> StepResult:
-    """Append one event to a letter and commit it, or refuse and change nothing."""
+              extra_files: dict[str, str] | None = None,
+              changes: dict[str, Any] | None = None) -> StepResult:
+    """Append one event to a letter and commit it, or refuse and change nothing (`changes`:
+    top-level fields the step replaces, e.g. `reissue`'s new query hash)."""
     config = repo.config
     stamp = normalise_at(config, at)
     with repo.transaction() as tx:
@@ -87,6 +89,7 @@ def take_step(repo: Repository, code: str, action: str, details: dict[str, Any],
         signing.authorise(repo.git, config, event, state, letter.history)
         letter.data["history"] = [*letter.history, event]
         letter.data.update(new_state.summary())
+        letter.data.update(changes or {})
         if letter.sealed:
             _rewrap(repo, letter, action)
         text = letter.to_yaml()
@@ -173,7 +176,7 @@ def _guard(repo: Repository, letter: Letter, state: Any, event: dict[str, Any]) 
 
 TEXT_HINT = "请用 --file 指定文本文件，或用 --text 直接写出。"
 
-F = TypeVar("F", bound=Callable[..., StepResult])
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def explained(func: F) -> F:
@@ -476,6 +479,33 @@ def flag_risk(repo: Repository, code: str, note: str, actor: Actor, at: str | No
 def reopen(repo: Repository, code: str, reason: str, actor: Actor, at: str | None = None) -> StepResult:
     """Send a closed letter back for handling again (e.g. the writer was 不满意 on follow-up)."""
     return take_step(repo, code, "reopen", {"reason": _required(reason, "重新办理理由")}, actor, at)
+
+
+VERIFICATIONS = ("电话核实", "现场核实", "书面申请")
+
+
+@dataclass(frozen=True)
+class Reissued:
+    result: StepResult
+    query_code: str  # shown once, never stored
+
+
+@explained
+def reissue(repo: Repository, code: str, verified_by: str, verifier: str, actor: Actor,
+            at: str | None = None) -> Reissued:
+    """A new query code for a writer who lost theirs (article 6), after the office confirmed who
+    is asking: its slow hash replaces the old one in the same commit; the old code stops working
+    at the next refresh of the lookup index. Only the office may take the step (the roster)."""
+    if verified_by not in VERIFICATIONS:
+        raise StepRefused(f"身份核实方式 {verified_by!r} 不对，可选：{'、'.join(VERIFICATIONS)}"
+                          "（须先核实来信人身份，再重新发放查询码）。")
+    who = _required(verifier, "核实人", "请用 --verifier 写明核实来信人身份的工作人员。")
+    letter_code = repo.letter(code).code
+    query_code = codes.new_query_code()
+    record = codes.query_hash_record(query_code, letter_code, repo.config.salt, repo.config.iterations)
+    details = {"verified_by": verified_by, "verifier": who, "hash_tag": codes.hash_tag(record)}
+    result = take_step(repo, code, "reissue", details, actor, at, changes={"query_hash": record})
+    return Reissued(result, query_code)
 
 
 @explained

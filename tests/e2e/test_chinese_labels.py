@@ -81,6 +81,7 @@ def every_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Repo,
     take_step(Repository(repo.path), A, "feedback", {"rating": "满意"}, Actor("网上信箱"))  # the web service's step
     run("reject", B, "--reason", "private-dispute")
     run("archive", B)
+    run("reissue", B, "--verified-by", "电话核实", "--verifier", "王静")
     run("classify", C, "--category", "consultation")
     run("reply", C, "--text", "请拨打 12345 咨询。")
     run("reject", D, "--reason", "duplicate", "--of", A)

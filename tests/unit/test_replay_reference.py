@@ -309,6 +309,8 @@ def _details(rng: random.Random, action: str, state: State) -> dict[str, Any] | 
         return {"kind": rng.choice(("复查", "复查", "复核"))}
     if action == "review-decide":
         return {"outcome": rng.choice(("维持", "撤销", "变更")), "text": "意见"}
+    if action == "reissue":
+        return {"verified_by": "电话核实", "verifier": "王静", "hash_tag": "0" * 16}
     return None
 
 
@@ -319,7 +321,7 @@ def _stamp(rng: random.Random, moment: datetime) -> str:
 
 
 WEIGHTS = {"transfer": 4, "extend": 3, "grant": 4, "answer": 3, "approve": 4, "reject": 0.5,
-           "remind": 0.5, "flag-risk": 0.5}  # mostly letters that reach a unit and get closed
+           "remind": 0.5, "flag-risk": 0.5, "reissue": 0.2}  # mostly letters that reach a unit and get closed
 
 
 def history_of(rng: random.Random) -> list[dict[str, Any]]:
