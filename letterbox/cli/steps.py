@@ -6,15 +6,16 @@ matching `ops.workflow` function and prints the result one way.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
 
 from letterbox.cli.app import State_, cli, err, out, pass_state, print_json
 from letterbox.core.errors import LetterboxError
@@ -28,28 +29,56 @@ from letterbox.core.process import (
     STATUSES,
     WITHHOLD_REASONS,
 )
+from letterbox.core.textsafe import escape_unsafe_json
 from letterbox.ops import workflow
-from letterbox.ops.intake import IntakeReport, intake_files
+from letterbox.ops.intake import Accepted, IntakeReport, intake_files
 
 # -- intake ------------------------------------------------------------------------------
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "actor", help="收信人员（案卷库有名册时由签名密钥决定，不必填写；否则默认 git 配置的用户名）。")
+@click.option("--receipts", "receipts_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="回执文件：每封信提交成功即追加一行（信件编码、查询码），仅本人可读（0600）。")
+@click.option("--recover", "recover_only", is_flag=True,
+              help="只补写上次被强行终止的收信遗留的回执，不收新信。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（letter_code、query_code、path 的列表）。")
 @pass_state
-def intake(state: State_, files: tuple[Path, ...], actor: str | None, as_json: bool) -> None:
-    """收信：读取 JSON、JSON Lines 或 YAML 格式的来信，编号并各提交一次。查询码只显示这一次。"""
+def intake(state: State_, files: tuple[Path, ...], actor: str | None, receipts_path: Path | None,
+           recover_only: bool, as_json: bool) -> None:
+    """收信：读取 JSON、JSON Lines 或 YAML 格式的来信，编号并各提交一次。查询码只显示这一次。
+
+    每封信提交成功即输出它的信件编码和查询码（有 --receipts 时同时写入回执文件），中途被终止也不会
+    丢失已保存来信的查询码；被强行终止（kill -9、断电）时，下次运行 intake 会先补写遗留的回执。"""
+    from letterbox.ops import receipt_file
+
+    if not files and not recover_only:
+        raise click.UsageError("请给出来信文件（或用 --recover 只补写遗留的回执）。")
     repo = state.repo()
     who = repo.actor(actor)
-    report = IntakeReport()
-    interrupted = False
+    receipts = receipt_file.ReceiptFile(receipts_path) if receipts_path is not None else None
     try:
-        intake_files(repo, list(files), who, report=report)
-    except KeyboardInterrupt:
-        interrupted = True
-    _print_intake(report, as_json)
+        for receipt, where in receipt_file.recover(repo, receipts):
+            err.print(f"补写上次中断遗留的回执：{receipt.letter_code}  查询码 {receipt.query_code}"
+                      + (f"（已写入 {where}）" if where else "（原回执文件不可用，请立即抄送来信人）"), markup=False)
+        if recover_only:
+            return
+        report = IntakeReport()
+        stream = _AcceptedStream(as_json)
+        interrupted = False
+        try:
+            intake_files(repo, list(files), who, report=report, receipts=receipts, on_accepted=stream.add)
+        except KeyboardInterrupt:
+            interrupted = True
+        stream.close()
+    finally:
+        if receipts is not None:
+            receipts.close()
+    _print_refused(report)
+    if not as_json and (report.accepted or receipts is not None):  # --json: stdout is the document
+        where = f"；回执已逐封写入 {receipts.path}（仅本人可读，请妥善保管，转交后删除）" if receipts else ""
+        err.print(f"收信完毕：{len(report.accepted)} 封已收入{where}。", markup=False)
     if report.accepted and not as_json and not interrupted:
         from letterbox.cli.analysis import print_intake_notes
 
@@ -61,15 +90,31 @@ def intake(state: State_, files: tuple[Path, ...], actor: str | None, as_json: b
         sys.exit(1)
 
 
-def _print_intake(report: IntakeReport, as_json: bool) -> None:
-    if as_json:
-        print_json([a.to_json() for a in report.accepted])
-    else:
-        if report.accepted:
-            table = Table("信件编码", "查询码", "文件", title="已收来信（查询码只显示这一次，请告知来信人妥善保管）")
-            for a in report.accepted:
-                table.add_row(a.letter_code, a.query_code, a.path)
-            out.print(table)
+class _AcceptedStream:
+    """Each accepted letter printed the moment its commit lands: a line for people, or the
+    elements of one JSON array (closed by `close`, also after an interruption)."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.count = 0
+
+    def add(self, accepted: Accepted) -> None:
+        if self.as_json:
+            item = escape_unsafe_json(json.dumps(accepted.to_json(), ensure_ascii=False, indent=2))
+            click.echo(("[\n" if self.count == 0 else ",\n") + textwrap.indent(item, "  "), nl=False)
+        else:
+            if self.count == 0:
+                out.print("已收来信（查询码只显示这一次，请告知来信人妥善保管）：", markup=False)
+            out.print(f"  {accepted.letter_code}  查询码 {accepted.query_code}  {accepted.path}", markup=False)
+        sys.stdout.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        if self.as_json:
+            click.echo("\n]" if self.count else "[]")
+
+
+def _print_refused(report: IntakeReport) -> None:
     for problem in report.refused:
         err.print(str(problem), markup=False)
     if report.refused:

@@ -28,6 +28,8 @@ from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import SCHEMA_VERSION, Letter, letter_path
 from letterbox.core.process import State, replay
+from letterbox.ops import receipt_file
+from letterbox.ops.receipt_file import ReceiptFile
 from letterbox.ops.validate import Context, validate_letter
 from letterbox.store import signing
 from letterbox.store.repository import Actor, Repository
@@ -304,13 +306,16 @@ def _links(sub: Submission) -> bool:
 
 def intake_one(repo: Repository, sub: Submission, actor: Actor, rng: Random | None = None,
                sink: list[Accepted] | None = None, prepared: Prepared | None = None,
-               before_commit: Callable[[str, str, dict[str, Any]], None] | None = None) -> Accepted:
+               before_commit: Callable[[str, str, dict[str, Any]], None] | None = None,
+               after_commit: Callable[[Accepted], None] | None = None) -> Accepted:
     """Check, number, hash, write and commit one submission; raise LetterboxError if refused.
 
     The result goes into `sink` before signals are released, so a Ctrl-C right after the
     commit cannot lose the query code of a letter that was stored. `prepared` carries a hash
     made outside the lock; `before_commit(letter_code, query_code, query_hash)` runs under the
-    lock just before the commit (the intake service records its idempotency receipt there).
+    lock just before the commit (the intake service records its idempotency receipt there);
+    `after_commit(accepted)` runs under the lock, signals still held, right after it (a batch
+    intake's receipt: ops.receipt_file).
     """
     links = _links(sub)  # else the 100 000 case files' names are not listed at all
     problems = check_submission(sub, known_codes(repo) if links else frozenset(), repo.config)
@@ -340,24 +345,54 @@ def intake_one(repo: Repository, sub: Submission, actor: Actor, rng: Random | No
         accepted = Accepted(code, query_code, str(letter.path), sha)
         if sink is not None:
             sink.append(accepted)
+        if after_commit is not None:
+            after_commit(accepted)
         return accepted
 
 
 def intake_files(repo: Repository, paths: list[Path], actor: Actor,
-                 rng: Random | None = None, report: IntakeReport | None = None) -> IntakeReport:
+                 rng: Random | None = None, report: IntakeReport | None = None,
+                 receipts: ReceiptFile | None = None,
+                 on_accepted: Callable[[Accepted], None] | None = None) -> IntakeReport:
     """Intake every record of every file; valid ones go in, refused ones are reported.
 
-    Pass `report` to keep what was done so far when the run is interrupted.
+    Pass `report` to keep what was done so far when the run is interrupted. Each letter's codes
+    go to `receipts` (write-ahead, ops.receipt_file) and to `on_accepted` as its commit lands.
     """
     report = report if report is not None else IntakeReport()
+    pending: list[Path] = []
+
+    def before(code: str, query_code: str, query_hash: dict[str, Any]) -> None:
+        pending.append(receipt_file.write_pending(repo, code, query_code, receipts))
+
+    def after(accepted: Accepted) -> None:
+        if on_accepted is not None:
+            on_accepted(accepted)
+        if receipts is not None:
+            try:
+                receipts.append(receipt_file.Receipt(accepted.letter_code, accepted.query_code,
+                                                     accepted.path, accepted.commit))
+            except OSError as exc:  # its pending record stays: the next intake writes it
+                raise receipt_file.ReceiptsFailed(
+                    f"回执文件 {receipts.path} 写入失败（{exc.strerror}）：{accepted.letter_code} 已保存，"
+                    "其查询码已显示在上面；其余来信未处理。腾出空间后再次运行 letterbox intake --recover "
+                    "会把这封信的回执补写进回执文件。") from None
+        while pending:
+            receipt_file.done_pending(pending.pop())
+
     with _stop_signals_interrupt():
         for path in paths:
             subs, problems = read_submissions(path)
             report.refused.extend(problems)
             for sub in subs:
                 try:
-                    intake_one(repo, sub, actor, rng, sink=report.accepted)
+                    intake_one(repo, sub, actor, rng, sink=report.accepted, before_commit=before,
+                               after_commit=after)
+                except receipt_file.ReceiptsFailed:
+                    raise
                 except LetterboxError as exc:
+                    while pending:  # refused under the lock after its record: never committed
+                        receipt_file.done_pending(pending.pop())
                     report.refused.extend(exc.problems or [Problem(file=sub.source, message=exc.message)])
     return report
 
