@@ -295,7 +295,8 @@ def _this_month(stats: dict[str, list[dict[str, Any]]], today: date) -> dict[str
 
 def _site_meta(config: Config) -> dict[str, Any]:
     return {"mailbox_name": config.mailbox_name, "government": config.government,
-            "office_name": config.office_name, "rules": config.rules, "district": config.district}
+            "office_name": config.office_name, "rules": config.rules, "district": config.district,
+            "office_contact": config.office_contact}
 
 
 def mkdocs_config(config: Config, settings: SiteSettings | None = None) -> dict[str, Any]:

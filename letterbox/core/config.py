@@ -111,6 +111,16 @@ class Config:
         return (tuple(v for c in self.public_contacts for v in (c.phone, c.place) if v)
                 + tuple(v for b in self.bodies.values() for v in (b.phone, b.address) if v))
 
+    @property
+    def office_contact(self) -> str:
+        """How the public reaches the office: its `public_contacts` entry (same name) as
+        "电话 …，地址 …", or "" when letterbox.yaml lists none."""
+        for c in self.public_contacts:
+            if c.name == self.office_name:
+                parts = [f"电话 {c.phone}" if c.phone else "", f"地址 {c.place}" if c.place else ""]
+                return "，".join(p for p in parts if p)
+        return ""
+
     def body(self, key: str) -> Body:
         """The body of `bodies` (discipline, review); without one, the unit with that role
         (discipline) or the government (review), without address or phone."""
