@@ -85,7 +85,11 @@ class Shell:
     name: str
 
     def page(self, code: str, content: str) -> str:
-        title = html.escape(code.replace("-", " ").replace("_", " "))
+        """The letter's page: its title (the <title> and the header's) is the letter's own, the
+        text of the content's first heading (already redacted and escaped), else its code."""
+        heading = _HEADING.search(content)
+        text = _TAGS.sub("", heading.group(1)).strip() if heading else ""
+        title = text or html.escape(code)
         before, after = (part.replace(TITLE, title).replace(self.name, code)
                          for part in (self.before, self.after))
         return before + content + after
@@ -101,6 +105,8 @@ def load_shell(site: Path, name: str, source_md: str, md: markdown.Markdown) -> 
     return Shell(before=before, after=after, shape=shape, name=name)
 
 
+_HEADING = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
+_TAGS = re.compile(r"<[^>]*>")
 FIELD = re.compile(r"<p>LBXFIELD(BODY|REPLY)X</p>|LBXFIELD([A-Z_]+)X")
 
 

@@ -46,6 +46,7 @@ def test_letter_page(page, base_url: str, repo: Path) -> None:  # type: ignore[n
     page.goto(f"{base_url}letters/{code}/")
     heading = page.locator("article h1")
     assert "幸福小区供暖温度不达标" in heading.inner_text()
+    assert page.title() == heading.inner_text().strip() + " - 龙安区区长信箱 · 来信公开", page.title()  # not its code
     text = page.locator("article").inner_text()
     assert "区住房和城乡建设局" in text and "〔姓名〕" in text and "王建国" not in text
 
