@@ -104,36 +104,70 @@ class Site:
 
 STATS_SCOPE = ("只统计本站公开的来信（已办结且未决定不予公开）；不予公开、不予受理和尚未办结的来信"
                "不计入任何数字。")
-ON_TIME_RULE = ("与来信分析（letterbox analyse）和督办通报的规则相同：在办理期限内办结为按期，"
+ON_TIME_RULE = ("与本区信访工作督办通报的规则相同：在办理期限内办结为按期，"
                 "经批准延期的，以延长后的期限为准（《管理办法》第十一条、第十六条），"
                 "因此按期办结率 =（原定期限内办结 + 经批准延期后在延长期限内办结）÷ 已办结；"
                 "两者和逾期办结的件数分列在表中。")
 
 
-def _rate_text(rate: float | None) -> str:
-    return f"{rate * 100:.1f}%" if rate is not None else "—"
+def _rate_text(rate: float | None, row: dict[str, Any] | None = None) -> str:
+    """The on-time rate with the count it comes from: "50%（2 封中 1 封）" (a rate of one
+    letter alone says little without it)."""
+    if rate is None:
+        return "—"
+    text = f"{rate * 100:.1f}".rstrip("0").rstrip(".") + "%"
+    if row is not None:
+        text += f"（{row['closed']} 封中 {row['on_time'] + row['late_with_extension']} 封）"
+    return text
 
 
 def _num_text(value: float | None) -> str:
     return f"{value:g}" if value is not None else "—"
 
 
+def days_text(value: float | None) -> str:
+    """Working days as a reader says them: 0 is 当日办结 (closed the day it was received)."""
+    if value is None:
+        return "—"
+    return "当日办结" if value == 0 else f"{value:g} 个工作日"
+
+
 def _row(group: Group) -> dict[str, Any]:
     t = group.timing
-    return {"key": group.key, "label": group.label, **t.to_json(),
-            "on_time_rate_text": _rate_text(t.on_time_rate),
-            "median_text": _num_text(t.median_days), "p90_text": _num_text(t.p90_days)}
+    row = {"key": group.key, "label": group.label, **t.to_json()}
+    return {**row, "on_time_rate_text": _rate_text(t.on_time_rate, row),
+            "median_text": days_text(t.median_days), "p90_text": days_text(t.p90_days)}
+
+
+def _empty_row(key: str, label: str) -> dict[str, Any]:
+    return {"key": key, "label": label, **timing([]).to_json(), "on_time_rate_text": "—",
+            "median_text": "—", "p90_text": "—"}
+
+
+def _every_month(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The month rows with the months between the first and the last that had no letter, as
+    zero rows: a month without letters is a figure too."""
+    if not rows:
+        return rows
+    have = {r["key"]: r for r in rows}
+    year, month = map(int, min(have).split("-"))
+    last = max(have)
+    out = []
+    while (key := f"{year:04d}-{month:02d}") <= last:
+        out.append(have.get(key) or _empty_row(key, key))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 def statistics(groups: dict[str, list[Group]]) -> dict[str, list[dict[str, Any]]]:
-    """Rows per month received, category and unit, and in total, from `analysis.breakdown` of
-    the published letters: the same numbers for the page, CSV and JSON."""
+    """Rows per month received (every month from the first to the last, zero when none came),
+    category and unit, and in total, from `analysis.breakdown` of the published letters: the
+    same numbers for the page, CSV and JSON."""
     out = {dim: [_row(g) for g in groups.get(dim, [])] for dim in ("month", "category", "unit")}
+    out["month"] = _every_month(out["month"])
     for row in out["month"]:
         row["label"] = month_label(row["key"])
-    out["total"] = [_row(g) for g in groups.get("total", [])] or [
-        {"key": "all", "label": "合计", **timing([]).to_json(), "on_time_rate_text": "—",
-         "median_text": "—", "p90_text": "—"}]
+    out["total"] = [_row(g) for g in groups.get("total", [])] or [_empty_row("all", "合计")]
     return out
 
 
@@ -166,30 +200,34 @@ def _stats_tables(stats: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]
 
 
 def svg_bars(title: str, rows: Sequence[tuple[str, float | None, str]], *, top: float | None = None,
-             width: int = 640, label_width: int = 200, bar_height: int = 18, gap: int = 8) -> str:
+             width: int = 340, bar_height: int = 14, gap: int = 10, font: int = 13) -> str:
     """A horizontal bar chart as inline SVG: role="img", its name giving every figure.
 
     ``rows`` are (label, value, value as text); a missing value draws no bar and says “—”.
+    Each label stands on its own line above its bar, so a long unit name needs no room beside
+    the bars, and the chart is narrow (340 units): on a phone's 390-pixel screen it is drawn at
+    its own size, so the 13-unit text is 13 pixels, not shrunk to half with the chart.
     """
     scale = top or max((v for _, v, _ in rows if v is not None), default=0) or 1
-    plot = width - label_width - 110
-    height = gap + len(rows) * (bar_height + gap)
+    plot = width - 165  # room after the longest bar for the value ("100%（12 封中 12 封）")
+    step = font + 4 + bar_height + gap
+    height = gap + len(rows) * step
     summary = f"{title}：" + "；".join(f"{label} {text}" for label, _, text in rows) if rows \
         else f"{title}：无数据"
     parts = [f'<svg class="chart" role="img" aria-label="{html.escape(summary)}" '
              f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'xmlns="http://www.w3.org/2000/svg">',
+             f'font-size="{font}" xmlns="http://www.w3.org/2000/svg">',
              f"<title>{html.escape(summary, quote=False)}</title>"]
     for i, (label, value, text) in enumerate(rows):
-        y = gap + i * (bar_height + gap)
+        y = gap + i * step
+        bar_y = y + font + 4
         w = round(plot * (value or 0) / scale, 1)
-        base = y + bar_height * 0.75
-        parts.append(f'<text x="{label_width - 8}" y="{base}" text-anchor="end" class="chart-label">'
+        parts.append(f'<text x="0" y="{y + font}" class="chart-label">'
                      f"{html.escape(label, quote=False)}</text>")
         if value is not None:
-            parts.append(f'<rect x="{label_width}" y="{y}" width="{max(w, 1)}" height="{bar_height}" '
+            parts.append(f'<rect x="0" y="{bar_y}" width="{max(w, 1)}" height="{bar_height}" '
                          f'class="chart-bar"></rect>')
-        parts.append(f'<text x="{label_width + w + 6}" y="{base}" class="chart-value">'
+        parts.append(f'<text x="{w + 6}" y="{bar_y + bar_height - 2}" class="chart-value">'
                      f"{html.escape(text, quote=False)}</text>")
     parts.append("</svg>")
     return "".join(parts)
@@ -207,7 +245,7 @@ def _stats_charts(stats: dict[str, list[dict[str, Any]]]) -> list[dict[str, str]
         {"title": "各承办单位办理用时中位数（工作日）",
          "svg": svg_bars("各承办单位办理用时中位数", [
              (r["label"], r["median_working_days"],
-              "—" if r["median_working_days"] is None else f"{r['median_text']} 个工作日")
+              r["median_text"])
              for r in units])},
     ]
 
@@ -289,8 +327,7 @@ def _this_month(stats: dict[str, list[dict[str, Any]]], today: date) -> dict[str
     row = next((r for r in stats["month"] if r["key"] == month), None)
     return {"label": month_label(month), "letters": row["letters"] if row else 0,
             "on_time_rate": row["on_time_rate_text"] if row else "—",
-            "median": f"{row['median_text']} 个工作日" if row and row["median_working_days"] is not None
-            else "—"}
+            "median": row["median_text"] if row else "—"}
 
 
 def _site_meta(config: Config) -> dict[str, Any]:

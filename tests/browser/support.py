@@ -45,3 +45,32 @@ def static_server(directory: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# axe-core: the copy bundled in the PyPI package axe-playwright-python (pinned in pyproject.toml's
+# test extras); the tests inject it themselves, they do not use the package's Python wrapper.
+AXE_PACKAGE = "axe_playwright_python"
+AXE_VERSION = "4.12.1"  # the axe-core in axe-playwright-python 0.1.8
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_script() -> Path:
+    """axe.min.js of the pinned package, its version checked (a silent upgrade changes the rules)."""
+    package = pytest.importorskip(AXE_PACKAGE)
+    script = Path(package.__file__).with_name("axe.min.js")
+    head = script.read_text("utf-8")[:200]
+    assert f"axe v{AXE_VERSION}" in head, head
+    return script
+
+
+def axe_violations(page: Any, script: Path, impacts: set[str] | None = None) -> list[str]:
+    """axe-core's WCAG 2.0/2.1 A and AA violations on the page as it is now, one line each
+    (rule, impact, help, the first five elements); ``impacts`` limits them to those impacts.
+    The script is injected by the tester, so the context needs ``bypass_csp=True``."""
+    page.add_script_tag(path=str(script))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+                           WCAG_TAGS)
+    return [f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
+                        for n in v["nodes"][:5])
+            for v in result["violations"] if impacts is None or v["impact"] in impacts]

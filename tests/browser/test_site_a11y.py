@@ -1,15 +1,13 @@
 """Accessibility of the board's own pages: axe-core (WCAG 2.1 A/AA rules) in headless chromium.
 
-axe-core comes from the npm registry, pinned, installed by this test into pytest's cache
-directory (.pytest_cache/, ignored by git) when it is not there yet, and injected into each page
-with Playwright. Skipped only when npm or chromium is missing.
+axe-core is the `axe.min.js` bundled in the PyPI package axe-playwright-python (pinned in the
+test extras of pyproject.toml, so CI installs it with everything else; no npm, nothing fetched at
+test time), injected into each page with Playwright (tests/browser/support.axe_violations).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,29 +15,14 @@ from typing import Any
 import pytest
 
 from site_builder.render import SEARCH_INPUT, SEARCH_PAGE, SEARCH_RESULT
+from tests.browser.support import axe_script, axe_violations
 from tests.browser.test_site_browser import ARGS, CHROMIUM, base_url  # noqa: F401  (fixtures)
 from tests.e2e.test_site import LETTERS, letter_codes, repo, site  # noqa: F401  (fixtures)
 
-AXE_VERSION = "4.14.1"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-BLOCKING = {"serious", "critical"}
-
 
 @pytest.fixture(scope="module")
-def axe_js(request: pytest.FixtureRequest) -> Path:
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is missing (apt-get install -y npm)")
-    prefix = Path(request.config.cache.mkdir(f"axe-core-{AXE_VERSION}"))
-    script = prefix / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
-        done = subprocess.run([npm, "install", "--prefix", str(prefix), "--no-save", "--no-audit",
-                               "--no-fund", f"axe-core@{AXE_VERSION}"],
-                              capture_output=True, text=True, timeout=300, check=False)
-        assert done.returncode == 0, done.stderr[-2000:]
-    package = json.loads((script.parent / "package.json").read_text("utf-8"))
-    assert package["version"] == AXE_VERSION
-    return script
+def axe_js() -> Path:
+    return axe_script()
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +41,7 @@ def page(base_url: str) -> Iterator[Any]:  # noqa: F811
 
 
 def violations(page: Any, axe_js: Path) -> list[str]:
-    page.add_script_tag(path=str(axe_js))
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-                           WCAG_TAGS)
-    return [f"{v['id']} ({v['impact']}): {v['help']} — "
-            + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
-                        for n in v["nodes"][:5])
-            for v in result["violations"] if v["impact"] in BLOCKING]
+    return axe_violations(page, axe_js, impacts={"serious", "critical"})
 
 
 def pages(repo: Path) -> list[str]:  # noqa: F811
@@ -131,5 +108,5 @@ def test_charts_have_text_alternatives(page: Any, base_url: str) -> None:  # noq
         assert chart.get_attribute("role") == "img"
         label = chart.get_attribute("aria-label") or ""
         assert "：" in label and label == chart.locator("title").text_content()
-    assert "区住房和城乡建设局 100.0%" in (charts.nth(1).get_attribute("aria-label") or "")
+    assert "区住房和城乡建设局 100%（2 封中 2 封）" in (charts.nth(1).get_attribute("aria-label") or "")
     assert page.locator("script[src^='http'], script[src^='//']").count() == 0
