@@ -358,7 +358,26 @@ def mkdocs_config(config: Config, settings: SiteSettings | None = None) -> dict[
         data["site_url"] = config.site_url
     if config.intake_url:  # the online intake service exists: the 写信 page is built
         data["nav"].append({"写信": "write/index.md"})
-    return merged(settings or load_settings(None), data)
+    settings = settings or load_settings(None)
+    data["extra"]["footer"] = footer(config, settings.mkdocs.get("extra", {}).get("footer") or {})
+    return merged(settings, data)
+
+
+def footer(config: Config, staff: dict[str, Any]) -> dict[str, Any]:
+    """The footer of every page (theme/partials/copyright.html): 主办单位 (the government),
+    the office with its phone and address from `public_contacts` (the office's own entry; the
+    government's place when the office has none), and what mkdocs.yml's extra.footer adds or
+    changes: site_code (网站标识码), icp (ICP备案号), police (公安备案号), links (name, url)."""
+    def entry(name: str) -> Any:
+        return next((c for c in config.public_contacts if c.name == name), None)
+
+    office, government = entry(config.office_name), entry(config.government)
+    place = office.place if office is not None and office.place else None
+    if government is not None and government.place:
+        place = f"{government.place}{place or ''}"
+    made = {"sponsor": config.government, "organiser": config.office_name,
+            "phone": office.phone if office is not None else None, "address": place}
+    return {**made, **staff}
 
 
 def render(entries: list[Entry], config: Config, today: date,
@@ -401,7 +420,7 @@ def render(entries: list[Entry], config: Config, today: date,
     files["requests.json"] = open311_requests(entries)
     files["index.md"] = env.get_template("index.md.j2").render(
         site=_site_meta(config), month=_this_month(stats, today), total=len(entries),
-        latest=_newest_first(entries)[:LATEST], root="")
+        latest=_newest_first(entries)[:LATEST], root="", write=bool(config.intake_url))
     files["search/index.md"] = env.get_template("search.md.j2").render()
     files["lookup/index.md"] = env.get_template("lookup.md.j2").render(
         site=_site_meta(config), intake_url=config.intake_url or "")  # rating form with the service

@@ -82,11 +82,59 @@ def parse_settings(text: str, name: str, root: Path | None) -> SiteSettings:
     extra = data.get("extra", {})
     if not isinstance(extra, dict):
         raise LetterboxError(f"{name}：extra 应为“键: 值”的设置表。")
+    _refuse_what_breaks_the_board(name, data, theme, extra)
+    _check_footer(name, extra.get("footer"))
     files: dict[str, str] = {}
     for key in ("extra_css", "extra_javascript"):
         for entry in data.get(key, []):
             files.update(_own_file(name, key, entry, root))
     return SiteSettings(mkdocs={**data, "theme": {"name": "material", **theme}}, files=files)
+
+
+def _refuse_what_breaks_the_board(name: str, data: dict[str, Any], theme: dict[str, Any],
+                                  extra: dict[str, Any]) -> None:
+    """Settings MkDocs would accept but the board cannot: plugins (they may fetch from the
+    internet at build time, and the built-in search would replace Pagefind), a web font or
+    analytics from another site (refused by the site's Content-Security-Policy, and every
+    visitor would be reported to that site)."""
+    if data.get("plugins"):
+        raise LetterboxError(
+            f"{name}：不能设置 plugins（MkDocs 插件）。公开网站不使用插件：插件可能在生成网站时从互联网下载内容，"
+            "站内搜索由 Pagefind 在本站完成。请删除 plugins 一节。")
+    if theme.get("font") not in (None, False):
+        raise LetterboxError(
+            f"{name}：theme.font 不能设置字体名称：字体会从其他网站下载，网站的内容安全策略只允许本站文件。"
+            "请删除 theme.font（页面使用访问者设备上的字体）。")
+    if extra.get("analytics"):
+        raise LetterboxError(
+            f"{name}：不能设置 extra.analytics（访问统计）：统计脚本来自其他网站，会把每位访问者报告给该网站，"
+            "网站的内容安全策略也不允许。请删除 extra.analytics。")
+
+
+FOOTER_TEXT = ("sponsor", "organiser", "phone", "address", "site_code", "icp", "police")
+
+
+def _check_footer(name: str, footer: Any) -> None:
+    """extra.footer: the page footer's texts (FOOTER_TEXT) and links ({name, url}, http(s))."""
+    if footer is None:
+        return
+    if not isinstance(footer, dict):
+        raise LetterboxError(f"{name}：extra.footer 应为“键: 值”的设置表（如 icp: 豫ICP备12345678号）。")
+    for key, value in footer.items():
+        if key == "links":
+            if not isinstance(value, list):
+                raise LetterboxError(f"{name}：extra.footer.links 应为链接列表，每项如“- {{name: 龙安区人民政府, url: https://…}}”。")
+            for n, link in enumerate(value, 1):
+                ok = isinstance(link, dict) and isinstance(link.get("name"), str) and link["name"].strip() \
+                    and isinstance(link.get("url"), str) and origin(link["url"]) is not None
+                if not ok:
+                    raise LetterboxError(f"{name}：extra.footer.links 第 {n} 项应有 name（链接文字）和 url"
+                                         "（以 http:// 或 https:// 开头的完整网址）。")
+        elif key in FOOTER_TEXT:
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                raise LetterboxError(f"{name}：extra.footer.{key} 应为一行文字。")
+        else:
+            raise LetterboxError(f"{name}：extra.footer 中没有 {key} 这一项；可以设置：{'、'.join(FOOTER_TEXT)}、links。")
 
 
 def _own_file(name: str, key: str, entry: str, root: Path | None) -> dict[str, str]:

@@ -223,6 +223,12 @@ def test_a_theme_setting_in_mkdocs_yml_shows_in_the_site(case_repo: Repo) -> Non
     ("markdown_extensions:\n  - toc:\n      permalink: true\n", "markdown_extensions"),
     ("extra_css:\n  - https://cdn.example.com/x.css\n", "不能引用其他网站"),
     ("extra_css:\n  - assets/missing.css\n", "找不到"),
+    ("plugins:\n  - search\n", "不能设置 plugins"),
+    ("plugins:\n  - social\n  - privacy\n", "从互联网下载"),
+    ("theme:\n  name: material\n  font:\n    text: Roboto\n", "theme.font"),
+    ("extra:\n  analytics:\n    provider: google\n    property: G-XXXX\n", "extra.analytics"),
+    ("extra:\n  footer:\n    beian: 1\n", "没有 beian 这一项"),
+    ("extra:\n  footer:\n    links:\n      - {name: 区政府, url: 'javascript:alert(1)'}\n", "links 第 1 项"),
 ])
 def test_a_wrong_mkdocs_yml_is_named(case_repo: Repo, text: str, words: str) -> None:
     (case_repo.path / "mkdocs.yml").write_text(text, "utf-8")
@@ -235,3 +241,29 @@ def test_without_mkdocs_yml_the_default_is_used(case_repo: Repo) -> None:
     (case_repo.path / "mkdocs.yml").unlink()
     case_repo.run("build")
     assert "navigation.tabs" in (case_repo.path / "site" / "index.html").read_text("utf-8")
+
+
+def test_the_footer_and_the_404_page(case_repo: Repo) -> None:
+    """Every page's footer: 主办单位 and the office from letterbox.yaml (its public phone and
+    place), the record numbers and links of mkdocs.yml's extra.footer; the 404 page in Chinese."""
+    config = case_repo.path / "letterbox.yaml"  # init's public_contacts: the office's phone and room
+    settings = yaml.safe_load((case_repo.path / "mkdocs.yml").read_text("utf-8"))
+    settings["extra"]["footer"] = {"site_code": "4105060001", "icp": "豫ICP备00000000号-1",
+                                   "police": "豫公网安备 41050602000001号",
+                                   "links": [{"name": "龙安区人民政府网", "url": "https://www.example.gov.cn/"}]}
+    (case_repo.path / "mkdocs.yml").write_text(yaml.safe_dump(settings, allow_unicode=True), "utf-8")
+    case_repo.commit_all("页脚")
+    case_repo.run("build")
+    site = case_repo.path / "site"
+    government = yaml.safe_load(config.read_text("utf-8"))["government"]
+    for page in (site / "index.html", site / "lookup" / "index.html", site / "404.html"):
+        foot = page.read_text("utf-8").split('class="md-copyright board-footer"', 1)[1]
+        for words in (f"主办单位：{government}", "承办：区信息中心", "联系电话：0372-3199001",
+                      "地址：文明大道1号3楼302室", "网站标识码：4105060001", "豫ICP备00000000号-1",
+                      "豫公网安备 41050602000001号", 'href="https://www.example.gov.cn/"', "龙安区人民政府网",
+                      'href="https://beian.miit.gov.cn/"'):
+            assert words in foot, (page, words)
+        assert "Material for MkDocs" not in foot
+    missing = (site / "404.html").read_text("utf-8")
+    assert "<title>页面不存在（404）" in missing and "Not found" not in missing
+    assert "返回首页" in missing and "在线查询" in missing
