@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from random import Random
 from typing import Any
 
@@ -29,6 +29,7 @@ from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import SCHEMA_VERSION, Letter, letter_path
 from letterbox.core.process import State, replay
 from letterbox.ops import receipt_file
+from letterbox.ops.notify import outbox
 from letterbox.ops.receipt_file import ReceiptFile
 from letterbox.ops.validate import Context, validate_letter
 from letterbox.store import signing
@@ -341,6 +342,8 @@ def intake_one(repo: Repository, sub: Submission, actor: Actor, rng: Random | No
         if before_commit is not None:
             before_commit(code, query_code, letter.data["query_hash"])
         tx.write(letter.path, letter.to_yaml())
+        for path, text in outbox.files_for_step(repo.root, repo.config, reparsed, 0).items():
+            tx.write(PurePosixPath(path), text)  # the writer told of the letter's code (issue 19)
         sha = tx.commit(f"{code} 收信", actor)
         accepted = Accepted(code, query_code, str(letter.path), sha)
         if sink is not None:

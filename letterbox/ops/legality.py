@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
@@ -47,6 +47,8 @@ from letterbox.core.roster import (
     Roster,
 )
 from letterbox.ops.forms import render_handling_form
+from letterbox.ops.notify import outbox
+from letterbox.ops.notify import rules as notify_rules
 from letterbox.store import signing
 from letterbox.store.loader import decode
 from letterbox.store.repository import Repository
@@ -54,6 +56,7 @@ from letterbox.store.repository import Repository
 CASE_FILE = re.compile(r"^cases/[0-9]{4}/[0-9]{2}/[A-Za-z0-9-]+\.yaml$")
 KEEP_FILE = "cases/.gitkeep"
 FORMS_DIR = "forms/"
+OUTBOX_PREFIX = "outbox/"
 RECEIVED_STATE: dict[str, object] = {"status": "received", "category": None, "units": [], "mode": None, "publication": None}
 
 
@@ -140,7 +143,12 @@ def _commit_problems(repo: Repository, c: _Commit, now: datetime) -> Iterator[Pr
                                               "（docs/roster.md）。")
         return  # nothing else of an unsigned commit can be attributed
     member = sig.member if sig else None
-    for status, path in _changes(repo, c.parents[0], c.sha):
+    changes = _changes(repo, c.parents[0], c.sha)
+    if any(path.startswith(OUTBOX_PREFIX) for _, path in changes) or _notifies(c.config):
+        yield from _outbox_problems(repo, c, changes)
+    for status, path in changes:
+        if path.startswith(OUTBOX_PREFIX):
+            continue
         if path.startswith("cases/"):
             if path == KEEP_FILE:
                 continue
@@ -162,6 +170,56 @@ def _commit_problems(repo: Repository, c: _Commit, now: datetime) -> Iterator[Pr
                 yield Problem(file=path, message=(
                     f"{c.who()}：{what}只能由{'或'.join(ROLE_LABELS[r] for r in ROLE_LABELS if r in needed)}"
                     "修改。"))
+
+
+def _notifies(config: Config) -> bool:
+    try:
+        return notify_rules.settings(config) is not None
+    except LetterboxError:
+        return False
+
+
+def _outbox_problems(repo: Repository, c: _Commit, changes: list[tuple[str, str]]) -> Iterator[Problem]:
+    """The outbox files a commit adds are exactly those its steps cause under the rules in force
+    before it (ops/notify/outbox.py), and no outbox file is ever changed or removed (the worker
+    keys its deliveries by them)."""
+    wanted: list[tuple[object, ...]] = []
+    for status, path in changes:
+        if not CASE_FILE.match(path) or status not in ("A", "M"):
+            continue
+        new = _read(repo, c.sha, path)
+        if new is None:
+            continue
+        old = _read(repo, c.parents[0], path) if status == "M" else None
+        start = len(old.history) if old is not None else 0
+        try:
+            wanted += [e.identity() for e in outbox.expected(c.config, new, start)]
+        except LetterboxError:
+            continue
+    found: list[tuple[object, ...]] = []
+    for status, path in changes:
+        if not path.startswith(OUTBOX_PREFIX):
+            continue
+        if status != "A":
+            yield Problem(file=path, message=f"{c.who()}：通知文件一经写入不得修改或删除（发送记录以它为准）。")
+            continue
+        done = subprocess.run(["git", "--no-optional-locks", "cat-file", "blob", f"{c.sha}:{path}"],
+                              cwd=repo.root, capture_output=True, check=False)
+        note, problems = outbox.parse(path, done.stdout.decode("utf-8", "replace"))
+        for problem in problems:
+            yield replace(problem, message=f"{c.who()}：{problem.message}")
+        if note is None:
+            continue
+        if note.entry.identity() in wanted:
+            wanted.remove(note.entry.identity())
+            found.append(note.entry.identity())
+        else:
+            yield Problem(file=path, message=(f"{c.who()}：这个通知文件不是本提交的办理步骤按 letterbox.yaml 的 notify "
+                                              "规则应写的通知（通知只能由 letterbox 在办理时写入）。"))
+    for missing in wanted:
+        yield Problem(file="outbox/", message=(
+            f"{c.who()}：信件 {missing[0]} 的“{missing[2]}”按 notify 规则应写通知文件"
+            f"（通知{missing[3]}，{missing[5]}），提交中却没有。"))
 
 
 def _form_as_written(repo: Repository, c: _Commit, path: str) -> bool:

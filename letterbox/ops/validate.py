@@ -32,6 +32,7 @@ from letterbox.core.process import IllegalStep, parse_time, replay
 from letterbox.core.roster import STEP_ROLES, Roster
 from letterbox.core.sealing import DEFAULT_FIELDS, recipient_tag, wrapped_tags
 from letterbox.core.yamlio import locate, path_str
+from letterbox.ops.notify import outbox
 from letterbox.store.blobs import blob_id, blob_ids, start_clean_ids
 from letterbox.store.loader import POOL_MIN, case_names, decode, read
 from letterbox.store.repository import Repository
@@ -618,6 +619,25 @@ def _wanted_files(repo: Repository, all_paths: list[PurePosixPath],
 
 # Further repository-wide checks (calendar data, schema copies) register here.
 EXTRA_CHECKS: list[Callable[[Repository], list[Problem]]] = []
+
+
+def _outbox_check(repo: Repository) -> list[Problem]:
+    """outbox/ (issue 19): each notification file of form, naming a step of its letter that the
+    rules notify (ops/notify/outbox.py); nothing read when there is no outbox/ folder."""
+    if not (repo.root / outbox.OUTBOX_DIR).is_dir():
+        return []
+
+    @lru_cache(maxsize=4096)
+    def letter_of(code: str) -> Letter | None:
+        try:
+            return repo.letter(code)
+        except LetterboxError:
+            return None
+
+    return outbox.outbox_problems(repo.root, repo.config, letter_of)
+
+
+EXTRA_CHECKS.append(_outbox_check)
 
 
 def extra_checks(repo: Repository) -> list[Problem]:

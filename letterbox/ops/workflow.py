@@ -34,6 +34,7 @@ from letterbox.core.process import (
 from letterbox.core.roster import STEP_ROLES
 from letterbox.ops import notices
 from letterbox.ops.forms import FORM_ACTIONS, handling_form_path, render_handling_form
+from letterbox.ops.notify import outbox
 from letterbox.ops.validate import Context, validate_letter
 from letterbox.store import keys, signing
 from letterbox.store.repository import Actor, Repository
@@ -99,7 +100,8 @@ def take_step(repo: Repository, code: str, action: str, details: dict[str, Any],
         if problems:
             raise LetterboxError(f"信件 {letter.code}：此步骤的结果未通过校验，未保存。", problems)
         tx.write(letter.path, text)
-        extra_files = {**(extra_files or {}), **_form_files(config, reparsed, action)}
+        extra_files = {**(extra_files or {}), **_form_files(config, reparsed, action),
+                       **outbox.files_for_step(repo.root, config, reparsed, len(reparsed.history) - 1)}
         for path, content in extra_files.items():
             tx.write(path, content)  # type: ignore[arg-type]
         label = STEP_BY_ACTION[action].label

@@ -1,0 +1,91 @@
+"""`notify:` in letterbox.yaml: which step notifies whom through which channel.
+
+    notify:
+      lookup_url: https://xinxiang.example.gov.cn/lookup/   # the writer's lookup link
+      rules:
+        - {step: transfer, to: unit, via: email}
+        - {step: remind, to: unit, via: dingtalk}
+        - {step: answer, to: writer, via: [sms, email]}
+        - {step: flag-risk, to: office, via: wecom}
+        - {step: escalate, to: leader, via: email}
+
+`to` is one of writer, unit (every unit the step concerns), office, leader (the leader the step
+names). A repository without `notify:` writes no outbox file: every step commits as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from letterbox.core.config import CONFIG_FILE, Config
+from letterbox.core.errors import LetterboxError
+from letterbox.core.process import STEP_BY_ACTION
+
+AUDIENCES = ("writer", "unit", "office", "leader")
+CHANNELS = ("email", "sms", "dingtalk", "wecom")
+AUDIENCE_LABELS = {"writer": "来信人", "unit": "承办单位", "office": "信箱办公室", "leader": "区政府领导"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    on: str
+    to: str
+    via: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    rules: tuple[Rule, ...]
+    lookup_url: str | None
+
+    def rules_for(self, action: str) -> list[Rule]:
+        return [r for r in self.rules if r.on == action]
+
+
+def settings(config: Config) -> NotifySettings | None:
+    """The `notify:` section parsed; None when there is none (nothing is ever written)."""
+    data = config.raw.get("notify")
+    if not data:
+        return None
+    where = f"配置文件 {CONFIG_FILE} 的 notify"
+    if not isinstance(data, dict):
+        raise LetterboxError(f"{where} 应为映射（rules、lookup_url）。")
+    unknown = sorted(set(data) - {"rules", "lookup_url"})
+    if unknown:
+        raise LetterboxError(f"{where} 中有不认识的设置：{'、'.join(map(str, unknown))}（可用 rules、lookup_url）。")
+    rules = []
+    for i, item in enumerate(data.get("rules") or []):
+        at = f"{where}.rules 第 {i + 1} 项"
+        if not isinstance(item, dict):
+            raise LetterboxError(f"{at} 应为映射，如 {{step: transfer, to: unit, via: email}}。")
+        on, to, via = item.get("step"), item.get("to"), item.get("via")
+        if on not in STEP_BY_ACTION:
+            raise LetterboxError(f"{at}：step 应为一个办理步骤（如 transfer、remind、answer、flag-risk），而不是 {on!r}。")
+        if to not in AUDIENCES:
+            raise LetterboxError(f"{at}：to 应为 {'、'.join(AUDIENCES)} 之一，而不是 {to!r}。")
+        channels = (via,) if isinstance(via, str) else tuple(via or ())
+        bad = [c for c in channels if c not in CHANNELS]
+        if not channels or bad:
+            raise LetterboxError(f"{at}：via 应为 {'、'.join(CHANNELS)} 中的一个或几个，而不是 {via!r}。")
+        if to == "writer" and set(channels) & {"dingtalk", "wecom"}:
+            raise LetterboxError(f"{at}：来信人只能用 email 或 sms 通知（钉钉、企业微信群是单位的工作群）。")
+        rules.append(Rule(str(on), str(to), channels))
+    url = data.get("lookup_url") or (f"{config.site_url.rstrip('/')}/lookup/" if config.site_url else None)
+    return NotifySettings(tuple(rules), url)
+
+
+def recipients(config: Config, rule: Rule, event: dict[str, Any], units: list[str]) -> list[str | None]:
+    """The references a rule's audience stands for at this event: unit codes, the leader's code,
+    the office's code, or None for the writer (read from the letter's writer block at send time)."""
+    details = event.get("details") or {}
+    if rule.to == "writer":
+        return [None]
+    if rule.to == "office":
+        return [config.office_code]
+    if rule.to == "leader":
+        leader = details.get("leader")
+        return [str(leader)] if leader else []
+    named = list(details.get("units") or ([details["unit"]] if details.get("unit") else []))
+    named += list(details.get("coordinating") or [])
+    return [str(u) for u in dict.fromkeys(named or units)]
