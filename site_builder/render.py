@@ -311,14 +311,21 @@ def _lists(entries: list[Entry], env: Environment) -> dict[str, str]:
     return files
 
 
-def measures_markdown(text: str) -> str:
-    """The Measures as published: title, then one paragraph per line, article numbers bold."""
+OTHER_DISTRICT = "汉台区"  # named in article 4(2) of the source text (another district's wording)
+
+
+def measures_markdown(text: str, district: str = "") -> str:
+    """The Measures as published: title, then one paragraph per line, article numbers bold.
+    The source text names 汉台区 in article 4(2): kept as published, with an editor's note."""
     lines = [x.strip() for x in text.splitlines() if x.strip()]
     start = next((i for i, x in enumerate(lines) if x.endswith("管理办法")), 0)
     out = [f"# {md(lines[start])}" if lines else "# 管理办法"]
     for line in lines[start + 1:]:
         m = re.match(r"^(第[一二三四五六七八九十百]+条)\s*(.*)$", line)
         out.append(f"**{m.group(1)}** {md(m.group(2))}" if m else md(line))
+        if OTHER_DISTRICT in line and district and district != OTHER_DISTRICT:
+            out.append(f'<p class="editor-note">编者注：“{OTHER_DISTRICT}”系原文如此，本站照录原文未作改动；'
+                       f"本信箱受理对{md(district)}各方面工作的意见和建议。</p>")
     return "\n\n".join(out) + "\n"
 
 
@@ -429,7 +436,7 @@ def render(entries: list[Entry], config: Config, today: date,
             site=_site_meta(config), intake_url=config.intake_url)
         files["assets/write.js"] = (HERE / "assets" / "write.js").read_text("utf-8")
     measures = (HERE / "assets" / "measures.txt").read_text("utf-8")
-    files["measures/index.md"] = measures_markdown(measures)
+    files["measures/index.md"] = measures_markdown(measures, config.district)
     files["assets/board.css"] = (HERE / "assets" / "board.css").read_text("utf-8")
     files["assets/lookup.js"] = (HERE / "assets" / "lookup.js").read_text("utf-8")
     files["assets/search.js"] = (HERE / "assets" / "search.js").read_text("utf-8")

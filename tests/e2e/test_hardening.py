@@ -267,3 +267,8 @@ def test_the_footer_and_the_404_page(case_repo: Repo) -> None:
     missing = (site / "404.html").read_text("utf-8")
     assert "<title>页面不存在（404）" in missing and "Not found" not in missing
     assert "返回首页" in missing and "在线查询" in missing
+    measures = (site / "measures" / "index.html").read_text("utf-8")  # article 4(2) names 汉台区
+    district = yaml.safe_load(config.read_text("utf-8"))["district"]
+    note = measures.index('class="editor-note"')
+    assert measures.index("汉台区") < note and "原文如此" in measures[note:note + 200]
+    assert f"对{district}各方面工作" in measures[note:note + 300]
