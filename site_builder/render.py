@@ -136,7 +136,12 @@ def _row(group: Group) -> dict[str, Any]:
     t = group.timing
     row = {"key": group.key, "label": group.label, **t.to_json()}
     return {**row, "on_time_rate_text": _rate_text(t.on_time_rate, row),
-            "median_text": days_text(t.median_days), "p90_text": days_text(t.p90_days)}
+            "median_text": _days_cell(t.median_days), "p90_text": _days_cell(t.p90_days)}
+
+
+def _days_cell(value: float | None) -> str:
+    """Working days in a table whose heading says 工作日: the number, or 当日办结 for 0."""
+    return "当日办结" if value == 0 else _num_text(value)
 
 
 def _empty_row(key: str, label: str) -> dict[str, Any]:
@@ -245,7 +250,7 @@ def _stats_charts(stats: dict[str, list[dict[str, Any]]]) -> list[dict[str, str]
         {"title": "各承办单位办理用时中位数（工作日）",
          "svg": svg_bars("各承办单位办理用时中位数", [
              (r["label"], r["median_working_days"],
-              r["median_text"])
+              days_text(r["median_working_days"]))
              for r in units])},
     ]
 
@@ -334,7 +339,7 @@ def _this_month(stats: dict[str, list[dict[str, Any]]], today: date) -> dict[str
     row = next((r for r in stats["month"] if r["key"] == month), None)
     return {"label": month_label(month), "letters": row["letters"] if row else 0,
             "on_time_rate": row["on_time_rate_text"] if row else "—",
-            "median": row["median_text"] if row else "—"}
+            "median": days_text(row["median_working_days"]) if row else "—"}
 
 
 def _site_meta(config: Config) -> dict[str, Any]:
