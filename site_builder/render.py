@@ -375,6 +375,14 @@ def mkdocs_config(config: Config, settings: SiteSettings | None = None) -> dict[
     return merged(settings, data)
 
 
+def _office_contact(config: Config) -> str:
+    """The office and how to reach it (its public_contacts entry): whom a writer calls."""
+    f = footer(config, {})
+    parts = [config.office_name] + ([f"电话 {f['phone']}"] if f["phone"] else []) \
+        + ([f"地址 {f['address']}"] if f["address"] else [])
+    return "，".join(parts)
+
+
 def footer(config: Config, staff: dict[str, Any]) -> dict[str, Any]:
     """The footer of every page (theme/partials/copyright.html): 主办单位 (the government),
     the office with its phone and address from `public_contacts` (the office's own entry; the
@@ -435,7 +443,8 @@ def render(entries: list[Entry], config: Config, today: date,
         latest=_newest_first(entries)[:LATEST], root="", write=bool(config.intake_url))
     files["search/index.md"] = env.get_template("search.md.j2").render()
     files["lookup/index.md"] = env.get_template("lookup.md.j2").render(
-        site=_site_meta(config), intake_url=config.intake_url or "")  # rating form with the service
+        site=_site_meta(config), intake_url=config.intake_url or "",  # rating form with the service
+        contact=_office_contact(config))
     if config.intake_url:
         files["write/index.md"] = env.get_template("write.md.j2").render(
             site=_site_meta(config), intake_url=config.intake_url)

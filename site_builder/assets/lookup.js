@@ -114,6 +114,31 @@
     return p.length === 3 ? +p[0] + "年" + +p[1] + "月" + +p[2] + "日" : String(iso);
   }
 
+  /* Calendar days from the day after the deadline to today (China time), 0 when not late. */
+  function daysLate(iso) {
+    var today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
+    var diff = (Date.parse(today + "T00:00:00Z") - Date.parse(String(iso) + "T00:00:00Z")) / 86400000;
+    return diff > 0 && isFinite(diff) ? Math.round(diff) : 0;
+  }
+
+  /* What happens next, in the writer's words (docs/lookup.md). */
+  function nextStep(status, late) {
+    var steps = {
+      received: "信箱办公室将对来信分类，并决定直接答复、转办或呈领导批示。",
+      classified: "信箱办公室将直接答复、转交承办单位或呈领导批示。",
+      escalated: "来信已呈区政府领导批示，批示后交承办单位办理。",
+      transferred: "承办单位正在办理，办结后答复经审核公开或告知您。",
+      answered: "承办单位已答复，信箱办公室审核后答复您。",
+      reviewing: "复查复核机关正在办理，将出具书面意见。",
+      closed: "已办结。对办理结果不满意的，可在办结后 30 日内评价“不满意”，来信将列入退回重办名单。",
+      archived: "已办结归档。",
+      rejected: "来信不予受理，理由见上。如有新的情况，可重新来信。"
+    };
+    var text = steps[status] || "";
+    if (late > 0) text += "已超过办理期限，信箱办公室将督促承办单位尽快办结；您也可以致电询问。";
+    return text;
+  }
+
   function show(result, entry, letter) {
     result.textContent = "";
     if (!entry) {
@@ -132,7 +157,16 @@
       tr.appendChild(td);
       table.appendChild(tr);
     }
-    row("办理状态", entry.status_zh, "lookup-status");
+    var open = ["received", "classified", "escalated", "transferred", "answered", "reviewing"].indexOf(entry.status) >= 0;
+    var late = open && entry.deadline ? daysLate(entry.deadline) : 0;
+    var badge = el("span", entry.status_zh, "lookup-badge lookup-badge--" + (late > 0 ? "overdue" : entry.status));
+    if (late > 0) {
+      var wrap = el("span");
+      wrap.appendChild(badge);
+      wrap.appendChild(el("span", "已逾期 " + late + " 天（自办理期限次日起按日历日计）", "lookup-badge lookup-badge--overdue-days"));
+      badge = wrap;
+    }
+    row("办理状态", badge, "lookup-status");
     row("收信日期", entry.received && dateZh(entry.received));
     row("承办单位", (entry.units || []).join("、"));
     row("办理期限", entry.deadline && (dateZh(entry.deadline) +
@@ -146,6 +180,10 @@
       row("公开页面", a);
     }
     result.appendChild(table);
+    var next = nextStep(entry.status, late);
+    if (next) result.appendChild(el("p", "下一步：" + next, "lookup-next"));
+    var contact = result.getAttribute("data-contact");
+    if (contact) result.appendChild(el("p", "如有疑问，请联系" + contact + "。", "lookup-contact"));
     /* 告知书 (notices): shown in full, also for a letter whose answer is not published (art. 13);
      * a text cut to fit the entry ends with a note saying so (docs/lookup.md). */
     if ((entry.notices && entry.notices.length) || entry.notices_omitted) {

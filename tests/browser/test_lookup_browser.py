@@ -51,8 +51,17 @@ def test_right_codes_show_status_and_timeline(page, base_url: str, cases) -> Non
     page.wait_for_url(f"**/letters/{codes['heat'][0]}/")
     assert look_up(page, base_url, *codes["open"]) == "transferred"
     assert "已同意延期" in page.inner_text("#lookup-result")
+    # its deadline (2026) is past: a red 已逾期 badge with the days, the next step, whom to call
+    badges = page.locator(".lookup-badge").all_inner_texts()
+    assert badges[0] == "转办中" and badges[1].startswith("已逾期 "), badges
+    assert page.locator(".lookup-badge--overdue, .lookup-badge--overdue-days").count() == 2
+    assert "已超过办理期限" in page.inner_text(".lookup-next")
+    assert "区信息中心" in page.inner_text(".lookup-contact") and "0372-3199001" in page.inner_text(".lookup-contact")
+    assert page.eval_on_selector(".lookup-table th", "e => getComputedStyle(e).borderTopStyle") == "solid"
     assert look_up(page, base_url, *codes["follow"]) == "rejected"
     assert "纯属个人之间恩怨纠纷" in page.inner_text("#lookup-result")
+    assert page.locator(".lookup-badge").all_inner_texts() == ["不予受理"]  # closed: never overdue
+    assert "下一步：" in page.inner_text(".lookup-next")
 
 
 def test_lowercase_without_dashes(page, base_url: str, cases) -> None:  # noqa: F811
