@@ -1,7 +1,8 @@
 """Issue 21's acceptance: the demo board as a citizen sees it, at 390x844 (phone) and 1366x900.
 
 One build of the demo repository for the module. Every page: axe-core WCAG 2.0/2.1 A and AA
-with no violation of any impact, no console error; search (a citizen's phrase, nonsense);
+with no violation of any impact, no console error; lookup of letters in several states
+(closed, transferred and overdue, withheld, rejected); search (a citizen's phrase, nonsense);
 statistics; the internal links of every built page; a letter page's first-load weight; the site
 with JavaScript off. Screenshots go to ``build/screenshots/<viewport>/`` of the repository
 (ignored by git; ``LETTERBOX_SCREENSHOTS`` names another folder) for a person to look at.
@@ -26,6 +27,9 @@ from tests.browser.test_search_browser import demo_site  # noqa: F401  (fixture:
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+CODES = json.loads((ROOT / "scripts" / "demo_query_codes.json").read_text("utf-8"))
+LOOKUPS = {"closed": "LA-2026-00016", "transferred": "LA-2026-00059",
+           "withheld": "LA-2026-00018", "rejected": "LA-2026-00011"}
 PAGES = ["", "categories/", "months/", "stats/", "measures/", "search/", "lookup/"]
 
 
@@ -77,6 +81,32 @@ def test_pages_are_accessible_without_console_errors(view: tuple[str, Any, list[
         if found := axe_violations(page, axe):
             problems[url or "/"] = found
     assert problems == {}, json.dumps(problems, ensure_ascii=False, indent=1)
+    assert errors == []
+
+
+def look_up(page: Any, base: str, code: str) -> str:
+    page.goto(f"{base}/lookup/")
+    page.fill("#letter-code", code)
+    page.fill("#query-code", CODES[code])
+    page.click("#lookup-submit")
+    page.wait_for_function("() => { const s = document.getElementById('lookup-result')"
+                           ".getAttribute('data-status'); return s && s !== 'loading'; }",
+                           timeout=20_000)
+    return page.inner_text("#lookup-result")
+
+
+def test_lookup_every_status(view: tuple[str, Any, list[str]], base: str) -> None:
+    name, page, errors = view
+    axe = axe_script()
+    texts = {}
+    for kind, code in LOOKUPS.items():
+        texts[kind] = look_up(page, base, code)
+        page.screenshot(path=str(shots(name) / f"lookup_{kind}.png"), full_page=True)
+        assert axe_violations(page, axe) == [], kind
+    expected = {"closed": "已办结", "transferred": "已逾期",  # due 2026-11-10, looked up later
+                "withheld": "决定不公开", "rejected": "不予受理"}
+    missing = {kind: texts[kind] for kind, word in expected.items() if word not in texts[kind]}
+    assert missing == {}, json.dumps(missing, ensure_ascii=False, indent=1)
     assert errors == []
 
 
