@@ -66,7 +66,7 @@ from letterbox.core.errors import LetterboxError
 from letterbox.core.facts import fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import REJECT_REASONS
-from letterbox.ops import notices
+from letterbox.ops import notices, reviews
 from letterbox.store import loader
 
 FORMAT = "letterbox-lookup"
@@ -154,6 +154,7 @@ def payload_of(letter: Letter, config: Config, cal: Any, published: bool,
         "link": f"../letters/{letter.code}/" if published else None,
         "timeline": [[item.day.isoformat(), item.label] for item in facts.timeline],
         "notices": [[n.day.isoformat(), n.title, lookup_text(n.text)] for n in notices.notices(letter, config, root, cal)],
+        "review": reviews.review_offer(facts, config, cal),
     }
 
 

@@ -51,7 +51,8 @@ def lookup(state: State_, letter_code: str, query_code: str, site: Path, as_json
             ("已同意延期", f"{entry['extension_days']} {entry.get('extension_unit') or '个工作日'}"
              if entry.get("extension_days") else ""),
             ("不予受理理由", entry.get("reject_reason") or ""), ("答复日期", _day(entry.get("answered"))),
-            ("公开页面", entry.get("link") or "")]
+            ("公开页面", entry.get("link") or ""),
+            ("可申请", _review_line(entry.get("review")))]
     for label, value in rows:
         if value:
             out.print(f"{label}：{value}", markup=False)
@@ -64,6 +65,13 @@ def lookup(state: State_, letter_code: str, query_code: str, site: Path, as_json
         out.print(text, markup=False)
     for flag in flags or []:
         out.print(f"风险预警（仅工作人员可见）：{_day(flag['at'][:10])} {flag['note']}", markup=False)
+
+
+def _review_line(review: object) -> str:
+    """The review the writer may ask for (the page's panel), as one line."""
+    if not isinstance(review, dict) or not review.get("kind"):
+        return ""
+    return f"{review['kind']}（{_day(review.get('until'))}前向{review.get('body') or '复查复核机关'}提出）"
 
 
 def _staff_risk_flags(state: State_, letter_code: str, query_code: str) -> list[dict[str, str]] | None:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from letterbox.core.calendar import WorkCalendar
 from letterbox.core.clock import work_calendar
 from letterbox.core.config import Config
+from letterbox.core.deadlines import review_window_end
 from letterbox.core.errors import StepRefused
-from letterbox.core.facts import ReviewRefused, fold
+from letterbox.core.facts import Facts, ReviewRefused, fold
 from letterbox.core.letter import Letter
 from letterbox.core.process import REVIEW_KINDS, REVIEW_OUTCOMES, IllegalStep, replay
 from letterbox.ops.workflow import StepResult, explained, normalise_at, take_step
@@ -78,3 +80,28 @@ def _check(repo: Repository, code: str, action: str, details: dict[str, Any], at
         fold(probe, config, work_calendar(repo.root))
     except ReviewRefused as exc:
         raise StepRefused(f"信件 {letter.code}：{exc.reason}") from None
+
+
+def review_offer(facts: Facts, config: Config, cal: WorkCalendar) -> dict[str, str] | None:
+    """The review the writer may ask for now, if any: ``{"kind": 复查 or 复核, "until": the last
+    day of its window (ISO), "body": the reviewing body}``; None while the letter is open, for a
+    letter that is not a 信访 case (unless letterbox.yaml gives reviews to every letter), once
+    both reviews are decided, or without an opinion to ask against. The window may have passed
+    by the time the writer reads it: the page compares `until` with the day, and
+    `request_review` checks it again."""
+    state = facts.state
+    if state.status not in ("closed", "archived") or state.review:
+        return None
+    if state.mode != "petition" and not config.rules.reviews_for_all_letters:
+        return None
+    if "复核" in state.reviews:
+        return None
+    if "复查" in state.reviews:
+        decided = [h.day for h in facts.happenings if h.kind == "review-decide"]
+        kind, opened = "复核", (decided[-1] if decided else None)
+    else:
+        kind, opened = "复查", (facts.closings[-1].day if facts.closings else None)
+    if opened is None:
+        return None
+    until = review_window_end(cal, config.rules, opened).due
+    return {"kind": kind, "until": until.isoformat(), "body": reviewing_body(config)}

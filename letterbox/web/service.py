@@ -1,7 +1,7 @@
-"""Online intake service (article 6): `POST /api/letters` and `POST /api/feedback`.
+"""Online intake service (article 6): `POST /api/letters`, `POST /api/feedback` and `POST /api/review`.
 
 A small Starlette app run by uvicorn (`letterbox serve-intake`). It serves nothing of the case
-repository: two POST endpoints and `GET /api/health`. A submission goes through the same
+repository: three POST endpoints and `GET /api/health`. A submission goes through the same
 `intake.intake_one` as the `letterbox intake` command (same checks, same file, same commit).
 
 Throughput: each request takes a ticket of `ops.sequencer.Sequencer` that predicts its letter
@@ -41,7 +41,7 @@ from starlette.routing import Route
 from letterbox.core import codes
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError, NotFound, StepRefused
-from letterbox.core.process import RATINGS
+from letterbox.core.process import RATINGS, REVIEW_KINDS
 from letterbox.ops.intake import (
     FIELDS,
     LABELS,
@@ -54,6 +54,7 @@ from letterbox.ops.intake import (
     prepare,
 )
 from letterbox.ops.receipts import RECEIPT_TTL, WRITER_FIELDS, Receipt, ReceiptStore, fingerprint
+from letterbox.ops.reviews import request_review
 from letterbox.ops.sequencer import Sequencer
 from letterbox.ops.workflow import take_step
 from letterbox.reports.reopen import reopen_entry
@@ -70,6 +71,9 @@ KEY_RE = re.compile(r"^[A-Za-z0-9_\-:.]{16,128}$")
 SERVICE_FIELDS = frozenset(FIELDS) | {HONEYPOT, KEY_FIELD}
 FEEDBACK_FIELDS = ("letter_code", "query_code", "rating", "comment")
 FEEDBACK_LABELS = {"letter_code": "信件编码", "query_code": "查询码", "rating": "评价", "comment": "评价意见"}
+REVIEW_FIELDS = ("letter_code", "query_code", "kind", "text")
+REVIEW_LABELS = {"letter_code": "信件编码", "query_code": "查询码", "kind": "申请事项", "text": "申请理由"}
+MAX_REVIEW_TEXT = 2000
 RECORD = "来信"
 LOG = logging.getLogger("uvicorn.error")
 
@@ -142,7 +146,8 @@ class IntakeService:
         self.threads = anyio.CapacityLimiter(4)
         self.verify_threads = anyio.CapacityLimiter(2)
         self.inflight: dict[str, asyncio.Event] = {}
-        self.stats = {"letters": 0, "rehashed": 0, "replayed": 0, "honeypot": 0, "feedback": 0}
+        self.stats = {"letters": 0, "rehashed": 0, "replayed": 0, "honeypot": 0, "feedback": 0,
+                      "reviews": 0}
 
     # -- shared checks ------------------------------------------------------------------
 
@@ -393,6 +398,54 @@ class IntakeService:
         self.stats["feedback"] += 1
         return letter.code, reopen_entry(letter, self.config, work_calendar(self.repo.root)) is not None
 
+    # -- POST /api/review ----------------------------------------------------------------
+    async def review(self, request: Request) -> JSONResponse:
+        """The writer asks for 复查 or 复核 from the lookup page (《信访工作条例》第三十五、三十六
+        条): the two codes, the kind and the reason; the same step and checks (30-day windows,
+        信访 cases only, once each) as `letterbox review`, recorded as asked by the writer."""
+        data = await self._request(request)
+        if isinstance(data, JSONResponse):
+            return data
+        problems = []
+        for k in data:
+            if k not in REVIEW_FIELDS:
+                problems.append(_field_problem(_safe_name(k), "未知字段。可用字段：letter_code、query_code、kind、text。",
+                                               REVIEW_LABELS))
+        code = codes.normalise_letter_code(str(data.get("letter_code") or ""))
+        if not code:
+            problems.append(_field_problem("letter_code", "信件编码不对：应如 LA-2026-00001。", REVIEW_LABELS))
+        query = str(data.get("query_code") or "")
+        if not codes.normalise_query_code(query):
+            problems.append(_field_problem("query_code", "查询码不对：应为 12 位字母和数字，如 7KQ4-M2XD-9PW3。",
+                                           REVIEW_LABELS))
+        kind = data.get("kind")
+        if kind not in REVIEW_KINDS:
+            problems.append(_field_problem("kind", f"申请事项应为：{'或'.join(REVIEW_KINDS)}。", REVIEW_LABELS))
+        text = data.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text.strip()) > MAX_REVIEW_TEXT:
+            problems.append(_field_problem("text", f"请写明申请理由（不超过 {MAX_REVIEW_TEXT} 字）。", REVIEW_LABELS))
+        if problems:
+            return _error(422, "申请未提交。请按提示改正后重新提交。", problems)
+        assert isinstance(kind, str) and isinstance(text, str)
+        if not await anyio.to_thread.run_sync(self._verify, code, query, limiter=self.verify_threads):
+            return _error(403, "信件编码或查询码不对，申请未提交。")
+        try:
+            letter_code = await anyio.to_thread.run_sync(self._record_review, code, kind, text.strip(),
+                                                         limiter=self.threads)
+        except StepRefused as exc:
+            return _error(409, f"这封信现在不能申请{kind}：{_writer_reason(str(exc))}")
+        except NotFound:
+            return _error(403, "信件编码或查询码不对，申请未提交。")
+        except LetterboxError:
+            return _error(503, "案卷库暂时无法保存申请，请稍后重试。", headers={"Retry-After": "10"})
+        return JSONResponse({"letter_code": letter_code, "kind": kind}, status_code=201,
+                            background=self._after_commit(letter_code))
+
+    def _record_review(self, code: str, kind: str, text: str) -> str:
+        result = request_review(self.repo, code, kind, self.writer, text)
+        self.stats["reviews"] += 1
+        return result.letter_code
+
     # -- lifecycle -----------------------------------------------------------------------
     def startup(self) -> None:
         """Undo a transaction a killed server left behind, and forget old receipts."""
@@ -403,12 +456,20 @@ class IntakeService:
             LOG.warning("在线写信服务：%s", refusal)
 
 
+def _writer_reason(message: str) -> str:
+    """A refusal as the writer reads it: without the letter code it starts with and without the
+    staff's hint (the commands possible now)."""
+    text = re.sub(r"^信件 [A-Z0-9-]+：", "", message.strip())
+    text = re.split(r"信件 [A-Z0-9-]+ 当前状态|现在可以执行", text)[0].rstrip("，,；; ")
+    return text or "不符合申请条件。"
+
+
 async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
-    return _error(404, "没有这个地址。本服务只提供 POST /api/letters 和 POST /api/feedback。")
+    return _error(404, "没有这个地址。本服务只提供 POST /api/letters、POST /api/feedback 和 POST /api/review。")
 
 
 async def _not_allowed(request: Request, exc: Exception) -> JSONResponse:
@@ -445,14 +506,15 @@ def create_app(repo_root: Path | str, *, allow_origins: list[str] | None = None,
         yield
         s = service.stats
         LOG.info("在线写信服务停止：收信 %d 封（其中 %d 封在锁内重算查询码），重复提交 %d 次，"
-                 "蜜罐拦截 %d 次，评价 %d 次。", s["letters"], s["rehashed"], s["replayed"],
-                 s["honeypot"], s["feedback"])
+                 "蜜罐拦截 %d 次，评价 %d 次，复查复核申请 %d 次。", s["letters"], s["rehashed"], s["replayed"],
+                 s["honeypot"], s["feedback"], s["reviews"])
 
     middleware = [Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["POST"],
                              allow_headers=["Content-Type", "Idempotency-Key"], max_age=600)]
     app = Starlette(
         routes=[Route("/api/letters", service.letters, methods=["POST"]),
                 Route("/api/feedback", service.feedback, methods=["POST"]),
+                Route("/api/review", service.review, methods=["POST"]),
                 Route("/api/health", _health, methods=["GET"])],
         middleware=middleware,
         exception_handlers={404: _not_found, 405: _not_allowed, 500: _server_error},

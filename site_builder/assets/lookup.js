@@ -378,6 +378,141 @@
     };
   }
 
+  /* 复查 / 复核 (《信访工作条例》第三十五、三十六条): offered under a closed letter whose entry
+   * names a review still open (entry.review: kind, last day, reviewing body) on a page built
+   * with the intake service's URL; posts the codes, the kind and the reason to api/review. */
+  var MAX_REVIEW = 2000;
+
+  function todayIso() {
+    var d = new Date();
+    var p = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate());
+  }
+
+  function reviewForm() {
+    var form = document.getElementById("review-form");
+    if (!form) return null;
+    var title = document.getElementById("review-title");
+    var intro = document.getElementById("review-intro");
+    var text = form.elements.text;
+    var count = document.getElementById("review-count");
+    var error = document.getElementById("review-error");
+    var button = document.getElementById("review-submit");
+    var status = document.getElementById("review-status");
+    var base = form.getAttribute("data-endpoint") || "";
+    if (base.charAt(base.length - 1) !== "/") base += "/";
+    var endpoint = new URL("api/review", new URL(base, window.location.href)).href;
+    var request = null;
+    var busy = false;
+
+    function say(result, message) {
+      status.setAttribute("data-result", result);
+      status.textContent = message;
+    }
+
+    function problem(message) {
+      error.textContent = message || "";
+      text.setAttribute("aria-invalid", message ? "true" : "false");
+    }
+
+    function lock(on) {
+      text.disabled = on;
+      button.disabled = on;
+    }
+
+    function countChars() { count.textContent = Array.from(text.value.trim()).length + " / " + MAX_REVIEW; }
+    text.addEventListener("input", function () { countChars(); problem(""); });
+
+    async function explain(answer, kind) {
+      if (!answer) {
+        say("network", "无法连接信箱服务，申请未提交。请检查网络后再点击“提交申请”。");
+        return;
+      }
+      var data = null;
+      try { data = await answer.json(); } catch (e) { data = null; }
+      var code = answer.status;
+      if (code === 201) {
+        lock(true);
+        say("ok", kind + "申请已提交。复查复核机关将在 30 日内作出意见，届时可在本页查看。");
+      } else if (code === 403) {
+        say("forbidden", "信件编码或查询码不对，申请未提交。请核对两个编码后重新查询。");
+      } else if (code === 409) {
+        lock(true);
+        say("conflict", (data && data.error) || ("这封信现在不能申请" + kind + "。"));
+      } else if (code === 422) {
+        var messages = ((data && data.problems) || []).map(function (p) { return p.message; }).filter(Boolean);
+        say("invalid", "申请未提交：" + (messages.join(" ") || "所填内容不符合要求，请改正后重试。"));
+      } else if (code === 429) {
+        var wait = parseInt(answer.headers.get("Retry-After") || "", 10);
+        say("busy", "提交过于频繁，申请未提交。请 " + (wait > 0 ? Math.ceil(wait / 60) : 10) + " 分钟后再试。");
+      } else if (code === 503) {
+        say("busy", "系统繁忙，申请暂未提交。请稍后再点击“提交申请”。");
+      } else {
+        say("error", "申请未能提交（错误代码 " + code + "），请稍后再试，或书面向复查复核机关提出。");
+      }
+    }
+
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      if (busy || !request || text.disabled) return;
+      var reason = text.value.trim();
+      if (!reason || Array.from(reason).length > MAX_REVIEW) {
+        problem(reason ? "申请理由不能超过 " + MAX_REVIEW + " 字。" : "请写明申请理由。");
+        say("invalid", "申请未提交：请先写明申请理由。");
+        text.focus();
+        return;
+      }
+      busy = true;
+      button.disabled = true;
+      say("sending", "正在提交申请……");
+      var answer = null;
+      try {
+        answer = await fetch(endpoint, {
+          method: "POST", mode: "cors", credentials: "omit", cache: "no-store",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ letter_code: request.letter_code, query_code: request.query_code,
+                                 kind: request.kind, text: reason })
+        });
+      } catch (e) {
+        answer = null;
+      }
+      try {
+        await explain(answer, request.kind);
+      } finally {
+        busy = false;
+        if (!text.disabled) button.disabled = false;
+      }
+    });
+
+    return {
+      hide: function () {
+        request = null;
+        form.hidden = true;
+      },
+      offer: function (entry, letter, query) {
+        request = null;
+        form.reset();
+        countChars();
+        problem("");
+        say("", "");
+        lock(false);
+        var review = entry && entry.review;
+        if (!review || !letter || !query || (review.kind !== "复查" && review.kind !== "复核") ||
+            !/^\d{4}-\d{2}-\d{2}$/.test(String(review.until)) || review.until < todayIso()) {
+          form.hidden = true;
+          return;
+        }
+        request = { letter_code: letter, query_code: query, kind: review.kind };
+        title.textContent = "申请" + review.kind;
+        intro.textContent = "对" + (review.kind === "复查" ? "处理意见" : "复查意见") + "不服的，可在 " +
+          dateZh(review.until) + "（含当日）前向" + (review.body || "复查复核机关") + "申请" + review.kind +
+          "。" + (review.kind === "复查" ? "对复查意见仍不服的，可在收到复查意见之日起 30 日内申请复核。" :
+          "复核意见为最终意见。");
+        form.hidden = false;
+      }
+    };
+  }
+
   function init() {
     var form = document.getElementById("lookup-form");
     var letterInput = document.getElementById("letter-code");
@@ -386,6 +521,7 @@
     var button = document.getElementById("lookup-submit");
     if (!form || !letterInput || !queryInput || !result) return;
     var feedback = feedbackForm();
+    var review = reviewForm();
     var given = new URLSearchParams(window.location.search).get("code");
     if (given) letterInput.value = given.trim();
     form.addEventListener("submit", async function (event) {
@@ -393,6 +529,7 @@
       var typed = [letterInput.value, queryInput.value];
       button.disabled = true;
       if (feedback) feedback.hide();
+      if (review) review.hide();
       result.setAttribute("data-status", "loading");
       result.textContent = "正在查询……";
       var entry = null;
@@ -403,6 +540,7 @@
       }
       show(result, entry, normaliseLetter(letterInput.value));
       if (feedback) feedback.offer(entry, normaliseLetter(typed[0]), normaliseQuery(typed[1]));
+      if (review) review.offer(entry, normaliseLetter(typed[0]), normaliseQuery(typed[1]));
       button.disabled = false;
     });
   }
