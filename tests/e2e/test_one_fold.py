@@ -137,7 +137,7 @@ def test_timeliness_and_on_time_rate_agree(board: dict[str, Any]) -> None:
     assert board["report"]["on_time_rate"] == pytest.approx(rate)
     assert board["analyse"]["on_time_rate"] == pytest.approx(rate)
     assert board["stats"]["total"][0]["on_time_rate"] == pytest.approx(rate)
-    assert "80.0%" in board["stats_page"]
+    assert "80%（5 封中 4 封）" in board["stats_page"]
     for source in (board["report"], board["analyse"]):
         assert source["late_without_extension"] == 1
         assert source["late_with_extension"] == 1
