@@ -73,8 +73,17 @@ def letter_fields(e: Entry) -> dict[str, str]:
     return {"title": one_line(e.title), "code": e.code, "category_label": one_line(e.category_label),
             "category": e.category or "none", "received": day(e.received),
             "answered": day(e.answered), "reply_by": one_line(e.reply_by),
-            "days": f"{e.working_days} 个工作日{OUTCOME_NOTES.get(e.outcome or '', '')}",
+            "days": duration_text(e.working_days, e.outcome),
             "body": str(e.body), "reply": str(e.reply)}
+
+
+def duration_text(working_days: int, outcome: str | None) -> str:
+    """A letter's handling time as its page says it: "3 个工作日（按期办结）", or 当日办结 when no
+    working day passed (the note only when that was not on time, which the limits never allow)."""
+    note = OUTCOME_NOTES.get(outcome or "", "")
+    if working_days == 0:
+        return "当日办结" + ("" if outcome in (None, "", "on_time") else note)
+    return f"{working_days} 个工作日{note}"
 
 
 def month_label(month: str) -> str:

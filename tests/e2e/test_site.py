@@ -162,9 +162,10 @@ def test_readable_text_survives(repo: Path, site: Path) -> None:
 def test_letter_facts(repo: Path, site: Path) -> None:
     code = letter_codes(repo)[LETTERS["road"][0]]
     page = (site / "letters" / code / "index.html").read_text("utf-8")
-    for fact in ("政策咨询", "区信息中心", "0 个工作日", "路灯维修已列入本周计划", "〔身份证号〕",
-                 "〔银行卡号〕", "〔QQ号〕"):
+    for fact in ("政策咨询", "区信息中心", "<td>当日办结</td>", "路灯维修已列入本周计划",
+                 "〔身份证号〕", "〔银行卡号〕", "〔QQ号〕"):
         assert fact in page
+    assert not re.search(r"(?<![\d.])0 个工作日", page)
 
 
 def test_every_page_links_lookup_and_nothing_remote(site: Path) -> None:
