@@ -127,7 +127,9 @@ def render() -> str:
         "in notices printed later: keep the printed copy handed to the writer). The text holds no",
         "personal data of the writer: it says 来信人 and the letter code, and the step details it",
         "draws on are those already committed in clear. `letterbox notice CODE [--kind …]` prints",
-        "them, `--out FILE.html` writes a printable page; the lookup shows them to the writer",
+        "them, `--out FILE.html` writes a printable page, `--pdf FILE.pdf` a PDF (WeasyPrint, the",
+        "`pdf` extra, with the machine's CJK font embedded, e.g. Debian fonts-wqy-microhei; refused",
+        "when a character has no glyph); the lookup shows them to the writer",
         "(docs/lookup.md, \"Notices in the lookup\").",
         "",
     ]

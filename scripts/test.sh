@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install everything (Python packages into .venv; Debian chromium for the browser tests and
-# openssh-client for signed commits when running as root) and run the whole test suite.
+# Install everything (Python packages into .venv; Debian chromium for the browser tests, a CJK font
+# for the PDF notices and openssh-client for signed commits when running as root) and run the
+# whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh test
@@ -12,6 +13,11 @@ if ! command -v ssh-keygen >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-ge
   # git signs commits with SSH keys through ssh-keygen (the roster tests sign every step)
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client >/dev/null) \
     || echo "warning: could not install openssh-client; signing tests will fail" >&2
+fi
+if [ -z "$(fc-list :lang=zh 2>/dev/null)" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  # letterbox notice --pdf draws the notices with a CJK font (tests/e2e/test_notice_pdf.py)
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null) \
+    || echo "warning: could not install fonts-wqy-microhei; the PDF notice tests will fail" >&2
 fi
 lint=()
 for d in letterbox site_builder scripts bench tests; do [ -d "$d" ] && lint+=("$d"); done

@@ -13,6 +13,7 @@ data: the writer is addressed as 来信人, the letter by its code.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -178,6 +179,38 @@ def select(found: list[Notice], kind: str | None, code: str) -> list[Notice]:
 
 def render_html(chosen: list[Notice], code: str, root: Path | None = None) -> str:
     return environment(root).get_template("notice_page.html.j2").render(notices=chosen, code=code)
+
+
+def render_pdf(chosen: list[Notice], code: str, root: Path | None = None) -> bytes:
+    """The printable page (render_html) as a PDF, through WeasyPrint (the optional extra
+    ``pdf``) with a CJK font of the machine (fontconfig: fonts-wqy-microhei or fonts-noto-cjk),
+    embedded as a subset. Refused, nothing written, when WeasyPrint is not installed or when a
+    character has no glyph in any installed font (WeasyPrint would print an empty box)."""
+    try:
+        import weasyprint  # optional and slow to import: only for --pdf
+    except ImportError:
+        raise LetterboxError("生成 PDF 需要 WeasyPrint：pip install 'quzhang-xinxiang[pdf]'"
+                             "（或改用 --out 生成 HTML 后由浏览器打印）。") from None
+    missing: list[str] = []
+
+    class _Notdef(logging.Handler):  # WeasyPrint logs each character drawn as an empty box
+        def emit(self, record: logging.LogRecord) -> None:
+            if ".notdef glyph" in record.getMessage():
+                args = record.args if isinstance(record.args, tuple) else ()
+                missing.append(str(args[0]) if args else "?")
+
+    logger = logging.getLogger("weasyprint")
+    handler = _Notdef(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        pdf = weasyprint.HTML(string=render_html(chosen, code, root)).write_pdf()
+    finally:
+        logger.removeHandler(handler)
+    if missing:
+        chars = "".join(dict.fromkeys(missing))[:20]
+        raise LetterboxError(f"本机没有能显示这些字的字体：{chars}。请安装中文字体（Debian："
+                             "apt-get install fonts-wqy-microhei 或 fonts-noto-cjk）后再生成 PDF。")
+    return bytes(pdf)
 
 
 def _due_after(letter: Letter, config: Config, cal: WorkCalendar | None, day: date) -> str | None:
