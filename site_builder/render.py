@@ -186,7 +186,8 @@ def statistics(groups: dict[str, list[Group]]) -> dict[str, list[dict[str, Any]]
 
 
 _CSV_FIELDS = ("dimension", "key", "label", "letters", "closed", "on_time", "late_with_extension",
-               "late_without_extension", "on_time_rate", "median_working_days", "p90_working_days")
+               "late_without_extension", "on_time_rate", "median_working_days", "p90_working_days",
+               "reviews", "reviews_changed", "reviews_pending")
 
 
 def stats_csv(stats: dict[str, list[dict[str, Any]]]) -> str:

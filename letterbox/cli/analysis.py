@@ -123,6 +123,10 @@ def _print_summary(a: Analysis) -> None:
               f"{'—' if a.p90_days is None else a.p90_days} 个工作日。")
     for title, rows in (("按类别", a.by_category), ("按镇（乡）、街道", a.by_place), ("按月份", a.by_month)):
         out.print(f"{title}：" + "，".join(f"{c.label} {c.letters}" for c in rows), markup=False)
+    if any(any(r.values()) for r in a.reviews.values()):
+        out.print("复查、复核：" + "；".join(
+            f"{kind}申请 {r['requested']} 件，维持 {r['维持']}、撤销 {r['撤销']}、变更 {r['变更']}，"
+            f"办理中 {r['pending']}" for kind, r in a.reviews.items()), markup=False)
     if a.hot_topics:
         out.print("热点问题：" + "，".join(f"{h.word} {h.letters}（{h.trend}）" for h in a.hot_topics),
                   markup=False)

@@ -26,7 +26,7 @@ from letterbox.core.calendar import WorkCalendar
 from letterbox.core.config import Config
 from letterbox.core.errors import LetterboxError
 from letterbox.core.letter import Letter
-from letterbox.core.process import CATEGORIES, IllegalStep
+from letterbox.core.process import CATEGORIES, REVIEW_KINDS, REVIEW_OUTCOMES, IllegalStep
 from letterbox.reports.charts import count_chart
 from letterbox.reports.rendering import environment
 from letterbox.reports.similar import Gazetteer, Profile, _tokenizer, make_profile
@@ -59,6 +59,9 @@ class Facts:
     closed: date | None = None  # its last closing (reply or approval) within the period
     working_days: int | None = None  # received -> closed, in working days
     outcome: str | None = None  # on_time, extended, late (`core.facts.Closing.outcome`)
+    # 复查/复核 by the period's end: (kind, "requested" or the outcome 维持/撤销/变更, day)
+    reviews: tuple[tuple[str, str, date], ...] = ()
+    review_pending: str | None = None  # the kind asked for and not decided at the period's end
 
     @property
     def month(self) -> str:
@@ -102,7 +105,12 @@ def facts_of(folded: core.Facts | None, config: Config, cal: WorkCalendar, gaz: 
         place = place_of(folded.letter, config, gaz, state.units)
         if hidden_reason(folded.letter) is None:  # a sealed letter not opened has no text
             profile = make_profile(folded.letter, config, gaz)
-    facts = Facts(folded.code, folded.received, state.category, units, place, profile)
+    reviews = tuple(sorted(
+        [(h.note, "requested", h.day) for h in folded.happened("review-request", last=last)]
+        + [(h.note, h.comment, h.day) for h in folded.happened("review-decide", last=last)],
+        key=lambda r: r[2]))
+    facts = Facts(folded.code, folded.received, state.category, units, place, profile,
+                  reviews=reviews, review_pending=state.review if state.review else None)
     closings = folded.closings_between(first, last)
     if not closings:
         return facts
@@ -183,6 +191,9 @@ class Analysis:
     months: list[str] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     unread: int = 0  # letters of the period sealed and not opened here: counted, their text not read
+    # 复查/复核 per kind (as the monthly report): asked for and decided (by outcome) in the period,
+    # pending at its end
+    reviews: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def on_time_rate(self) -> float | None:
@@ -206,6 +217,7 @@ class Analysis:
                             "change": h.change} for h in self.hot_topics],
             "burst_rule": {"min_letters": self.min_letters, "window_days": self.window_days},
             "unread_sealed_letters": self.unread,
+            "reviews": self.reviews,
         }
 
     def public_figures(self) -> dict[str, Any]:
@@ -271,6 +283,9 @@ class Timing:
     late: int
     median_days: float | None
     p90_days: int | None
+    reviews: int = 0  # 复查/复核 asked for on the group's letters (both kinds)
+    reviews_changed: int = 0  # of those decided, answers 撤销 (revoked) or 变更 (changed)
+    reviews_pending: int = 0  # asked for and not decided yet
 
     @property
     def on_time_rate(self) -> float | None:
@@ -281,7 +296,8 @@ class Timing:
         return {"letters": self.letters, "closed": self.closed, "on_time": self.on_time,
                 "late_with_extension": self.extended, "late_without_extension": self.late,
                 "on_time_rate": self.on_time_rate, "median_working_days": self.median_days,
-                "p90_working_days": self.p90_days}
+                "p90_working_days": self.p90_days, "reviews": self.reviews,
+                "reviews_changed": self.reviews_changed, "reviews_pending": self.reviews_pending}
 
 
 def timing(facts: Sequence[Facts]) -> Timing:
@@ -290,7 +306,25 @@ def timing(facts: Sequence[Facts]) -> Timing:
     days = [f.working_days for f in done if f.working_days is not None]
     on_time, extended, late = (sum(1 for f in done if f.outcome == o)
                                for o in ("on_time", "extended", "late"))
-    return Timing(len(facts), len(done), on_time, extended, late, median(days), p90(days))
+    return Timing(len(facts), len(done), on_time, extended, late, median(days), p90(days),
+                  reviews=sum(r[1] == "requested" for f in facts for r in f.reviews),
+                  reviews_changed=sum(r[1] in ("撤销", "变更") for f in facts for r in f.reviews),
+                  reviews_pending=sum(f.review_pending is not None for f in facts))
+
+
+def review_figures(facts: Sequence[Facts], first: date, last: date) -> dict[str, dict[str, int]]:
+    """复查/复核 per kind (《信访工作条例》第三十五、三十六条), counted as the monthly report does:
+    requested and decided (by outcome) from ``first`` to ``last``, pending at ``last``; of every
+    letter, whenever received."""
+    out = {kind: {"requested": 0, **dict.fromkeys(REVIEW_OUTCOMES, 0), "pending": 0}
+           for kind in REVIEW_KINDS}
+    for f in facts:
+        for kind, what, day in f.reviews:
+            if kind in out and what in out[kind] and first <= day <= last:
+                out[kind][what] += 1
+        if f.review_pending in out:
+            out[str(f.review_pending)]["pending"] += 1
+    return out
 
 
 def category_key(f: Facts) -> str:
@@ -358,6 +392,7 @@ def analyse(letters: Iterable[Letter], config: Config, cal: WorkCalendar, first:
     result.hot_topics = hot_topics(got, result.months)
     result.alerts = bursts(got, result.min_letters, result.window_days)
     result.unread = sum(f.code in unread for f in got)
+    result.reviews = review_figures(facts, first, last)
     return result
 
 

@@ -9,6 +9,7 @@ the CLI, `--at` dates across the 2026 holidays."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import yaml
 
@@ -209,3 +210,65 @@ def test_the_writer_is_given_the_review_opinions(case_repo: Repo) -> None:
         repo.close()
     shown = json.dumps(payload, ensure_ascii=False)
     assert "复查意见书" in shown and "复核意见书" in shown
+
+
+def test_analysis_counts_reviews_per_kind_in_the_period(case_repo: Repo, tmp_path: Path) -> None:
+    """`letterbox analyse` (article 14(3)): 复查/复核 asked for and decided in the period, by
+    outcome, and pending at its end, as the monthly report counts them; in JSON, the summary
+    line and the HTML report."""
+    decided = petition_closed(case_repo, 1, "2026-03-02", "2026-02-26")
+    pending = petition_closed(case_repo, 2, "2026-03-02", "2026-02-26")
+    case_repo.run("review", decided, "--kind", "复查", "--at", "2026-03-10T09:00:00+08:00")
+    case_repo.run("review-decide", decided, "--outcome", "变更", "--text", "变更为限期整改。",
+                  "--at", "2026-03-20T09:00:00+08:00")
+    case_repo.run("review", pending, "--kind", "复查", "--at", "2026-03-25T09:00:00+08:00")
+    case_repo.run("review", decided, "--kind", "复核", "--at", "2026-04-02T09:00:00+08:00")
+    march = case_repo.json("analyse", "--from", "2026-03-01", "--to", "2026-03-31")
+    assert march["reviews"]["复查"] == {"requested": 2, "维持": 0, "撤销": 0, "变更": 1, "pending": 1}
+    assert march["reviews"]["复核"] == {"requested": 0, "维持": 0, "撤销": 0, "变更": 0, "pending": 0}
+    april = case_repo.json("analyse", "--from", "2026-04-01", "--to", "2026-04-30")
+    assert april["reviews"]["复查"] == {"requested": 0, "维持": 0, "撤销": 0, "变更": 0, "pending": 1}
+    assert april["reviews"]["复核"] == {"requested": 1, "维持": 0, "撤销": 0, "变更": 0, "pending": 1}
+    # the figures agree with the monthly report's
+    report = json.loads(case_repo.run("report", "--month", "2026-03", "--format", "json",
+                                      "--today", "2026-04-15").stdout)
+    assert report["reviews"] == march["reviews"]
+    text = case_repo.run("analyse", "--from", "2026-03-01", "--to", "2026-03-31",
+                         "--out", str(tmp_path / "a")).stdout
+    assert "复查、复核：复查申请 2 件，维持 0、撤销 0、变更 1，办理中 1；复核申请 0 件" in text
+    html = (tmp_path / "a" / "analysis.html").read_text("utf-8")
+    assert "八、复查和复核" in html
+    assert ('<tr><td>复查</td><td class="n">2</td><td class="n">0</td><td class="n">0</td>'
+            '<td class="n">1</td><td class="n">1</td></tr>') in html
+    quiet = case_repo.run("analyse", "--from", "2026-02-01", "--to", "2026-02-28").stdout
+    assert "复查、复核" not in quiet  # nothing to say: no line
+
+
+def test_public_statistics_count_reviews_of_published_letters(case_repo: Repo) -> None:
+    """The 统计 page, stats.json and stats.csv: per unit and in total, the 复查/复核 asked for on
+    the published letters, the answers revoked or changed, and those pending; counts only."""
+    changed = petition_closed(case_repo, 1, "2026-03-02", "2026-02-26")
+    pending = petition_closed(case_repo, 2, "2026-03-02", "2026-02-26")
+    petition_closed(case_repo, 3, "2026-03-02", "2026-02-26")
+    case_repo.run("review", changed, "--kind", "复查", "--at", "2026-03-10T09:00:00+08:00")
+    case_repo.run("review-decide", changed, "--outcome", "撤销", "--text", "撤销原处理意见。",
+                  "--at", "2026-03-20T09:00:00+08:00")
+    case_repo.run("review", changed, "--kind", "复核", "--at", "2026-03-25T09:00:00+08:00")
+    case_repo.run("review-decide", changed, "--outcome", "维持", "--text", "维持复查意见。",
+                  "--at", "2026-04-10T09:00:00+08:00")
+    case_repo.run("review", pending, "--kind", "复查", "--at", "2026-03-25T09:00:00+08:00")
+    case_repo.run("build")
+    site = case_repo.path / "site"
+    stats = json.loads((site / "stats" / "stats.json").read_text("utf-8"))
+    [total] = stats["total"]
+    assert (total["letters"], total["reviews"], total["reviews_changed"], total["reviews_pending"]) \
+        == (3, 3, 1, 1)
+    units = {r["key"]: r for r in stats["unit"]}
+    assert units  # the 信访 cases' unit rows carry the same counts
+    assert all((r["reviews"], r["reviews_changed"], r["reviews_pending"]) == (3, 1, 1)
+               for r in units.values()), units
+    header = (site / "stats" / "stats.csv").read_text("utf-8").splitlines()[0]
+    assert header.endswith(",reviews,reviews_changed,reviews_pending")
+    page = (site / "stats" / "index.html").read_text("utf-8")
+    assert "复查复核：申请 / 撤销或变更 / 办理中" in page and "3 / 1 / 1" in page
+    assert changed not in page and pending not in page
