@@ -13,7 +13,7 @@ from letterbox.cli.app import cli
 
 __all__ = ["COMMANDS", "COMMAND_MODULES", "cli", "main"]
 
-COMMAND_MODULES = ("repo", "steps", "roster", "encryption", "reports", "analysis", "lookup", "service", "site", "notice")
+COMMAND_MODULES = ("repo", "steps", "roster", "encryption", "reports", "analysis", "lookup", "service", "site", "notice", "notify")
 
 COMMANDS = {
     **dict.fromkeys(("init", "units", "validate", "check", "list", "show"), "repo"),
@@ -29,6 +29,7 @@ COMMANDS = {
     **dict.fromkeys(("reopen-list", "serve-intake"), "service"),
     **dict.fromkeys(("build", "serve", "preview"), "site"),
     "notice": "notice",
+    "notify": "notify",
 }
 
 cli.lazy = {name: f"letterbox.cli.{module}" for name, module in COMMANDS.items()}

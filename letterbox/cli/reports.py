@@ -79,6 +79,10 @@ def deadlines(state: State_, today: datetime | None, unit: str | None, as_json: 
         alerts = recent_alerts(letters, config, work_calendar(repo.root), day)
         print_alerts(alerts, config.burst_min_letters, config.burst_window_days)
         _print_table(table, config.office_code)
+    from letterbox.ops.notify.state import attention  # the notify worker's record, if it ran here
+
+    for line in attention(repo.git_dir):
+        (err if as_json else out).print(f"通知：{line}（运行 letterbox notify --status 查看）", markup=False)
     if table.fails(fail_on):
         err.print(f"期限检查未通过：{FAIL_MESSAGES[fail_on]}（--fail-on {fail_on}）。", markup=False)
         sys.exit(1)

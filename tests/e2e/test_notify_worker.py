@@ -1,0 +1,264 @@
+"""`letterbox notify` (issue 19): the worker sends each committed outbox file once, through a real
+SMTP server (aiosmtpd) and a local HTTP server that checks the Tencent Cloud SMS, DingTalk and
+WeCom requests as those providers document them; retries with back-off; survives kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LETTERBOX_BIN, WRITER, Repo
+from tests.e2e.test_notify_outbox import with_rules
+from tests.notify_fakes import ProviderServer, SmtpServer, credentials_text, free_port
+
+T = "T10:00:00+08:00"
+ALL_RULES = """
+notify:
+  lookup_url: https://xinxiang.example.gov.cn/lookup/
+  rules:
+    - {step: receive, to: writer, via: email}
+    - {step: transfer, to: unit, via: email}
+    - {step: remind, to: unit, via: dingtalk}
+    - {step: flag-risk, to: office, via: wecom}
+    - {step: approve, to: writer, via: [sms, email]}
+"""
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def providers() -> Iterator[ProviderServer]:
+    server = ProviderServer().start()
+    yield server
+    server.stop()
+
+
+def creds_file(tmp_path: Path, smtp_port: int, http_port: int, **kw: str) -> Path:
+    path = tmp_path / "etc" / "notify.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(credentials_text(smtp_port, http_port, **kw), "utf-8")
+    return path
+
+
+def personal(text: str) -> list[str]:
+    return [v for v in WRITER.values() if v in text]
+
+
+def test_each_notification_reaches_its_channel_once(case_repo: Repo, smtp: SmtpServer,
+                                                     providers: ProviderServer, tmp_path: Path) -> None:
+    repo = with_rules(case_repo, ALL_RULES)
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    code = repo.new_letter(1)
+    repo.run("classify", code, "--category", "complaint", "--as", "王五", "--at", f"2026-03-02{T}")
+    repo.run("transfer", code, "--unit", "zjj", "--co", "cgj", "--as", "王五", "--at", "2026-03-02T11:00:00+08:00")
+    repo.run("remind", code, "--as", "王五", "--at", f"2026-03-03{T}")
+    repo.run("flag-risk", code, "--note", "可能引发聚集", "--as", "王五", "--at", "2026-03-03T12:00:00+08:00")
+    repo.run("answer", code, "--text", "路灯已修复。", "--head", "王主任", "--at", f"2026-03-05{T}")
+    repo.run("approve", code, "--at", f"2026-03-06{T}")
+
+    first = repo.run("notify", "--credentials", str(creds))
+    assert personal(first.stdout + first.stderr) == []
+    assert "发送 7 条" in first.stdout
+
+    assert sorted(r[0] for r, _ in smtp.messages) == sorted(
+        ["cgj@example.gov.cn", "xinfang@zjj.example.gov.cn", WRITER["email"], WRITER["email"]])
+    writer_mails = [m for r, m in smtp.messages if r == [WRITER["email"]]]
+    assert len(writer_mails) == 2
+    received = next(m for m in writer_mails if m["X-Letterbox-Key"] == f"{code}-001")
+    assert received["Message-ID"] == f"<{code}-001@longan.example.gov.cn>"
+    assert code in str(received["Subject"]) and "收信" in str(received["Subject"])
+    body = received.get_content()
+    assert "https://xinxiang.example.gov.cn/lookup/" in body and WRITER["name"] not in body
+    answered = next(m for m in writer_mails if m["X-Letterbox-Key"] != f"{code}-001")
+    assert "路灯已修复" in answered.get_content()  # the 答复意见书 this step gives
+    unit_mail = next(m for r, m in smtp.messages if r == ["xinfang@zjj.example.gov.cn"])
+    assert "转办" in str(unit_mail["Subject"]) and "请于" in unit_mail.get_content()
+    assert "文昌大道" not in unit_mail.get_content()  # never the letter's title or text
+    assert [r for r, _ in smtp.messages].count(["cgj@example.gov.cn"]) == 1
+
+    assert len(providers.dingtalk) == 1 and "催办" in providers.dingtalk[0]["text"]["content"]
+    assert len(providers.wecom) == 1 and "风险预警" in providers.wecom[0]["text"]["content"]
+    assert "聚集" not in providers.wecom[0]["text"]["content"]
+    (sms,) = providers.sms
+    assert sms["PhoneNumberSet"] == ["+86" + WRITER["phone"]]
+    assert sms["SignName"] == "龙安区区长信箱" and sms["TemplateId"] == "2000001"
+    assert sms["TemplateParamSet"] == [code, "审核通过、答复办结", "https://xinxiang.example.gov.cn/lookup/"]
+    assert sms["SessionContext"].startswith(code) and sms["region"] == "ap-guangzhou"
+    assert providers.refused == []
+
+    again = repo.run("notify", "--credentials", str(creds))
+    assert "发送 0 条" in again.stdout
+    assert len(smtp.messages) == 4 and providers.accepted() == 3
+    status = repo.json("notify", "--status")
+    assert status["counts"]["sent"] == 7 and status["notifications"] == []
+    assert personal(json.dumps(status, ensure_ascii=False)) == []
+
+
+def test_a_wrong_signature_is_refused_by_the_provider_and_recorded(case_repo: Repo, smtp: SmtpServer,
+                                                                   providers: ProviderServer, tmp_path: Path) -> None:
+    repo = with_rules(case_repo, ALL_RULES.replace("{step: receive, to: writer, via: email}",
+                                                   "{step: receive, to: writer, via: sms}"))
+    creds = creds_file(tmp_path, smtp.port, providers.port, ding_secret="SECwrong", sms_key="wrongkey")
+    code = repo.new_letter(1)
+    repo.run("classify", code, "--category", "complaint", "--as", "王五", "--at", f"2026-03-02{T}")
+    repo.run("transfer", code, "--unit", "zjj", "--as", "王五", "--at", "2026-03-02T11:00:00+08:00")
+    repo.run("remind", code, "--as", "王五", "--at", f"2026-03-03{T}")
+    repo.run("notify", "--credentials", str(creds))
+    assert providers.sms == [] and providers.dingtalk == []
+    assert sorted(providers.refused) == ["AuthFailure.SignatureFailure", "dingtalk-sign"]
+    status = repo.json("notify", "--status")
+    failed = {n["via"]: n["reason"] for n in status["notifications"] if n["state"] == "failed"}
+    assert "AuthFailure.SignatureFailure" in failed["sms"] and "310000" in failed["dingtalk"]
+    assert personal(json.dumps(status, ensure_ascii=False)) == []
+    deadlines = repo.run("deadlines", "--today", "2026-03-04")
+    assert "2 条通知发送失败" in deadlines.stdout + deadlines.stderr
+
+
+def test_an_unreachable_server_is_retried_with_back_off_then_given_up(case_repo: Repo, tmp_path: Path) -> None:
+    repo = with_rules(case_repo)
+    dead = free_port()  # nothing listens there
+    creds = creds_file(tmp_path, dead, dead, retry="retry: {max_attempts: 3, first_delay: 0, max_delay: 0}")
+    code = repo.new_letter(1)
+    repo.run("notify", "--credentials", str(creds))
+    (row,) = repo.json("notify", "--status")["notifications"]
+    assert (row["key"], row["state"], row["attempts"]) == (f"{code}-001", "pending", 1)
+    assert "无法连接 SMTP 服务器" in row["reason"]
+    repo.run("notify", "--credentials", str(creds))
+    repo.run("notify", "--credentials", str(creds))
+    (row,) = repo.json("notify", "--status")["notifications"]
+    assert (row["state"], row["attempts"]) == ("failed", 3) and "不再重试" in row["reason"]
+    # a long back-off keeps it waiting: retried, it is not due before its time
+    slow = creds_file(tmp_path, dead, dead, retry="retry: {max_attempts: 5, first_delay: 3600}")
+    repo.run("notify", "--retry", f"{code}-001")
+    repo.run("notify", "--credentials", str(slow))
+    repo.run("notify", "--credentials", str(slow))
+    (row,) = repo.json("notify", "--status")["notifications"]
+    assert (row["state"], row["attempts"]) == ("pending", 1)
+
+
+def test_staff_without_a_contact_wait_with_the_reason(case_repo: Repo, smtp: SmtpServer,
+                                                      providers: ProviderServer, tmp_path: Path) -> None:
+    repo = with_rules(case_repo)
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    code = repo.new_letter(1)
+    repo.run("classify", code, "--category", "complaint", "--as", "王五", "--at", f"2026-03-02{T}")
+    repo.run("transfer", code, "--unit", "jyj", "--as", "王五", "--at", "2026-03-02T11:00:00+08:00")
+    repo.run("notify", "--credentials", str(creds))
+    rows = repo.json("notify", "--status")["notifications"]
+    assert [(r["state"], r["ref"]) for r in rows] == [("pending", "jyj")]
+    assert "contacts.jyj.email" in rows[0]["reason"]
+
+
+def test_credentials_inside_the_repository_are_refused(case_repo: Repo) -> None:
+    repo = with_rules(case_repo)
+    inside = repo.path / "notify.yaml"
+    inside.write_text("smtp: {host: x, from: a@b.cn, password: secret}\n", "utf-8")
+    result = repo.run("notify", "--credentials", str(inside), expect=1)
+    assert "案卷库之内" in result.stderr and "secret" not in result.stderr
+
+
+def test_opt_out_skips_the_channel_and_deadlines_asks_for_the_notice(case_repo: Repo, smtp: SmtpServer,
+                                                                     providers: ProviderServer, tmp_path: Path) -> None:
+    repo = with_rules(case_repo, ALL_RULES)
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    code = repo.new_letter(1)
+    repo.run("notify", "--opt-out", code, "--via", "sms")
+    repo.run("classify", code, "--category", "complaint", "--as", "王五", "--at", f"2026-03-02{T}")
+    repo.run("transfer", code, "--unit", "zjj", "--as", "王五", "--at", "2026-03-02T11:00:00+08:00")
+    repo.run("answer", code, "--text", "路灯已修复。", "--head", "王主任", "--at", f"2026-03-05{T}")
+    repo.run("approve", code, "--at", f"2026-03-06{T}")
+    repo.run("notify", "--credentials", str(creds))
+    assert providers.sms == []
+    assert [r for r, _ in smtp.messages].count([WRITER["email"]]) == 2  # e-mail still goes
+    status = repo.json("notify", "--status")
+    assert [(n["via"], n["state"]) for n in status["notifications"]] == [("sms", "skipped")]
+    assert status["opt_outs"][0]["letter"] == code
+    out = repo.run("deadlines", "--today", "2026-03-07")
+    assert "因退订未发送" in out.stdout + out.stderr and code in out.stdout + out.stderr
+    repo.run("notify", "--opt-out", "LA-2026-99999", "--via", "sms", expect=1)
+
+
+def run_worker(repo: Repo, creds: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "LETTERBOX_REPO": str(repo.path)}
+    return subprocess.Popen([LETTERBOX_BIN, "notify", "--credentials", str(creds)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_until(predicate, seconds: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("channel", ["email", "wecom"])
+def test_kill_9_mid_batch_neither_duplicates_nor_loses(case_repo: Repo, smtp: SmtpServer, providers: ProviderServer,
+                                                       tmp_path: Path, channel: str) -> None:
+    """The worker is killed while the provider holds the reply to the 3rd of 6 notifications
+    (taken by the server, not yet recorded as sent). The rerun sends the other 3, never the 3rd
+    again: it is `unknown` until staff confirm it. Every key reached the server exactly once."""
+    rule = ("{step: receive, to: writer, via: email}" if channel == "email"
+            else "{step: flag-risk, to: office, via: wecom}")
+    repo = with_rules(case_repo, f"\nnotify:\n  rules:\n    - {rule}\n")
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    codes = [repo.new_letter(n) for n in range(1, 7)]
+    if channel == "wecom":
+        for code in codes:
+            repo.run("flag-risk", code, "--note", "风险", "--as", "王五", "--at", f"2026-03-03{T}")
+    server = smtp if channel == "email" else providers
+    server.hold_at = 3
+
+    def delivered() -> list[str]:
+        if channel == "email":
+            return smtp.keys()
+        return [m["text"]["content"].rsplit("通知编号 ", 1)[1].rstrip("）\n") for m in providers.wecom]
+
+    worker = run_worker(repo, creds)
+    wait_until(lambda: len(delivered()) == 3)
+    time.sleep(0.3)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+    assert worker.returncode == -signal.SIGKILL
+    server.hold_at = None
+
+    rerun = repo.run("notify", "--credentials", str(creds))
+    assert "未确认" in rerun.stdout
+    keys = delivered()
+    assert len(keys) == 6 and Counter(keys).most_common(1)[0][1] == 1  # no duplicate, no loss
+    status = repo.json("notify", "--status")
+    assert status["counts"]["sent"] == 5 and status["counts"]["unknown"] == 1
+    (unknown,) = status["notifications"]
+    assert unknown["key"] == keys[2] and "中断" in unknown["reason"]
+    repo.run("notify", "--credentials", str(creds))
+    assert len(delivered()) == 6  # never resent by itself
+    repo.run("notify", "--mark-sent", unknown["key"])
+    assert repo.json("notify", "--status")["counts"] == {**status["counts"], "sent": 6, "unknown": 0}
+
+
+def test_two_workers_do_not_run_at_once(case_repo: Repo, smtp: SmtpServer, providers: ProviderServer,
+                                        tmp_path: Path) -> None:
+    repo = with_rules(case_repo)
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    repo.new_letter(1)
+    repo.new_letter(2)
+    smtp.hold_at = 1
+    smtp.hold_seconds = 5
+    worker = run_worker(repo, creds)
+    wait_until(lambda: len(smtp.messages) == 1)
+    second = repo.run("notify", "--credentials", str(creds), expect=1)
+    assert "另一个 letterbox notify 正在" in second.stderr
+    worker.wait(30)
+    assert worker.returncode == 0 and sorted(smtp.keys()) == sorted(set(smtp.keys())) and len(smtp.messages) == 2
