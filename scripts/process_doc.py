@@ -2,9 +2,48 @@
 
 from __future__ import annotations
 
-from letterbox.core.process import PUBLICATIONS, STATUSES, STEPS
+from letterbox.core.process import FOLLOWED, PUBLICATIONS, STATUSES, STEP_BY_ACTION, STEPS
 
 BY = {"office": "信箱办公室", "unit": "承办单位", "leader": "区政府领导", "writer": "来信人"}
+
+
+MERGED = [
+    "## Merged handling (合并办理)",
+    "",
+    "Letters about one matter (article 5(2): the same as or similar to another letter; the",
+    "hotlines' 合并办理) are handled as one: `letterbox merge B C --into A` makes A the lead",
+    "letter and B, C its members, in one commit that writes a `merge` event into each of the",
+    "three files (a member's names the lead, `into: A`, and takes the lead's classification;",
+    "the lead's names its members). Both the lead and the members must be `received` or",
+    "`classified`: merging is a triage decision, taken before the letters are routed.",
+    "",
+    "From then on each handling step taken on the lead — "
+    + ", ".join(f"`{STEP_BY_ACTION[a].command or a}`" for a in sorted(FOLLOWED)) + " —",
+    "is recorded by the same commit in every member's file too, the event marked `lead: A`",
+    "(a member cannot take these steps itself). So the group has one unit, one deadline",
+    "(the same events give the same clock) and one answer, and every writer's own lookup,",
+    "notices (答复意见书) and notifications carry it. What stays each letter's own: the writer",
+    "and their data (never copied between files), the rating (`feedback`, each writer rates",
+    "alone), 复查/复核 requests, reminders, risk flags, a new query code, publication.",
+    "",
+    "Why recorded rather than derived: the fold (`core/facts.py`) reads one file, and every",
+    "reader — the lookup index, notices, the deadline table, the reports, `validate` — works",
+    "per letter from its own history. Writing the lead's step into each member keeps each case",
+    "file the whole record of its letter (a writer's 答复 is in their own file, signed with the",
+    "commit), at the cost of N+1 files per step in one commit, never N commits.",
+    "",
+    "Refused, with nothing written: merging a letter into itself, an unknown code, a letter",
+    "that is closed or already being handled (not `received`/`classified`), a lead that is",
+    "itself a member (merge into its lead instead), a member that is a lead, a cycle, a letter",
+    "already merged. `letterbox unmerge B --reason …` undoes a mistaken merge in one commit:",
+    "B keeps its status, unit and deadline and goes on alone; the lead records who left.",
+    "",
+    "Hand edits: `validate` judges each file (the `lead` marker must name the letter's own",
+    "lead, a member's handling steps must carry it, the codes named must exist); `check --base`",
+    "also judges the group across files: a member's `lead` events must be exactly the lead's",
+    "handling steps while it was a member (time, step, details), and a lead's members must name",
+    "it back.",
+]
 
 
 def render() -> str:
@@ -61,6 +100,8 @@ def render() -> str:
         "the monthly report (a `reopen` allows a new rating). `reopen` sends a closed letter back to",
         "the unit that answered with a fresh clock, or to `classified` when the office had replied",
         "directly. Event times never go backwards within a letter.",
+        "",
+        *MERGED,
         "",
         "## Routing: transfer, escalation, instruction (articles 9-11)",
         "",

@@ -161,6 +161,10 @@ def _print_letter(v: dict[str, Any], with_writer: bool = False, day: date | None
         out.print(f"前信：{v['follows_up']}")
     if v["followed_by"]:
         out.print(f"后续来信：{'、'.join(v['followed_by'])}")
+    if v.get("merged_into"):
+        out.print(f"合并办理：已并入主信 {v['merged_into']}，随主信办理")
+    if v.get("merged"):
+        out.print(f"合并办理：本信为主信，并入的来信 {'、'.join(v['merged'])}（共 {len(v['merged']) + 1} 封）")
     if v["deadline"]:
         overdue = day is not None and day > date.fromisoformat(v["deadline"])
         when = days_left_text(v["deadline_kind"], v["days_left"], overdue)

@@ -374,6 +374,57 @@ def feedback_cmd(repo, code, who, at, by_phone, rating, note):  # type: ignore[n
     return workflow.phone_feedback(repo, code, rating, who, note=note, at=at)
 
 
+# -- 合并办理 (issue 20) -------------------------------------------------------------------------
+
+
+def _group_command(name: str, help_text: str, short: str | None = None) -> Callable[[Callable[..., Any]], click.Command]:
+    """A step on several letters at once (CODES…), committed once: --as, --at, --json."""
+
+    def decorate(func: Callable[..., Any]) -> click.Command:
+        @wraps(func)
+        def run(state: State_, codes: tuple[str, ...], actor: str | None, at: str | None, as_json: bool,
+                **kw: Any) -> None:
+            repo = state.repo()
+            result = func(repo, list(codes), repo.actor(actor), at, **kw)
+            if as_json:
+                print_json({"letter_code": result.letter_code, "action": result.action, "status": result.status,
+                            "commit": result.commit, "members": list(_members(repo, result.letter_code))})
+            else:
+                out.print(f"已完成：{result.message}（提交 {result.commit[:8]}）", markup=False)
+
+        command: Any = click.argument("codes", nargs=-1, required=True)(run)
+        command = click.option("--as", "actor", help="办理人员（案卷库有名册时由签名密钥决定，不必填写；否则默认 git 配置的用户名）。")(command)
+        command = click.option("--at", help="办理时间（补录纸质记录时用，如 2026-03-02T09:15:00+08:00；默认现在）。")(command)
+        command = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")(command)
+        command = pass_state(command)
+        return cli.command(name=name, help=help_text, short_help=short)(command)
+
+    return decorate
+
+
+def _members(repo: Any, code: str) -> tuple[str, ...]:
+    from letterbox.core.process import replay
+
+    return replay(repo.letter(code).history).members
+
+
+@click.option("--into", "into", required=True, help="主信的信件编码：并入的来信随主信办理。")
+@_group_command("merge", "合并办理（办法第五条第二项）：把反映同一事项的来信并入一封主信，一次提交。此后主信的"
+                "分类、转办、延期、答复、审核等步骤同时记入每封并入的来信：一个承办单位、一个期限、同一答复"
+                "送达每位来信人；每位来信人的信息仍只在自己的案卷中，可各自查询、评价。主信和并入的来信都须为"
+                "“已收到”或“已分类”。合并有误用 unmerge 撤销。",
+                short="合并办理：反映同一事项的来信并入一封主信，随主信一并办理、一个答复（办法第五条第二项）。")
+def merge_cmd(repo, codes, who, at, into):  # type: ignore[no-untyped-def]
+    return workflow.merge(repo, codes, into, who, at=at)
+
+
+@click.option("--reason", required=True, help="撤销合并的理由（如反映的并非同一事项）。")
+@_group_command("unmerge", "撤销合并办理：写并入主信的来信编码，这些来信退出合并，保持现在的状态、承办单位和期限，"
+                "此后单独办理；一次提交。")
+def unmerge_cmd(repo, codes, who, at, reason):  # type: ignore[no-untyped-def]
+    return workflow.unmerge(repo, codes, reason, who, at=at)
+
+
 # -- 复查 and 复核 (《信访工作条例》第三十五、三十六条) ------------------------------------------
 
 

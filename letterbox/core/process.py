@@ -136,6 +136,18 @@ STEPS: tuple[Step, ...] = (
     # edit of `query_hash` without this step is refused); the writer sees only that it happened.
     Step("reissue", "重新发放查询码", ANY_KEPT | {"archived"}, None, "office", "第六条",
          writer_label="查询码已重新发放"),
+    # 合并办理 (issue 20): letters about one matter are handled as one, at triage (article 5(2) lets
+    # the office decline a letter the same as or similar to another; hotlines merge such reports
+    # instead of answering each alone). One `merge` event in each file of the group: a member's
+    # names the lead letter (`into`), the lead's names its members. From then on every handling
+    # step taken on the lead (FOLLOWED) is recorded, in the same commit, in each member's file too
+    # with `lead` naming the lead: one unit, one deadline, one answer, and each writer's own
+    # lookup, notices and rating. `unmerge` undoes a mistaken merge (the member keeps where it
+    # stands and goes on alone).
+    Step("merge", "合并办理", frozenset({"received", "classified"}), None, "office", "第五条第二项（合并办理）",
+         writer_label="与反映同一事项的来信合并办理"),
+    Step("unmerge", "撤销合并办理", ANY_OPEN, None, "office", "第五条第二项（合并办理）",
+         writer_label="撤销合并办理，单独办理"),
 )
 STEP_BY_ACTION: dict[str, Step] = {s.action: s for s in STEPS}
 
@@ -172,6 +184,8 @@ DETAIL_LABELS: dict[str, str] = {
     "verified_by": "身份核实方式",
     "verifier": "核实人",
     "hash_tag": "新查询码哈希标记",
+    "into": "主信",
+    "members": "合并办理的来信",
 }
 CONTACT_LABELS: dict[str, str] = {"by": "方式", "at": "时间", "person": "沟通人"}  # the parts of `contact`
 # A key's label where one step means something more particular by it.
@@ -204,6 +218,7 @@ STEP_DETAIL_LABELS: dict[tuple[str, str], str] = {
     ("review-request", "text"): "复查复核请求",
     ("review-decide", "text"): "复查复核意见",
     ("review-request", "note"): "说明",
+    ("unmerge", "reason"): "撤销合并理由",
 }
 YES_NO: dict[bool, str] = {True: "是", False: "否"}
 UNIT_KEYS = frozenset({"units", "coordinating", "unit"})  # values: unit codes, shown by name
@@ -262,6 +277,13 @@ def action_label(action: str) -> str:
     step = STEP_BY_ACTION.get(action)
     return step.label if step is not None else action
 RATING_ACTIONS = frozenset({"feedback", "phone-feedback"})  # the writer's rating, by web or by phone
+# The handling steps a merged letter (a member) follows from its lead letter: taken on the lead and
+# recorded in each member in the same commit (the event's `lead` names the lead). The rest stay each
+# letter's own: the writer's rating, 复查/复核, publication (the board shows the group under its lead),
+# reminders, risk flags, a new query code.
+FOLLOWED = frozenset({"classify", "reject", "reply", "transfer", "escalate", "stand-in", "instruct", "return",
+                      "assign-handler", "extend", "grant", "refuse", "answer", "approve", "send-back", "archive",
+                      "reopen"})
 
 
 @dataclass(frozen=True)
@@ -285,6 +307,8 @@ class State:
     leaders: tuple[str, ...] = ()  # who may instruct: the leader escalated to and recorded stand-ins
     review: str | None = None  # the review asked for and not decided yet: 复查 or 复核
     reviews: tuple[str, ...] = ()  # the reviews decided, in order (复查, then 复核)
+    lead: str | None = None  # merged: the lead letter this one follows (合并办理)
+    members: tuple[str, ...] = ()  # a lead letter: the letters merged into it
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -304,6 +328,8 @@ def step_allowed(state: State, step: Step) -> bool:
     """True if ``step`` may be taken in ``state``."""
     if state.status not in step.sources:
         return False
+    if state.lead is not None and step.action in FOLLOWED:
+        return False  # taken on the lead, recorded here by the same commit (合并办理)
     if step.action in ("grant", "refuse"):
         return state.pending_extension is not None
     if step.action == "extend":
@@ -312,6 +338,10 @@ def step_allowed(state: State, step: Step) -> bool:
         return state.answered and state.publication in step.after
     if step.action in RATING_ACTIONS:
         return not state.feedback
+    if step.action == "unmerge":
+        return state.lead is not None or bool(state.members)
+    if step.action == "merge":
+        return state.lead is None
     return True
 
 
@@ -333,6 +363,9 @@ def refusal(state: State, action: str) -> str:
     now = STATUSES.get(state.status, state.status)
     allowed = "、".join(f"{s.command or s.action}（{s.label}）" for s in possible_steps(state) if s.action != "receive")
     extra = ""
+    if state.lead is not None and action in FOLLOWED and step is not None and state.status in step.sources:
+        return (f"信件已合并到 {state.lead} 办理，“{label}”在主信 {state.lead} 上办理，同一提交自动记入本信；"
+                f"如要单独办理，请先撤销合并：letterbox unmerge 本信编码 --reason 理由。")
     if action in ("grant", "refuse") and state.pending_extension is None:
         extra = "没有待审批的延期申请；"
     elif action == "extend" and state.pending_extension is not None:
@@ -344,6 +377,10 @@ def refusal(state: State, action: str) -> str:
             extra = f"公开决定已是“{PUBLICATIONS.get(str(state.publication), state.publication)}”；"
     elif action in RATING_ACTIONS and state.feedback:
         extra = "已评价过（网上评价或电话回访评价，每次办结只记一次）；"
+    elif action == "unmerge" and state.status in OPEN_STATUSES:
+        extra = "没有合并办理（不是并入其他来信的信件，也没有来信并入）；"
+    elif action == "merge" and state.lead is not None:
+        extra = f"已合并到 {state.lead} 办理；"
     return f"信件当前状态为“{now}”，{extra}不能执行“{label}”。现在可以执行：{allowed or '无'}。"
 
 
@@ -368,8 +405,20 @@ def apply(state: State, event: dict[str, Any]) -> State:
     step = STEP_BY_ACTION.get(action)
     if step is None:
         raise IllegalStep(f"未知步骤“{action}”。")
-    if not step_allowed(state, step):
+    lead = event.get("lead")
+    if lead is not None:  # recorded from the lead letter (合并办理)
+        if action not in FOLLOWED or lead != state.lead:
+            raise IllegalStep(f"这条记录注明随主信 {lead} 办理，但" + (
+                f"“{step.label}”不随主信办理。" if action not in FOLLOWED else
+                f"本信{'已合并到 ' + state.lead + ' 办理' if state.lead else '没有合并办理'}。"))
+        if not step_allowed(replace_lead(state), step):
+            raise IllegalStep(refusal(replace_lead(state), action))
+    elif not step_allowed(state, step):
         raise IllegalStep(refusal(state, action))
+    if action == "merge":
+        _check_merge(state, event)
+    if action == "unmerge":
+        _check_unmerge(state, event)
     if action == "review-request":
         _check_review(state, event)
     if action == "instruct" and state.leaders:
@@ -380,6 +429,39 @@ def apply(state: State, event: dict[str, Any]) -> State:
     changes: dict[str, Any] = {"status": step.target} if step.target else {}
     changes.update(_effect(state, action, event))
     return _with(state, changes)
+
+
+def replace_lead(state: State) -> State:
+    """``state`` as if it followed no lead (to judge a step recorded from the lead)."""
+    return _with(state, {"lead": None})
+
+
+def _check_merge(state: State, event: dict[str, Any]) -> None:
+    """A member names its lead (`into`); a lead names the members it takes (`members`). A lead
+    is not merged into another letter, nor a member made a lead (no chains, no cycles)."""
+    d = event.get("details") or {}
+    into, members = d.get("into"), d.get("members")
+    if (into is None) == (members is None):
+        raise IllegalStep("合并办理的记录应写明主信（into）或并入的来信（members），二者只写其一。")
+    if into is not None and state.members:
+        raise IllegalStep(f"本信是合并办理的主信（{'、'.join(state.members)} 已并入），不能再并入 {into}。")
+    if members is not None:
+        twice = sorted(set(members) & set(state.members))
+        if twice:
+            raise IllegalStep(f"{'、'.join(twice)} 已经并入本信。")
+
+
+def _check_unmerge(state: State, event: dict[str, Any]) -> None:
+    d = event.get("details") or {}
+    into, members = d.get("into"), d.get("members")
+    if (into is None) == (members is None):
+        raise IllegalStep("撤销合并的记录应写明主信（into）或撤出的来信（members），二者只写其一。")
+    if into is not None and into != state.lead:
+        raise IllegalStep(f"本信{'合并到的是 ' + state.lead if state.lead else '没有并入其他来信'}，不是 {into}。")
+    if members is not None:
+        strangers = sorted(set(members) - set(state.members))
+        if strangers or not members:
+            raise IllegalStep(f"{'、'.join(strangers) or '（空）'} 没有并入本信，不能撤销其合并。")
 
 
 def _check_review(state: State, event: dict[str, Any]) -> None:
@@ -440,6 +522,18 @@ def _effect(state: State, action: str, event: dict[str, Any]) -> dict[str, Any]:
     if action == "review-request":
         kind = str(d.get("kind"))
         return {"review": kind, **_clock(REVIEW_KINDS[kind], at)}
+    if action == "merge":
+        if d.get("into") is not None:
+            changes: dict[str, Any] = {"lead": str(d["into"])}
+            if d.get("category") is not None:  # takes the lead's classification
+                changes.update(status="classified", category=d["category"])
+            return changes
+        return {"members": (*state.members, *(str(m) for m in d.get("members") or ()))}
+    if action == "unmerge":
+        if d.get("into") is not None:
+            return {"lead": None}
+        gone = {str(m) for m in d.get("members") or ()}
+        return {"members": tuple(m for m in state.members if m not in gone)}
     if action == "review-decide":
         return {"review": None, "reviews": (*state.reviews, str(state.review)), **_clock(None, None)}
     if action == "reopen":  # back to the unit that answered, with a fresh clock; else re-route

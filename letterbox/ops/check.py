@@ -18,7 +18,7 @@ from letterbox.core.errors import Problem
 from letterbox.core.letter import Letter
 from letterbox.core.process import IllegalStep, State, apply, parse_time
 from letterbox.ops.legality import commit_problems, sealed_changes
-from letterbox.ops.validate import Context, judge_files, validate_letter
+from letterbox.ops.validate import Context, group_problems, judge_files, validate_letter
 from letterbox.store.blobs import blob_ids, start_clean_ids
 from letterbox.store.loader import case_names, decode, read
 from letterbox.store.repository import Repository
@@ -136,6 +136,11 @@ def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
         return read_now[path]
 
     ctx = Context(config, frozenset(now))
+
+    def partner(code: str) -> Letter | None:  # the other letters of a merged group, as they are now
+        found = letter_now(now[code]) if code in now else None
+        return found if isinstance(found, Letter) else None
+
     changed = 0
     matched: set[str] = set()
     added: list[Letter] = []
@@ -166,6 +171,8 @@ def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
         own = validate_letter(letter, ctx)
         if old is not None:
             own = compare(repo, old, letter) + own
+        if not own:
+            own = group_problems(letter, partner)
         problems.extend(own)
     problems.extend(_sequence_gaps(before, added))
     problems.extend(commit_problems(repo, base))

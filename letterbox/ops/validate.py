@@ -28,7 +28,7 @@ from letterbox.core.config import Config, load_config
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.facts import fold
 from letterbox.core.letter import Letter, letter_path
-from letterbox.core.process import IllegalStep, parse_time, replay
+from letterbox.core.process import FOLLOWED, IllegalStep, action_label, parse_time, replay
 from letterbox.core.roster import STEP_ROLES, Roster
 from letterbox.core.sealing import DEFAULT_FIELDS, recipient_tag, wrapped_tags
 from letterbox.core.yamlio import locate, path_str
@@ -92,6 +92,11 @@ def rule_links(letter: Letter, ctx: Context) -> list[Problem]:
             problems.append(_at(letter, ("history", i, "details", "of"),
                                 f"信件 {of} 不比本信收到得早：不予受理所指的前信只能是更早收到的来信"
                                 "（信件编码按收信先后编号）。"))
+        for path, ref in _group_refs(event):
+            if ref == letter.code:
+                problems.append(_at(letter, ("history", i, *path), f"合并办理不能指向本信 {ref}。"))
+            elif ref not in ctx.known_codes:
+                problems.append(_at(letter, ("history", i, *path), f"合并办理所写的信件 {ref} 不存在。"))
         for j, unit in enumerate(details.get("units") or []):
             if unit not in {u.code for u in ctx.config.units}:
                 problems.append(_at(letter, ("history", i, "details", "units", j),
@@ -101,6 +106,94 @@ def rule_links(letter: Letter, ctx: Context) -> list[Problem]:
             problems.append(_at(letter, ("history", i, "details", "leader"),
                                 f"领导代码 {leader} 不在 letterbox.yaml 的领导名单中。"))
     return problems
+
+
+def _group_refs(event: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """The letter codes an event names for merged handling (合并办理), with their paths."""
+    if not isinstance(event, dict):
+        return []
+    raw = event.get("details")
+    details: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    found: list[tuple[tuple[str | int, ...], Any]] = [(("lead",), event.get("lead")),
+                                                      (("details", "into"), details.get("into"))]
+    members = details.get("members")
+    if isinstance(members, list):
+        found += [(("details", "members", j), m) for j, m in enumerate(members)]
+    return [(path, str(ref)) for path, ref in found if ref is not None]
+
+
+def group_problems(letter: Letter, letter_of: Callable[[str], Letter | None]) -> list[Problem]:
+    """A merged group (合并办理) agrees across its files: a member names a lead that names it
+    back, and records exactly the handling steps the lead took while it was a member (same
+    time, step and details, its own handling form); a lead's members name it. For `check`
+    (hand edits): each file alone is judged by validate."""
+    try:
+        state = replay(letter.history)
+    except IllegalStep:
+        return []  # validate names it
+    problems: list[Problem] = []
+    leads = {str(e.get("lead")) for e in letter.history if e.get("lead")}
+    leads |= {str((e.get("details") or {}).get("into")) for e in letter.history
+              if e.get("action") in ("merge", "unmerge") and (e.get("details") or {}).get("into")}
+    for lead_code in sorted(leads):
+        lead = letter_of(lead_code)
+        if lead is None:
+            continue  # validate names a missing letter
+        problems += _member_against_lead(letter, lead)
+    named = {str(m) for e in letter.history if e.get("action") in ("merge", "unmerge")
+             for m in (e.get("details") or {}).get("members") or ()}
+    for member_code in sorted(named):
+        member = letter_of(member_code)
+        if member is None:
+            continue
+        try:
+            member_state = replay(member.history)
+        except IllegalStep:
+            continue
+        if (member_code in state.members) != (member_state.lead == letter.code):
+            problems.append(_at(letter, ("history",), (
+                f"合并办理的记录与 {member.path} 不一致：本信的记录中 {member_code} "
+                f"{'已' if member_code in state.members else '未'}并入本信，而该信的记录中"
+                f"{'已' if member_state.lead == letter.code else '未'}并入本信。")))
+        else:
+            problems += _member_against_lead(member, letter)
+    return problems
+
+
+def _member_against_lead(member: Letter, lead: Letter) -> list[Problem]:
+    """The steps a member records from ``lead`` are those the lead took while it was a member."""
+    expected: list[tuple[Any, ...]] = []
+    inside = False
+    for event in lead.history:
+        action = event.get("action")
+        names = (event.get("details") or {}).get("members") or ()
+        if action == "merge" and member.code in names:
+            inside = True
+        elif action == "unmerge" and member.code in names:
+            inside = False
+        elif inside and action in FOLLOWED:
+            expected.append(_comparable(event))
+    got = [_comparable(e) for e in member.history if e.get("lead") == lead.code]
+    for index, (want, have) in enumerate(zip(expected, got, strict=False)):
+        if want != have:
+            where = next(i for i, e in enumerate(member.history) if e.get("lead") == lead.code
+                         and _comparable(e) == have)
+            return [_at(member, ("history", where), (
+                f"随主信 {lead.code} 办理的第 {index + 1} 条记录与主信不一致：应为主信 {want[0]} 的"
+                f"“{action_label(str(want[1]))}”，这里是 {have[0]} 的“{action_label(str(have[1]))}”（或内容不同）。"
+                "并入的来信只记录主信办理的步骤，不能单独改写。"))]
+    if len(expected) != len(got):
+        missing = len(expected) > len(got)
+        return [_at(member, ("history",), (
+            f"随主信 {lead.code} 办理的记录{'少' if missing else '多'}了 {abs(len(expected) - len(got))} 条："
+            f"主信在本信并入期间办理了 {len(expected)} 步，本信记录了 {len(got)} 步"
+            "（主信的每一步由同一提交记入并入的来信）。"))]
+    return []
+
+
+def _comparable(event: dict[str, Any]) -> tuple[Any, ...]:
+    details = {k: v for k, v in (event.get("details") or {}).items() if k != "form"}
+    return (str(event.get("at")), event.get("action"), json.dumps(details, sort_keys=True, ensure_ascii=False))
 
 
 def rule_history_order(letter: Letter, ctx: Context) -> list[Problem]:
@@ -376,6 +469,7 @@ def _refs(letter: Letter) -> tuple[str, ...]:
         found.append(letter.data.get("follows_up"))
         for event in letter.history:
             found.append((event.get("details") or {}).get("of"))
+            found.extend(ref for _, ref in _group_refs(event))
     except (AttributeError, TypeError):
         return (NOT_A_REF,)
     refs = {r if isinstance(r, str) else NOT_A_REF for r in found if r}

@@ -20,9 +20,11 @@ from letterbox.core.errors import LetterboxError, StepRefused
 from letterbox.core.letter import Letter
 from letterbox.core.process import (
     CATEGORIES,
+    FOLLOWED,
     MODES,
     RATINGS,
     REJECT_REASONS,
+    STATUSES,
     STEP_BY_ACTION,
     WITHHOLD_REASONS,
     IllegalStep,
@@ -72,42 +74,82 @@ def take_step(repo: Repository, code: str, action: str, details: dict[str, Any],
               extra_files: dict[str, str] | None = None,
               changes: dict[str, Any] | None = None) -> StepResult:
     """Append one event to a letter and commit it, or refuse and change nothing (`changes`:
-    top-level fields the step replaces, e.g. `reissue`'s new query hash)."""
+    top-level fields the step replaces, e.g. `reissue`'s new query hash). A handling step
+    (`process.FOLLOWED`) on the lead letter of a merged group is recorded in each member's file
+    too, in the same commit (合并办理)."""
     config = repo.config
     stamp = normalise_at(config, at)
     with repo.transaction() as tx:
         letter = repo.letter(code)
-        state = _current_state(letter)
-        last = letter.history[-1]["at"] if letter.history else None
-        if last and parse_time(stamp) < parse_time(last):
-            raise StepRefused(f"信件 {letter.code}：时间 {stamp} 早于上一条办理记录（{last}），办理记录的时间不能倒退。")
         event = {"at": stamp, "actor": actor.name, "action": action, "details": details}
-        try:
-            new_state = apply(state, event)
-        except IllegalStep as exc:
-            raise StepRefused(f"信件 {letter.code}：{exc}") from None
-        _guard(repo, letter, state, event)
-        signing.authorise(repo.git, config, event, state, letter.history)
-        letter.data["history"] = [*letter.history, event]
-        letter.data.update(new_state.summary())
-        letter.data.update(changes or {})
-        if letter.sealed:
-            _rewrap(repo, letter, action)
-        text = letter.to_yaml()
-        reparsed = Letter(letter.path, *yamlio.load(text, str(letter.path)))
-        known = frozenset(p.stem for p in repo.letter_paths())
-        problems = validate_letter(reparsed, Context(config, known))
-        if problems:
-            raise LetterboxError(f"信件 {letter.code}：此步骤的结果未通过校验，未保存。", problems)
-        tx.write(letter.path, text)
-        extra_files = {**(extra_files or {}), **_form_files(config, reparsed, action),
-                       **outbox.files_for_step(repo.root, config, reparsed, len(reparsed.history) - 1)}
-        for path, content in extra_files.items():
+        new_state = _append(repo, letter, event, changes)
+        files: dict[str, str] = {**(extra_files or {})}
+        followers = list(new_state.members) if action in FOLLOWED else []
+        for member_code in followers:
+            member = repo.letter(member_code)
+            mirrored = {"at": stamp, "actor": actor.name, "action": action,
+                        "details": _member_details(action, details, member), "lead": letter.code}
+            try:
+                _append(repo, member, mirrored, None)
+            except LetterboxError as exc:
+                raise StepRefused(f"信件 {letter.code} 是合并办理的主信，这一步要同时记入并入的来信 "
+                                  f"{member.code}，但{exc.message.removeprefix(f'信件 {member.code}：')}"
+                                  f"如该信已不属于同一事项，请先撤销合并：letterbox unmerge {member.code} "
+                                  "--reason 理由。", exc.problems) from None
+            files[str(member.path)] = member.to_yaml()
+            files.update(_step_files(repo, member, action))
+        files[str(letter.path)] = letter.to_yaml()
+        files.update(_step_files(repo, letter, action))
+        for path, content in files.items():
             tx.write(path, content)  # type: ignore[arg-type]
         label = STEP_BY_ACTION[action].label
-        message = f"{letter.code} {label}{' ' + summary if summary else ''}"
+        together = f"（合并办理，同时记入 {'、'.join(followers)}）" if followers else ""
+        message = f"{letter.code} {label}{' ' + summary if summary else ''}{together}"
         sha = tx.commit(message, actor)
         return StepResult(letter.code, action, new_state.status, sha, message)
+
+
+def _append(repo: Repository, letter: Letter, event: dict[str, Any], changes: dict[str, Any] | None) -> Any:
+    """Check ``event`` against ``letter`` (process, deadlines, who may take it), append it and
+    validate the result; the letter's data is updated in memory (nothing written). The new state."""
+    config = repo.config
+    state = _current_state(letter)
+    stamp = event["at"]
+    last = letter.history[-1]["at"] if letter.history else None
+    if last and parse_time(stamp) < parse_time(last):
+        raise StepRefused(f"信件 {letter.code}：时间 {stamp} 早于上一条办理记录（{last}），办理记录的时间不能倒退。")
+    try:
+        new_state = apply(state, event)
+    except IllegalStep as exc:
+        raise StepRefused(f"信件 {letter.code}：{exc}") from None
+    _guard(repo, letter, state, event)
+    signing.authorise(repo.git, config, event, state, letter.history)
+    letter.data["history"] = [*letter.history, event]
+    letter.data.update(new_state.summary())
+    letter.data.update(changes or {})
+    if letter.sealed:
+        _rewrap(repo, letter, event["action"])
+    text = letter.to_yaml()
+    reparsed = Letter(letter.path, *yamlio.load(text, str(letter.path)))
+    known = frozenset(p.stem for p in repo.letter_paths())
+    problems = validate_letter(reparsed, Context(config, known))
+    if problems:
+        raise LetterboxError(f"信件 {letter.code}：此步骤的结果未通过校验，未保存。", problems)
+    return new_state
+
+
+def _step_files(repo: Repository, letter: Letter, action: str) -> dict[str, str]:
+    """The files a step writes besides the case file: the handling form, the notifications."""
+    reparsed = Letter(letter.path, *yamlio.load(letter.to_yaml(), str(letter.path)))
+    return {**_form_files(repo.config, reparsed, action),
+            **outbox.files_for_step(repo.root, repo.config, reparsed, len(reparsed.history) - 1)}
+
+
+def _member_details(action: str, details: dict[str, Any], member: Letter) -> dict[str, Any]:
+    """A lead's step as recorded in a member: the same, but the member's own handling form."""
+    if action == "escalate" and "form" in details:
+        return {**details, "form": str(handling_form_path(member))}
+    return dict(details)
 
 
 def _form_files(config: Config, letter: Letter, action: str) -> dict[str, str]:
@@ -553,3 +595,119 @@ def _required(text: str | None, what: str, hint: str = "") -> str:
     if not text or not text.strip():
         raise StepRefused(f"{what}不能为空。{hint}")
     return text.strip()
+
+
+# -- 合并办理 (issue 20) ------------------------------------------------------------------------
+
+
+MERGE_SOURCES = STEP_BY_ACTION["merge"].sources
+
+
+def merge(repo: Repository, codes_: list[str], into: str, actor: Actor, at: str | None = None) -> StepResult:
+    """Merge letters about one matter into a lead letter (合并办理), in one commit: a `merge`
+    event in each file (the member's names the lead, the lead's names the members). From then
+    on the lead's handling steps are recorded in every member too (`take_step`): one unit, one
+    deadline, one answer sent to every writer; each writer's own data stays in its own file."""
+    config = repo.config
+    stamp = normalise_at(config, at)
+    if not codes_:
+        raise StepRefused("请写明要合并的来信编码：letterbox merge 编码… --into 主信编码。")
+    with repo.transaction() as tx:
+        lead = repo.letter(into)
+        lead_state = _current_state(lead)
+        members: list[Letter] = []
+        for raw in codes_:
+            member = repo.letter(raw)
+            if member.code == lead.code:
+                raise StepRefused(f"不能把信件 {lead.code} 合并到它自己：--into 写主信，前面写要并入的其他来信。")
+            if all(m.code != member.code for m in members):
+                members.append(member)
+        if lead_state.lead is not None:
+            if any(m.code == lead_state.lead for m in members):
+                raise StepRefused(f"{lead.code} 已合并到 {lead_state.lead} 办理，再把 {lead_state.lead} 并入 "
+                                  f"{lead.code} 会形成循环：一组来信只有一封主信。")
+            raise StepRefused(f"{lead.code} 已合并到 {lead_state.lead} 办理，不能作为主信：请合并到 "
+                              f"{lead_state.lead}（letterbox merge … --into {lead_state.lead}）。")
+        if lead_state.status not in MERGE_SOURCES:
+            raise StepRefused(f"主信 {lead.code} 当前状态为“{STATUSES[lead_state.status]}”，不能再并入来信："
+                              "合并办理在分类、转办之前决定（主信和并入的来信都须为“已收到”或“已分类”）。")
+        member_events: list[tuple[Letter, dict[str, Any]]] = []
+        for member in members:
+            state = _current_state(member)
+            if state.lead == lead.code:
+                raise StepRefused(f"{member.code} 已经并入 {lead.code}。")
+            if state.lead is not None:
+                raise StepRefused(f"{member.code} 已合并到 {state.lead} 办理；如要改并到 {lead.code}，请先撤销合并："
+                                  f"letterbox unmerge {member.code} --reason 理由。")
+            if lead.code in state.members:
+                raise StepRefused(f"{lead.code} 已并入 {member.code}，再把 {member.code} 并入 {lead.code} 会形成循环："
+                                  "一组来信只有一封主信。")
+            if state.members:
+                raise StepRefused(f"{member.code} 是合并办理的主信（{'、'.join(state.members)} 已并入），不能再并入其他来信；"
+                                  f"如要把这些来信一并交 {lead.code} 办理，请先撤销它们的合并，再一起合并到 {lead.code}。")
+            if state.status not in MERGE_SOURCES:
+                done = "已办结" if state.status in ("closed", "archived", "rejected") else "已在办理"
+                raise StepRefused(f"信件 {member.code} 当前状态为“{STATUSES[state.status]}”，{done}，不能合并办理："
+                                  "只有“已收到”或“已分类”、尚未转办的来信可以并入主信。")
+            details: dict[str, Any] = {"into": lead.code}
+            if lead_state.status == "classified" and lead_state.category:
+                details["category"] = lead_state.category
+            member_events.append((member, {"at": stamp, "actor": actor.name, "action": "merge", "details": details}))
+        names = [m.code for m in members]
+        lead_event = {"at": stamp, "actor": actor.name, "action": "merge", "details": {"members": names}}
+        new_state = _append(repo, lead, lead_event, None)
+        for member, event in member_events:
+            _append(repo, member, event, None)
+            tx.write(member.path, member.to_yaml())
+            for path, content in _step_files(repo, member, "merge").items():
+                tx.write(path, content)  # type: ignore[arg-type]
+        tx.write(lead.path, lead.to_yaml())
+        for path, content in _step_files(repo, lead, "merge").items():
+            tx.write(path, content)  # type: ignore[arg-type]
+        message = f"{lead.code} 合并办理 并入 {'、'.join(names)}"
+        sha = tx.commit(message, actor)
+        return StepResult(lead.code, "merge", new_state.status, sha, message)
+
+
+def unmerge(repo: Repository, codes_: list[str], reason: str, actor: Actor, at: str | None = None) -> StepResult:
+    """Undo a merge (合并有误): each letter named leaves its lead's group, keeping the status,
+    unit and deadline it has now, and goes on alone; the lead records who left. One commit."""
+    config = repo.config
+    stamp = normalise_at(config, at)
+    why = _required(reason, "撤销合并理由（--reason）")
+    if not codes_:
+        raise StepRefused("请写明要撤销合并的来信编码（并入主信的来信）。")
+    with repo.transaction() as tx:
+        members: list[Letter] = []
+        for raw in codes_:
+            member = repo.letter(raw)
+            if all(m.code != member.code for m in members):
+                members.append(member)
+        lead_code: str | None = None
+        for member in members:
+            state = _current_state(member)
+            if state.members and state.lead is None:
+                raise StepRefused(f"{member.code} 是合并办理的主信，请写要撤出的来信编码（并入它的有："
+                                  f"{'、'.join(state.members)}）。")
+            if state.lead is None:
+                raise StepRefused(f"信件 {member.code} 没有合并办理，无需撤销。")
+            if lead_code is not None and state.lead != lead_code:
+                raise StepRefused(f"{member.code} 并入的是 {state.lead}，不是 {lead_code}：一次只撤销同一主信下的来信。")
+            lead_code = state.lead
+        assert lead_code is not None
+        lead = repo.letter(lead_code)
+        names = [m.code for m in members]
+        new_state = _append(repo, lead, {"at": stamp, "actor": actor.name, "action": "unmerge",
+                                         "details": {"members": names, "reason": why}}, None)
+        for member in members:
+            _append(repo, member, {"at": stamp, "actor": actor.name, "action": "unmerge",
+                                   "details": {"into": lead.code, "reason": why}}, None)
+            tx.write(member.path, member.to_yaml())
+            for path, content in _step_files(repo, member, "unmerge").items():
+                tx.write(path, content)  # type: ignore[arg-type]
+        tx.write(lead.path, lead.to_yaml())
+        for path, content in _step_files(repo, lead, "unmerge").items():
+            tx.write(path, content)  # type: ignore[arg-type]
+        message = f"{lead.code} 撤销合并办理 撤出 {'、'.join(names)}"
+        sha = tx.commit(message, actor)
+        return StepResult(lead.code, "unmerge", new_state.status, sha, message)

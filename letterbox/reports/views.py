@@ -174,8 +174,11 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
         "follows_up": d.get("follows_up"),
         "followed_by": followers,
         "channel_label": CHANNELS.get(str(d.get("channel")), d.get("channel")),
+        "merged_into": state.lead,  # 合并办理: the lead this letter follows
+        "merged": list(state.members),  # 合并办理: the letters merged into this one
         "history": [
-            {**e, "at": str(e.get("at", "")), "label": action_label(str(e.get("action"))),
+            {**e, "at": str(e.get("at", "")),
+             "label": action_label(str(e.get("action"))) + (f"（随主信 {e['lead']} 办理）" if e.get("lead") else ""),
              "details_label": event_details(e, config)}
             for e in letter.history if isinstance(e, dict)
         ],

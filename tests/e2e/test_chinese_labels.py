@@ -18,7 +18,7 @@ from letterbox.ops.workflow import take_step
 from letterbox.store.repository import Actor, Repository
 from tests.conftest import Repo, make_case_repo
 
-A, B, C, D, E = (f"LA-2026-0000{n}" for n in range(1, 6))
+A, B, C, D, E, F, G = (f"LA-2026-0000{n}" for n in range(1, 8))
 
 
 def forbidden(repo: Path) -> set[str]:
@@ -45,7 +45,7 @@ def every_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Repo,
     Read-only for the tests that use it (one repository for the module)."""
     patch = pytest.MonkeyPatch()
     repo = make_case_repo(tmp_path_factory.mktemp("labels"), patch)
-    for n in range(1, 6):
+    for n in range(1, 8):
         repo.new_letter(n)
     lines = []
 
@@ -91,6 +91,11 @@ def every_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Repo,
     run("approve", E)
     run("review", E, "--kind", "复查", "--text", "对处理意见不服")
     run("review-decide", E, "--outcome", "维持", "--text", "维持原处理意见。")
+    run("merge", G, "--into", F)
+    run("classify", F, "--category", "complaint")  # recorded in G too
+    run("unmerge", G, "--reason", "反映的不是同一事项")
+    run("reply", F, "--text", "已转告物业。")
+    run("reply", G, "--text", "已转告物业。")
     path = repo.letter_file(C)  # staff mask a word of C by hand: preview's table of what is hidden
     path.write_text(path.read_text("utf-8").replace("history:\n", "redaction:\n  mask:\n  - 中州路\n"
                                                     "  keep:\n  - 文昌大道\n" + "history:\n", 1), "utf-8")
@@ -101,7 +106,7 @@ def every_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Repo,
 
 def test_every_step_is_taken_and_every_detail_key_has_a_label(every_step: tuple[Repo, list[str]]) -> None:
     repo, _ = every_step
-    history = [e for code in (A, B, C, D, E) for e in repo.letter(code)["history"]]
+    history = [e for code in (A, B, C, D, E, F, G) for e in repo.letter(code)["history"]]
     assert {e["action"] for e in history} == set(process.STEP_BY_ACTION)  # a new step: add it above
     keys = {k for e in history for k in e.get("details") or {}}
     assert keys <= set(process.DETAIL_LABELS), keys - set(process.DETAIL_LABELS)
@@ -118,7 +123,7 @@ def test_show_preview_and_success_lines_have_no_machine_words(every_step: tuple[
         assert line.startswith("已完成："), line
         assert english(line, words) == [], line
     assert "不予受理 纯属个人之间恩怨纠纷（办法第五条第三项）" in "".join(lines)
-    for code in (A, B, C, D, E):
+    for code in (A, B, C, D, E, F, G):
         text = repo.run("show", code).stdout
         assert english(text, words) == [], (code, english(text, words), text)
         preview = repo.run("preview", code).stdout
@@ -135,6 +140,8 @@ def test_show_preview_and_success_lines_have_no_machine_words(every_step: tuple[
     assert "复查或复核：复查" in repo.run("show", E).stdout and "复查复核结论：维持" in repo.run("show", E).stdout
     assert "不予受理理由：纯属个人之间恩怨纠纷" in repo.run("show", B).stdout
     assert "前信：" + A in repo.run("show", D).stdout
+    assert "主信：" + F in repo.run("show", G).stdout and "合并办理的来信：" + G in repo.run("show", F).stdout
+    assert "撤销合并理由：反映的不是同一事项" in repo.run("show", G).stdout
     assert "公开决定：不予公开" not in repo.run("preview", A).stdout  # taken down since
     assert "公开决定：已撤下" in repo.run("preview", A).stdout
     preview = repo.run("preview", C).stdout

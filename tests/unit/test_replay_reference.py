@@ -31,6 +31,7 @@ from letterbox.core.facts import (
 from letterbox.core.letter import Letter
 from letterbox.core.process import (
     CATEGORIES,
+    FOLLOWED,
     RATINGS,
     REJECT_REASONS,
     STEP_BY_ACTION,
@@ -75,6 +76,10 @@ def ref_possible_steps(state: State) -> list[Step]:
         steps = [s for s in steps if s.action != "unpublish"]  # not on the board: nothing to take down
     if state.feedback:  # one rating per handling, by web or by phone
         steps = [s for s in steps if s.action not in ("feedback", "phone-feedback")]
+    if state.lead is None and not state.members:  # nothing merged: nothing to undo
+        steps = [s for s in steps if s.action != "unmerge"]
+    if state.lead is not None:  # a member: merged once; its handling steps come from the lead
+        steps = [s for s in steps if s.action != "merge" and s.action not in FOLLOWED]
     return steps
 
 
@@ -88,9 +93,19 @@ def ref_apply(state: State, event: dict[str, Any]) -> State:
     step = next((s for s in STEPS if s.action == action), None)
     if step is None:
         raise IllegalStep(f"未知步骤“{action}”。")
-    if step not in ref_possible_steps(state):
+    lead = event.get("lead")
+    if lead is not None:  # recorded from the lead: judged as if the letter followed none
+        if action not in FOLLOWED or lead != state.lead:
+            raise IllegalStep(f"这条记录注明随主信 {lead} 办理，但" + (
+                f"“{step.label}”不随主信办理。" if action not in FOLLOWED else
+                f"本信{'已合并到 ' + state.lead + ' 办理' if state.lead else '没有合并办理'}。"))
+        if step not in ref_possible_steps(replace(state, lead=None)):
+            raise IllegalStep(refusal(replace(state, lead=None), action))
+    elif step not in ref_possible_steps(state):
         raise IllegalStep(refusal(state, action))
     d = event.get("details") or {}
+    if action in ("merge", "unmerge"):
+        return ref_merge(state, action, d)
     at = event.get("at")
     if action == "review-request":  # 复查 first and once, then 复核 once
         kind = d.get("kind")
@@ -151,6 +166,33 @@ def ref_apply(state: State, event: dict[str, Any]) -> State:
             return _ref_clock(replace(new, status="classified", feedback=False), "triage", at)
         return _ref_clock(replace(new, feedback=False), state.mode, at)
     return new
+
+
+def ref_merge(state: State, action: str, d: dict[str, Any]) -> State:
+    into, members = d.get("into"), d.get("members")
+    what = "合并办理的记录应写明主信（into）或并入的来信（members）" if action == "merge" else \
+        "撤销合并的记录应写明主信（into）或撤出的来信（members）"
+    if (into is None) == (members is None):
+        raise IllegalStep(f"{what}，二者只写其一。")
+    if action == "merge" and into is not None:
+        if state.members:
+            raise IllegalStep(f"本信是合并办理的主信（{'、'.join(state.members)} 已并入），不能再并入 {into}。")
+        if d.get("category") is not None:
+            return replace(state, lead=str(into), status="classified", category=d["category"])
+        return replace(state, lead=str(into))
+    if action == "merge":
+        twice = sorted(set(members) & set(state.members))
+        if twice:
+            raise IllegalStep(f"{'、'.join(twice)} 已经并入本信。")
+        return replace(state, members=(*state.members, *map(str, members)))
+    if into is not None:
+        if into != state.lead:
+            raise IllegalStep(f"本信{'合并到的是 ' + state.lead if state.lead else '没有并入其他来信'}，不是 {into}。")
+        return replace(state, lead=None)
+    strangers = sorted(set(members) - set(state.members))
+    if strangers or not members:
+        raise IllegalStep(f"{'、'.join(strangers) or '（空）'} 没有并入本信，不能撤销其合并。")
+    return replace(state, members=tuple(m for m in state.members if m not in set(members)))
 
 
 def ref_replay(history: list[dict[str, Any]]) -> State:
@@ -311,6 +353,14 @@ def _details(rng: random.Random, action: str, state: State) -> dict[str, Any] | 
         return {"outcome": rng.choice(("维持", "撤销", "变更")), "text": "意见"}
     if action == "reissue":
         return {"verified_by": "电话核实", "verifier": "王静", "hash_tag": "0" * 16}
+    if action == "merge":  # as a member (into a lead) or as the lead (taking members)
+        if rng.random() < 0.5:
+            return {"into": "T99999", **({"category": "complaint"} if rng.random() < 0.5 else {})}
+        return {"members": [f"T9{rng.randint(0, 9999):04d}"]}
+    if action == "unmerge":
+        if state.lead is not None:
+            return {"into": state.lead if rng.random() < 0.95 else "T00000", "reason": "误并"}
+        return {"members": list(state.members[:1]) if rng.random() < 0.95 else ["T00000"], "reason": "误并"}
     return None
 
 
@@ -332,7 +382,7 @@ def history_of(rng: random.Random) -> list[dict[str, Any]]:
     history: list[dict[str, Any]] = []
     state = State()
     for _ in range(rng.randint(1, 16)):
-        steps = ref_possible_steps(state)
+        steps = ref_possible_steps(state if state.lead is None else replace(state, lead=None))
         if not steps:
             break
         if rng.random() < 0.015:
@@ -343,6 +393,8 @@ def history_of(rng: random.Random) -> list[dict[str, Any]]:
         details = _details(rng, action, state)
         if details is not None:
             event["details"] = details
+        if state.lead is not None and rng.random() < 0.97:  # a member: most steps recorded from the lead
+            event["lead"] = state.lead
         history.append(event)
         try:
             state = ref_apply(state, event)

@@ -1,0 +1,211 @@
+"""Issue 20, point 3: merged handling (合并办理). `letterbox merge CODE... --into CODE` groups
+letters about one matter in one commit; the lead's handling steps are recorded in every member by
+the same commit (one unit, one deadline, one answer to every writer); each writer's data stays in
+its own file and each writer rates alone; `unmerge` undoes a mistaken merge; `check --base`
+refuses hand edits that break a group. Real repositories through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from letterbox.core.clock import work_calendar
+from letterbox.store.repository import Repository
+from site_builder.lookup_index import payload_of
+from tests.conftest import Repo, commit_count, head, refused, submission
+
+WRITERS = [
+    {"name": "赵卫东", "phone": "13937212345", "email": "zhaoweidong@example.com",
+     "address": "龙安区文昌大道街道梧桐小区3号楼2单元"},
+    {"name": "钱秀英", "phone": "13837254321", "email": "qianxiuying@example.com",
+     "address": "龙安区文昌大道街道梧桐小区5号楼1单元"},
+    {"name": "孙建国", "phone": "13637267890", "email": "sunjianguo@example.com",
+     "address": "龙安区文昌大道街道梧桐小区7号楼3单元"},
+]
+TEXTS = [("梧桐小区电梯经常停运", "小区电梯经常停运，老人上下楼困难。"),
+         ("楼里的电梯三天两头坏", "我们楼里的电梯三天两头坏，物业不管。"),
+         ("梧桐小区电梯坏了没人修", "电梯坏了一个星期没人修。")]
+
+
+def three(repo: Repo, day: str = "2026-03-02") -> list[str]:
+    """Three letters about one lift, from three writers, received on ``day``."""
+    codes = []
+    for n, (writer, (title, body)) in enumerate(zip(WRITERS, TEXTS, strict=True), start=1):
+        sub = submission(n, **writer, title=title, body=body, submitted_at=f"{day}T{n + 7:02d}:00:00+08:00")
+        codes.append(repo.intake(sub, name=f"w{n}.json")[0]["letter_code"])
+    return codes
+
+
+def files_in(repo: Repo, sha: str) -> list[str]:
+    return sorted(p for p in repo.git("show", "--name-only", "--format=", sha).splitlines() if p)
+
+
+def payload(repo: Repo, code: str) -> dict[str, Any]:
+    r = Repository(repo.path)
+    return payload_of(r.letter(code), r.config, work_calendar(repo.path), True, repo.path)
+
+
+def test_merge_is_one_commit_and_members_follow_the_lead_to_one_answer(case_repo: Repo) -> None:
+    lead, b, c = three(case_repo)
+    case_repo.run("classify", lead, "--category", "complaint", "--at", "2026-03-02T11:00:00+08:00")
+    before = commit_count(case_repo.path)
+    done = case_repo.json("merge", b, c, "--into", lead, "--at", "2026-03-02T11:30:00+08:00")
+    assert done["letter_code"] == lead and done["members"] == [b, c]
+    assert commit_count(case_repo.path) == before + 1
+    assert files_in(case_repo, done["commit"]) == sorted(
+        str(case_repo.letter_file(x).relative_to(case_repo.path)) for x in (lead, b, c))
+    message = case_repo.git("log", "-1", "--format=%B")
+    assert f"{lead} 合并办理 并入 {b}、{c}" in message
+    for writer in WRITERS:  # no personal data in the commit message
+        assert all(v not in message for v in writer.values())
+    # the members take the lead's classification; the lead names its members
+    assert case_repo.letter(b)["status"] == "classified" and case_repo.letter(b)["category"] == "complaint"
+    assert case_repo.letter(b)["history"][-1]["details"] == {"into": lead, "category": "complaint"}
+    assert case_repo.letter(lead)["history"][-1]["details"] == {"members": [b, c]}
+
+    # every handling step on the lead: one commit, recorded in each member
+    sha = case_repo.json("transfer", lead, "--unit", "cgj", "--at", "2026-03-02T14:00:00+08:00")["commit"]
+    assert len(files_in(case_repo, sha)) == 3
+    case_repo.run("extend", lead, "--days", "2", "--reason", "需更换曳引机", "--at", "2026-03-04T10:00:00+08:00")
+    case_repo.run("grant", lead, "--days", "2", "--at", "2026-03-04T15:00:00+08:00")
+    shows = {x: case_repo.show(x) for x in (lead, b, c)}
+    assert {s["status"] for s in shows.values()} == {"transferred"}
+    assert len({json.dumps(s["deadline"], sort_keys=True) for s in shows.values()}) == 1  # one deadline
+    assert {tuple(s["units"]) for s in shows.values()} == {("cgj",)}  # one unit
+    for member in (b, c):
+        event = case_repo.letter(member)["history"][-1]
+        assert event["lead"] == lead and event["action"] == "grant"
+    case_repo.run("answer", lead, "--text", "已更换电梯曳引机并完成检测，电梯恢复运行。", "--head", "张局长",
+                  "--at", "2026-03-06T10:00:00+08:00")
+    case_repo.run("approve", lead, "--at", "2026-03-06T16:00:00+08:00")
+    # one answer sent to every writer: each writer's own lookup and notice carry it
+    for code in (lead, b, c):
+        entry = payload(case_repo, code)
+        assert entry["status"] == "closed" and entry["answered"] == "2026-03-06"
+        assert "与反映同一事项的来信合并办理" in [label for _, label in entry["timeline"]]
+        assert any("已更换电梯曳引机" in text for _, _, text in entry["notices"]), entry["notices"]
+    # each writer's own data stays in its own file
+    for code, writer in zip((lead, b, c), WRITERS, strict=True):
+        text = case_repo.letter_file(code).read_text("utf-8")
+        assert writer["name"] in text
+        assert all(other["phone"] not in text for other in WRITERS if other is not writer)
+    # each writer rates alone
+    case_repo.run("feedback", b, "--by-phone", "--rating", "不满意", "--at", "2026-03-09T10:00:00+08:00")
+    assert case_repo.letter(b)["history"][-1]["action"] == "phone-feedback"
+    assert case_repo.letter(lead)["history"][-1]["action"] == "approve"
+    case_repo.run("feedback", lead, "--by-phone", "--rating", "满意", "--at", "2026-03-09T11:00:00+08:00")
+    assert case_repo.letter(c)["history"][-1]["action"] == "approve"
+    case_repo.run("validate")
+
+
+def test_refusals_leave_the_repository_as_it_was(case_repo: Repo) -> None:
+    lead, b, c = three(case_repo)
+    refused(case_repo, "merge", lead, "--into", lead, words=["不能把信件", "合并到它自己"])
+    refused(case_repo, "merge", b, "--into", "LA-2026-09999", words=["找不到信件 LA-2026-09999"])
+    refused(case_repo, "merge", "LA-2026-09998", "--into", lead, words=["找不到信件 LA-2026-09998"])
+    case_repo.run("merge", b, "--into", lead)
+    refused(case_repo, "merge", c, "--into", b, words=[f"{b} 已合并到 {lead} 办理，不能作为主信"])
+    refused(case_repo, "merge", lead, "--into", b, words=["形成循环"])
+    refused(case_repo, "merge", b, "--into", lead, words=[f"{b} 已经并入 {lead}"])
+    # a member takes no handling step of its own
+    refused(case_repo, "classify", b, "--category", "complaint", words=[f"已合并到 {lead} 办理", "unmerge"])
+    # a closed letter is not merged, nor merged into
+    d = case_repo.new_letter(9)
+    case_repo.run("classify", d, "--category", "consultation")
+    case_repo.run("reply", d, "--text", "请拨打 12345。")
+    refused(case_repo, "merge", d, "--into", lead, words=[f"信件 {d}", "已办结", "不能合并办理"])
+    refused(case_repo, "merge", c, "--into", d, words=[f"主信 {d}", "已办结", "不能再并入"])
+    # an ongoing lead takes no new members (merging is decided at triage)
+    case_repo.run("classify", lead, "--category", "complaint")
+    case_repo.run("transfer", lead, "--unit", "cgj")
+    refused(case_repo, "merge", c, "--into", lead, words=["转办中", "不能再并入"])
+    refused(case_repo, "unmerge", c, "--reason", "误并", words=[f"信件 {c} 没有合并办理"])
+    refused(case_repo, "unmerge", lead, "--reason", "误并", words=["是合并办理的主信", b])
+
+
+def test_unmerge_lets_a_member_go_on_alone(case_repo: Repo) -> None:
+    lead, b, c = three(case_repo)
+    case_repo.run("merge", b, c, "--into", lead, "--at", "2026-03-02T11:00:00+08:00")
+    case_repo.run("classify", lead, "--category", "complaint", "--at", "2026-03-02T12:00:00+08:00")
+    case_repo.run("transfer", lead, "--unit", "cgj", "--at", "2026-03-02T14:00:00+08:00")
+    before = commit_count(case_repo.path)
+    sha = case_repo.json("unmerge", c, "--reason", "反映的是另一栋楼的电梯，不属同一事项",
+                         "--at", "2026-03-03T09:00:00+08:00")["commit"]
+    assert commit_count(case_repo.path) == before + 1 and len(files_in(case_repo, sha)) == 2
+    assert "另一栋楼" not in case_repo.git("log", "-1", "--format=%B")  # the reason stays in the files
+    assert case_repo.show(c)["status"] == "transferred"  # keeps where it stands
+    case_repo.run("answer", lead, "--text", "已修复。", "--head", "张局长", "--at", "2026-03-03T10:00:00+08:00")
+    assert case_repo.letter(b)["history"][-1]["action"] == "answer"
+    assert case_repo.letter(c)["history"][-1]["action"] == "unmerge"
+    case_repo.run("answer", c, "--text", "另一栋楼的电梯已报修。", "--head", "张局长",
+                  "--at", "2026-03-03T11:00:00+08:00")
+    assert case_repo.letter(lead)["history"][-1]["details"]["text"] == "已修复。"
+    case_repo.run("validate")
+
+
+def test_check_base_refuses_hand_edits_that_break_a_group(case_repo: Repo) -> None:
+    lead, b, c = three(case_repo)
+    case_repo.run("merge", b, c, "--into", lead, "--at", "2026-03-02T11:00:00+08:00")
+    case_repo.run("classify", lead, "--category", "complaint", "--at", "2026-03-02T12:00:00+08:00")
+    base = head(case_repo.path)
+    case_repo.run("transfer", lead, "--unit", "cgj", "--at", "2026-03-02T14:00:00+08:00")
+    assert case_repo.run("check", "--base", base).exit_code == 0  # the command's own commit passes
+
+    def hand_edit(code: str, change: Any) -> Path:
+        path = case_repo.letter_file(code)
+        data = yaml.safe_load(path.read_text("utf-8"))
+        change(data)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+        return path
+
+    start = head(case_repo.path)
+    # a member steps on its own (no `lead`): refused by the process
+    hand_edit(b, lambda d: d["history"].append(
+        {"at": "2026-03-03T09:00:00+08:00", "actor": "某人", "action": "remind", "details": {}}) or None)
+    case_repo.commit_all("Hand edit: a reminder on a member (allowed: not a handling step)")
+    assert case_repo.run("check", "--base", start).exit_code == 0
+
+    def own_answer(d: dict[str, Any]) -> None:
+        d["history"].append({"at": "2026-03-03T10:00:00+08:00", "actor": "某人", "action": "answer",
+                             "details": {"text": "单独答复", "head": "张局长", "unit": "cgj"}})
+        d["status"] = "answered"
+
+    hand_edit(b, own_answer)
+    case_repo.commit_all("Hand edit: a member answered on its own")
+    report = json.loads(case_repo.run("check", "--base", start, "--json", expect=1).stdout)
+    assert any(f"已合并到 {lead} 办理" in p["message"] for p in report["problems"]), report
+    case_repo.git("reset", "-q", "--hard", start)
+
+    def mirrored_without_lead(d: dict[str, Any]) -> None:  # the lead answered, the member not told
+        d["history"].append({"at": "2026-03-03T10:00:00+08:00", "actor": "某人", "action": "answer",
+                             "details": {"text": "已修复。", "head": "张局长", "unit": "cgj"}})
+        d["status"] = "answered"
+
+    hand_edit(lead, mirrored_without_lead)
+    case_repo.commit_all("Hand edit: the lead answered, members not")
+    report = json.loads(case_repo.run("check", "--base", start, "--json", expect=1).stdout)
+    messages = " ".join(p["message"] for p in report["problems"])
+    assert f"随主信 {lead} 办理的记录少了 1 条" in messages, messages
+    case_repo.git("reset", "-q", "--hard", start)
+
+    hand_edit(lead, lambda d: d["history"].append(  # the lead drops a member, the member not told
+        {"at": "2026-03-03T10:00:00+08:00", "actor": "某人", "action": "unmerge",
+         "details": {"members": [c], "reason": "误并"}}) or None)
+    case_repo.commit_all("Hand edit: one-sided unmerge")
+    report = json.loads(case_repo.run("check", "--base", start, "--json", expect=1).stdout)
+    assert any("合并办理的记录与" in p["message"] and c in p["message"] for p in report["problems"]), report
+
+
+def test_show_names_the_group(case_repo: Repo) -> None:
+    lead, b, c = three(case_repo)
+    case_repo.run("merge", b, c, "--into", lead)
+    case_repo.run("classify", lead, "--category", "complaint")
+    shown = case_repo.run("show", b).stdout
+    assert f"合并办理：已并入主信 {lead}，随主信办理" in shown
+    assert f"分类（随主信 {lead} 办理）" in shown
+    assert f"并入的来信 {b}、{c}（共 3 封）" in case_repo.run("show", lead).stdout
+    view = case_repo.show(b)
+    assert view["merged_into"] == lead and view["history"][-1]["lead"] == lead
