@@ -477,7 +477,17 @@ def ref_facts(letter: Letter, first: date, last: date) -> Any:
     ref_check_reviews(seen)
     received = ref_day(str(seen.history[0]["at"]), CONFIG)
     units = tuple(state.units) or ((CONFIG.office_code,) if seen.events("reply") else ())
-    facts = Facts(seen.code, received, state.category, units, None, None)
+    reviews, before = [], State()
+    for event in seen.history:  # 复查/复核 asked for and decided (issue 18's statistics)
+        d = event.get("details") or {}
+        day = ref_day(str(event["at"]), CONFIG)
+        if event["action"] == "review-request":
+            reviews.append((str(d.get("kind") or ""), "requested", day))
+        elif event["action"] == "review-decide":
+            reviews.append((str(before.review or ""), str(d.get("outcome") or ""), day))
+        before = ref_apply(before, event)
+    facts = Facts(seen.code, received, state.category, units, None, None,
+                  reviews=tuple(sorted(reviews, key=lambda r: r[2])), review_pending=state.review or None)
     closings = [c for c in ref_closings(seen) if first <= c[0] <= last]
     if not closings:
         return facts
