@@ -734,6 +734,19 @@ def _outbox_check(repo: Repository) -> list[Problem]:
 EXTRA_CHECKS.append(_outbox_check)
 
 
+def _secrets_check(repo: Repository) -> list[Problem]:
+    """No credential in letterbox.yaml (issue 19): the notify worker's passwords, keys and robot
+    webhooks go in its credentials file outside the repository (docs/notify.md)."""
+    from letterbox.ops.notify.rules import secret_problems
+
+    return [Problem(file="letterbox.yaml", field=path, message=(
+        f"{why}：凭据不得写进案卷库（会被提交并复制到每个副本）。请删除，并放到 letterbox notify 的凭据文件中"
+        "（如 /etc/letterbox/notify.yaml，见 docs/notify.md）。")) for path, why in secret_problems(repo.config.raw)]
+
+
+EXTRA_CHECKS.append(_secrets_check)
+
+
 def extra_checks(repo: Repository) -> list[Problem]:
     out: list[Problem] = []
     for check in EXTRA_CHECKS:

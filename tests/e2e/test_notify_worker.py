@@ -17,6 +17,8 @@ import pytest
 
 from tests.conftest import LETTERBOX_BIN, WRITER, Repo
 from tests.e2e.test_notify_outbox import with_rules
+from tests.e2e.test_sealing_read import WRITERS, Sealed
+from tests.e2e.test_sealing_read import sealed as sealed_fixture  # noqa: F401 (a fixture)
 from tests.notify_fakes import ProviderServer, SmtpServer, credentials_text, free_port
 
 T = "T10:00:00+08:00"
@@ -262,3 +264,69 @@ def test_two_workers_do_not_run_at_once(case_repo: Repo, smtp: SmtpServer, provi
     assert "另一个 letterbox notify 正在" in second.stderr
     worker.wait(30)
     assert worker.returncode == 0 and sorted(smtp.keys()) == sorted(set(smtp.keys())) and len(smtp.messages) == 2
+
+
+def test_a_sealed_writer_is_reached_only_with_a_key(sealed_fixture: Sealed, smtp: SmtpServer,  # noqa: F811
+                                                    providers: ProviderServer, tmp_path: Path) -> None:
+    """The writer's address is read from the sealed block at send time: without this user's key
+    the notification waits, with the reason; with the key it is sent. No datum in any output."""
+    sealed = sealed_fixture
+    repo, mp = sealed.repo, sealed.mp
+    config = repo.path / "letterbox.yaml"
+    config.write_text(config.read_text("utf-8") + "\nnotify:\n  rules:\n    - {step: remind, to: writer, via: [email, sms]}\n",
+                      "utf-8")
+    repo.git("commit", "-q", "-m", "notify rules", "--", "letterbox.yaml")
+    code = sealed.codes["open"]
+    mp.setenv("LETTERBOX_SIGNING_KEY", str(sealed.keys["office"]))
+    sealed.run("remind", code, key="office")
+    mp.delenv("LETTERBOX_SIGNING_KEY")
+    outbox_text = "".join(p.read_text("utf-8") for p in (repo.path / "outbox").rglob("*.yaml"))
+    assert personal_of("open", outbox_text) == []
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+
+    first = sealed.run("notify", "--credentials", str(creds))
+    assert smtp.messages == [] and providers.sms == []
+    rows = json.loads(sealed.run("notify", "--status", "--json").stdout)["notifications"]
+    assert [r["state"] for r in rows] == ["pending", "pending"]
+    assert all("加密" in r["reason"] for r in rows)
+
+    again = sealed.run("notify", "--credentials", str(creds), key="office")
+    assert [r for r, _ in smtp.messages] == [[WRITERS["open"]["email"]]]
+    assert providers.sms[0]["PhoneNumberSet"] == ["+86" + WRITERS["open"]["phone"]]
+    status = sealed.run("notify", "--status", "--json")
+    for text in (first.stdout, first.stderr, again.stdout, again.stderr, status.stdout):
+        assert personal_of("open", text) == []
+
+
+def personal_of(key: str, text: str) -> list[str]:
+    return [v for v in WRITERS[key].values() if v in text]
+
+
+def test_sigterm_lets_the_send_under_way_finish(case_repo: Repo, smtp: SmtpServer, providers: ProviderServer,
+                                                tmp_path: Path) -> None:
+    """systemd stops the service with SIGTERM: the message being sent is recorded as sent, the
+    rest stays pending; nothing is left unknown."""
+    repo = with_rules(case_repo)
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    repo.new_letter(1)
+    repo.new_letter(2)
+    smtp.hold_at, smtp.hold_seconds = 1, 2.0
+    env = {**os.environ, "LETTERBOX_REPO": str(repo.path)}
+    worker = subprocess.Popen([LETTERBOX_BIN, "notify", "--follow", "--interval", "1", "--credentials", str(creds)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: len(smtp.messages) == 1)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(30) == 0
+    counts = repo.json("notify", "--status")["counts"]
+    assert (counts["sent"], counts["pending"], counts["unknown"]) == (1, 1, 0)
+    repo.run("notify", "--credentials", str(creds))
+    assert sorted(smtp.keys()) == sorted(set(smtp.keys())) and len(smtp.messages) == 2
+
+
+def test_validate_refuses_a_credential_in_letterbox_yaml(case_repo: Repo) -> None:
+    config = case_repo.path / "letterbox.yaml"
+    webhook = "https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef"
+    config.write_text(config.read_text("utf-8") + f"intake_url: {webhook}\n", "utf-8")
+    result = case_repo.run("validate", expect=1)
+    text = result.stdout + result.stderr
+    assert "intake_url" in text and "凭据不得写进案卷库" in text and "0123456789abcdef" not in text

@@ -15,6 +15,7 @@ names). A repository without `notify:` writes no outbox file: every step commits
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,3 +90,36 @@ def recipients(config: Config, rule: Rule, event: dict[str, Any], units: list[st
     named = list(details.get("units") or ([details["unit"]] if details.get("unit") else []))
     named += list(details.get("coordinating") or [])
     return [str(u) for u in dict.fromkeys(named or units)]
+
+
+# What a credential looks like, wherever it was put in letterbox.yaml: a robot's webhook with its
+# token or key, a DingTalk signing secret, a Tencent Cloud SecretId, an Alibaba Cloud AccessKey ID,
+# an SMTP URL with a password. The worker's credentials belong in a file outside the repository.
+SECRET_PATTERNS = (
+    re.compile(r"access_token=[0-9A-Za-z]{8,}"),
+    re.compile(r"/webhook/send\?key=[0-9A-Za-z-]{8,}"),
+    re.compile(r"\bSEC[0-9a-f]{32,}\b"),
+    re.compile(r"\bAKID[0-9A-Za-z]{16,}\b"),
+    re.compile(r"\bLTAI[0-9A-Za-z]{12,}\b"),
+    re.compile(r"smtps?://[^\s/:@]+:[^\s/@]+@"),
+)
+SECRET_NAMES = re.compile(r"(password|passwd|secret|token|access_?key|webhook)", re.IGNORECASE)
+
+
+def secret_problems(raw: Any, where: str = "") -> list[tuple[str, str]]:
+    """(field path, what it looks like) for every value of letterbox.yaml that looks like a
+    credential; the value itself is never repeated."""
+    out: list[tuple[str, str]] = []
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            path = f"{where}.{key}" if where else str(key)
+            if SECRET_NAMES.search(str(key)) and isinstance(value, (str, int)) and str(value):
+                out.append((path, "字段名表明这是密码、密钥或机器人地址"))
+            else:
+                out.extend(secret_problems(value, path))
+    elif isinstance(raw, list):
+        for i, value in enumerate(raw):
+            out.extend(secret_problems(value, f"{where}[{i}]"))
+    elif isinstance(raw, str) and any(p.search(raw) for p in SECRET_PATTERNS):
+        out.append((where, "内容像机器人地址、签名密钥或访问密钥"))
+    return out

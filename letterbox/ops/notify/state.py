@@ -159,7 +159,8 @@ class State:
                        (state, reason, next_at, message_id, 1 if undo_attempt else 0, now_text(), key))
 
     def hold(self, key: str, reason: str, next_at: float) -> None:
-        """Still pending, with the reason it cannot be sent now (no attempt counted)."""
+        """Still pending, with the reason it cannot be sent now (no attempt counted); tried again
+        in the next round (a key or a contact may have been added meanwhile)."""
         self.finish(key, "pending", reason, next_at)
 
     def retry(self, key: str) -> bool:

@@ -192,7 +192,7 @@ class Worker:
                                        self.settings.lookup_url if self.settings else None,
                                        list((self.creds.sms or {}).get("params") or SMS_PARAMS))
         except Hold as exc:
-            self.state.hold(row.key, str(exc), time.time() + max(self.creds.retry.first_delay, 1.0))
+            self.state.hold(row.key, str(exc), time.time())
             summary.held.append(row.key)
             self.log(f"暂缓：{what}：{exc}")
             return
@@ -202,7 +202,7 @@ class Worker:
             self.log(f"失败：{what}：{exc}")
             return
         except LetterboxError as exc:  # a broken template of the repository: staff fix it
-            self.state.hold(row.key, exc.message, time.time() + max(self.creds.retry.first_delay, 1.0))
+            self.state.hold(row.key, exc.message, time.time())
             summary.held.append(row.key)
             self.log(f"暂缓：{what}：{exc.message}")
             return
@@ -232,7 +232,7 @@ class Worker:
             self.log(f"未确认：{what}：{exc.reason}")
             return
         except LetterboxError as exc:  # a secret's environment variable not set
-            self.state.finish(row.key, "pending", exc.message, time.time() + max(self.creds.retry.first_delay, 1.0),
+            self.state.finish(row.key, "pending", exc.message, time.time(),
                               undo_attempt=True)
             summary.held.append(row.key)
             self.log(f"暂缓：{what}：{exc.message}")
