@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import date
 from random import Random
 
 # No 0/O, 1/I/L: 31 symbols, 12 symbols per code = 59.4 bits of entropy.
@@ -35,15 +36,20 @@ def parse_letter_code(code: str) -> tuple[str, int, int] | None:
     return m["prefix"], int(m["year"]), int(m["seq"])
 
 
-def received_before(earlier: str, later: str) -> bool:
-    """True when letter ``earlier`` was received before letter ``later``. Letter codes are
-    given in the order letters are received (article 6: the year, then the number within it),
-    so this compares the codes: a link (a follow-up's earlier letter, the letter a duplicate
-    or an already-answered rejection names) may only point back in time. False when either
-    is not a letter code."""
+def received_before(earlier: str, later: str, earlier_day: date | None = None,
+                    later_day: date | None = None) -> bool:
+    """True when letter ``earlier`` was received before letter ``later``: a link (a follow-up's
+    earlier letter, the letter a duplicate or an already-answered rejection names) may only
+    point back in time. With both letters' days of receipt (their submitted_at, local), by day
+    first, then by code; without them by code alone (article 6: the year, then the number
+    within it; the order of intake, which a batch of paper letters entered late does not
+    follow). Day then code is also the order `letterbox similar` calls earlier. False when
+    either is not a letter code."""
     a, b = parse_letter_code(earlier), parse_letter_code(later)
     if a is None or b is None:
         return False
+    if earlier_day is not None and later_day is not None and earlier_day != later_day:
+        return earlier_day < later_day
     return (a[1], a[2]) < (b[1], b[2])
 
 

@@ -135,7 +135,7 @@ def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
             read_now[path] = read(repo.root, PurePosixPath(path), lines=True)
         return read_now[path]
 
-    ctx = Context(config, frozenset(now))
+    ctx = Context(config, frozenset(now), repo.root)
 
     def partner(code: str) -> Letter | None:  # the other letters of a merged group, as they are now
         found = letter_now(now[code]) if code in now else None

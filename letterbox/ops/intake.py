@@ -335,7 +335,8 @@ def intake_one(repo: Repository, sub: Submission, actor: Actor, rng: Random | No
             query_code, query_hash = codes.new_query_code(rng), None
         letter = build_letter(repo, sub, code, query_code, actor, query_hash)
         reparsed = Letter(letter.path, *yamlio.load(letter.to_yaml(), str(letter.path)))
-        bad = validate_letter(reparsed, Context(repo.config, (known_codes(repo) if links else frozenset()) | {code}))
+        bad = validate_letter(reparsed, Context(repo.config, (known_codes(repo) if links else frozenset()) | {code},
+                                                repo.root))
         if bad:
             raise LetterboxError(f"{sub.source} {sub.record}：生成的案卷未通过校验，未保存。", bad)
         signing.authorise(repo.git, repo.config, letter.history[0], State())

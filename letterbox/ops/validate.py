@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
+from datetime import date
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -42,7 +43,8 @@ from letterbox.store.repository import Repository
 class Context:
     config: Config
     known_codes: frozenset[str]
-    root: Path | None = None  # the repository, for rules that need its calendar (reviews)
+    root: Path | None = None  # the repository, for rules that need its calendar (reviews) or
+    # the day a linked letter was received (links back only)
 
 
 def _at(letter: Letter, path: tuple[str | int, ...], message: str, severity: str = "error") -> Problem:
@@ -75,23 +77,57 @@ def rule_path(letter: Letter, ctx: Context) -> list[Problem]:
     return problems
 
 
+ORDER_NOTE = "按收信日期先后，同一天收到的按信件编码"
+
+
+def received_day(root: Path, code: str, config: Config) -> date | None:
+    """The local day letter ``code`` of the repository at ``root`` was received (submitted_at),
+    or None when its file is missing or unreadable. Its folder is cases/<year>/<month>/."""
+    parsed = codes.parse_letter_code(code)
+    if parsed is None:
+        return None
+    for path in sorted((root / "cases" / f"{parsed[1]:04d}").glob(f"*/{code}.yaml")):
+        try:
+            letter = decode(path.read_bytes(), PurePosixPath(path.relative_to(root).as_posix()),
+                            lines=False)
+            if not isinstance(letter, Letter):
+                return None
+            return letter.submitted_at.astimezone(ZoneInfo(config.time_zone)).date()
+        except (OSError, KeyError, TypeError, ValueError, OverflowError):
+            return None
+    return None
+
+
+def _days(ctx: Context, target: str, letter: Letter) -> tuple[date | None, date | None]:
+    """The days of receipt of the linked letter and of ``letter`` (None when unknown: the
+    comparison then falls back to the codes)."""
+    if ctx.root is None:
+        return None, None
+    try:
+        own = letter.submitted_at.astimezone(ZoneInfo(ctx.config.time_zone)).date()
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None, None
+    return received_day(ctx.root, target, ctx.config), own
+
+
 def rule_links(letter: Letter, ctx: Context) -> list[Problem]:
     problems = []
     target = letter.data.get("follows_up")
     if target and (target == letter.code or target not in ctx.known_codes):
         problems.append(_at(letter, ("follows_up",), f"前信编码 {target} 在案卷库中不存在（或指向本信）。"))
-    elif target and not codes.received_before(str(target), letter.code):
+    elif target and not codes.received_before(str(target), letter.code,
+                                              *_days(ctx, str(target), letter)):
         problems.append(_at(letter, ("follows_up",), f"前信 {target} 不比本信收到得早：后续来信只能指向更早收到的来信"
-                                                     "（信件编码按收信先后编号）。"))
+                                                     f"（{ORDER_NOTE}）。"))
     for i, event in enumerate(letter.history):
         details = event.get("details") or {}
         of = details.get("of")
         if of and of not in ctx.known_codes:
             problems.append(_at(letter, ("history", i, "details", "of"), f"信件 {of} 不存在。"))
-        elif of and not codes.received_before(str(of), letter.code):
+        elif of and not codes.received_before(str(of), letter.code, *_days(ctx, str(of), letter)):
             problems.append(_at(letter, ("history", i, "details", "of"),
                                 f"信件 {of} 不比本信收到得早：不予受理所指的前信只能是更早收到的来信"
-                                "（信件编码按收信先后编号）。"))
+                                f"（{ORDER_NOTE}）。"))
         for path, ref in _group_refs(event):
             if ref == letter.code:
                 problems.append(_at(letter, ("history", i, *path), f"合并办理不能指向本信 {ref}。"))
@@ -395,7 +431,7 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
             problems.extend(j.problems)
         else:  # a linked letter is missing: judged with the letters there are
             letter = read(repo.root, PurePosixPath(name), lines=True)
-            problems.extend(validate_letter(letter, Context(config, known)) if isinstance(letter, Letter)
+            problems.extend(validate_letter(letter, Context(config, known, repo.root)) if isinstance(letter, Letter)
                             else letter)
     problems.extend(_duplicates(repo.root, codes))
     if run is not None and not any(TIME_DEPENDENT in p.message for p in problems):

@@ -37,7 +37,7 @@ from letterbox.core.roster import STEP_ROLES
 from letterbox.ops import notices
 from letterbox.ops.forms import FORM_ACTIONS, handling_form_path, render_handling_form
 from letterbox.ops.notify import outbox
-from letterbox.ops.validate import Context, validate_letter
+from letterbox.ops.validate import ORDER_NOTE, Context, received_day, validate_letter
 from letterbox.store import keys, signing
 from letterbox.store.repository import Actor, Repository
 
@@ -132,7 +132,7 @@ def _append(repo: Repository, letter: Letter, event: dict[str, Any], changes: di
     text = letter.to_yaml()
     reparsed = Letter(letter.path, *yamlio.load(text, str(letter.path)))
     known = frozenset(p.stem for p in repo.letter_paths())
-    problems = validate_letter(reparsed, Context(config, known))
+    problems = validate_letter(reparsed, Context(config, known, repo.root))
     if problems:
         raise LetterboxError(f"信件 {letter.code}：此步骤的结果未通过校验，未保存。", problems)
     return new_state
@@ -261,9 +261,10 @@ def reject(repo: Repository, code: str, reason: str, actor: Actor, reply: str | 
         target, own = earlier.code, repo.letter(code).code
         if target == own:
             raise StepRefused("--of 不能指向本信。")
-        if not codes.received_before(target, own):
+        days = (received_day(repo.root, target, repo.config), received_day(repo.root, own, repo.config))
+        if not codes.received_before(target, own, *days):
             raise StepRefused(f"--of 所写的信件 {target} 不比本信 {own} 收到得早：以“{REJECT_REASONS[reason]}”"
-                              "不予受理时，所指的前信只能是更早收到的来信（信件编码按收信先后编号）。")
+                              f"不予受理时，所指的前信只能是更早收到的来信（{ORDER_NOTE}）。")
         details["of"] = target
     text = (reply or "").strip() or notices.reject_text(repo.config, reason, earlier)
     if reason == "discipline":

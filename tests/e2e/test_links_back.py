@@ -1,5 +1,5 @@
 """Issue 18, point 5: a duplicate, an already-answered rejection and a follow-up may only name a
-letter received earlier (letter codes are numbered in order of receipt). Refused by the
+letter received earlier (by day of receipt, then code). Refused by the
 command before anything is written, and by `validate` / `check` for hand edits."""
 
 from __future__ import annotations
@@ -74,3 +74,28 @@ def test_follow_up_received_before_the_letter_it_names_is_refused(case_repo: Rep
     assert snapshot(case_repo.path) == before
     case_repo.new_letter(3, submitted_at="2026-01-06T09:00:00+08:00", follows_up=first)  # a real follow-up
     case_repo.run("validate")
+
+
+def test_a_paper_letter_entered_late_counts_by_its_day_of_receipt(case_repo: Repo) -> None:
+    """One intake batch, out of order: the web letter of 31 July gets the first code, the paper
+    letter of 2 April the second. The later letter repeats the earlier one, whatever their codes:
+    `reject` (and the intake's own similarity hint), `validate` and `check` agree."""
+    base = case_repo.git("rev-parse", "HEAD").strip()
+    made = case_repo.intake(submission(1, submitted_at="2026-07-31T09:00:00+08:00"),
+                            submission(2, submitted_at="2026-04-02T09:00:00+08:00", channel="post"))
+    july, april = made[0]["letter_code"], made[1]["letter_code"]
+    assert (july, april) == (FIRST, SECOND)
+    before = snapshot(case_repo.path)
+    result = case_repo.run("reject", april, "--reason", "duplicate", "--of", july,
+                           "--at", "2026-08-03T10:00:00+08:00", expect=1)
+    assert f"--of 所写的信件 {july} 不比本信 {april} 收到得早" in result.stderr
+    assert "按收信日期先后，同一天收到的按信件编码" in result.stderr
+    assert snapshot(case_repo.path) == before
+    case_repo.run("reject", july, "--reason", "duplicate", "--of", april, "--at", "2026-08-03T10:00:00+08:00")
+    case_repo.run("validate")
+    case_repo.run("check", "--base", base)
+    # a follow-up of 1 April naming the paper letter of 2 April points forward: refused
+    result = case_repo.run("intake", str(case_repo.write_submission(
+        "later.json", submission(3, submitted_at="2026-04-01T09:00:00+08:00", follows_up=april))),
+        expect=1)
+    assert "后续来信只能指向更早收到的来信" in result.stdout + result.stderr
