@@ -5,9 +5,12 @@ fresh temporary case repository with this checkout's letterbox.yaml (its roster 
 blocks left out while the letters are made, clear and unsigned); then the demo roster and the
 demo period key are added and the migration (`letterbox encrypt`, signed with the demo
 administrator's key) seals every letter in one commit. The resulting files are copied here.
-The letters, writers, phones and addresses are fictional (example.com, 示例小区) and the same on
-every run; the ciphertexts differ (fresh random data keys). demo-keys/ holds DEMO keys, public on
-purpose (demo-keys/README.md): never use them for real letters.
+The letters, writers, phones and addresses are fictional (example.com, 示例小区, mobile numbers
+138 0000 ….) and the same on every run (the ciphertexts differ: fresh random data keys). About
+half the letters name their writer, phone or address or a third person in their text, as real
+letters do, so the public board shows the 〔 〕 masks. demo-keys/ holds DEMO keys, public on
+purpose (demo-keys/README.md): never use them for real letters; `intake` signs for the demo's
+online intake service (the roster's 网上信箱).
 
     python scripts/make_demo.py          # rewrites cases/, forms/ and letterbox.yaml's roster and
                                          # encryption blocks; then commit the result
@@ -44,6 +47,7 @@ DEMO_ROSTER = (
     ("信息中心 王静", "office-admin", None, "office-admin"),
     ("区住建局 联络员", "unit", "zjj", "unit-zjj"),
     ("区长", "leader", "qz", "leader-qz"),
+    ("网上信箱", "intake", None, "intake"),  # the demo's online intake service (serve-intake)
 )
 DEMO_PERIODS = ("2026",)
 ROSTER_COMMENT = "# 名册：可以办理的人员和他们的签名公钥（docs/roster.md）"
@@ -85,14 +89,42 @@ DIRECT_REPLIES = {
 }
 
 
+def fictional_phone(n: int) -> str:
+    """A mobile number of the right shape (11 digits, 138…) that is plainly made up: 138 0000 …"""
+    return f"1380000{n:04d}"
+
+
 def writer(rng: Random, n: int, estate: str) -> dict[str, str]:
     name = rng.choice(SURNAMES) + rng.choice(GIVEN)
     return {
         "name": name,
-        "phone": f"1380372{n:04d}",
+        "phone": fictional_phone(n),
         "email": f"writer{n:03d}@example.com",
         "address": f"安阳市龙安区{estate}{rng.randint(1, 20)}号楼{rng.randint(1, 4)}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}室",
     }
+
+
+# Letters write what real letters write: their writer's name, phone and address, a neighbour's or
+# a manager's name, so the public board shows the 〔姓名〕 〔电话〕 〔地址〕 masks. All fictional.
+STAFF = ["物业经理", "工地负责人", "包工头", "市场管理员", "楼长"]
+
+
+def personal_sentences(n: int, sub: dict[str, str]) -> str:
+    """What letter n adds about its writer and others (None for about half the letters): a
+    separate generator, so the other choices (dates, channels, codes) stay as they were."""
+    rng = Random(f"demo-personal-{n}")
+    other = rng.choice(SURNAMES) + rng.choice(GIVEN)
+    if other[1:] == sub["name"][1:]:
+        other = rng.choice(SURNAMES) + rng.choice([g for g in GIVEN if g != sub["name"][1:]])
+    phone = sub["phone"]
+    spaced = f"{phone[:3]} {phone[3:7]} {phone[7:]}"
+    kinds = {
+        0: f"我是{sub['name']}，联系电话{spaced}，请尽快处理。",
+        1: f"我家住{sub['address'].removeprefix('安阳市龙安区')}，有事可打我手机{phone}。",
+        2: f"我们多次找{rng.choice(STAFF)}{other}反映（他的电话是{fictional_phone(9000 + n)}），至今没有答复。",
+        3: f"来信人：{sub['name']}，电话：{phone}。",
+    }
+    return kinds.get(n % 7, "")
 
 
 def at(day: datetime, hours: float) -> str:
@@ -114,6 +146,7 @@ def make(repo: Repository, rng: Random) -> None:
             day = datetime.fromisoformat("2026-11-19T09:00:00+08:00") + timedelta(hours=20 * (n - 63))
         sub = {**writer(rng, n, estate), "title": title, "body": body.format(place=place, estate=estate),
                "submitted_at": day.isoformat(timespec="seconds"), "channel": rng.choice(["web", "web", "web", "email", "post"])}
+        sub["body"] += personal_sentences(n, sub)
         if n == 40:
             sub["follows_up"] = done[3]
             sub["body"] += "此前来信已答复，但问题仍未解决，现再次反映。"
@@ -121,14 +154,14 @@ def make(repo: Repository, rng: Random) -> None:
         code = accepted.letter_code
         done.append(code)
         codes[code] = accepted.query_code
-        walk(repo, code, n, day, category, unit or unit_code, complex_, title)
+        walk(repo, code, n, day, category, unit or unit_code, complex_, title, sub["name"])
     # Demo only: the query codes of the fictional letters, to try the status lookup.
     (ROOT / "scripts" / "demo_query_codes.json").write_text(
         json.dumps(codes, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def walk(repo: Repository, code: str, n: int, day: datetime, category: str, unit: str,
-         complex_: bool, title: str) -> None:
+         complex_: bool, title: str, name: str) -> None:
     """Take each letter a deterministic distance along the process, covering every status."""
     fate = n % 11
     recent = day >= datetime.fromisoformat("2026-11-16T00:00:00+08:00")
@@ -181,7 +214,7 @@ def walk(repo: Repository, code: str, n: int, day: datetime, category: str, unit
         else:
             workflow.refuse(repo, code, OFFICE, note="请在原期限内办结。", at=at(day, routed + 26))
     late = routed + 24 * (9 if fate in (4, 5) else 1) + 2
-    answer = (f"经调查核实，您反映的“{title}”问题已安排专人处理。我单位已于近日组织人员现场查看，"
+    answer = (f"{name}您好！" if n % 5 == 2 else "") + (f"经调查核实，您反映的“{title}”问题已安排专人处理。我单位已于近日组织人员现场查看，"
               "制定了整改方案，预计两周内完成。如有疑问请拨打本单位值班电话。")
     workflow.answer(repo, code, answer, "单位主要负责人", UNIT_CLERK, contacted=n % 4 == 0, at=at(day, late))
     if n > 55:
