@@ -355,7 +355,7 @@ def _this_month(stats: dict[str, list[dict[str, Any]]], today: date) -> dict[str
 def _site_meta(config: Config) -> dict[str, Any]:
     return {"mailbox_name": config.mailbox_name, "government": config.government,
             "office_name": config.office_name, "rules": config.rules, "district": config.district,
-            "office_contact": config.office_contact}
+            "office_contact": _office_contact(config).removeprefix(config.office_name).lstrip("，")}
 
 
 def mkdocs_config(config: Config, settings: SiteSettings | None = None) -> dict[str, Any]:
@@ -386,7 +386,8 @@ def mkdocs_config(config: Config, settings: SiteSettings | None = None) -> dict[
 
 
 def _office_contact(config: Config) -> str:
-    """The office and how to reach it (its public_contacts entry): whom a writer calls."""
+    """The office and how to reach it (its public_contacts entry): whom a writer calls; the
+    address as the footer says it (the government's street before the office's room)."""
     f = footer(config, {})
     parts = [config.office_name] + ([f"电话 {f['phone']}"] if f["phone"] else []) \
         + ([f"地址 {f['address']}"] if f["address"] else [])
