@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags chromium keeps trying to reach outside hosts.
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -74,3 +75,26 @@ def axe_violations(page: Any, script: Path, impacts: set[str] | None = None) -> 
             + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
                         for n in v["nodes"][:5])
             for v in result["violations"] if impacts is None or v["impact"] in impacts]
+
+
+def demo_copy(folder: Path) -> Path:
+    """The demo case repository of this checkout (67 letters, scripts/make_demo.py) copied into
+    `folder` without the code, tests and build output, committed once; its path."""
+    import shutil
+
+    import git
+
+    copy = folder / "repo"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "site", "build", ".letterbox-cache", "node_modules", "*.egg-info",
+        "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache", "bench", "docs",
+        "tests", "letterbox", "site_builder"))
+    git.Repo.init(copy).git.add("-A")
+    git.Repo(copy).index.commit("demo")
+    return copy
+
+
+def demo_keys_env(copy: Path) -> dict[str, str]:
+    """The environment in which the office reads the sealed demo letters (the DEMO keys)."""
+    return {"LETTERBOX_IDENTITY": str(copy / "demo-keys" / "office-admin"),
+            "LETTERBOX_PERIOD_KEYS": str(copy / "demo-keys" / "period-keys")}

@@ -1,12 +1,15 @@
 """Issue 21's acceptance: the demo board as a citizen sees it, at 390x844 (phone) and 1366x900.
 
-One build of the demo repository for the module. Every page: axe-core WCAG 2.0/2.1 A and AA
-with no violation of any impact, no console error; lookup of letters in several states
-(closed, transferred and overdue, withheld, rejected); search (a citizen's phrase, nonsense);
-statistics; the internal links of every built page; a letter page's first-load weight; the site
-with JavaScript off. Screenshots go to ``build/screenshots/<viewport>/`` of the repository
-(ignored by git; ``LETTERBOX_SCREENSHOTS`` names another folder) for a person to look at.
-The form (写信 → receipt in view) is tested against a real intake service in
+One build of the demo repository for the module, with its online intake service running
+(`letterbox serve-intake --site`, signing with the DEMO intake key). Every page: axe-core WCAG
+2.0/2.1 A and AA with no violation of any impact, no console error; write → confirm (the
+receipt with the once-only query code in view, saying when the letter can be looked up) → the
+new letter looked up with its codes; lookup of letters in several states (closed, transferred
+and overdue, withheld, rejected); search (a citizen's phrase, nonsense); statistics; the
+redaction of the demo writers' data; the internal links of every built page; a letter page's
+first-load weight; the site with JavaScript off. Screenshots go to
+``build/screenshots/<viewport>/`` of the repository (ignored by git; ``LETTERBOX_SCREENSHOTS``
+names another folder) for a person to look at. The form's own checks are tested in
 test_write_browser.py.
 """
 
@@ -15,22 +18,45 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
-from tests.browser.support import axe_script, axe_violations, launch, static_server, sync_api
-from tests.browser.test_search_browser import demo_site  # noqa: F401  (fixture: one build)
+from tests.browser.support import (
+    axe_script,
+    axe_violations,
+    demo_copy,
+    demo_keys_env,
+    launch,
+    static_server,
+    sync_api,
+)
+from tests.conftest import GIT_ENV, LETTERBOX_BIN, git, site_texts
+from tests.e2e.test_service import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 CODES = json.loads((ROOT / "scripts" / "demo_query_codes.json").read_text("utf-8"))
 LOOKUPS = {"closed": "LA-2026-00016", "transferred": "LA-2026-00059",
            "withheld": "LA-2026-00018", "rejected": "LA-2026-00011"}
-PAGES = ["", "categories/", "months/", "stats/", "measures/", "search/", "lookup/"]
+REDACTED = "LA-2026-00010"  # its body names its writer and phone: 来信人：〔姓名〕，电话：〔电话〕。
+PAGES = ["", "write/", "categories/", "months/", "stats/", "measures/", "search/", "lookup/"]
+# What a (fictional) citizen types into the form, one per viewport.
+WRITERS = {
+    "phone": {"name": "孙立新", "phone": "13800005501", "email": "sunlixin@example.com",
+              "address": "安阳市龙安区文明大道示例家园7号楼1单元302室"},
+    "desktop": {"name": "郭玉兰", "phone": "0372-0000551", "email": "guoyulan@example.com",
+                "address": "安阳市龙安区中州示例苑12号楼3单元501室"},
+}
 
 
 def shots(viewport: str) -> Path:
@@ -39,10 +65,72 @@ def shots(viewport: str) -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class Demo:
+    repo: Path  # the copy of the demo case repository
+    site: Path  # its built board, served at `base`
+    base: str
+    intake: Server  # its online intake service, whose URL the board's 写信 page posts to
+
+
+def _private_copy(key: Path, folder: Path) -> Path:
+    """ssh-keygen signs only with a key file only its owner reads (git does not keep 0600)."""
+    target = folder / key.name
+    shutil.copy(key, target)
+    target.chmod(0o600)
+    return target
+
+
 @pytest.fixture(scope="module")
-def base(demo_site: Path) -> Iterator[str]:  # noqa: F811
-    with static_server(demo_site) as url:
-        yield url
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo repository copied, its intake service started (the DEMO intake key; no reading
+    key: it seals what it receives), `intake_url` set to it, the board built once."""
+    from letterbox.store.repository import Repository
+    from site_builder.build import build_site
+
+    tmp = tmp_path_factory.mktemp("demo")
+    copy = demo_copy(tmp)
+    keys = copy / "demo-keys"
+    site = copy / "site"
+    site.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in GIT_ENV.items():
+            mp.setenv(key, value)
+        year = str(datetime.now(ZoneInfo("Asia/Shanghai")).year)  # the demo has 2026's period key only
+        if year not in yaml.safe_load((copy / "letterbox.yaml").read_text("utf-8"))["encryption"]["periods"]:
+            import subprocess
+
+            subprocess.run([LETTERBOX_BIN, "--repo", str(copy), "period", "new", year], check=True,
+                           env={**os.environ, **demo_keys_env(copy),
+                                "LETTERBOX_SIGNING_KEY": str(_private_copy(keys / "office-admin", tmp))})
+        with static_server(site) as base:
+            mp.setenv("LETTERBOX_SIGNING_KEY", str(_private_copy(keys / "intake", tmp)))
+            server = Server(copy, "--site", str(site), "--allow-origin", base)
+            mp.delenv("LETTERBOX_SIGNING_KEY")
+            try:
+                config = copy / "letterbox.yaml"
+                config.write_text(config.read_text("utf-8") + f"intake_url: {server.url}\n", "utf-8")
+                git(copy, "commit", "-q", "-m", "Intake URL", "--", "letterbox.yaml")
+                for key, value in demo_keys_env(copy).items():
+                    mp.setenv(key, value)
+                build_site(Repository(copy), site)
+                yield Demo(copy, site, base, server)
+            finally:
+                server.stop()
+    output = server.output()
+    assert "Traceback" not in output, output
+    for writer in WRITERS.values():  # no personal data in the service's log
+        assert not any(value in output for value in writer.values()), output
+
+
+@pytest.fixture(scope="module")
+def demo_site(demo: Demo) -> Path:
+    return demo.site
+
+
+@pytest.fixture(scope="module")
+def base(demo: Demo) -> str:
+    return demo.base
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +154,9 @@ def view(request: pytest.FixtureRequest, browser: Any) -> Iterator[tuple[str, An
 
 
 def letter_url(site: Path) -> str:
-    return "letters/" + sorted(p.name for p in (site / "letters").iterdir() if p.name.startswith("LA-"))[0] + "/"
+    """A letter page whose letter shows the redaction marks (a person looks at its screenshot)."""
+    assert (site / "letters" / REDACTED / "index.html").is_file()
+    return f"letters/{REDACTED}/"
 
 
 def test_pages_are_accessible_without_console_errors(view: tuple[str, Any, list[str]], base: str,
@@ -84,10 +174,80 @@ def test_pages_are_accessible_without_console_errors(view: tuple[str, Any, list[
     assert errors == []
 
 
-def look_up(page: Any, base: str, code: str) -> str:
+def index_holds(site: Path, letter_code: str, query_code: str, seconds: float = 60) -> bool:
+    """Whether the site's lookup index holds the letter within `seconds` (the intake service
+    refreshes it in the background once it has answered: the receipt says 约 1 分钟后)."""
+    from site_builder.lookup_index import lookup
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if lookup(site, letter_code, query_code) is not None:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_write_confirm_then_look_up(view: tuple[str, Any, list[str]], demo: Demo) -> None:
+    """写信 → the receipt in view with the once-only query code, saying when the letter can be
+    looked up → the new letter looked up with its two codes."""
+    from letterbox.core import codes
+    from letterbox.store.repository import Repository
+
+    name, page, errors = view
+    axe = axe_script()
+    writer = WRITERS[name]
+    page.goto(f"{demo.base}/write/", wait_until="networkidle")
+    page.fill("#w-name", writer["name"])
+    page.fill("#w-phone", writer["phone"])
+    page.fill("#w-email", writer["email"])
+    page.fill("#w-address", writer["address"])
+    page.fill("#w-title", "小区门口公交站台顶棚破损")
+    page.fill("#w-body", "中州路与文明大道交叉口公交站台的顶棚被大风刮坏，下雨时候车的老人孩子没处避雨，"
+                         "请尽快修复。")
+    page.check("#w-agree")
+    page.screenshot(path=str(shots(name) / "write_filled.png"), full_page=True)
+    page.click("#write-submit")
+    page.wait_for_selector("#write-receipt:not([hidden])", timeout=30_000)
+    page.wait_for_timeout(400)  # the smooth scroll to the receipt
+    page.screenshot(path=str(shots(name) / "write_receipt.png"))  # what the writer sees, as is
+    height = VIEWPORTS[name]["height"]
+    for part in ("#receipt-letter", "#receipt-query"):  # both codes in view, not below the fold
+        box = page.locator(part).bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height, (part, box)
+    assert page.evaluate("document.activeElement.id") == "receipt-query"
+    receipt = page.inner_text("#write-receipt")
+    assert "查询码只在此显示一次" in receipt
+    assert "约 1 分钟后，凭信件编码和查询码可在“在线查询”查到" in receipt, receipt
+    # whom to call when the code is lost: the office's phone and its full address (the demo's
+    # public_contacts: the government's street, the office's room), as the footer says it
+    assert "电话 0372-3199001，地址 文明大道1号3楼302室" in page.inner_text("#receipt-lost")
+    letter_code = page.inner_text("#receipt-letter").strip()
+    query_code = page.inner_text("#receipt-query").strip()
+    assert re.fullmatch(r"LA-\d{4}-\d{5}", letter_code) and query_code
+    assert axe_violations(page, axe) == []
+    stored = Repository(demo.repo).letter(letter_code)  # committed, sealed, the code's hash kept
+    salt = yaml.safe_load((demo.repo / "letterbox.yaml").read_text("utf-8"))["query_code"]["salt"]
+    assert codes.verify_query_code(query_code, letter_code, salt, stored.data["query_hash"])
+    assert index_holds(demo.site, letter_code, query_code), letter_code
+    page.click("#receipt-link")
+    page.wait_for_url(f"**/lookup/?code={letter_code}")
+    assert page.input_value("#letter-code") == letter_code
+    page.fill("#query-code", query_code)
+    page.click("#lookup-submit")
+    page.wait_for_function("() => { const s = document.getElementById('lookup-result')"
+                           ".getAttribute('data-status'); return s && s !== 'loading'; }",
+                           timeout=20_000)
+    result = page.inner_text("#lookup-result")
+    page.screenshot(path=str(shots(name) / "lookup_new_letter.png"), full_page=True)
+    assert "已收到" in result, result
+    assert axe_violations(page, axe) == []
+    assert errors == []
+
+
+def look_up(page: Any, base: str, code: str, query_code: str | None = None) -> str:
     page.goto(f"{base}/lookup/")
     page.fill("#letter-code", code)
-    page.fill("#query-code", CODES[code])
+    page.fill("#query-code", query_code or CODES[code])
     page.click("#lookup-submit")
     page.wait_for_function("() => { const s = document.getElementById('lookup-result')"
                            ".getAttribute('data-status'); return s && s !== 'loading'; }",
@@ -155,6 +315,34 @@ def test_statistics_read_plainly(view: tuple[str, Any, list[str]], base: str, de
         const svg = t.ownerSVGElement; const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
         return parseFloat(getComputedStyle(t).fontSize) * scale; })""")
     assert sizes and min(sizes) >= 12, min(sizes)
+
+
+def test_demo_shows_redaction_and_none_of_its_writers_data(demo: Demo) -> None:
+    """The demo letters carry (fictional) writers' names, phones and addresses and others' names
+    in their text: the board shows the 〔 〕 marks in their place and none of the data."""
+    from letterbox.core import sealing
+    from letterbox.store import keys as store_keys
+    from letterbox.store.repository import Repository
+
+    ring = sealing.Keyring(((demo.repo / "demo-keys" / "office-admin").read_bytes(),),
+                           store_keys.period_keys(demo.repo / "demo-keys" / "period-keys"))
+    writers = [sealing.opened(letter.data, letter.code, ring)["writer"]
+               for letter in Repository(demo.repo).letters() if letter.code in CODES]
+    assert len(writers) == len(CODES)
+    texts = site_texts(demo.site)
+    squashed = {rel: re.sub(r"[\s\-]", "", text) for rel, text in texts.items()}
+    leaks = [f"{rel}: {key}" for w in writers for key in ("name", "phone", "email", "address")
+             for rel, text in squashed.items() if re.sub(r"[\s\-]", "", w[key]) in text]
+    assert leaks == [], leaks[:10]
+    for rel, text in squashed.items():  # the third parties' (fictional) phones too
+        assert not re.search(r"1380000\d{4}", text), rel
+    letters = {rel: text for rel, text in texts.items() if re.fullmatch(r"letters/LA-[^/]+/index\.html", rel)}
+    marked = {mark: sum(mark in text for text in letters.values()) for mark in ("〔姓名〕", "〔电话〕", "〔地址〕")}
+    assert min(marked.values()) >= 3, marked
+    page = letters[f"letters/{REDACTED}/index.html"]
+    assert "来信人：〔姓名〕，电话：〔电话〕。" in page
+    named = re.findall(r"(?:物业经理|工地负责人|包工头|市场管理员|楼长)(.)", "".join(letters.values()))
+    assert named and set(named) == {"〔"}, named  # a manager's name masked (〔姓名〕 or 〔已隐去〕)
 
 
 def test_no_broken_internal_links(demo_site: Path) -> None:  # noqa: F811

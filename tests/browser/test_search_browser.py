@@ -7,30 +7,20 @@ from pathlib import Path
 import pytest
 
 from site_builder.render import SEARCH_RESULT
-from tests.browser.support import launch, static_server, sync_api
+from tests.browser.support import demo_copy, demo_keys_env, launch, static_server, sync_api
 
 
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo board of this repository (67 letters, scripts/make_demo.py), built afresh."""
-    import shutil
-
     from letterbox.store.repository import Repository
     from site_builder.build import build_site
 
-    root = Path(__file__).resolve().parents[2]
-    copy = tmp_path_factory.mktemp("demo") / "repo"
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "site", ".letterbox-cache", "node_modules", "*.egg-info", "__pycache__",
-        ".pytest_cache", "bench", "docs", "tests", "letterbox", "site_builder"))
-    import git
-
-    git.Repo.init(copy).git.add("-A")
-    git.Repo(copy).index.commit("demo")
+    copy = demo_copy(tmp_path_factory.mktemp("demo"))
     out = copy / "site"
     with pytest.MonkeyPatch.context() as mp:  # the demo letters are sealed: the DEMO keys open them
-        mp.setenv("LETTERBOX_IDENTITY", str(copy / "demo-keys" / "office-admin"))
-        mp.setenv("LETTERBOX_PERIOD_KEYS", str(copy / "demo-keys" / "period-keys"))
+        for key, value in demo_keys_env(copy).items():
+            mp.setenv(key, value)
         build_site(Repository(copy), out)
     return out
 
