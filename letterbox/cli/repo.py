@@ -150,7 +150,8 @@ def show(state: State_, code: str, as_json: bool, writer: bool, today: datetime 
 def _print_letter(v: dict[str, Any], with_writer: bool = False, day: date | None = None) -> None:
     out.print(f"[bold]{v['letter_code']}[/]  {escape(str(v['title']))}")
     out.print(f"状态：{v['status_label']}    类别：{v['category_label'] or '未分类'}    "
-              f"承办单位：{'、'.join(v['unit_names']) or '—'}{'（' + v['mode_label'] + '）' if v['mode_label'] else ''}")
+              f"承办单位：{'、'.join(v['unit_names']) or '—'}{'（' + v['mode_label'] + '）' if v['mode_label'] else ''}"
+              + (f"    协办单位：{'、'.join(v['co_unit_names'])}" if v.get("co_unit_names") else ""))
     out.print(f"提交时间：{v['submitted_at']}    渠道：{v.get('channel_label') or v['channel']}")
     if v.get("writer"):
         w = v["writer"]
@@ -185,7 +186,9 @@ def _print_letter(v: dict[str, Any], with_writer: bool = False, day: date | None
     table.add_column("步骤", no_wrap=True)
     table.add_column("内容")
     for e in v["history"]:
+        # a value ending a sentence (an answer's text) loses its 。 before the next item's ；
         details = "；".join(f"{k}：{_short(val)}" for k, val in e.get("details_label") or [])
+        details = details.replace("。；", "；")
         table.add_row(e["at"][:16].replace("T", " "), escape(str(e.get("actor", ""))), str(e["label"]),
                       escape(details))
     out.print(table)

@@ -162,6 +162,8 @@ def letter_view(letter: Letter, config: Config, cal: WorkCalendar, today: date,
         "category_label": CATEGORIES.get(state.category or ""),
         "units": list(state.units),
         "unit_names": [config.unit_name(u) for u in state.units],
+        "co_units": list(state.co_units),  # joint handling: the 协办 units (`units` leads, 主办)
+        "co_unit_names": [config.unit_name(u) for u in state.co_units],
         "mode": state.mode,
         "mode_label": MODES.get(state.mode or ""),
         "publication": state.publication,

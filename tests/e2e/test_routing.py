@@ -56,6 +56,9 @@ def test_instruction_naming_two_units_is_joint_handling_not_a_petition_case(esca
              "--at", at(4, 10))
     repo.run("approve", CODE, "--at", at(4, 11))
     assert repo.letter(CODE)["status"] == "closed"
+    # the history's answer row: one sentence end, not "。；"
+    history = repo.run("show", CODE).stdout
+    assert "答复内容：已会同城管局研究，年内增设；" in "".join(history.split()) and "。；" not in history
     repo.run("validate")
 
 
@@ -65,6 +68,10 @@ def test_complex_instruction_and_co_option(escalated: Repo) -> None:
     data = escalated.letter(CODE)
     assert (data["units"], data["mode"]) == (["zjj"], "complex")
     assert data["history"][-1]["details"]["coordinating"] == ["cgj", "zzl"]
+    # show names the co-handlers beside the lead unit (staff read the header, not only the history)
+    head = escalated.run("show", CODE).stdout.splitlines()[1]
+    assert "承办单位：区住房和城乡建设局（较复杂问题）    协办单位：区城市管理局、中州路街道办事处" in head
+    assert escalated.show(CODE)["co_unit_names"] == ["区城市管理局", "中州路街道办事处"]
 
 
 def test_instruction_to_the_petition_bureau_is_a_petition_case(escalated: Repo) -> None:
