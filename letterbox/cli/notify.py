@@ -28,16 +28,18 @@ from letterbox.ops.notify.state import STATE_LABELS
 @click.option("--opt-out", "opt_out", metavar="CODE", help="记录来信人退订这封信的某一渠道通知（与 --via 一起用）。")
 @click.option("--opt-in", "opt_in", metavar="CODE", help="撤销来信人的退订（与 --via 一起用）。")
 @click.option("--via", type=click.Choice(["email", "sms"]), help="退订或撤销退订的渠道。")
+@click.option("--skip-existing", is_flag=True,
+              help="首次部署时用：把已提交、从未发送的通知记为跳过，不补发旧通知（之后的通知照常发送）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_state
 def notify_cmd(state: State_, follow: bool, interval: float, limit: int | None, creds_path: Path | None,
                show_status: bool, retry_key: str | None, sent_key: str | None, opt_out: str | None,
-               opt_in: str | None, via: str | None, as_json: bool) -> None:
+               opt_in: str | None, via: str | None, skip_existing: bool, as_json: bool) -> None:
     """发送通知：把 outbox/ 中已提交的通知用邮件、短信、钉钉或企业微信机器人发出，每条只发一次。"""
     repo = state.repo()
-    modes = [m for m in (show_status, retry_key, sent_key, opt_out, opt_in, follow) if m]
+    modes = [m for m in (show_status, retry_key, sent_key, opt_out, opt_in, follow, skip_existing) if m]
     if len(modes) > 1:
-        raise LetterboxError("--status、--retry、--mark-sent、--opt-out、--opt-in、--follow 一次只能用一个。")
+        raise LetterboxError("--status、--retry、--mark-sent、--opt-out、--opt-in、--follow、--skip-existing 一次只能用一个。")
     if (opt_out or opt_in) and not via:
         raise LetterboxError(f"--opt-out 和 --opt-in 需要 --via（{'、'.join(c for c in CHANNELS if c in ('email', 'sms'))}）。")
     record = worker.open_state(repo)
@@ -74,7 +76,8 @@ def notify_cmd(state: State_, follow: bool, interval: float, limit: int | None, 
             if follow:
                 worker.follow(run, interval, limit, on_round=lambda s: print_json(s.to_json()) if as_json else None)
                 return
-            summary = run.run(limit)
+            with worker.graceful(run):
+                summary = run.run(limit, skip_existing=skip_existing)
         if as_json:
             print_json(summary.to_json())
             return

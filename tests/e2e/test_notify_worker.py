@@ -330,3 +330,54 @@ def test_validate_refuses_a_credential_in_letterbox_yaml(case_repo: Repo) -> Non
     result = case_repo.run("validate", expect=1)
     text = result.stdout + result.stderr
     assert "intake_url" in text and "凭据不得写进案卷库" in text and "0123456789abcdef" not in text
+
+
+def test_a_risk_flag_reaches_the_office_group_within_a_minute(case_repo: Repo, smtp: SmtpServer,
+                                                              providers: ProviderServer, tmp_path: Path) -> None:
+    """The service as docs/deploy.md runs it (`--follow`, default interval): a risk flag
+    committed while it runs reaches the office's WeCom group well within a minute."""
+    repo = with_rules(case_repo)
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    code = repo.new_letter(1)
+    env = {**os.environ, "LETTERBOX_REPO": str(repo.path)}
+    worker = subprocess.Popen([LETTERBOX_BIN, "notify", "--follow", "--credentials", str(creds)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: len(smtp.messages) == 1)  # the receive e-mail: the worker is up
+        repo.run("flag-risk", code, "--note", "可能引发聚集", "--as", "王五")
+        committed = time.monotonic()
+        wait_until(lambda: len(providers.wecom) == 1, seconds=60)
+        took = time.monotonic() - committed
+        assert took < 60 and code in providers.wecom[0]["text"]["content"]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(60) == 0
+
+
+def test_skip_existing_on_first_deployment_sends_only_what_comes_after(case_repo: Repo, smtp: SmtpServer,
+                                                                      providers: ProviderServer, tmp_path: Path) -> None:
+    repo = with_rules(case_repo)
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    old = [repo.new_letter(n) for n in (1, 2)]
+    result = repo.run("notify", "--skip-existing", "--credentials", str(creds))
+    assert smtp.messages == [] and "2 条" in result.stdout
+    new = repo.new_letter(3)
+    repo.run("notify", "--credentials", str(creds))
+    assert smtp.keys() == [f"{new}-001"]
+    status = repo.json("notify", "--status")
+    assert status["counts"]["skipped"] == 2 and status["notifications"] == []
+    assert all(code not in json.dumps(status) for code in old)
+    assert "退订" not in repo.run("deadlines", "--today", "2026-03-03").stdout
+
+
+def test_a_bad_credentials_file_is_refused_before_anything_is_sent(case_repo: Repo, tmp_path: Path) -> None:
+    repo = with_rules(case_repo)
+    repo.new_letter(1)
+    bad = tmp_path / "bad.yaml"
+    for text, words in (("smtp: {host: x, port: 'twenty-five'}\n", "smtp.port"), ("smtp: [1, 2\n", "YAML"),
+                        ("smtp: {host: x}\nfax: {}\n", "fax"), ("sms: {provider: aliyun}\n", "sms.provider")):
+        bad.write_text(text, "utf-8")
+        result = repo.run("notify", "--credentials", str(bad), expect=1)
+        assert words in result.stderr
+    assert not (repo.path / ".git/letterbox/notify.sqlite").exists() or \
+        repo.json("notify", "--status")["counts"]["sent"] == 0

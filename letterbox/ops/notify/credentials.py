@@ -126,6 +126,13 @@ def load(given: Path | None, repo_root: Path) -> Credentials:
         if bad:
             raise LetterboxError(f"凭据文件 {path} 的 contacts.{code} 中有不认识的渠道：{'、'.join(bad)}。")
         contacts[str(code)] = item
+    smtp = data.get("smtp")
+    if smtp is not None:
+        if smtp.get("security", "starttls") not in ("ssl", "starttls", "none"):
+            raise LetterboxError(f"凭据文件 {path} 的 smtp.security 应为 ssl、starttls 或 none。")
+        port = smtp.get("port")
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
+            raise LetterboxError(f"凭据文件 {path} 的 smtp.port 应为 1 到 65535 的整数。")
     sms = data.get("sms")
     if sms is not None:
         if sms.get("provider", "tencent") != "tencent":

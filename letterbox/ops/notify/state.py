@@ -11,7 +11,8 @@ One row per notification (its outbox key), in one of these states:
     unknown   found in `sending` by a later run: the worker died between the send and its record,
               so whether it went out is not known. Never sent again by itself (that could send it
               twice): staff look (`--status`) and `--retry KEY` or `--mark-sent KEY`.
-    skipped   the writer opted out of this channel (`--opt-out`)
+    skipped   the writer opted out of this channel (`--opt-out`), or it was in the outbox before
+              the worker was deployed (`--skip-existing`)
 
 "Exactly once" is therefore: at most once by the worker's own decision, and never silently lost
 — each notification ends `sent`, or stays visible as pending, failed or unknown. The providers
@@ -32,9 +33,10 @@ from pathlib import Path
 # The steps whose notice the writer must receive (不予受理告知, 受理, 延期, 答复, 复查复核意见):
 # an opt-out stops the message, and `deadlines` asks the office to deliver the notice otherwise.
 REQUIRED_FOR_WRITER = frozenset({"reject", "transfer", "grant", "reply", "approve", "review-decide"})
+OPT_OUT_REASON = "来信人已退订这一渠道的通知。"
 STATES = ("pending", "sending", "sent", "failed", "unknown", "skipped")
 STATE_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败",
-                "unknown": "未确认（发送时中断）", "skipped": "来信人已退订"}
+                "unknown": "未确认（发送时中断）", "skipped": "跳过（退订或部署前）"}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notes(
@@ -163,6 +165,15 @@ class State:
         in the next round (a key or a contact may have been added meanwhile)."""
         self.finish(key, "pending", reason, next_at)
 
+    def skip_unsent(self, reason: str) -> list[str]:
+        """Every notification never attempted → skipped (a first deployment on a repository
+        whose outbox already holds old notifications: `--skip-existing`)."""
+        with self.tx() as db:
+            keys = [k for (k,) in db.execute("SELECT key FROM notes WHERE state='pending' AND attempts=0 ORDER BY key")]
+            db.execute("UPDATE notes SET state='skipped', reason=?, updated_at=? WHERE state='pending' AND attempts=0",
+                       (reason, now_text()))
+        return keys
+
     def retry(self, key: str) -> bool:
         """A failed or unknown notification back to pending, its attempts counted afresh."""
         with self.tx() as db:
@@ -221,7 +232,8 @@ def attention(git_dir: Path) -> list[str]:
         held = [r for r in state.rows(("pending",)) if r.reason and r.attempts == 0]
         if held:
             lines.append(f"{len(held)} 条通知暂缓发送（如缺少密钥或联系方式）")
-        stopped = [r for r in state.rows(("skipped",)) if r.action in REQUIRED_FOR_WRITER]
+        stopped = [r for r in state.rows(("skipped",)) if r.action in REQUIRED_FOR_WRITER
+                   and r.reason == OPT_OUT_REASON]
         if stopped:
             lines.append(f"{len(stopped)} 条应告知来信人的通知因退订未发送，请以其他方式送达告知书："
                          + "、".join(sorted({r.letter for r in stopped})[:10]))

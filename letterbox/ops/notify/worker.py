@@ -35,7 +35,7 @@ from letterbox.core.sealing import Keyring
 from letterbox.ops.notify import channels, messages, outbox
 from letterbox.ops.notify import rules as rules_
 from letterbox.ops.notify.credentials import SMS_PARAMS, Credentials
-from letterbox.ops.notify.state import Row, State, state_path
+from letterbox.ops.notify.state import OPT_OUT_REASON, Row, State, state_path
 from letterbox.store.repository import Repository
 
 
@@ -165,12 +165,16 @@ class Worker:
                 self._keyring_error = exc.message
         return self._keyring
 
-    def run(self, limit: int | None = None) -> Summary:
+    def run(self, limit: int | None = None, skip_existing: bool = False) -> Summary:
         summary = Summary()
         summary.orphans = self.state.orphans()
         for key in summary.orphans:
             self.log(f"未确认：{key}（上次发送时进程中断，不再自动发送；用 --status 查看）")
         sync(self.repo, self.state, summary)
+        if skip_existing:
+            summary.skipped = self.state.skip_unsent("部署 notify 之前已有的通知：按 --skip-existing 未补发。")
+            self.log(f"已有的 {len(summary.skipped)} 条未发通知记为跳过（不补发）。")
+            return summary
         for row in self.state.due():
             if self.stop or (limit is not None and len(summary.sent) >= limit):
                 break
@@ -180,7 +184,7 @@ class Worker:
     def one(self, row: Row, summary: Summary) -> None:
         what = f"{row.key}（{rules_.AUDIENCE_LABELS.get(row.audience, row.audience)}，{row.via}）"
         if row.audience == "writer" and self.state.opted_out(row.letter, row.via):
-            self.state.finish(row.key, "skipped", "来信人已退订这一渠道的通知。")
+            self.state.finish(row.key, "skipped", OPT_OUT_REASON)
             summary.skipped.append(row.key)
             self.log(f"跳过：{what}，来信人已退订")
             return
@@ -237,6 +241,11 @@ class Worker:
             summary.held.append(row.key)
             self.log(f"暂缓：{what}：{exc.message}")
             return
+        except Exception as exc:  # unforeseen: it may have gone out, so never again by itself
+            self.state.finish(row.key, "unknown", f"发送时出现意外错误（{exc.__class__.__name__}）：可能已发出，为免重复不再自动发送。")
+            summary.unknown.append(row.key)
+            self.log(f"未确认：{what}：意外错误 {exc.__class__.__name__}")
+            return
         self.state.finish(row.key, "sent", None, message_id=provider_id)
         summary.sent.append(row.key)
         self.log(f"已发送：{what}")
@@ -292,24 +301,31 @@ class Worker:
         return channels.send_robot(self.creds, entry.via, address, message)
 
 
-def follow(worker: Worker, interval: float, limit: int | None = None,
-           on_round: Callable[[Summary], None] = lambda s: None) -> None:
-    """Run rounds until SIGTERM or SIGINT; a signal lets the send under way finish and be
-    recorded (systemd's stop), so stopping the service never leaves an `unknown` behind."""
+@contextmanager
+def graceful(worker: Worker) -> Iterator[None]:
+    """SIGTERM and SIGINT (systemd's stop, Ctrl-C) let the send under way finish and be
+    recorded, then the round ends: stopping the worker never leaves an `unknown` behind."""
     def stop(signum: int, frame: Any) -> None:
         worker.stop = True
 
     old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
+def follow(worker: Worker, interval: float, limit: int | None = None,
+           on_round: Callable[[Summary], None] = lambda s: None) -> None:
+    """Run rounds every `interval` seconds until SIGTERM or SIGINT (`graceful`)."""
+    with graceful(worker):
         while not worker.stop:
             on_round(worker.run(limit))
             waited = 0.0
             while waited < interval and not worker.stop:
                 time.sleep(min(0.2, interval - waited))
                 waited += 0.2
-    finally:
-        for s, handler in old.items():
-            signal.signal(s, handler)
 
 
 # -- status -------------------------------------------------------------------------------------
@@ -318,7 +334,8 @@ def follow(worker: Worker, interval: float, limit: int | None = None,
 def status(state: State) -> dict[str, Any]:
     """Counts by state and every notification that needs a look (no personal datum: keys,
     letter codes, audience, channel, reasons)."""
-    rows = state.rows(("pending", "failed", "unknown", "skipped", "sending"))
+    rows = [r for r in state.rows(("pending", "failed", "unknown", "skipped", "sending"))
+            if r.state != "skipped" or r.reason == OPT_OUT_REASON]  # not the --skip-existing ones
     items = [{"key": r.key, "letter": r.letter, "action": r.action, "to": r.audience, "ref": r.ref,
               "via": r.via, "state": r.state, "attempts": r.attempts, "reason": r.reason,
               "updated_at": r.updated_at} for r in rows]
