@@ -14,10 +14,13 @@ if ! command -v ssh-keygen >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-ge
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client >/dev/null) \
     || echo "warning: could not install openssh-client; signing tests will fail" >&2
 fi
-if [ -z "$(fc-list :lang=zh 2>/dev/null)" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  # letterbox notice --pdf draws the notices with a CJK font (tests/e2e/test_notice_pdf.py)
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null) \
-    || echo "warning: could not install fonts-wqy-microhei; the PDF notice tests will fail" >&2
+if { [ -z "$(fc-list :lang=zh 2>/dev/null)" ] || ! ldconfig -p | grep -q libpangoft2-1.0.so.0; } \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  # letterbox notice --pdf: WeasyPrint lays out with Pango and draws the notices with a CJK font
+  # (tests/e2e/test_notice_pdf.py)
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null) \
+    || echo "warning: could not install fonts-wqy-microhei and Pango; the PDF notice tests will fail" >&2
 fi
 lint=()
 for d in letterbox site_builder scripts bench tests; do [ -d "$d" ] && lint+=("$d"); done
