@@ -151,11 +151,22 @@ def payload_of(letter: Letter, config: Config, cal: Any, published: bool,
         "extension_unit": "日" if facts.state.mode == "petition" else "个工作日",  # petition: calendar days
         "reject_reason": REJECT_REASONS.get(facts.reject_reason or "", "") if rejected else None,
         "answered": closed.isoformat() if closed else None,
-        "link": f"../letters/{letter.code}/" if published else None,
+        "link": f"../letters/{page_code(letter)}/" if published else None,
         "timeline": [[item.day.isoformat(), item.label] for item in facts.timeline],
         "notices": [[n.day.isoformat(), n.title, lookup_text(n.text)] for n in notices.notices(letter, config, root, cal)],
         "review": reviews.review_offer(facts, config, cal),
     }
+
+
+def page_code(letter: Letter) -> str:
+    """The letter whose board page answers ``letter``: its lead while merged (合并办理: the group
+    is one matter on the board, under its lead), else itself."""
+    lead = None
+    for event in letter.history:
+        details = event.get("details") if isinstance(event, dict) else None
+        if isinstance(details, dict) and event.get("action") in ("merge", "unmerge") and details.get("into"):
+            lead = str(details["into"]) if event.get("action") == "merge" else None
+    return lead or letter.code
 
 
 def lookup_text(text: str) -> str:
@@ -378,7 +389,8 @@ def records_of(letters: Iterable[Letter], config: Config, cal: Any, site: Path,
     without it, when the built `site` has its page."""
     out = []
     for letter in letters:  # one at a time: `letters` may be a generator over 100 000 files
-        shown = letter.code in published if published is not None else _on_site(site, letter.code)
+        page = page_code(letter)
+        shown = page in published if published is not None else _on_site(site, page)
         entry = record_of(letter, config, cal, shown, root)
         if entry is not None:
             out.append(entry)
@@ -632,7 +644,7 @@ def _letter_record(repo: Any, code: str, config: Config, cal: Any, site: Path) -
         return None
     if letter.code != code:
         return None
-    return record_of(letter, config, cal, _on_site(site, code), repo.root)
+    return record_of(letter, config, cal, _on_site(site, page_code(letter)), repo.root)
 
 
 def _every_letter(repo: Any, wanted: Collection[str] | None = None) -> Iterator[Letter]:
@@ -731,7 +743,7 @@ def _apply(repo: Any, site: Path, folder: Path, meta: dict[str, Any], manifest: 
             record = _letter_record(repo, code, config, cal, site)
         else:
             letter = bulk.get(code)
-            record = record_of(letter, config, cal, _on_site(site, code), repo.root) if letter else None
+            record = record_of(letter, config, cal, _on_site(site, page_code(letter)), repo.root) if letter else None
         before = manifest.digest(code)
         if (before[1] if before else None) == (record.digest() if record else None):
             continue

@@ -431,15 +431,16 @@ def render(entries: list[Entry], config: Config, today: date,
         earlier = e.follows_up if e.follows_up in public else None
         later = [c for c in e.followed_by if c in public]
         fields = letter_fields(e)
-        if earlier or later:
-            letters[e.code] = ("related", template.render(f=fields, earlier=earlier, later=later))
+        if earlier or later or e.merged:
+            letters[e.code] = ("related", template.render(f=fields, earlier=earlier, later=later,
+                                                           merged=e.merged))
         else:
             plain[e.code] = fields
     if entries:  # one shell page per shape, built by MkDocs from the first letter's page
         first = letter_fields(entries[0])
         for key, name in SHELLS.items():
             page = template.render(f=first, earlier=entries[0].code if key == "related" else None,
-                                   later=[])
+                                   later=[], merged=0)
             files[f"{SHELL_DIR}/{name}.md"] = shell_markdown(page)
     files.update(_lists(entries, env))
     stats = statistics(figures or {})
@@ -478,7 +479,7 @@ def search_pages(entries: Sequence[Entry]) -> dict[str, str]:
 def letter_markdown(fields: dict[str, str], earlier: str | None = None,
                     later: Sequence[str] = ()) -> str:
     """A letter page's Markdown (templates/letter.md.j2) from `letter_fields`."""
-    return _env().get_template("letter.md.j2").render(f=fields, earlier=earlier, later=list(later))
+    return _env().get_template("letter.md.j2").render(f=fields, earlier=earlier, later=list(later), merged=0)
 
 
 def open311_requests(entries: Sequence[Entry]) -> str:
@@ -516,6 +517,7 @@ def open311_requests(entries: Sequence[Entry]) -> str:
                 "timeliness": e.outcome,
                 "received": e.received.isoformat(),
                 "answered": e.answered.isoformat(),
+                "letters": max(e.merged, 1),  # 合并办理: the letters this one answer answers
                 "working_days": e.working_days,
                 "url": f"letters/{e.code}/",
             },

@@ -1,6 +1,8 @@
 """Select: the letters the board may show, with the facts a reader sees (still unredacted).
 
-Article 13: answered letters are published unless withheld. A letter is on the board when it
+Article 13: answered letters are published unless withheld. A merged group (合并办理) is one
+matter on the board: its lead letter, with the group's count; the members (their text and
+writers) are not shown. A letter is on the board when it
 is closed or archived, its reply is known, and its publication decision is public or not yet
 taken (a withheld or taken-down letter is not). Everything else (open, rejected, withheld,
 taken-down letters) never reaches a later stage.
@@ -54,6 +56,7 @@ class Entry:
     updated_at: str = ""  # ISO date-time of the letter's last event
     outcome: str | None = None  # on_time, extended (within an approved extension) or late
     due_provisional: bool = False  # `due` counted through a year whose holidays are not announced (暂定)
+    merged: int = 0  # 合并办理: the letters of the group this lead letter answers (0: not merged)
 
     @property
     def category_label(self) -> str:
@@ -163,6 +166,7 @@ def entry_of(letter: Letter, config: Config, cal: WorkCalendar,
         updated_at=local_time(facts.last_at, config),
         outcome=closing.outcome,
         due_provisional=bool(closing.due and cal.provisional_years(facts.received, closing.due)),
+        merged=len(facts.state.members) + 1 if facts.state.members else 0,
     )
 
 
@@ -191,6 +195,8 @@ def select_or_hold(letters: list[Letter], config: Config, cal: WorkCalendar,
         try:
             facts = fold(letter, config, cal)
             if facts is None or not is_public(letter, facts.state):
+                continue
+            if facts.state.lead is not None:  # merged: shown once, as its lead letter's matter
                 continue
             if problem := _date_problem(letter, facts, config, now):
                 held.append(held_.bad_date(letter.code, problem))

@@ -104,7 +104,7 @@ class Answer:
 class Happening:
     """A dated event the reports count: what it was, when, who it concerned."""
 
-    kind: str  # receive, reject, assign, remind, risk, rating, extension
+    kind: str  # receive, reject, assign, remind, risk, rating, extension, merge
     day: date
     units: tuple[str, ...] = ()
     status: str = ""  # the status after the event
@@ -175,6 +175,10 @@ class Facts:
         if self.closings and self.state.status in CLOSED_STATUSES:
             return self.closings[-1]
         return None
+
+    def followed(self, closing: Closing) -> bool:
+        """The closing was recorded from a lead letter (合并办理): the group's one answer."""
+        return bool(self.history[closing.index].get("lead"))
 
     @property
     def closed_at(self) -> str | None:
@@ -340,6 +344,8 @@ def _fold(letter: Letter, history: tuple[dict[str, Any], ...], config: Config,
             happenings.append(Happening("review-decide", day, (office,), after.status,
                                         note=str(before.review or ""),
                                         comment=str(details.get("outcome") or ""), at=at))
+        elif action == "merge" and details.get("into"):  # 合并办理: this letter joins a lead's group
+            happenings.append(Happening("merge", day, (office,), after.status, note=str(details["into"]), at=at))
         elif action in RATING_ACTIONS:  # by the writer on the web, or taken by phone by the office
             rating = str(details.get("rating") or "")
             units = closings[-1].units if closings else (office,)

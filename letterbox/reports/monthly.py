@@ -139,6 +139,8 @@ class Report(_Rates):
     office_name: str
     received: int = 0
     rejected: int = 0
+    merged: int = 0  # letters merged into another letter's handling in the period (合并办理)
+    merged_closed: int = 0  # letters closed with their lead's answer: volume, not timeliness
     closed: int = 0
     on_time: int = 0
     extended: int = 0
@@ -180,6 +182,7 @@ class Report(_Rates):
         return {
             "month": self.month, "as_of": self.as_of.isoformat(),
             "received": self.received, "rejected": self.rejected, "closed": self.closed,
+            "merged": self.merged, "merged_closed": self.merged_closed,
             "on_time": self.on_time, "late_with_extension": self.extended,
             "late_without_extension": self.late, "open_overdue": self.open_overdue,
             "on_time_rate": self.on_time_rate,
@@ -259,6 +262,7 @@ def _add_letter(report: Report, figures: _Figures, facts: Facts, config: Config,
     """Count one letter, folded as of ``as_of``, in the figures of ``first``..``as_of``."""
     report.received += len(facts.happened("receive", first, as_of))
     report.rejected += len(facts.happened("reject", first, as_of))
+    report.merged += len(facts.happened("merge", first, as_of))
     for h in facts.happened("assign", first, as_of):
         for code in h.units:
             figures.unit(code).assigned += 1
@@ -301,7 +305,11 @@ def _add_letter(report: Report, figures: _Figures, facts: Facts, config: Config,
     if facts.state.review in report.reviews:  # asked for and not decided by the period's end
         report.reviews[str(facts.state.review)]["pending"] += 1
     closings = facts.closings_between(first, as_of)
-    if closings:  # a letter closed twice in the period counts once, by its last closing
+    if closings and facts.followed(closings[-1]):
+        # 合并办理: the group's answer is counted once for timeliness, by its lead letter; the
+        # member counts in the volume (received, closed with the group)
+        report.merged_closed += 1
+    elif closings:  # a letter closed twice in the period counts once, by its last closing
         closing = closings[-1]
         report.closed += 1
         setattr(report, closing.outcome, getattr(report, closing.outcome) + 1)
@@ -314,7 +322,7 @@ def _add_letter(report: Report, figures: _Figures, facts: Facts, config: Config,
     row = row_of(facts, config, cal, as_of)
     if row is not None:
         years.update(row.provisional_years)
-        if row.overdue:
+        if row.overdue and facts.state.lead is None:  # a merged letter is overdue with its lead
             report.open_overdue += 1
             for code in row.units:
                 fig = figures.unit(code)
@@ -334,6 +342,8 @@ def _count_handbacks(figures: _Figures, facts: Facts, config: Config, first: dat
     for before, event in zip(states(history), history, strict=False):
         action = event.get("action")
         if action not in wanted or not first <= local_day(str(event.get("at")), config.tz) <= as_of:
+            continue
+        if event.get("lead"):  # 合并办理: counted once, with the lead letter
             continue
         if action == "return":
             unit = (event.get("details") or {}).get("unit")

@@ -209,3 +209,69 @@ def test_show_names_the_group(case_repo: Repo) -> None:
     assert f"并入的来信 {b}、{c}（共 3 封）" in case_repo.run("show", lead).stdout
     view = case_repo.show(b)
     assert view["merged_into"] == lead and view["history"][-1]["lead"] == lead
+
+
+def grouped_and_single(repo: Repo) -> tuple[list[str], list[str], str]:
+    """A group of three writers answered on time in March 2026 (one answer), and another
+    letter answered late; returns (codes, query codes, the single letter)."""
+    accepted = []
+    for n, (writer, (title, body)) in enumerate(zip(WRITERS, TEXTS, strict=True), start=1):
+        sub = submission(n, **writer, title=title, body=body, submitted_at=f"2026-03-02T{n + 7:02d}:00:00+08:00")
+        accepted.append(repo.intake(sub, name=f"w{n}.json")[0])
+    codes = [a["letter_code"] for a in accepted]
+    lead, *members = codes
+    repo.run("merge", *members, "--into", lead, "--at", "2026-03-02T11:00:00+08:00")
+    repo.run("classify", lead, "--category", "complaint", "--at", "2026-03-02T11:30:00+08:00")
+    repo.run("transfer", lead, "--unit", "cgj", "--at", "2026-03-02T14:00:00+08:00")
+    repo.run("answer", lead, "--text", "已更换电梯曳引机并完成检测，电梯恢复运行。", "--head", "张局长",
+             "--at", "2026-03-04T10:00:00+08:00")
+    repo.run("approve", lead, "--at", "2026-03-04T16:00:00+08:00")
+    single = repo.new_letter(7, submitted_at="2026-03-02T12:00:00+08:00")
+    repo.run("classify", single, "--category", "complaint", "--at", "2026-03-02T12:30:00+08:00")
+    repo.run("transfer", single, "--unit", "cgj", "--at", "2026-03-02T15:00:00+08:00")
+    repo.run("answer", single, "--text", "路灯已修复。", "--head", "张局长", "--at", "2026-03-12T10:00:00+08:00")
+    repo.run("approve", single, "--at", "2026-03-12T16:00:00+08:00")
+    return codes, [a["query_code"] for a in accepted], single
+
+
+def test_report_counts_the_group_once_for_timeliness_and_each_letter_for_volume(case_repo: Repo) -> None:
+    (lead, b, c), _, single = grouped_and_single(case_repo)
+    r = json.loads(case_repo.run("report", "--month", "2026-03", "--format", "json", "--today", "2026-04-15").stdout)
+    assert r["received"] == 4  # volume: every letter
+    assert (r["merged"], r["merged_closed"]) == (2, 2)
+    assert (r["closed"], r["on_time"], r["late_without_extension"]) == (2, 1, 1)  # the group once
+    assert r["on_time_rate"] == 0.5  # per letter it would read 3 of 4
+    cgj = next(u for u in r["units"] if u["unit"] == "cgj")
+    assert (cgj["assigned"], cgj["closed"], cgj["late_letters"]) == (4, 2, [single])
+    text = case_repo.run("report", "--month", "2026-03", "--today", "2026-04-15").stdout
+    assert "另有 2 封来信与主信合并办理、随主信办结" in text
+    assert "本月 2 封来信并入反映同一事项的来信合并办理" in text
+
+
+def test_board_shows_one_matter_with_its_count_and_each_writer_finds_the_answer(case_repo: Repo,
+                                                                               tmp_path: Path) -> None:
+    (lead, b, c), queries, single = grouped_and_single(case_repo)
+    out = tmp_path / "site"
+    case_repo.run("build", "--out", str(out))
+    letters = out / "letters"
+    assert (letters / lead / "index.html").is_file() and (letters / single / "index.html").is_file()
+    assert not (letters / b).exists() and not (letters / c).exists()  # one matter, under its lead
+    page = (letters / lead / "index.html").read_text("utf-8")
+    assert "合并办理：共有 3 封来信反映此事，合并办理、统一答复" in page
+    assert "合并办理" not in (letters / single / "index.html").read_text("utf-8")
+    listing = (out / "months" / "2026-03" / "index.html").read_text("utf-8")
+    assert "（3 封来信合并办理）" in listing
+    requests = json.loads((out / "requests.json").read_text("utf-8"))
+    ids = {x["service_request_id"]: x for x in requests}
+    assert set(ids) == {lead, single} and ids[lead]["extended_attributes"]["letters"] == 3
+    texts = "".join(p.read_text("utf-8", errors="ignore") for p in out.rglob("*") if p.is_file())
+    for writer in WRITERS:  # no writer of the group on the board (the lead's own is redacted)
+        assert writer["name"] not in texts and writer["phone"] not in texts
+    assert TEXTS[1][1] not in texts  # a member's own text is not published
+    # every writer's own lookup shows the answer and links to the group's page
+    for code, query in zip((lead, b, c), queries, strict=True):
+        entry = json.loads(case_repo.run("lookup", code, query, "--site", str(out), "--json").stdout)
+        assert entry["status"] == "closed" and entry["link"] == f"../letters/{lead}/"
+        assert any("已更换电梯曳引机" in text for _, _, text in entry["notices"])
+        shown = case_repo.run("lookup", code, query, "--site", str(out)).stdout
+        assert "与反映同一事项的来信合并办理" in shown and "已更换电梯曳引机" in shown
