@@ -4,6 +4,7 @@ rendered from the letter's history (letterbox/ops/notices.py), as text or printa
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import click
@@ -55,4 +56,7 @@ def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as e:
-        raise LetterboxError(f"无法写入 {path}：{e.strerror or e}。") from None
+        why = {errno.ENOENT: "所在的文件夹不存在", errno.EACCES: "没有写入权限",
+               errno.EPERM: "没有写入权限", errno.ENOSPC: "磁盘空间不足",
+               errno.EROFS: "文件系统只读"}.get(e.errno or 0, f"系统错误 {e.errno}")
+        raise LetterboxError(f"无法写入 {path}：{why}，未生成文件。") from None

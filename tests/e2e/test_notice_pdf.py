@@ -78,6 +78,8 @@ def test_pdf_of_a_single_kind(case_repo: Repo, tmp_path: Path) -> None:
     refused(case_repo, "notice", code, "--kind", "answer", "--pdf", str(missing),
             words=[code, "答复意见书"])
     assert not missing.exists()
+    nowhere = tmp_path / "no-such-folder" / "x.pdf"
+    refused(case_repo, "notice", code, "--pdf", str(nowhere), words=[str(nowhere), "所在的文件夹不存在"])
 
 
 def test_without_a_cjk_font_the_pdf_is_refused_and_nothing_written(case_repo: Repo,
