@@ -10,12 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from letterbox.core.clock import work_calendar
 from letterbox.store.repository import Repository
 from site_builder.lookup_index import payload_of
-from tests.conftest import Repo, commit_count, head, refused, submission
+from tests.conftest import Repo, commit_count, head, make_case_repo, refused, submission
+from tests.e2e.test_roster import Signed, keys  # noqa: F401 - `keys` is the roster tests' key fixture
 
 WRITERS = [
     {"name": "赵卫东", "phone": "13937212345", "email": "zhaoweidong@example.com",
@@ -275,3 +277,63 @@ def test_board_shows_one_matter_with_its_count_and_each_writer_finds_the_answer(
         assert any("已更换电梯曳引机" in text for _, _, text in entry["notices"])
         shown = case_repo.run("lookup", code, query, "--site", str(out)).stdout
         assert "与反映同一事项的来信合并办理" in shown and "已更换电梯曳引机" in shown
+
+
+def test_with_a_roster_the_office_merges_and_the_unit_answers_for_the_group(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: dict[str, Path]) -> None:  # noqa: F811
+    """Signed steps: only the office may merge; the unit's answer on the lead (signed with the
+    unit member's key) is recorded in each member; `check --base` accepts every commit."""
+    signed = Signed(make_case_repo(tmp_path, monkeypatch), keys, monkeypatch)
+    repo = signed.repo
+    b = signed.as_("intake", lambda: repo.new_letter(2))
+    c = signed.as_("intake", lambda: repo.new_letter(3))
+    lead = signed.as_("intake", lambda: repo.new_letter(4))
+    signed.base = repo.git("rev-parse", "HEAD").strip()
+    refused_merge = signed.as_("unit", lambda: repo.run("merge", b, c, "--into", lead, expect=1))
+    assert "信箱办公室" in refused_merge.stderr
+    repo.run("merge", b, c, "--into", lead)  # the office's key (key use)
+    repo.run("classify", lead, "--category", "complaint")
+    repo.run("transfer", lead, "--unit", "zzl")
+    signed.as_("unit", lambda: repo.run("answer", lead, "--text", "已修复。", "--head", "李主任"))
+    assert {repo.letter(x)["history"][-1]["actor"] for x in (b, c)} == {"中州路 李强"}
+    repo.run("approve", lead)
+    assert {repo.letter(x)["status"] for x in (lead, b, c)} == {"closed"}
+    status, text = signed.check()
+    assert status == 0, text
+
+
+def test_the_answer_is_sent_to_every_writer_of_the_group(case_repo: Repo) -> None:
+    """With notification rules, the lead's answer writes one outbox file per writer in the same
+    commit, each in its own letter's name (the notify worker reads each letter's own writer)."""
+    config = case_repo.path / "letterbox.yaml"
+    config.write_text(config.read_text("utf-8") + "\nnotify:\n  rules:\n    - {step: answer, to: writer, via: email}\n",
+                      "utf-8")
+    case_repo.git("commit", "-q", "-m", "notify rules", "--", "letterbox.yaml")
+    lead, b, c = three(case_repo)
+    case_repo.run("merge", b, c, "--into", lead, "--at", "2026-03-02T11:00:00+08:00")
+    case_repo.run("classify", lead, "--category", "complaint", "--at", "2026-03-02T12:00:00+08:00")
+    case_repo.run("transfer", lead, "--unit", "cgj", "--at", "2026-03-02T14:00:00+08:00")
+    sha = case_repo.json("answer", lead, "--text", "已修复。", "--head", "张局长",
+                         "--at", "2026-03-03T10:00:00+08:00")["commit"]
+    sent = [p for p in files_in(case_repo, sha) if p.startswith("outbox/")]
+    found = {yaml.safe_load((case_repo.path / p).read_text("utf-8"))["letter"] for p in sent}
+    assert found == {lead, b, c} and len(sent) == 3
+    for path in sent:  # the outbox names the letter, never a writer
+        text = (case_repo.path / path).read_text("utf-8")
+        assert all(w["email"] not in text and w["phone"] not in text for w in WRITERS)
+    case_repo.run("validate")
+
+
+def test_a_step_a_member_cannot_follow_is_refused_for_the_whole_group(case_repo: Repo) -> None:
+    """A member asked for 复查 on its own (each writer's right); the lead's reopen cannot be
+    recorded in it, so the reopen is refused and no file of the group changes."""
+    lead, b, _ = three(case_repo)
+    case_repo.run("merge", b, "--into", lead, "--at", "2026-03-02T11:00:00+08:00")
+    case_repo.run("classify", lead, "--category", "complaint", "--at", "2026-03-02T12:00:00+08:00")
+    case_repo.run("transfer", lead, "--unit", "xfj", "--at", "2026-03-02T14:00:00+08:00")
+    case_repo.run("answer", lead, "--text", "已协调处理。", "--head", "王局长", "--at", "2026-03-10T10:00:00+08:00")
+    case_repo.run("approve", lead, "--at", "2026-03-10T16:00:00+08:00")
+    case_repo.run("review", b, "--kind", "复查", "--at", "2026-03-12T09:00:00+08:00")
+    assert case_repo.letter(lead)["status"] == "closed" and case_repo.letter(b)["status"] == "reviewing"
+    refused(case_repo, "reopen", lead, "--reason", "来信人不满意", "--at", "2026-03-13T09:00:00+08:00",
+            words=[f"同时记入并入的来信 {b}", "复查复核中", f"letterbox unmerge {b}"])
