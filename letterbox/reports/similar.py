@@ -1,99 +1,93 @@
 """Near-duplicate letters (article 5(2)): an index built once, queried per letter.
 
 A letter becomes a `Profile`: its canonical text (title and body, full-width folded, common
-synonyms mapped to one word), the towns/streets and the sites (community, village, estate) it
-names, its topics, and keyed hashes of the writer's phone, e-mail and name with address. The
-profile never holds the writer's data in clear, and nothing here prints it.
+synonyms mapped to one word), a TF-IDF vector of its words, the towns/streets and the sites
+(community, village, estate) it names, its topics, and keyed hashes of the writer's phone,
+e-mail and name with address. The profile never holds the writer's data in clear, and nothing
+here prints it.
 
-Candidates come from a datasketch MinHash LSH over character bigrams (close text, any scale)
-and from exact buckets (same writer; same town or site and topic). Candidates are scored with
-rapidfuzz on characters and on jieba words. Two letters about the same topic in different
-places are not the same matter: the score is halved when both name places and they differ.
+Text model: jieba search-mode words (a long word also yields its dictionary sub-words, so
+锅炉房 meets 锅炉) of the text with place names taken out, word synonyms mapped to one word,
+stop words dropped, weighted by sublinear term frequency times jieba's shipped IDF table
+(`jieba/analyse/idf.txt`, a fixed table: adding a letter changes no other letter's vector),
+L2-normalised; the text score is the cosine of two vectors. The word lists are data:
+`letterbox/data/similar_terms.yaml`.
+
+The score combines the text score with place (same site, same town/street, different places),
+shared topics, the days between the letters, and, weakly, the same writer. Candidates come
+from a sparse matrix product of the query vector with every letter's vector (scipy) and from
+exact buckets (same town or site and topic); only candidates are scored in full.
 
 Reasons (`Match.reasons`): ``same_writer``, ``same_text`` (near-identical wording),
-``similar_text``, ``same_place_topic``.
+``similar_text``, ``same_place_topic``, ``same_place``. `Match.place` and `Match.phrases`
+explain a match: the shared place and the shared key words.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
-from rapidfuzz import fuzz
+import yaml
 
 from letterbox.core.config import Config
 from letterbox.core.letter import Letter
 
-NUM_PERM = 64
-LSH_THRESHOLD = 0.3
 DUPLICATE_SCORE = 0.6  # at or above: likely the same matter (tuned on tests/data/similar_pairs.jsonl)
-LIST_SCORE = 0.55  # at or above: listed by `letterbox similar` and at intake
+LIST_SCORE = 0.5  # at or above: listed by `letterbox similar` and at intake
 SAME_TEXT = 0.9
-DIFFERENT_PLACE_FACTOR = 0.5  # must stay below LIST_SCORE: `query` skips such pairs unscored
+SIMILAR_TEXT = 0.45  # text score at or above: reason similar_text
+DIFFERENT_PLACE_FACTOR = 0.5  # must keep scores below LIST_SCORE: `query` skips such pairs unscored
+SITE_TOPIC_LIFT = 0.6  # same site and topic: the score goes up to this share of the way to 1
+SITE_LIFT = 0.15  # same site, no common topic
+AREA_TOPIC_LIFT = 0.35  # same town/street and topic
+UNKNOWN_TOPIC_LIFT = 0.1  # one side names no place, same topic
+WRITER_LIFT = 0.1  # same writer (weak: one writer writes about many things)
+OTHER_TOPIC_FACTOR = 0.8  # both letters have topics, none in common
+RECENT_DAYS = 60  # letters further apart than this are less likely the same occurrence
+OLD_FACTOR = 0.65  # ... and their score is multiplied by this
+CANDIDATES = 300  # letters taken by text score for full scoring, besides the buckets
+MIN_TEXT_CANDIDATE = 0.12  # text score below which a letter is no text candidate
 REASON_LABELS = {
     "same_writer": "同一来信人",
     "same_text": "内容相同",
     "similar_text": "内容相近",
     "same_place_topic": "同一地点、同一事项",
+    "same_place": "同一地点",
 }
 PLACE_KINDS = ("镇/乡", "街道办事处")
 
-# Words people use for the same thing; the first of each row is the canonical one.
-SYNONYMS: tuple[tuple[str, ...], ...] = (
-    ("供暖", "暖气", "供热", "采暖", "取暖"),
-    ("路灯", "街灯", "照明灯", "路灯杆"),
-    ("垃圾", "生活垃圾", "废弃物"),
-    ("噪音", "噪声", "吵闹"),
-    ("工资", "薪水", "薪资", "工钱", "劳务费"),
-    ("拖欠", "欠薪", "讨薪", "克扣"),
-    ("停水", "断水", "没水"),
-    ("水压", "水流小", "水量小"),
-    ("坑洼", "坑坑洼洼", "破损", "坑洞", "路面坏"),
-    ("停车位", "车位", "停车难"),
-    ("公交", "公交车", "班车"),
-    ("入学", "上小学", "上学", "招生", "入园", "学位"),
-    ("医保", "医疗保险"),
-    ("养老保险", "社保", "养老金"),
-    ("物业", "物业公司"),
-    ("漏水", "渗水", "跑水", "爆管"),
-    ("施工", "工地"),
-    ("占道", "乱摆摊", "摆摊"),
-    ("污染", "排污", "臭味", "异味"),
-    ("停电", "断电", "电压不稳"),
-)
-# Topics for grouping and bursts: canonical topic -> words (after synonyms) that mark it.
-TOPICS: dict[str, tuple[str, ...]] = {
-    "供暖": ("供暖",),
-    "路灯": ("路灯",),
-    "垃圾清运": ("垃圾", "环卫"),
-    "噪音扰民": ("噪音", "施工"),
-    "拖欠工资": ("工资", "拖欠"),
-    "供水": ("停水", "水压", "自来水", "饮水", "供水"),
-    "道路维修": ("坑洼", "路面", "修路"),
-    "停车": ("停车位", "乱停"),
-    "公交": ("公交",),
-    "入学": ("入学", "学区"),
-    "医保": ("医保",),
-    "养老保险": ("养老保险",),
-    "老年食堂": ("食堂", "助餐"),
-    "农贸市场": ("农贸市场", "菜市场"),
-    "物业": ("物业",),
-    "环境污染": ("污染",),
-    "供电": ("停电",),
-    "违建": ("违建", "违章建筑", "私搭乱建"),
-    "拆迁": ("拆迁", "征收", "补偿款"),
-}
+
+@lru_cache(maxsize=1)
+def _terms_data() -> dict[str, Any]:
+    text = resources.files("letterbox").joinpath("data", "similar_terms.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+_DATA = _terms_data()
+SYNONYMS: tuple[tuple[str, ...], ...] = tuple(tuple(map(str, row)) for row in _DATA["synonyms"])
+TOPICS: dict[str, tuple[str, ...]] = {str(k): tuple(map(str, v)) for k, v in _DATA["topics"].items()}
+WORD_SYNONYMS: dict[str, str] = {str(w): str(row[0]) for row in _DATA["word_synonyms"] for w in row[1:]}
+STOP_WORDS = frozenset(map(str, _DATA["stop_words"]))
 _SITE_SUFFIX = re.compile(r"小区|花园|家园|新村|社区|村|苑|公寓|广场|商城|农贸市场|小学|中学|幼儿园")
 _HAN_TAIL = re.compile(r"[\u4e00-\u9fff]*$")
-_SITE_STOP = re.compile(r".*[在的了和是把被向对给从往到去来住回至经进出于与及我你他她们这那有没不也都很就近旁边号楼]")
+_SITE_STOP = re.compile(r".*(?:[在的了和是把被向对给从往到去来住回至经进出于与及我你他她们这那有没不也都很就近旁边号楼]|"
+                        + "|".join(map(re.escape, sorted(map(str, _DATA["site_prefix_stops"]), key=len,
+                                                         reverse=True))) + ")")
 _GENERIC_VILLAGE = frozenset("农乡本全该进出各邻山渔外")
+_SPOT = re.compile(r"([0-9]+|[一二三四五六七八九十]+)(?:号楼|号院|栋|幢|单元|排)")
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
 _FOLD_RE = re.compile(r"\s+")
 
 
@@ -146,8 +140,29 @@ def sites_in(text: str) -> frozenset[str]:
     return frozenset(x for x in found if not any(y != x and x in y for y in found))
 
 
-def _same_site(a: frozenset[str], b: frozenset[str]) -> bool:
-    return any(x in y or y in x for x in a for y in b)
+def spots_in(text: str) -> frozenset[str]:
+    """Building numbers within a site (3号楼, 5栋, 二排): letters about different buildings of one
+    estate are different matters (the lift of building 3 is not the lift of building 5)."""
+    return frozenset(_number(m.group(1)) for m in _SPOT.finditer(text))
+
+
+def _number(s: str) -> str:
+    if s.isdigit():
+        return str(int(s))
+    if s == "十":
+        return "10"
+    head, _, tail = s.partition("十")
+    if "十" in s:
+        return str(_CN_DIGITS.get(head, 1) * 10 + _CN_DIGITS.get(tail, 0)) if tail or head else "10"
+    return "".join(str(_CN_DIGITS.get(c, 0)) for c in s)
+
+
+def _shared_site(a: frozenset[str], b: frozenset[str]) -> str | None:
+    for x in sorted(a):
+        for y in sorted(b):
+            if x in y or y in x:
+                return x if len(x) >= len(y) else y
+    return None
 
 
 # --------------------------------------------------------------------------- text
@@ -171,13 +186,24 @@ def _tokenizer() -> Any:
     tok = jieba.Tokenizer()
     for row in SYNONYMS:
         tok.add_word(row[0], freq=50000)
+    for word in WORD_SYNONYMS:
+        tok.add_word(word, freq=20000)
     return tok
 
 
-@lru_cache(maxsize=200_000)
-def words(text: str) -> tuple[str, ...]:
-    """Content words of a canonical text: jieba words without punctuation or single-char fillers."""
-    return tuple(w for w in _tokenizer().lcut(text, HMM=False) if _is_word(w))
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    """jieba's shipped IDF table and its median (the weight of a word it does not list)."""
+    import jieba.analyse  # noqa: F401  (the package that ships idf.txt)
+
+    text = resources.files("jieba").joinpath("analyse", "idf.txt").read_text("utf-8")
+    table = {}
+    for line in text.splitlines():
+        word, _, value = line.partition(" ")
+        if value:
+            table[word] = float(value)
+    values = sorted(table.values())
+    return table, values[len(values) // 2]
 
 
 def _is_word(w: str) -> bool:
@@ -187,20 +213,60 @@ def _is_word(w: str) -> bool:
 _FILLERS = frozenset("的 了 和 是 在 我 我们 也 都 很 就 有 没有 请 请求 希望 一直 已经 多次".split())
 
 
+@lru_cache(maxsize=200_000)
+def words(text: str) -> tuple[str, ...]:
+    """Content words of a canonical text: jieba search-mode words, word synonyms mapped,
+    punctuation, fillers and stop words dropped."""
+    out = []
+    for w in _tokenizer().lcut_for_search(text, HMM=False):
+        w = WORD_SYNONYMS.get(w, w)
+        if _is_word(w) and w not in STOP_WORDS and not (len(w) == 1 and w not in _SINGLE_KEEP):
+            out.append(w)
+    return tuple(out)
+
+
+# single characters that carry the matter (after word synonyms); other single characters do not
+_SINGLE_KEEP = frozenset("冷修堵臭吵黑坏漏")
+
+
+def text_vector(text: str) -> tuple[tuple[str, float], ...]:
+    """The L2-normalised TF-IDF vector of a canonical text, heaviest words first."""
+    table, default = _idf()
+    counts: dict[str, int] = defaultdict(int)
+    for w in words(text):
+        counts[w] += 1
+    weights = {w: (1.0 + math.log(n)) * table.get(w, default) for w, n in counts.items()}
+    norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+    return tuple(sorted(((w, v / norm) for w, v in weights.items()), key=lambda x: (-x[1], x[0])))
+
+
+def cosine(a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]]) -> float:
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    other = dict(large)
+    return min(1.0, sum(v * other.get(w, 0.0) for w, v in small))
+
+
+def shared_phrases(a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]],
+                   limit: int = 4) -> tuple[str, ...]:
+    """The words that weigh most in the cosine of a and b (a sub-word of a shared word is left out)."""
+    other = dict(b)
+    common = sorted(((v * other[w], w) for w, v in a if w in other), reverse=True)
+    picked: list[str] = []
+    for _, w in common:
+        if not any(w in p for p in picked):
+            picked.append(w)
+        if len(picked) == limit:
+            break
+    return tuple(picked)
+
+
 def topics_in(text: str) -> frozenset[str]:
     return frozenset(t for t, marks in TOPICS.items() if any(m in text for m in marks))
 
 
-def shingles(text: str) -> list[bytes]:
-    return [text[i:i + 2].encode("utf-8") for i in range(max(len(text) - 1, 1))]
-
-
 def text_similarity(a: str, b: str) -> float:
-    """0..1: the better of character and jieba-word similarity (rapidfuzz Indel ratios)."""
-    chars = fuzz.ratio(a, b)
-    wa, wb = words(a), words(b)
-    toks = fuzz.token_sort_ratio(" ".join(wa), " ".join(wb)) if wa and wb else 0.0
-    return max(chars, toks) / 100.0
+    """0..1: the cosine of the TF-IDF vectors of two canonical texts."""
+    return cosine(text_vector(a), text_vector(b))
 
 
 # --------------------------------------------------------------------------- profiles
@@ -234,6 +300,12 @@ class Profile:
     sites: frozenset[str]
     topics: frozenset[str]
     writer: frozenset[str] = field(default=frozenset(), repr=False)
+    vector: tuple[tuple[str, float], ...] = field(default=(), repr=False)
+    spots: frozenset[str] = frozenset()  # building numbers (3号楼 -> "3")
+
+    def __post_init__(self) -> None:
+        if not self.vector:
+            object.__setattr__(self, "vector", text_vector(self.text))
 
 
 def make_profile(letter: Letter, config: Config, gazetteer: Gazetteer | None = None) -> Profile:
@@ -249,7 +321,7 @@ def make_profile(letter: Letter, config: Config, gazetteer: Gazetteer | None = N
         stripped = stripped.replace(name, "，")
     day = letter.submitted_at.astimezone(config.tz).date()
     return Profile(letter.code, day, stripped, frozenset(towns), sites, topics_in(text),
-                   _writer_keys(letter, config.salt))
+                   _writer_keys(letter, config.salt), spots=spots_in(text))
 
 
 def place_relation(a: Profile, b: Profile) -> str:
@@ -257,10 +329,21 @@ def place_relation(a: Profile, b: Profile) -> str:
     if a.towns and b.towns and not a.towns & b.towns:
         return "different"
     if a.sites and b.sites:
-        return "site" if _same_site(a.sites, b.sites) else "different"
+        if not _shared_site(a.sites, b.sites) or (a.spots and b.spots and not a.spots & b.spots):
+            return "different"
+        return "site"
     if a.towns & b.towns:
         return "area"
     return "unknown"
+
+
+def shared_place(a: Profile, b: Profile) -> str | None:
+    """The site, else the town/street, both letters name; None when they share none."""
+    site = _shared_site(a.sites, b.sites)
+    if site and not (a.towns and b.towns and not a.towns & b.towns):
+        return site
+    common = sorted(a.towns & b.towns)
+    return common[0] if common else None
 
 
 @dataclass(frozen=True)
@@ -268,6 +351,9 @@ class Match:
     letter_code: str
     score: float
     reasons: tuple[str, ...]
+    text_score: float = 0.0
+    place: str | None = None  # the place both letters name
+    phrases: tuple[str, ...] = ()  # the key words both letters use
 
     @property
     def duplicate(self) -> bool:
@@ -275,84 +361,127 @@ class Match:
 
     def to_json(self) -> dict[str, Any]:
         return {"letter_code": self.letter_code, "score": round(self.score, 3),
-                "reasons": list(self.reasons)}
+                "reasons": list(self.reasons), "text_score": round(self.text_score, 3),
+                "place": self.place, "phrases": list(self.phrases)}
 
 
 def compare(a: Profile, b: Profile) -> Match:
     """Score and reasons for letter ``b`` as a near-duplicate of ``a``."""
-    t = text_similarity(a.text, b.text)
+    t = cosine(a.vector, b.vector)
     relation = place_relation(a, b)
     same_topic = bool(a.topics & b.topics)
     same_writer = bool(a.writer & b.writer)
     score = t
     if relation == "different":
         score *= DIFFERENT_PLACE_FACTOR
-    elif same_topic and relation == "site":
-        score = max(score, 0.7 + 0.3 * t)
-    elif same_topic and relation == "area":
-        score = max(score, 0.5 + 0.5 * t)
-    if same_writer and same_topic and relation != "different":
-        score = max(score, 0.6 + 0.4 * t)
+    else:
+        lift = {"site": SITE_TOPIC_LIFT if same_topic else SITE_LIFT,
+                "area": AREA_TOPIC_LIFT if same_topic else 0.0,
+                "unknown": UNKNOWN_TOPIC_LIFT if same_topic else 0.0}[relation]
+        score += (1.0 - score) * lift * min(1.0, 0.6 + 3 * t if same_topic else 2 * t)
+        if a.topics and b.topics and not same_topic:
+            score *= OTHER_TOPIC_FACTOR
+        if same_writer:
+            score += (1.0 - score) * WRITER_LIFT
+        if abs((a.day - b.day).days) > RECENT_DAYS:
+            score *= OLD_FACTOR
     reasons = []
     if same_writer:
         reasons.append("same_writer")
     if t >= SAME_TEXT:
         reasons.append("same_text")
-    elif t >= DUPLICATE_SCORE:
+    elif t >= SIMILAR_TEXT:
         reasons.append("similar_text")
-    if same_topic and relation in ("site", "area"):
-        reasons.append("same_place_topic")
-    return Match(b.code, min(score, 1.0), tuple(reasons))
+    if relation in ("site", "area"):
+        reasons.append("same_place_topic" if same_topic else "same_place")
+    place = shared_place(a, b) if relation != "different" else None
+    return Match(b.code, min(score, 1.0), tuple(reasons), t, place, shared_phrases(a.vector, b.vector))
 
 
 # --------------------------------------------------------------------------- the index
 
+_COLUMNS = 1 << 22  # term columns: a term's column is its CRC-32 folded into this range
+_BLOCK = 4096  # rows added one by one are kept apart until this many, then frozen into a block
+
+
+def _column(term: str) -> int:
+    return zlib.crc32(term.encode("utf-8")) % _COLUMNS
+
+
+def _row(p: Profile) -> dict[int, float]:
+    row: dict[int, float] = defaultdict(float)
+    for w, v in p.vector:
+        row[_column(w)] += v
+    return row
+
 
 class SimilarityIndex:
-    """Profiles of many letters, with LSH and exact buckets for fast candidate look-up."""
+    """Profiles of many letters: their vectors as sparse matrix blocks, and exact buckets."""
 
-    def __init__(self, num_perm: int = NUM_PERM, threshold: float = LSH_THRESHOLD) -> None:
-        from datasketch import MinHashLSH  # imported here: it takes a second, most commands skip it
-
+    def __init__(self) -> None:
         _tokenizer().initialize()  # load jieba's dictionary now, not in the first query
-        self.num_perm = num_perm
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self.profiles: dict[str, Profile] = {}
         self.buckets: dict[str, set[str]] = defaultdict(set)
+        self.blocks: list[tuple[Any, list[str]]] = []  # (CSR matrix, the codes of its rows)
+        self.pending: list[tuple[str, dict[int, float]]] = []
+        self._pending_block: tuple[Any, list[str]] | None = None
 
     @classmethod
-    def build(cls, profiles: Iterable[Profile], num_perm: int = NUM_PERM) -> SimilarityIndex:
-        from datasketch import MinHash
-
-        index = cls(num_perm)
-        items = [p for p in profiles if p.code not in index.profiles]
-        hashes = MinHash.bulk([shingles(p.text) for p in items], num_perm=num_perm)
-        with index.lsh.insertion_session() as session:
-            for p, mh in zip(items, hashes, strict=True):
-                session.insert(p.code, mh, check_duplication=False)
+    def build(cls, profiles: Iterable[Profile]) -> SimilarityIndex:
+        index = cls()
+        rows = []
+        for p in profiles:
+            if p.code not in index.profiles:
                 index._remember(p)
+                rows.append((p.code, _row(p)))
+        for start in range(0, len(rows), 16 * _BLOCK):
+            index.blocks.append(_matrix(rows[start:start + 16 * _BLOCK]))
         return index
 
     def add(self, profile: Profile) -> None:
+        """One more letter: its vector joins the pending rows (frozen every `_BLOCK` rows)."""
         if profile.code in self.profiles:
             return
-        self.lsh.insert(profile.code, self._minhash(profile))
         self._remember(profile)
+        self.pending.append((profile.code, _row(profile)))
+        self._pending_block = None
+        if len(self.pending) >= _BLOCK:
+            self.blocks.append(_matrix(self.pending))
+            self.pending = []
 
     def _remember(self, p: Profile) -> None:
         self.profiles[p.code] = p
         for key in _bucket_keys(p):
             self.buckets[key].add(p.code)
 
-    def _minhash(self, p: Profile) -> Any:
-        from datasketch import MinHash
+    def _blocks(self) -> list[tuple[Any, list[str]]]:
+        if self.pending and self._pending_block is None:
+            self._pending_block = _matrix(self.pending)
+        return self.blocks + ([self._pending_block] if self.pending and self._pending_block else [])
 
-        mh = MinHash(num_perm=self.num_perm)
-        mh.update_batch(shingles(p.text))
-        return mh
+    def text_candidates(self, p: Profile, top: int = CANDIDATES) -> dict[str, float]:
+        """Letters whose text score with ``p`` is at least MIN_TEXT_CANDIDATE, the best ``top``."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        row = _row(p)
+        if not row:
+            return {}
+        cols = np.fromiter(row.keys(), dtype=np.int64, count=len(row))
+        vals = np.fromiter(row.values(), dtype=np.float64, count=len(row))
+        q = csr_matrix((vals, cols, np.array([0, len(cols)])), shape=(1, _COLUMNS)).T.tocsc()
+        found: list[tuple[float, str]] = []
+        for matrix, codes in self._blocks():
+            scores = (matrix @ q).toarray().ravel()
+            hits = np.flatnonzero(scores >= MIN_TEXT_CANDIDATE)
+            if len(hits) > top:
+                hits = hits[np.argpartition(-scores[hits], top)[:top]]
+            found.extend((float(scores[i]), codes[i]) for i in hits)
+        found.sort(reverse=True)
+        return {code: s for s, code in found[:top]}
 
     def candidates(self, p: Profile) -> set[str]:
-        found = set(self.lsh.query(self._minhash(p)))
+        found = set(self.text_candidates(p))
         for key in _bucket_keys(p):
             found |= self.buckets.get(key, set())
         found.discard(p.code)
@@ -366,17 +495,28 @@ class SimilarityIndex:
             other = self.profiles[code]
             if earlier_only and (other.day, other.code) > (p.day, p.code):
                 continue
-            if place_relation(p, other) == "different" and not p.writer & other.writer:
+            if place_relation(p, other) == "different":
                 continue  # scores at most DIFFERENT_PLACE_FACTOR, below LIST_SCORE: skip the work
             m = compare(p, other)
-            if m.score >= min_score or "same_writer" in m.reasons:
+            if m.score >= min_score:
                 out.append(m)
         out.sort(key=lambda m: (-m.score, m.letter_code))
         return out[:limit]
 
 
+def _matrix(rows: Sequence[tuple[str, dict[int, float]]]) -> tuple[Any, list[str]]:
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for _, r in rows], out=indptr[1:])
+    cols = np.fromiter((c for _, r in rows for c in r), dtype=np.int64, count=int(indptr[-1]))
+    vals = np.fromiter((v for _, r in rows for v in r.values()), dtype=np.float64, count=int(indptr[-1]))
+    return csr_matrix((vals, cols, indptr), shape=(len(rows), _COLUMNS)), [c for c, _ in rows]
+
+
 def _bucket_keys(p: Profile) -> list[str]:
-    keys = [f"w:{k}" for k in p.writer]
+    keys = []
     for topic in p.topics:
         keys += [f"t:{town}:{topic}" for town in p.towns]
         keys += [f"s:{site[-4:]}:{topic}" for site in p.sites]
@@ -441,5 +581,14 @@ def intake_notes(letters: Sequence[Letter], config: Config, codes: Iterable[str]
 
 
 def describe(m: Match) -> str:
-    why = "、".join(REASON_LABELS[r] for r in m.reasons) or "内容相近"
-    return f"{m.letter_code}（相似度 {m.score:.2f}，{why}）"
+    """One match in staff words: code, score, reasons, shared place and key words."""
+    return f"{m.letter_code}（{explain(m)}）"
+
+
+def explain(m: Match) -> str:
+    parts = [f"相似度 {m.score:.2f}", "、".join(REASON_LABELS[r] for r in m.reasons) or "内容相近"]
+    if m.place:
+        parts.append(f"共同地点：{m.place}")
+    if m.phrases:
+        parts.append(f"共同词语：{'、'.join(m.phrases)}")
+    return "；".join(parts)
