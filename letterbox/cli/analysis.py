@@ -28,7 +28,7 @@ from letterbox.core.errors import LetterboxError
 from letterbox.core.letter import Letter
 from letterbox.store.repository import Repository
 
-if TYPE_CHECKING:  # the analysis modules load jieba and datasketch: only when a command needs them
+if TYPE_CHECKING:  # the analysis modules load jieba and scipy: only when a command needs them
     from letterbox.reports.analysis import Alert, Analysis
 
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the analysis modules load jieba and datasketch: only when a
 @click.option("--all", "include_later", is_flag=True, help="同时列出比这封信晚收到的来信。")
 @click.option("--limit", default=10, show_default=True, help="最多列出几封。")
 @click.option("--json", "as_json", is_flag=True,
-              help="以 JSON 输出：[{letter_code, score, reasons}]，最相近的在前。")
+              help="以 JSON 输出：[{letter_code, score, reasons, text_score, place, phrases}]，最相近的在前。")
 @pass_state
 def similar(state: State_, code: str, include_later: bool, limit: int, as_json: bool) -> None:
     """列出与这封信内容相同或相近的来信（办法第五条第二项），最相近的在前。"""
@@ -46,7 +46,7 @@ def similar(state: State_, code: str, include_later: bool, limit: int, as_json: 
     repo = state.repo()
     target = repo.letter(code)
     letters, _keys = readable_letters(repo)
-    found = similar_letters(letters, repo.config, target.code, limit, not include_later)
+    found = similar_letters(letters, repo.config, target.code, limit, not include_later, repo.git_dir)
     warn_hidden(repo, letters, "这些信件未参与比较。")
     if as_json:
         print_json([m.to_json() for m in found])
@@ -55,10 +55,12 @@ def similar(state: State_, code: str, include_later: bool, limit: int, as_json: 
         out.print(f"没有发现与 {target.code} 内容相同或相近的{'' if include_later else '较早'}来信。")
         return
     titles = {x.code: str(x.data.get("title") or "") for x in letters}
-    table = Table("信件编码", "相似度", "理由", "标题", title=f"与 {target.code} 相近的来信")
+    table = Table("信件编码", "相似度", "理由", "共同地点", "共同词语", "标题",
+                  title=f"与 {target.code} 相近的来信")
     for m in found:
         table.add_row(m.letter_code, f"{m.score:.2f}",
-                      "、".join(REASON_LABELS[r] for r in m.reasons) or "—", titles.get(m.letter_code, ""))
+                      "、".join(REASON_LABELS[r] for r in m.reasons) or "内容相近", m.place or "—",
+                      "、".join(m.phrases) or "—", titles.get(m.letter_code, ""))
     out.print(table)
     best = found[0]
     if best.score >= DUPLICATE_SCORE and target.status in ("received", "classified"):
@@ -153,5 +155,5 @@ def print_intake_notes(repo: Repository, codes: Sequence[str]) -> None:
         keyring = repo.keyring()
     except LetterboxError:
         keyring = None
-    for line in intake_notes(letters_of(repo, keyring), repo.config, codes):
+    for line in intake_notes(letters_of(repo, keyring), repo.config, codes, repo.git_dir):
         out.print(line, markup=False)

@@ -149,7 +149,7 @@ class HotTopic:
 class Alert:
     """A burst: at least N letters about one place (and topic), or one topic, within W days."""
 
-    kind: str  # place | topic
+    kind: str  # place | topic | matter (letters scored as the same matter, `matter_bursts`)
     topic: str
     place: str | None
     first: date
@@ -158,6 +158,9 @@ class Alert:
 
     @property
     def title(self) -> str:
+        if self.kind == "matter":
+            return (f"{self.place or ''}同一事项（{self.topic}）来信 {len(self.letters)} 封集中出现"
+                    f"（{self.first.isoformat()} 至 {self.last.isoformat()}）")
         where = f"{self.place}" if self.place else "全区多地"
         return (f"{where}“{self.topic}”类来信 {len(self.letters)} 封集中出现"
                 f"（{self.first.isoformat()} 至 {self.last.isoformat()}）")
@@ -449,8 +452,10 @@ def hot_topics(facts: Sequence[Facts], months: Sequence[str], top: int = HOT_TOP
 
 def bursts(facts: Sequence[Facts], min_letters: int, window_days: int) -> list[Alert]:
     """Groups of ≥ min_letters letters within window_days calendar days (first to last day
-    inclusive): by town/street and topic, and by topic across the district. A topic alert
-    whose letters all belong to one place alert is left out."""
+    inclusive): by town/street and topic, by topic across the district, and by matter (letters
+    that `reports.similar` scores as the same matter, linked in chains: five writers telling one
+    problem five ways). A topic or matter alert whose letters all belong to one place alert, and
+    a topic alert whose letters all belong to one matter alert, are left out."""
     groups: dict[tuple[str, str | None, str], list[Facts]] = defaultdict(list)
     for f in facts:
         for topic in f.profile.topics if f.profile else ():
@@ -469,9 +474,76 @@ def bursts(facts: Sequence[Facts], min_letters: int, window_days: int) -> list[A
     alerts = [replace(same[0], topic="、".join(sorted(x.topic for x in same)))
               for same in merged.values()]
     place_sets = [set(a.letters) for a in alerts if a.kind == "place"]
-    alerts = [a for a in alerts if a.kind == "place" or not any(set(a.letters) <= s for s in place_sets)]
+    matters = [a for a in matter_bursts(facts, min_letters, window_days)
+               if not any(set(a.letters) <= s for s in place_sets)]
+    wider = place_sets + [set(a.letters) for a in matters]
+    alerts = [a for a in alerts if a.kind == "place" or not any(set(a.letters) <= s for s in wider)]
+    alerts += matters
     alerts.sort(key=lambda a: (-len(a.letters), a.first, a.kind != "place", a.topic, a.place or ""))
     return alerts
+
+
+def matter_bursts(facts: Sequence[Facts], min_letters: int, window_days: int) -> list[Alert]:
+    """Alerts of kind ``matter``: letters linked by a near-duplicate score ≥ DUPLICATE_SCORE
+    (`reports.similar`) received within window_days of each other, in chains (connected
+    components), then windowed like the other alerts. The topic is the topics most of them share,
+    else their most shared key words; the place, the town/street most of them name."""
+    from letterbox.reports.similar import DUPLICATE_SCORE, SimilarityIndex
+
+    members = sorted((f for f in facts if f.profile is not None), key=lambda f: (f.received, f.code))
+    if len(members) < min_letters:
+        return []
+    by_code = {f.code: f for f in members}
+    index = SimilarityIndex.build(f.profile for f in members if f.profile is not None)
+    parent = {f.code: f.code for f in members}
+
+    def root(code: str) -> str:
+        while parent[code] != code:
+            parent[code] = parent[parent[code]]
+            code = parent[code]
+        return code
+
+    phrases: Counter[tuple[str, str]] = Counter()  # (component is not known yet: by letter)
+    for f in members:
+        assert f.profile is not None
+        for m in index.query(f.profile, limit=20, min_score=DUPLICATE_SCORE):
+            if (f.received - by_code[m.letter_code].received).days < window_days:
+                parent[root(f.code)] = root(m.letter_code)
+                for w in m.phrases:
+                    phrases[(f.code, w)] += 1
+    components: dict[str, list[Facts]] = defaultdict(list)
+    for f in members:
+        components[root(f.code)].append(f)
+    alerts = []
+    for group in components.values():
+        if len(group) < min_letters:
+            continue
+        for run in _windows(group, min_letters, window_days):
+            alerts.append(Alert("matter", _matter_label(run, phrases), _common_place(run),
+                                run[0].received, run[-1].received, tuple(f.code for f in run)))
+    return alerts
+
+
+def _matter_label(run: Sequence[Facts], phrases: Counter[tuple[str, str]]) -> str:
+    topics = Counter(t for f in run for t in (f.profile.topics if f.profile else ()))
+    shared = sorted(t for t, n in topics.items() if 2 * n >= len(run))
+    if shared:
+        return "、".join(shared)
+    codes = {f.code for f in run}
+    words: Counter[str] = Counter()
+    for (code, w), n in phrases.items():
+        if code in codes:
+            words[w] += n
+    return "、".join(w for w, _ in words.most_common(2)) or "同一事项"
+
+
+def _common_place(run: Sequence[Facts]) -> str | None:
+    places = Counter(f.place for f in run if f.place)
+    if places:
+        place, n = places.most_common(1)[0]
+        if 2 * n >= len(run):
+            return place
+    return None
 
 
 def _windows(members: Sequence[Facts], min_letters: int, window_days: int) -> list[list[Facts]]:

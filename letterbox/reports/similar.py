@@ -26,16 +26,19 @@ explain a match: the shared place and the shared key words.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
+import sqlite3
 import unicodedata
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -197,8 +200,6 @@ def _tokenizer() -> Any:
 @lru_cache(maxsize=1)
 def _idf() -> tuple[dict[str, float], float]:
     """jieba's shipped IDF table and its median (the weight of a word it does not list)."""
-    import jieba.analyse  # noqa: F401  (the package that ships idf.txt)
-
     text = resources.files("jieba").joinpath("analyse", "idf.txt").read_text("utf-8")
     table = {}
     for line in text.splitlines():
@@ -246,8 +247,10 @@ def _thesaurus() -> dict[str, tuple[str, ...]]:
     if path is None:
         return {}
     groups: dict[str, list[str]] = defaultdict(list)
-    for line in open(path, encoding="utf-8-sig"):  # noqa: SIM115 (read once, closed by GC)
-        head, *members = line.split()
+    with open(path, encoding="utf-8-sig") as lines:
+        rows = [line.split() for line in lines]
+    for row in rows:
+        head, members = (row[0], row[1:]) if row else ("", [])
         if head.endswith("=") and len(members) > 1:
             for w in members:
                 groups[w].append(head[:-1])
@@ -292,8 +295,9 @@ def shared_phrases(a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]
                    limit: int = 4) -> tuple[str, ...]:
     """The words that weigh most in the cosine of a and b (a sub-word of a shared word is left out)."""
     other = dict(b)
-    common = sorted(((v * other[w], w) for w, v in a if w in other and w[0] not in "@#"),
-                    reverse=True)
+    table, _ = _idf()
+    common = sorted(((v * other[w], w) for w, v in a
+                     if w in other and w[0] not in "@#" and (w in table or w in _LISTED)), reverse=True)
     picked: list[str] = []
     for _, w in common:
         if not any(w in p for p in picked):
@@ -301,6 +305,10 @@ def shared_phrases(a: Sequence[tuple[str, float]], b: Sequence[tuple[str, float]
         if len(picked) == limit:
             break
     return tuple(picked)
+
+
+# the words of the word lists: shown in explanations even when jieba's IDF table lacks them
+_LISTED = frozenset(w for row in SYNONYMS for w in row) | frozenset(WORD_SYNONYMS.values())
 
 
 def topics_in(text: str) -> frozenset[str]:
@@ -351,9 +359,11 @@ class Profile:
             object.__setattr__(self, "vector", text_vector(self.text))
 
 
-def make_profile(letter: Letter, config: Config, gazetteer: Gazetteer | None = None) -> Profile:
+def make_profile(letter: Letter, config: Config, gazetteer: Gazetteer | None = None,
+                 cache: VectorCache | None = None) -> Profile:
     gaz = gazetteer or Gazetteer.from_config(config)
-    raw = f"{letter.data.get('title') or ''}。{letter.data.get('body') or ''}"
+    raw = _without_writer(f"{letter.data.get('title') or ''}。{letter.data.get('body') or ''}",
+                          letter.data.get("writer"))
     text = canonical_text(raw)
     towns = gaz.find(text)
     stripped = text
@@ -363,8 +373,23 @@ def make_profile(letter: Letter, config: Config, gazetteer: Gazetteer | None = N
     for name in sorted(sites, key=len, reverse=True):
         stripped = stripped.replace(name, "，")
     day = letter.submitted_at.astimezone(config.tz).date()
+    vector = cache.vector(stripped, keep=not letter.sealed) if cache is not None else ()
     return Profile(letter.code, day, stripped, frozenset(towns), sites, topics_in(text),
-                   _writer_keys(letter, config.salt), spots=spots_in(text))
+                   _writer_keys(letter, config.salt), vector, spots_in(text))
+
+
+_LONG_NUMBER = re.compile(r"[0-9０-９][0-9０-９\-－ ]{5,}[0-9０-９]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _without_writer(text: str, writer: Any) -> str:
+    """The text without the writer's own name, phone, e-mail and address, nor long numbers or
+    e-mail addresses: they are no part of the matter, and explanations print shared words."""
+    if isinstance(writer, dict):
+        for key in ("name", "phone", "email", "address"):
+            value = str(writer.get(key) or "").strip()
+            if len(value) >= 2:
+                text = text.replace(value, "，")
+    return _LONG_NUMBER.sub("，", text)
 
 
 def place_relation(a: Profile, b: Profile) -> str:
@@ -408,9 +433,10 @@ class Match:
                 "place": self.place, "phrases": list(self.phrases)}
 
 
-def compare(a: Profile, b: Profile) -> Match:
-    """Score and reasons for letter ``b`` as a near-duplicate of ``a``."""
-    t = cosine(a.vector, b.vector)
+def compare(a: Profile, b: Profile, text_score: float | None = None, explain: bool = True) -> Match:
+    """Score and reasons for letter ``b`` as a near-duplicate of ``a``. ``text_score``: the cosine
+    when already known (from the index's matrix product); ``explain``: find place and phrases."""
+    t = cosine(a.vector, b.vector) if text_score is None else text_score
     relation = place_relation(a, b)
     same_topic = bool(a.topics & b.topics)
     same_writer = bool(a.writer & b.writer)
@@ -437,37 +463,31 @@ def compare(a: Profile, b: Profile) -> Match:
         reasons.append("similar_text")
     if relation in ("site", "area"):
         reasons.append("same_place_topic" if same_topic else "same_place")
+    if not explain:
+        return Match(b.code, min(score, 1.0), tuple(reasons), t)
     place = shared_place(a, b) if relation != "different" else None
     return Match(b.code, min(score, 1.0), tuple(reasons), t, place, shared_phrases(a.vector, b.vector))
 
 
 # --------------------------------------------------------------------------- the index
 
-_COLUMNS = 1 << 22  # term columns: a term's column is its CRC-32 folded into this range
 _BLOCK = 4096  # rows added one by one are kept apart until this many, then frozen into a block
 
 
-def _column(term: str) -> int:
-    return zlib.crc32(term.encode("utf-8")) % _COLUMNS
-
-
-def _row(p: Profile) -> dict[int, float]:
-    row: dict[int, float] = defaultdict(float)
-    for w, v in p.vector:
-        row[_column(w)] += v
-    return row
-
-
 class SimilarityIndex:
-    """Profiles of many letters: their vectors as sparse matrix blocks, and exact buckets."""
+    """Profiles of many letters: their vectors as sparse matrix blocks (rows in insertion order),
+    and exact buckets."""
 
     def __init__(self) -> None:
         _tokenizer().initialize()  # load jieba's dictionary now, not in the first query
         self.profiles: dict[str, Profile] = {}
         self.buckets: dict[str, set[str]] = defaultdict(set)
-        self.blocks: list[tuple[Any, list[str]]] = []  # (CSR matrix, the codes of its rows)
-        self.pending: list[tuple[str, dict[int, float]]] = []
-        self._pending_block: tuple[Any, list[str]] | None = None
+        self.vocabulary: dict[str, int] = {}  # term -> column
+        self.codes: list[str] = []  # row -> code
+        self.rows: dict[str, int] = {}  # code -> row
+        self.blocks: list[Any] = []  # CSR matrices of consecutive rows
+        self.pending: list[dict[int, float]] = []  # rows after the blocks, not yet a block
+        self._pending_block: Any = None
 
     @classmethod
     def build(cls, profiles: Iterable[Profile]) -> SimilarityIndex:
@@ -476,7 +496,7 @@ class SimilarityIndex:
         for p in profiles:
             if p.code not in index.profiles:
                 index._remember(p)
-                rows.append((p.code, _row(p)))
+                rows.append(index._row(p))
         for start in range(0, len(rows), 16 * _BLOCK):
             index.blocks.append(_matrix(rows[start:start + 16 * _BLOCK]))
         return index
@@ -486,7 +506,7 @@ class SimilarityIndex:
         if profile.code in self.profiles:
             return
         self._remember(profile)
-        self.pending.append((profile.code, _row(profile)))
+        self.pending.append(self._row(profile))
         self._pending_block = None
         if len(self.pending) >= _BLOCK:
             self.blocks.append(_matrix(self.pending))
@@ -494,37 +514,40 @@ class SimilarityIndex:
 
     def _remember(self, p: Profile) -> None:
         self.profiles[p.code] = p
+        self.rows[p.code] = len(self.codes)
+        self.codes.append(p.code)
         for key in _bucket_keys(p):
             self.buckets[key].add(p.code)
 
-    def _blocks(self) -> list[tuple[Any, list[str]]]:
+    def _row(self, p: Profile) -> dict[int, float]:
+        vocabulary = self.vocabulary
+        return {vocabulary.setdefault(w, len(vocabulary)): v for w, v in p.vector}
+
+    def text_scores(self, p: Profile) -> Any:
+        """The text score (cosine) of ``p`` with every letter, as a numpy array by row."""
+        import numpy as np
+
         if self.pending and self._pending_block is None:
             self._pending_block = _matrix(self.pending)
-        return self.blocks + ([self._pending_block] if self.pending and self._pending_block else [])
+        blocks = self.blocks + ([self._pending_block] if self.pending else [])
+        q = np.zeros(len(self.vocabulary), dtype=np.float32)
+        for w, v in p.vector:
+            if (col := self.vocabulary.get(w)) is not None:
+                q[col] = v
+        if not blocks:
+            return np.zeros(0, dtype=np.float32)
+        return np.concatenate([block @ q[:block.shape[1]] for block in blocks])
 
-    def text_candidates(self, p: Profile, top: int = CANDIDATES) -> dict[str, float]:
-        """Letters whose text score with ``p`` is at least MIN_TEXT_CANDIDATE, the best ``top``."""
+    def candidates(self, p: Profile, scores: Any = None) -> set[str]:
+        """The CANDIDATES letters of best text score (at least MIN_TEXT_CANDIDATE), and the letters
+        in ``p``'s buckets (same town or site and topic)."""
         import numpy as np
-        from scipy.sparse import csr_matrix
 
-        row = _row(p)
-        if not row:
-            return {}
-        cols = np.fromiter(row.keys(), dtype=np.int64, count=len(row))
-        vals = np.fromiter(row.values(), dtype=np.float64, count=len(row))
-        q = csr_matrix((vals, cols, np.array([0, len(cols)])), shape=(1, _COLUMNS)).T.tocsc()
-        found: list[tuple[float, str]] = []
-        for matrix, codes in self._blocks():
-            scores = (matrix @ q).toarray().ravel()
-            hits = np.flatnonzero(scores >= MIN_TEXT_CANDIDATE)
-            if len(hits) > top:
-                hits = hits[np.argpartition(-scores[hits], top)[:top]]
-            found.extend((float(scores[i]), codes[i]) for i in hits)
-        found.sort(reverse=True)
-        return {code: s for s, code in found[:top]}
-
-    def candidates(self, p: Profile) -> set[str]:
-        found = set(self.text_candidates(p))
+        scores = self.text_scores(p) if scores is None else scores
+        hits = np.flatnonzero(scores >= MIN_TEXT_CANDIDATE)
+        if len(hits) > CANDIDATES:
+            hits = hits[np.argpartition(-scores[hits], CANDIDATES)[:CANDIDATES]]
+        found = {self.codes[i] for i in hits}
         for key in _bucket_keys(p):
             found |= self.buckets.get(key, set())
         found.discard(p.code)
@@ -533,29 +556,33 @@ class SimilarityIndex:
     def query(self, p: Profile, limit: int = 10, min_score: float = LIST_SCORE,
               earlier_only: bool = True) -> list[Match]:
         """Most similar letters first; only earlier ones (by day, then code) unless told."""
+        scores = self.text_scores(p)
         out = []
-        for code in self.candidates(p):
+        for code in self.candidates(p, scores):
             other = self.profiles[code]
             if earlier_only and (other.day, other.code) > (p.day, p.code):
                 continue
             if place_relation(p, other) == "different":
                 continue  # scores at most DIFFERENT_PLACE_FACTOR, below LIST_SCORE: skip the work
-            m = compare(p, other)
-            if m.score >= min_score:
+            m = compare(p, other, float(scores[self.rows[code]]), explain=False)
+            if m.score >= min_score - 0.01:  # the matrix's cosine may differ in the last digits
                 out.append(m)
         out.sort(key=lambda m: (-m.score, m.letter_code))
-        return out[:limit]
+        exact = [compare(p, self.profiles[m.letter_code]) for m in out[:limit + 5]]
+        exact = [m for m in exact if m.score >= min_score]
+        exact.sort(key=lambda m: (-m.score, m.letter_code))
+        return exact[:limit]
 
 
-def _matrix(rows: Sequence[tuple[str, dict[int, float]]]) -> tuple[Any, list[str]]:
+def _matrix(rows: Sequence[dict[int, float]]) -> Any:
     import numpy as np
     from scipy.sparse import csr_matrix
 
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum([len(r) for _, r in rows], out=indptr[1:])
-    cols = np.fromiter((c for _, r in rows for c in r), dtype=np.int64, count=int(indptr[-1]))
-    vals = np.fromiter((v for _, r in rows for v in r.values()), dtype=np.float64, count=int(indptr[-1]))
-    return csr_matrix((vals, cols, indptr), shape=(len(rows), _COLUMNS)), [c for c, _ in rows]
+    np.cumsum([len(r) for r in rows], out=indptr[1:])
+    cols = np.fromiter((c for r in rows for c in r), dtype=np.int64, count=int(indptr[-1]))
+    vals = np.fromiter((v for r in rows for v in r.values()), dtype=np.float32, count=int(indptr[-1]))
+    return csr_matrix((vals, cols, indptr), shape=(len(rows), int(cols.max()) + 1 if len(cols) else 0))
 
 
 def _bucket_keys(p: Profile) -> list[str]:
@@ -569,29 +596,93 @@ def _bucket_keys(p: Profile) -> list[str]:
 # --------------------------------------------------------------------------- over a repository
 
 
-def build_index(letters: Sequence[Letter], config: Config) -> SimilarityIndex:
+VECTOR_CACHE = "similar.sqlite"  # in .git/letterbox/: text vectors by content
+
+
+def build_index(letters: Sequence[Letter], config: Config, git_dir: Path | None = None) -> SimilarityIndex:
     """The index of every letter that has a profile; a letter whose submission time cannot be
-    read (absurd date, hand-edited file: `validate` names it) is left out, not fatal."""
+    read (absurd date, hand-edited file: `validate` names it) is left out, not fatal. With
+    ``git_dir``, text vectors are kept in `.git/letterbox/similar.sqlite` by content (see
+    `VectorCache`), so a second command does not segment the letters again."""
     gaz = Gazetteer.from_config(config)
-    return SimilarityIndex.build(p for x in letters if x.code
-                                 if (p := _profile_or_none(x, config, gaz)) is not None)
+    cache = VectorCache(git_dir) if git_dir is not None else None
+    profiles = [p for x in letters if x.code if (p := _profile_or_none(x, config, gaz, cache)) is not None]
+    if cache is not None:
+        cache.save()
+    return SimilarityIndex.build(profiles)
 
 
-def _profile_or_none(letter: Letter, config: Config, gaz: Gazetteer) -> Profile | None:
+class VectorCache:
+    """Letters' text vectors in `.git/letterbox/similar.sqlite` (never committed), keyed by a
+    hash of the letter's canonical text, the word lists and letterbox's version: a changed
+    letter, word list or method simply gets a new key; a missing or unreadable file is made
+    again. Letters kept sealed are never written here (their text stays encrypted at rest)."""
+
+    def __init__(self, git_dir: Path) -> None:
+        self.file = git_dir / "letterbox" / VECTOR_CACHE
+        self.known: dict[str, str] = {}
+        self.new: dict[str, str] = {}
+        try:  # read only: reading makes no file
+            with closing(sqlite3.connect(f"{self.file.resolve().as_uri()}?mode=ro", uri=True, timeout=30)) as db:
+                self.known = dict(db.execute("SELECT key, vector FROM vectors"))
+        except (sqlite3.Error, ValueError):
+            self.known = {}
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.blake2b(f"{_method_version()}\0{text}".encode(), digest_size=16).hexdigest()
+
+    def vector(self, text: str, keep: bool) -> tuple[tuple[str, float], ...]:
+        key = self.key(text)
+        if (stored := self.known.get(key)) is not None:
+            try:
+                return tuple((w, float(v)) for w, v in json.loads(stored))
+            except (ValueError, TypeError):
+                pass
+        vector = text_vector(text)
+        if keep:
+            self.new[key] = json.dumps([[w, round(v, 6)] for w, v in vector], ensure_ascii=False)
+        return vector
+
+    def save(self) -> None:
+        """Write the vectors made now; a read-only or locked repository just goes without."""
+        if not self.new:
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(self.file, timeout=30)) as db, db:
+                db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector TEXT NOT NULL)")
+                db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", self.new.items())
+        except (sqlite3.Error, OSError):
+            pass
+        self.new = {}
+
+
+@lru_cache(maxsize=1)
+def _method_version() -> str:
+    from letterbox import __version__
+
+    data = resources.files("letterbox").joinpath("data", "similar_terms.yaml").read_bytes()
+    return hashlib.sha1(data + f"|{__version__}|{len(_thesaurus())}|{CONCEPT_WEIGHT}|{CHAR_WEIGHT}|"
+                        f"{CHAR_MIN_IDF}".encode()).hexdigest()
+
+
+def _profile_or_none(letter: Letter, config: Config, gaz: Gazetteer,
+                     cache: VectorCache | None = None) -> Profile | None:
     from letterbox.reports.views import hidden_reason
 
     if hidden_reason(letter) is not None:  # sealed and not opened here: no text to compare
         return None
     try:
-        return make_profile(letter, config, gaz)
+        return make_profile(letter, config, gaz, cache)
     except (KeyError, ValueError, TypeError, OverflowError):
         return None
 
 
 def similar_letters(letters: Sequence[Letter], config: Config, code: str, limit: int = 10,
-                    earlier_only: bool = True) -> list[Match]:
+                    earlier_only: bool = True, git_dir: Path | None = None) -> list[Match]:
     """Letters close to ``code`` among ``letters``, most similar first."""
-    index = build_index(letters, config)
+    index = build_index(letters, config, git_dir)
     target = next((x for x in letters if x.code == code), None)
     if target is None:
         from letterbox.core.errors import NotFound
@@ -608,10 +699,11 @@ def similar_letters(letters: Sequence[Letter], config: Config, code: str, limit:
     return index.query(index.profiles[code], limit, earlier_only=earlier_only)
 
 
-def intake_notes(letters: Sequence[Letter], config: Config, codes: Iterable[str]) -> list[str]:
+def intake_notes(letters: Sequence[Letter], config: Config, codes: Iterable[str],
+                 git_dir: Path | None = None) -> list[str]:
     """Lines for `letterbox intake`: earlier letters similar to each newly accepted one."""
     lines = []
-    index = build_index(letters, config)
+    index = build_index(letters, config, git_dir)
     for code in codes:
         if code not in index.profiles:
             continue

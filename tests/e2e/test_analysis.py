@@ -189,3 +189,35 @@ def test_intake_notes_printed_for_accepted_letters(case_repo: Repo,
     print_intake_notes(repo, codes)
     text = capsys.readouterr().out.replace("\n", "")
     assert codes[0] in text and f"letterbox reject {codes[1]} --reason duplicate --of {codes[0]}" in text
+
+
+SEWAGE = [  # one problem told five ways by five writers; only the first names a topic word
+    ("滨河公园东门污水外冒", "文明大道街道滨河公园东门外的井盖往外冒污水，臭味很大。"),
+    ("公园门口脏水横流", "滨河公园东门那里井盖一直冒脏水，臭得晨练的人都绕着走。"),
+    ("东门井盖冒污水", "滨河公园东门口的井盖下面堵了，污水冒出来淌了一地，很臭。"),
+    ("滨河公园东门太臭了", "滨河公园东门外面井里的废水溢出来，气味难闻，孩子们不敢去玩。"),
+    ("反映滨河公园东门污水问题", "反映滨河公园东门外井盖冒污水的问题，已经一个星期没人管，臭不可闻。"),
+]
+OTHER_MATTERS_IN_THE_PARK = [
+    ("滨河公园健身器材坏了", "滨河公园的健身器材坏了，孩子玩的时候被划伤。"),
+    ("滨河公园晚上有人飙车", "滨河公园边上晚上有人骑摩托飙车，声音刺耳。"),
+    ("滨河公园厕所没人打扫", "滨河公园的公厕没人打扫，脏得进不去。"),
+    ("滨河公园广场舞太吵", "滨河公园每晚广场舞音响开得很大，到十点还不停。"),
+]
+
+
+def test_one_problem_told_five_ways_is_one_burst(case_repo: Repo) -> None:
+    """Article 15(2): five writers, five wordings, no topic shared by five: one `matter` alert."""
+    repo = Repository(case_repo.path)
+    codes = [submit(repo, 40 + i, f"2026-11-{16 + i}", title, body) for i, (title, body) in enumerate(SEWAGE)]
+    others = [submit(repo, 50 + i, f"2026-11-{16 + i}", title, body)
+              for i, (title, body) in enumerate(OTHER_MATTERS_IN_THE_PARK)]
+    alerts = recent_alerts(repo.letters(), repo.config, work_calendar(repo.root), date(2026, 11, 21))
+    assert [(a.kind, a.letters) for a in alerts] == [("matter", tuple(codes))]
+    assert "同一事项" in alerts[0].title and "5 封" in alerts[0].title
+    assert not set(others) & set(alerts[0].letters)
+    # four of them are no burst at the default of five
+    fewer = [x for x in repo.letters() if x.code != codes[2]]
+    assert recent_alerts(fewer, repo.config, work_calendar(repo.root), date(2026, 11, 21)) == []
+    text = case_repo.run("deadlines", "--today", "2026-11-21", "--fail-on", "never").stdout
+    assert "同一事项" in text and codes[0] in text.split("办理期限表")[0]

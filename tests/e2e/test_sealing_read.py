@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -334,6 +336,11 @@ def test_text_commands_with_a_key_skip_and_name_what_it_does_not_open(sealed: Se
     assert all(d not in page for d in every_datum(("road", "open")))
     found = sealed.run("similar", heat, "--all", key="zzl")
     assert "无权阅读 2 封" in found.stderr and "未参与比较" in found.stderr
+    kept = sealed.repo.path / ".git" / "letterbox" / "similar.sqlite"  # sealed letters' words: never
+    if kept.exists():
+        with closing(sqlite3.connect(kept)) as db:
+            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+            assert "vectors" not in tables or db.execute("SELECT * FROM vectors").fetchall() == []
     report = sealed.run("report", "--month", "2026-01", "--format", "json", key="zzl")
     assert "2 封信件加密保存且无法用本机密钥解密" in report.stdout
     refused = sealed.run("preview", road, key="zzl", expect=1)

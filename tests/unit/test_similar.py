@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
-from pathlib import PurePosixPath
+import sqlite3
+from contextlib import closing
+from pathlib import Path, PurePosixPath
 
 import pytest
 
+from bench.similar_eval import HELDOUT, evaluate, load_pairs, top1
 from letterbox.core.config import Config, default_config_text, parse_config
 from letterbox.core.letter import Letter
 from letterbox.reports.similar import (
     Gazetteer,
     SimilarityIndex,
+    build_index,
+    compare,
+    describe,
     make_profile,
     place_relation,
     sites_in,
 )
-from scripts.similar_eval import evaluate, load_pairs
 from tests.conftest import WRITER
 
 
@@ -31,15 +36,66 @@ def letter(code: str, title: str, body: str, day: str = "2026-11-20", **writer: 
     return Letter(PurePosixPath(f"{code}.yaml"), data)
 
 
-def test_precision_and_recall_on_labelled_pairs(config: Config) -> None:
+KINDS = {"paraphrase", "same_matter_other_writer", "other_matter_same_place", "same_topic_other_place",
+         "unrelated", "recurrence"}
+
+
+def test_precision_and_recall_on_tuning_pairs(config: Config) -> None:
+    """The tuning part (the method was set looking at its errors): a regression guard."""
     pairs = load_pairs()
-    assert len(pairs) >= 60
-    kinds = {p["kind"] for p in pairs}
-    assert kinds == {"paraphrase", "same_matter_other_writer", "other_matter_same_place",
-                     "same_topic_other_place"}
+    assert len(pairs) >= 100 and {p["kind"] for p in pairs} == KINDS
     result = evaluate(pairs, config)
-    assert result["precision"] >= 0.9, result["errors"]
-    assert result["recall"] >= 0.9, result["errors"]
+    assert result["precision"] >= 0.95, result["errors"]
+    assert result["recall"] >= 0.8, result["errors"]
+
+
+def test_held_out_figures_stay_at_what_docs_report(config: Config) -> None:
+    """The held-out part, never tuned on: docs/analysis.md reports precision 0.833, recall 0.541,
+    top-1 0.865 (below the targets). A regression guard with a margin of one pair or two."""
+    pairs = load_pairs(HELDOUT)
+    assert len(pairs) >= 80 and {p["kind"] for p in pairs} <= KINDS
+    assert len(pairs) + len(load_pairs()) >= 150
+    result = evaluate(pairs, config)
+    assert result["precision"] >= 0.78 and result["recall"] >= 0.49, (result["precision"], result["recall"])
+    ranks = top1(pairs, config)
+    assert ranks["top1"] >= 0.81, ranks["top1"]
+
+
+def test_paraphrase_by_another_writer_is_found_and_explained(config: Config) -> None:
+    """The issue's example: the same lift told in other words, no place in common named."""
+    gaz = Gazetteer.from_config(config)
+    earlier = make_profile(letter("E1", "电梯问题", "文昌大道街道梧桐小区电梯经常停运，老人上下楼困难。",
+                                  "2026-11-18", phone="13900000011", email="e1@example.com", name="甲"),
+                           config, gaz)
+    other = make_profile(letter("E2", "小区路灯不亮", "梧桐小区的路灯坏了，晚上很黑。", "2026-11-19"),
+                         config, gaz)  # same site, other matter, same writer as the query
+    later = make_profile(letter("E3", "楼里的电梯三天两头坏", "梧桐小区楼里的电梯三天两头坏，上下楼太难了。",
+                                "2026-11-20", phone="13900000012", email="e3@example.com", name="乙"),
+                         config, gaz)
+    index = SimilarityIndex.build([earlier, other, later])
+    found = index.query(later)
+    assert [m.letter_code for m in found][:1] == ["E1"] and found[0].duplicate
+    assert found[0].place == "梧桐小区" and {"电梯", "故障"} <= set(found[0].phrases)
+    assert "E2" not in [m.letter_code for m in found if m.duplicate]
+    text = describe(found[0])
+    assert "共同地点：梧桐小区" in text and "电梯" in text and f"{found[0].score:.2f}" in text
+
+
+def test_place_inside_a_verb_phrase(config: Config) -> None:
+    gaz = Gazetteer.from_config(config)
+    p = make_profile(letter("V", "反映锦绣花园供热问题", "写信反映锦绣花园供热问题。"), config, gaz)
+    assert p.sites == {"锦绣花园"}
+    q = make_profile(letter("W", "锦绣花园暖气不热", "投诉锦绣花园暖气不热。"), config, gaz)
+    assert place_relation(p, q) == "site" and compare(p, q).duplicate
+
+
+def test_other_building_of_one_estate_is_another_matter(config: Config) -> None:
+    gaz = Gazetteer.from_config(config)
+    a = make_profile(letter("A", "电梯坏了", "梧桐小区3号楼电梯坏了。"), config, gaz)
+    b = make_profile(letter("B", "电梯坏了", "梧桐小区五号楼电梯坏了。"), config, gaz)
+    c = make_profile(letter("C", "电梯故障", "梧桐小区3号楼的电梯又停运了。"), config, gaz)
+    assert (place_relation(a, b), place_relation(a, c)) == ("different", "site")
+    assert not compare(a, b).duplicate and compare(a, c).duplicate
 
 
 @pytest.mark.parametrize(("text", "sites"), [
@@ -49,6 +105,8 @@ def test_precision_and_recall_on_labelled_pairs(config: Config) -> None:
     ("我家住在梧桐小区", {"梧桐小区"}),
     ("建议在社区建设老年食堂", set()),
     ("龙泉村进村路上", {"龙泉村"}),
+    ("写信反映锦绣花园供热问题", {"锦绣花园"}),
+    ("投诉滨河公园健身器材", {"滨河公园"}),
 ])
 def test_sites(text: str, sites: set[str]) -> None:
     assert sites_in(text) == sites
@@ -86,7 +144,7 @@ def test_index_finds_earlier_letters_most_similar_first(config: Config) -> None:
     assert "same_place_topic" in found[1].reasons
     codes = [m.letter_code for m in found]
     assert "L3" not in codes  # the same words about another street: not the same matter
-    assert "L4" in codes and found[codes.index("L4")].score < 0.6  # same writer, other matter
+    assert "L4" not in codes  # same writer, other matter: the writer alone is no reason
     assert index.query(index.profiles["L1"]) == []  # nothing earlier
     later = index.query(index.profiles["L1"], earlier_only=False)
     assert {m.letter_code for m in later} >= {"L2", "L5"}
@@ -103,3 +161,34 @@ def test_index_add_matches_build(config: Config) -> None:
     index.add(a)
     index.add(b)
     assert [m.letter_code for m in index.query(b)] == ["A"]
+
+
+def test_vectors_kept_by_content_and_made_again_when_missing(config: Config, tmp_path: Path) -> None:
+    git_dir = tmp_path / ".git"
+    letters = [letter("K1", "暖气不热", "梧桐小区暖气不热，请回电13912345678。", "2026-11-01"),
+               letter("K2", "小区暖气不热", "梧桐小区家里冷，暖气片冰凉。", "2026-11-02")]
+    first = build_index(letters, config, git_dir)
+    kept = git_dir / "letterbox" / "similar.sqlite"
+    with closing(sqlite3.connect(kept)) as db:
+        rows = db.execute("SELECT vector FROM vectors").fetchall()
+    assert len(rows) == 2 and "13912345678" not in str(rows)  # no phone number among the words
+    second = build_index(letters, config, git_dir)
+    assert all(dict(second.profiles[c].vector) == pytest.approx(dict(first.profiles[c].vector), abs=1e-5)
+               for c in first.profiles)
+    kept.write_bytes(b"not a database")  # a broken file: made again, the answer the same
+    third = build_index(letters, config, git_dir)
+    assert [m.letter_code for m in third.query(third.profiles["K2"])] == ["K1"]
+    assert [m.letter_code for m in first.query(first.profiles["K2"])] == ["K1"]
+
+
+def test_writer_data_is_no_shared_phrase(config: Config) -> None:
+    gaz = Gazetteer.from_config(config)
+    same = {"name": "欧阳秀英", "phone": "13700002222", "email": "oy@example.com", "address": "中州路66号院"}
+    a = make_profile(letter("P1", "路灯坏了", "我是欧阳秀英，中州路66号院门口路灯坏了，电话13700002222。",
+                            "2026-11-01", **same), config, gaz)
+    b = make_profile(letter("P2", "路灯不亮", "欧阳秀英再次反映：中州路66号院门口路灯不亮，oy@example.com。",
+                            "2026-11-05", **same), config, gaz)
+    m = compare(a, b)
+    assert m.duplicate and "same_writer" in m.reasons
+    shown = describe(m) + " ".join(w for w, _ in a.vector + b.vector)
+    assert not any(d in shown for d in ("欧阳", "秀英", "13700002222", "example.com", "66号院"))
