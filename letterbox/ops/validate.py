@@ -175,6 +175,16 @@ def group_problems(letter: Letter, letter_of: Callable[[str], Letter | None]) ->
         lead = letter_of(lead_code)
         if lead is None:
             continue  # validate names a missing letter
+        if lead_code == state.lead:
+            try:
+                takes = letter.code in replay(lead.history).members
+            except IllegalStep:
+                takes = True  # validate names the lead's own problem
+            if not takes:
+                problems.append(_at(letter, ("history",), (
+                    f"合并办理的记录与 {lead.path} 不一致：本信的记录中已并入 {lead_code}，而该信的记录中"
+                    "没有本信（合并须由 letterbox merge 在同一提交中记入双方）。")))
+                continue
         problems += _member_against_lead(letter, lead)
     named = {str(m) for e in letter.history if e.get("action") in ("merge", "unmerge")
              for m in (e.get("details") or {}).get("members") or ()}

@@ -337,3 +337,17 @@ def test_a_step_a_member_cannot_follow_is_refused_for_the_whole_group(case_repo:
     assert case_repo.letter(lead)["status"] == "closed" and case_repo.letter(b)["status"] == "reviewing"
     refused(case_repo, "reopen", lead, "--reason", "来信人不满意", "--at", "2026-03-13T09:00:00+08:00",
             words=[f"同时记入并入的来信 {b}", "复查复核中", f"letterbox unmerge {b}"])
+
+
+def test_check_base_refuses_a_member_its_lead_does_not_name(case_repo: Repo) -> None:
+    lead, b, c = three(case_repo)
+    case_repo.run("classify", lead, "--category", "complaint", "--at", "2026-03-02T10:00:00+08:00")
+    base = head(case_repo.path)
+    path = case_repo.letter_file(c)  # c claims to follow the lead, written by hand
+    data = yaml.safe_load(path.read_text("utf-8"))
+    data["history"].append({"at": "2026-03-02T11:00:00+08:00", "actor": "某人", "action": "merge",
+                            "details": {"into": lead}})
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    case_repo.commit_all("Hand edit: one-sided merge")
+    report = json.loads(case_repo.run("check", "--base", base, "--json", expect=1).stdout)
+    assert any(f"本信的记录中已并入 {lead}" in p["message"] for p in report["problems"]), report
