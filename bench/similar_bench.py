@@ -1,6 +1,7 @@
 """Speed of the near-duplicate index: a query against N letters, and adding one new letter.
 
     python bench/similar_bench.py [N] [QUERIES]      (default 100000 letters, 50 queries)
+    python bench/similar_bench.py --bursts [N]       (N letters in one month: `matter_bursts`)
 
 Letters are made from complaint templates (each told a few ways, with synonyms the word lists
 know and some they do not) about random towns/streets and sites, with random extra sentences,
@@ -87,7 +88,27 @@ def ms(values: list[float]) -> str:
             f"{values[int(0.9 * (len(values) - 1))] * 1000:.1f} ms, max {values[-1] * 1000:.1f} ms")
 
 
+def bursts(n: int) -> int:
+    """The early warning's `matter` alerts over N letters received in one month (30 days)."""
+    from letterbox.reports.analysis import Facts, matter_bursts
+
+    maker = Maker()
+    profiles = [maker.profile(i, n) for i in range(n)]
+    facts = [Facts(p.code, date(2026, 11, 1) + timedelta(days=i * 30 // n), None, (),
+                   next(iter(sorted(p.towns)), None), p) for i, p in enumerate(profiles)]
+    print(f"load before: {' '.join(open('/proc/loadavg').read().split()[:3])}, {os.cpu_count()} cores")
+    t0 = time.perf_counter()
+    alerts = matter_bursts(facts, 5, 7)
+    took = time.perf_counter() - t0
+    print(f"matter_bursts over {n} letters of one month: {took:.1f} s ({took / n * 1000:.1f} ms a letter), "
+          f"{len(alerts)} alerts")
+    print(f"load after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--bursts"]:
+        return bursts(int(argv[1]) if len(argv) > 1 else 2000)
     n = int(argv[0]) if argv else 100_000
     queries = int(argv[1]) if len(argv) > 1 else 50
     print(f"load before: {' '.join(open('/proc/loadavg').read().split()[:3])}, {os.cpu_count()} cores")
