@@ -488,7 +488,7 @@ def matter_bursts(facts: Sequence[Facts], min_letters: int, window_days: int) ->
     (`reports.similar`) received within window_days of each other, in chains (connected
     components), then windowed like the other alerts. The topic is the topics most of them share,
     else their most shared key words; the place, the town/street most of them name."""
-    from letterbox.reports.similar import DUPLICATE_SCORE, SimilarityIndex
+    from letterbox.reports.similar import DUPLICATE_SCORE, SimilarityIndex, compare
 
     members = sorted((f for f in facts if f.profile is not None), key=lambda f: (f.received, f.code))
     if len(members) < min_letters:
@@ -503,14 +503,13 @@ def matter_bursts(facts: Sequence[Facts], min_letters: int, window_days: int) ->
             code = parent[code]
         return code
 
-    phrases: Counter[tuple[str, str]] = Counter()  # (component is not known yet: by letter)
+    links: dict[str, str] = {}  # letter -> the earlier letter it is closest to (for the label)
     for f in members:
         assert f.profile is not None
-        for m in index.query(f.profile, limit=20, min_score=DUPLICATE_SCORE):
+        for m in index.query(f.profile, limit=20, min_score=DUPLICATE_SCORE, explain=False):
             if (f.received - by_code[m.letter_code].received).days < window_days:
                 parent[root(f.code)] = root(m.letter_code)
-                for w in m.phrases:
-                    phrases[(f.code, w)] += 1
+                links.setdefault(f.code, m.letter_code)
     components: dict[str, list[Facts]] = defaultdict(list)
     for f in members:
         components[root(f.code)].append(f)
@@ -519,22 +518,23 @@ def matter_bursts(facts: Sequence[Facts], min_letters: int, window_days: int) ->
         if len(group) < min_letters:
             continue
         for run in _windows(group, min_letters, window_days):
+            phrases: Counter[str] = Counter()
+            for f in run:
+                if f.code in links and f.profile is not None:
+                    other = by_code[links[f.code]].profile
+                    assert other is not None
+                    phrases.update(compare(f.profile, other).phrases)
             alerts.append(Alert("matter", _matter_label(run, phrases), _common_place(run),
                                 run[0].received, run[-1].received, tuple(f.code for f in run)))
     return alerts
 
 
-def _matter_label(run: Sequence[Facts], phrases: Counter[tuple[str, str]]) -> str:
+def _matter_label(run: Sequence[Facts], phrases: Counter[str]) -> str:
     topics = Counter(t for f in run for t in (f.profile.topics if f.profile else ()))
     shared = sorted(t for t, n in topics.items() if 2 * n >= len(run))
     if shared:
         return "、".join(shared)
-    codes = {f.code for f in run}
-    words: Counter[str] = Counter()
-    for (code, w), n in phrases.items():
-        if code in codes:
-            words[w] += n
-    return "、".join(w for w, _ in words.most_common(2)) or "同一事项"
+    return "、".join(w for w, _ in phrases.most_common(2)) or "同一事项"
 
 
 def _common_place(run: Sequence[Facts]) -> str | None:

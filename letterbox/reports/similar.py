@@ -554,8 +554,9 @@ class SimilarityIndex:
         return found
 
     def query(self, p: Profile, limit: int = 10, min_score: float = LIST_SCORE,
-              earlier_only: bool = True) -> list[Match]:
-        """Most similar letters first; only earlier ones (by day, then code) unless told."""
+              earlier_only: bool = True, explain: bool = True) -> list[Match]:
+        """Most similar letters first; only earlier ones (by day, then code) unless told.
+        ``explain``: the matches carry their shared place and key words."""
         scores = self.text_scores(p)
         out = []
         for code in self.candidates(p, scores):
@@ -568,7 +569,7 @@ class SimilarityIndex:
             if m.score >= min_score - 0.01:  # the matrix's cosine may differ in the last digits
                 out.append(m)
         out.sort(key=lambda m: (-m.score, m.letter_code))
-        exact = [compare(p, self.profiles[m.letter_code]) for m in out[:limit + 5]]
+        exact = [compare(p, self.profiles[m.letter_code], explain=explain) for m in out[:limit + 5]]
         exact = [m for m in exact if m.score >= min_score]
         exact.sort(key=lambda m: (-m.score, m.letter_code))
         return exact[:limit]
