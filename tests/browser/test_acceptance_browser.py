@@ -4,10 +4,11 @@ One build of the demo repository for the module, with its online intake service 
 (`letterbox serve-intake --site`, signing with the DEMO intake key). Every page: axe-core WCAG
 2.0/2.1 A and AA with no violation of any impact, no console error; write → confirm (the
 receipt with the once-only query code in view, saying when the letter can be looked up) → the
-new letter looked up with its codes; lookup of letters in several states (closed, transferred
-and overdue, withheld, rejected); search (a citizen's phrase, nonsense); statistics; the
-redaction of the demo writers' data; the internal links of every built page; a letter page's
-first-load weight; the site with JavaScript off. Screenshots go to
+new letter looked up with its codes; lookup of a letter in each state the demo holds (received,
+classified, escalated, transferred and overdue, answered, closed, withheld, archived, rejected);
+search (a citizen's phrase, nonsense); statistics; the redaction of the demo writers' data; the
+internal links of every built page; a letter page's first-load weight; the site with JavaScript
+off (search, lookup and the form say they need it). Screenshots go to
 ``build/screenshots/<viewport>/`` of the repository (ignored by git; ``LETTERBOX_SCREENSHOTS``
 names another folder) for a person to look at. The form's own checks are tested in
 test_write_browser.py.
@@ -46,8 +47,11 @@ from tests.e2e.test_service import Server
 ROOT = Path(__file__).resolve().parents[2]
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 CODES = json.loads((ROOT / "scripts" / "demo_query_codes.json").read_text("utf-8"))
+# A demo letter in each state the demo holds (no 复查复核中 among them) and what its lookup says.
 LOOKUPS = {"closed": "LA-2026-00016", "transferred": "LA-2026-00059",
-           "withheld": "LA-2026-00018", "rejected": "LA-2026-00011"}
+           "withheld": "LA-2026-00018", "rejected": "LA-2026-00011", "archived": "LA-2026-00001",
+           "escalated": "LA-2026-00046", "classified": "LA-2026-00056", "answered": "LA-2026-00058",
+           "received": "LA-2026-00065"}
 REDACTED = "LA-2026-00010"  # its body names its writer and phone: 来信人：〔姓名〕，电话：〔电话〕。
 PAGES = ["", "write/", "categories/", "months/", "stats/", "measures/", "search/", "lookup/"]
 # What a (fictional) citizen types into the form, one per viewport.
@@ -264,7 +268,9 @@ def test_lookup_every_status(view: tuple[str, Any, list[str]], base: str) -> Non
         page.screenshot(path=str(shots(name) / f"lookup_{kind}.png"), full_page=True)
         assert axe_violations(page, axe) == [], kind
     expected = {"closed": "已办结", "transferred": "已逾期",  # due 2026-11-10, looked up later
-                "withheld": "决定不公开", "rejected": "不予受理"}
+                "withheld": "决定不公开", "rejected": "不予受理", "archived": "已归档",
+                "escalated": "呈办中", "classified": "已分类", "answered": "已答复待审核",
+                "received": "已收到"}
     missing = {kind: texts[kind] for kind, word in expected.items() if word not in texts[kind]}
     assert missing == {}, json.dumps(missing, ensure_ascii=False, indent=1)
     assert errors == []
@@ -386,6 +392,9 @@ def test_without_javascript(browser: Any, base: str, demo_site: Path) -> None:  
     page.goto(f"{base}/lookup/")
     assert "JavaScript" in page.inner_text("article")
     page.screenshot(path=str(shots("nojs") / "lookup.png"), full_page=True)
+    page.goto(f"{base}/write/")
+    assert "在线写信需要启用浏览器的 JavaScript" in page.inner_text("article")
+    page.screenshot(path=str(shots("nojs") / "write.png"), full_page=True)
     page.goto(f"{base}/stats/")
     assert page.locator("svg.chart").count() == 3
     context.close()
