@@ -38,6 +38,8 @@ SMS_APP_ID = "1400000001"
 DING_TOKEN = "dingtoken0001"
 DING_SECRET = "SECdingsecret0001"
 WECOM_KEY = "wecom-key-0001"
+ALIYUN_KEY_ID = "LTAItestKeyId0001"
+ALIYUN_SECRET = "testAliyunSecret0001"
 
 
 def free_port() -> int:
@@ -109,6 +111,8 @@ def tc3_signature(secret_key: str, headers: dict[str, str], payload: bytes, host
 class ProviderServer:
     port: int = 0
     sms: list[dict[str, Any]] = field(default_factory=list)
+    aliyun: list[dict[str, str]] = field(default_factory=list)
+    nonces: set[str] = field(default_factory=set)
     dingtalk: list[dict[str, Any]] = field(default_factory=list)
     wecom: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
@@ -130,7 +134,7 @@ class ProviderServer:
             self.httpd.server_close()
 
     def accepted(self) -> int:
-        return len(self.sms) + len(self.dingtalk) + len(self.wecom)
+        return len(self.sms) + len(self.dingtalk) + len(self.wecom) + len(self.aliyun)
 
 
 def _make_handler(server: ProviderServer) -> type[BaseHTTPRequestHandler]:
@@ -159,6 +163,8 @@ def _make_handler(server: ProviderServer) -> type[BaseHTTPRequestHandler]:
             query = dict(urllib.parse.parse_qsl(url.query))
             if url.path == "/" and self.headers.get("X-TC-Action"):
                 return self.tencent(payload)
+            if url.path == "/aliyun/":
+                return self.aliyun(dict(urllib.parse.parse_qsl(payload.decode(), keep_blank_values=True)))
             data = json.loads(payload)
             if url.path == "/robot/send":
                 return self.ding(query, data)
@@ -187,6 +193,42 @@ def _make_handler(server: ProviderServer) -> type[BaseHTTPRequestHandler]:
                 return self.reply({"errcode": 400105, "errmsg": "不支持的消息类型"})
             self.accept(server.dingtalk, data)
             self.reply({"errcode": 0, "errmsg": "ok"})
+
+        def aliyun(self, form: dict[str, str]) -> None:
+            """SendSms 2017-05-25 as Alibaba Cloud documents its RPC signature (version 1.0)."""
+            def error(code: str) -> None:
+                server.refused.append(code)
+                self.reply({"Code": code, "Message": code, "RequestId": "req"})
+
+            def enc(value: str) -> str:  # the documented percent-encoding
+                return urllib.parse.quote_plus(value).replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
+
+            given = form.pop("Signature", "")
+            canonical = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(form.items()))
+            to_sign = "POST&%2F&" + enc(canonical)
+            expected = base64.b64encode(hmac.new(f"{ALIYUN_SECRET}&".encode(), to_sign.encode(),
+                                                 hashlib.sha1).digest()).decode()
+            if form.get("AccessKeyId") != ALIYUN_KEY_ID:
+                return error("InvalidAccessKeyId.NotFound")
+            if given != expected or form.get("SignatureMethod") != "HMAC-SHA1" or form.get("SignatureVersion") != "1.0":
+                return error("SignatureDoesNotMatch")
+            stamp = time.mktime(time.strptime(form.get("Timestamp", ""), "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+            if abs(time.time() - stamp) > 900:
+                return error("InvalidTimeStamp.Expired")
+            if form.get("SignatureNonce") in server.nonces:
+                return error("SignatureNonceUsed")
+            server.nonces.add(form.get("SignatureNonce", ""))
+            if (form.get("Action"), form.get("Version"), form.get("Format")) != ("SendSms", "2017-05-25", "JSON"):
+                return error("InvalidAction")
+            for name in ("PhoneNumbers", "SignName", "TemplateCode"):
+                if not form.get(name):
+                    return error(f"MissingParameter.{name}")
+            try:
+                json.loads(form.get("TemplateParam") or "{}")
+            except ValueError:
+                return error("isv.INVALID_JSON_PARAM")
+            self.accept(server.aliyun, form)
+            self.reply({"Code": "OK", "Message": "OK", "BizId": f"biz-{len(server.aliyun)}", "RequestId": "req"})
 
         def tencent(self, payload: bytes) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
@@ -222,17 +264,25 @@ def _make_handler(server: ProviderServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def aliyun_sms(http_port: int, secret: str = ALIYUN_SECRET) -> str:
+    """The `sms:` section for Alibaba Cloud, pointing at the fake (the secret by environment:
+    ALIYUN_SMS_SECRET must be set to `secret`)."""
+    return f"""sms:
+  provider: aliyun
+  access_key_id: {ALIYUN_KEY_ID}
+  access_key_secret_env: ALIYUN_SMS_SECRET
+  sign_name: 龙安区区长信箱
+  template_code: SMS_000000001
+  params: {{code: code, link: link}}
+  endpoint: http://127.0.0.1:{http_port}/aliyun/
+"""
+
+
 def credentials_text(smtp_port: int, http_port: int, *, ding_secret: str = DING_SECRET,
-                     sms_key: str = SMS_SECRET_KEY, retry: str = "") -> str:
-    """A worker credentials file pointing at the fakes (the SMS secret key by environment)."""
+                     sms_key: str = SMS_SECRET_KEY, retry: str = "", sms: str | None = None) -> str:
+    """A worker credentials file pointing at the fakes (`sms`: another `sms:` section)."""
     base = f"http://127.0.0.1:{http_port}"
-    return f"""
-smtp:
-  host: 127.0.0.1
-  port: {smtp_port}
-  security: none
-  from: 龙安区区长信箱 <xinxiang@longan.example.gov.cn>
-sms:
+    tencent = f"""sms:
   provider: tencent
   secret_id: {SMS_SECRET_ID}
   secret_key: {sms_key}
@@ -243,7 +293,14 @@ sms:
   region: ap-guangzhou
   endpoint: 127.0.0.1:{http_port}
   scheme: http
-contacts:
+"""
+    return f"""
+smtp:
+  host: 127.0.0.1
+  port: {smtp_port}
+  security: none
+  from: 龙安区区长信箱 <xinxiang@longan.example.gov.cn>
+{sms or tencent}contacts:
   zjj:
     email: [xinfang@zjj.example.gov.cn]
     dingtalk: {{webhook: "{base}/robot/send?access_token={DING_TOKEN}", secret: {ding_secret}}}

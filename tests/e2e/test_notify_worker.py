@@ -19,7 +19,14 @@ from tests.conftest import LETTERBOX_BIN, WRITER, Repo
 from tests.e2e.test_notify_outbox import with_rules
 from tests.e2e.test_sealing_read import WRITERS, Sealed
 from tests.e2e.test_sealing_read import sealed as sealed_fixture  # noqa: F401 (a fixture)
-from tests.notify_fakes import ProviderServer, SmtpServer, credentials_text, free_port
+from tests.notify_fakes import (
+    ALIYUN_SECRET,
+    ProviderServer,
+    SmtpServer,
+    aliyun_sms,
+    credentials_text,
+    free_port,
+)
 
 T = "T10:00:00+08:00"
 ALL_RULES = """
@@ -375,9 +382,40 @@ def test_a_bad_credentials_file_is_refused_before_anything_is_sent(case_repo: Re
     repo.new_letter(1)
     bad = tmp_path / "bad.yaml"
     for text, words in (("smtp: {host: x, port: 'twenty-five'}\n", "smtp.port"), ("smtp: [1, 2\n", "YAML"),
-                        ("smtp: {host: x}\nfax: {}\n", "fax"), ("sms: {provider: aliyun}\n", "sms.provider")):
+                        ("smtp: {host: x}\nfax: {}\n", "fax"), ("sms: {provider: twilio}\n", "sms.provider")):
         bad.write_text(text, "utf-8")
         result = repo.run("notify", "--credentials", str(bad), expect=1)
         assert words in result.stderr
     assert not (repo.path / ".git/letterbox/notify.sqlite").exists() or \
         repo.json("notify", "--status")["counts"]["sent"] == 0
+
+
+def test_aliyun_sms_signed_as_documented(case_repo: Repo, smtp: SmtpServer, providers: ProviderServer,
+                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alibaba Cloud SendSms: the fake recomputes the HMAC-SHA1 signature, refuses a reused nonce
+    or a stale time stamp; the template's variables carry the code and the link only."""
+    repo = with_rules(case_repo, "\nnotify:\n  lookup_url: https://xinxiang.example.gov.cn/lookup/\n"
+                                 "  rules:\n    - {step: receive, to: writer, via: sms}\n")
+    creds = tmp_path / "aliyun.yaml"
+    creds.write_text(credentials_text(smtp.port, providers.port, sms=aliyun_sms(providers.port)), "utf-8")
+    codes = [repo.new_letter(n) for n in (1, 2)]
+    monkeypatch.setenv("ALIYUN_SMS_SECRET", ALIYUN_SECRET)
+    repo.run("notify", "--credentials", str(creds))
+    assert providers.refused == [] and len(providers.aliyun) == 2
+    first = providers.aliyun[0]
+    assert first["PhoneNumbers"] == WRITER["phone"] and first["SignName"] == "龙安区区长信箱"
+    assert first["TemplateCode"] == "SMS_000000001" and first["OutId"] == f"{codes[0]}-001"
+    assert json.loads(first["TemplateParam"]) == {"code": codes[0], "link": "https://xinxiang.example.gov.cn/lookup/"}
+    # a wrong secret: the provider refuses, the notification fails with the provider's code only
+    repo.new_letter(3)
+    monkeypatch.setenv("ALIYUN_SMS_SECRET", "wrong")
+    repo.run("notify", "--credentials", str(creds))
+    assert providers.refused == ["SignatureDoesNotMatch"] and len(providers.aliyun) == 2
+    (row,) = repo.json("notify", "--status")["notifications"]
+    assert row["state"] == "failed" and "SignatureDoesNotMatch" in row["reason"]
+    # the secret's variable unset: held with the reason, nothing attempted
+    repo.run("notify", "--retry", row["key"])
+    monkeypatch.delenv("ALIYUN_SMS_SECRET")
+    repo.run("notify", "--credentials", str(creds))
+    (row,) = repo.json("notify", "--status")["notifications"]
+    assert row["state"] == "pending" and "ALIYUN_SMS_SECRET" in row["reason"] and row["attempts"] == 0

@@ -1,5 +1,5 @@
 """The channels: e-mail over SMTP (the standard library), SMS through Tencent Cloud's official
-SDK (TC3-HMAC-SHA256 signed requests), and the DingTalk custom robot and WeCom group robot
+SDK (TC3-HMAC-SHA256 signed requests) or Alibaba Cloud's documented RPC request (HMAC-SHA1), and the DingTalk custom robot and WeCom group robot
 webhooks over HTTPS (httpx, each as its provider documents: DingTalk's `timestamp` and `sign` =
 Base64(HMAC-SHA256(secret, "timestamp\\nsecret")), WeCom's `key` in the webhook URL).
 
@@ -11,6 +11,7 @@ Each `send` returns the provider's message id, or raises:
     Retry      not delivered, safe to try again later (connection refused, 4xx of SMTP, rate limit)
     Failed     not delivered and trying again will not help (refused address, bad signature)
     InDoubt    the request left and its answer did not come back: it may have been delivered
+    NotConfigured  the credentials file lacks what the channel needs (nothing attempted)
 Reasons name the channel and the provider's code, never the recipient's address or the text.
 """
 
@@ -32,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from letterbox.ops.notify.credentials import Credentials
+from letterbox.ops.notify.credentials import SMS_PARAMS, Credentials
 
 
 class Outcome(Exception):
@@ -53,12 +54,19 @@ class InDoubt(Outcome):
     pass
 
 
+class NotConfigured(Outcome):
+    """The credentials file lacks what this channel needs: nothing was attempted."""
+
+
 @dataclass(frozen=True)
 class Message:
     key: str  # the outbox key: the idempotency key given to each provider that takes one
     subject: str
     text: str
-    sms_params: tuple[str, ...] = ()
+    sms_values: tuple[tuple[str, str], ...] = ()  # (code|event|link, value): what an SMS may carry
+
+    def sms(self, name: str) -> str:
+        return dict(self.sms_values)[name]
 
 
 TIMEOUT = 30.0
@@ -86,7 +94,7 @@ def message_id(key: str, sender: str) -> str:
 def send_email(creds: Credentials, to: list[str], message: Message) -> str:
     smtp = creds.smtp
     if not smtp or not smtp.get("host") or not smtp.get("from"):
-        raise Retry(f"{creds.where('smtp')} 未设置（需要 host、from）")
+        raise NotConfigured(f"{creds.where('smtp')} 未设置（需要 host、from）")
     sender = str(smtp["from"])
     mail = EmailMessage()
     name, addr = parseaddr(sender)
@@ -145,6 +153,13 @@ def _text(value: Any) -> str:
 
 
 def send_sms(creds: Credentials, phone: str, message: Message) -> str:
+    """The SMS through the provider of `sms.provider` (tencent, the default, or aliyun)."""
+    if (creds.sms or {}).get("provider") == "aliyun":
+        return send_aliyun_sms(creds, phone, message)
+    return send_tencent_sms(creds, phone, message)
+
+
+def send_tencent_sms(creds: Credentials, phone: str, message: Message) -> str:
     """SendSms (API 2021-01-11) through the official SDK; SessionContext = the outbox key."""
     from tencentcloud.common import credential
     from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
@@ -154,11 +169,11 @@ def send_sms(creds: Credentials, phone: str, message: Message) -> str:
 
     sms = creds.sms
     if not sms:
-        raise Retry(f"{creds.where('sms')} 未设置")
+        raise NotConfigured(f"{creds.where('sms')} 未设置")
     missing = [k for k in ("sdk_app_id", "sign_name", "template_id") if not sms.get(k)]
     secret_id, secret_key = creds.secret("sms", "secret_id"), creds.secret("sms", "secret_key")
     if missing or not secret_id or not secret_key:
-        raise Retry(f"{creds.where('sms')} 不完整（需要 secret_id、secret_key、sdk_app_id、sign_name、template_id）")
+        raise NotConfigured(f"{creds.where('sms')} 不完整（需要 secret_id、secret_key、sdk_app_id、sign_name、template_id）")
     http = HttpProfile(protocol=str(sms.get("scheme", "https")), endpoint=str(sms.get("endpoint", "sms.tencentcloudapi.com")),
                        reqTimeout=int(TIMEOUT))
     client = sms_client.SmsClient(credential.Credential(secret_id, secret_key), str(sms.get("region", "ap-guangzhou")),
@@ -168,7 +183,7 @@ def send_sms(creds: Credentials, phone: str, message: Message) -> str:
     request.SmsSdkAppId = str(sms["sdk_app_id"])
     request.SignName = str(sms["sign_name"])
     request.TemplateId = str(sms["template_id"])
-    request.TemplateParamSet = list(message.sms_params)
+    request.TemplateParamSet = [message.sms(p) for p in sms.get("params") or SMS_PARAMS]
     request.SessionContext = message.key
     try:
         response = client.SendSms(request)
@@ -192,6 +207,63 @@ def send_sms(creds: Credentials, phone: str, message: Message) -> str:
     return str(status.SerialNo or response.RequestId)
 
 
+# -- SMS: Alibaba Cloud -------------------------------------------------------------------------
+# The official Python SDK (alibabacloud-dysmsapi20170525) pulls in aiohttp, APScheduler and a
+# dozen more packages for one signed request; the request is sent as Alibaba Cloud documents
+# its RPC API (SendSms 2017-05-25, signature version 1.0, HMAC-SHA1), which its SDKs also send.
+
+
+def aliyun_encode(value: str) -> str:
+    """Alibaba Cloud's percent-encoding: RFC 3986 unreserved characters kept, UTF-8, %20 for space."""
+    return urllib.parse.quote(value, safe="-_.~")
+
+
+def aliyun_signature(params: dict[str, str], secret: str, method: str = "POST") -> str:
+    canonical = "&".join(f"{aliyun_encode(k)}={aliyun_encode(v)}" for k, v in sorted(params.items()))
+    to_sign = f"{method}&{aliyun_encode('/')}&{aliyun_encode(canonical)}"
+    return base64.b64encode(hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
+
+
+# Alibaba Cloud SMS codes worth trying again later: flow control, the provider's own trouble.
+ALIYUN_RETRY = ("isv.BUSINESS_LIMIT_CONTROL", "Throttling", "isp.SYSTEM_ERROR", "isp.RAM_PERMISSION_DENY_TEMP",
+                "ServiceUnavailable", "InternalError")
+
+
+def send_aliyun_sms(creds: Credentials, phone: str, message: Message) -> str:
+    """SendSms: PhoneNumbers, SignName, TemplateCode, TemplateParam (a JSON object of the
+    template's variables), OutId = the outbox key; signed with the AccessKey secret."""
+    import json
+    import uuid
+    from datetime import UTC, datetime
+
+    sms = creds.sms or {}
+    key_id, secret = creds.secret("sms", "access_key_id"), creds.secret("sms", "access_key_secret")
+    if not key_id or not secret or not sms.get("sign_name") or not sms.get("template_code"):
+        raise NotConfigured(f"{creds.where('sms')} 不完整（阿里云需要 access_key_id、access_key_secret、sign_name、template_code）")
+    names = sms.get("params") or {p: p for p in SMS_PARAMS}
+    number = phone[3:] if phone.startswith("+86") else "00" + phone.lstrip("+")
+    params = {
+        "Action": "SendSms", "Version": "2017-05-25", "Format": "JSON", "RegionId": str(sms.get("region", "cn-hangzhou")),
+        "AccessKeyId": key_id, "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0",
+        "SignatureNonce": uuid.uuid4().hex, "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "PhoneNumbers": number, "SignName": str(sms["sign_name"]), "TemplateCode": str(sms["template_code"]),
+        "TemplateParam": json.dumps({str(var): message.sms(str(what)) for var, what in names.items()},
+                                    ensure_ascii=False, separators=(",", ":")),
+        "OutId": message.key,
+    }
+    params["Signature"] = aliyun_signature(params, secret)
+    url = str(sms.get("endpoint") or "https://dysmsapi.aliyuncs.com/")
+    data = _post_form(url, params, "阿里云短信接口")
+    code = str(data.get("Code") or "")
+    if code == "OK":
+        return str(data.get("BizId") or data.get("RequestId") or message.key)
+    if code.startswith(ALIYUN_RETRY):
+        raise Retry(f"阿里云短信暂时不可用（{code}）")
+    if not code:
+        raise InDoubt("阿里云短信应答中没有 Code")
+    raise Failed(f"阿里云短信拒绝（{code}）")
+
+
 # -- IM robots ---------------------------------------------------------------------------------
 
 
@@ -208,7 +280,7 @@ def dingtalk_url(webhook: str, secret: str | None, now_ms: int | None = None) ->
 def _robot(creds: Credentials, channel: str, ref: str) -> dict[str, Any]:
     entry = (creds.contacts.get(ref) or {}).get(channel)
     if not isinstance(entry, dict) or not entry.get("webhook"):
-        raise Retry(f"{creds.where(f'contacts.{ref}.{channel}.webhook')} 未设置")
+        raise NotConfigured(f"{creds.where(f'contacts.{ref}.{channel}.webhook')} 未设置")
     return entry
 
 
@@ -227,6 +299,22 @@ def _post(url: str, body: dict[str, Any], name: str, secrets: tuple[str, ...]) -
         data = response.json()
     except ValueError:
         raise InDoubt(f"{name}应答不是 JSON") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _post_form(url: str, form: dict[str, str], name: str) -> dict[str, Any]:
+    try:
+        response = httpx.post(url, data=form, timeout=TIMEOUT)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise Retry(f"无法连接{name}（{exc.__class__.__name__}）") from None
+    except httpx.HTTPError as exc:
+        raise InDoubt(f"{name}请求已发出但未收到应答（{exc.__class__.__name__}）") from None
+    if response.status_code == 429 or response.status_code >= 500:
+        raise Retry(f"{name}暂时不可用（HTTP {response.status_code}）")
+    try:
+        data = response.json()
+    except ValueError:
+        raise InDoubt(f"{name}应答不是 JSON（HTTP {response.status_code}）") from None
     return data if isinstance(data, dict) else {}
 
 

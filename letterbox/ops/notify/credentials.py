@@ -8,7 +8,8 @@
       user: xinxiang@example.gov.cn
       password_env: LETTERBOX_SMTP_PASSWORD      # or password: … (any secret: NAME or NAME_env)
       from: 龙安区区长信箱 <xinxiang@example.gov.cn>
-    sms:
+    sms:                           # or provider: aliyun, with access_key_id(_env), access_key_secret(_env),
+                                   # sign_name, template_code, params: {code: code, link: link} (var → value)
       provider: tencent            # Tencent Cloud SMS, through its official SDK
       secret_id_env: TENCENTCLOUD_SECRET_ID
       secret_key_env: TENCENTCLOUD_SECRET_KEY
@@ -135,11 +136,16 @@ def load(given: Path | None, repo_root: Path) -> Credentials:
             raise LetterboxError(f"凭据文件 {path} 的 smtp.port 应为 1 到 65535 的整数。")
     sms = data.get("sms")
     if sms is not None:
-        if sms.get("provider", "tencent") != "tencent":
-            raise LetterboxError(f"凭据文件 {path} 的 sms.provider 只支持 tencent（腾讯云短信）。")
-        params = sms.get("params") or list(SMS_PARAMS)
-        if not isinstance(params, list) or any(p not in SMS_PARAMS for p in params):
-            raise LetterboxError(f"凭据文件 {path} 的 sms.params 应为 {'、'.join(SMS_PARAMS)} 组成的列表。")
+        provider = sms.get("provider", "tencent")
+        if provider not in ("tencent", "aliyun"):
+            raise LetterboxError(f"凭据文件 {path} 的 sms.provider 应为 tencent（腾讯云短信）或 aliyun（阿里云短信）。")
+        params = sms.get("params")
+        if provider == "tencent" and params is not None and (
+                not isinstance(params, list) or any(p not in SMS_PARAMS for p in params)):
+            raise LetterboxError(f"凭据文件 {path} 的 sms.params 应为 {'、'.join(SMS_PARAMS)} 组成的列表（模板的 {{1}}、{{2}}……）。")
+        if provider == "aliyun" and params is not None and (
+                not isinstance(params, dict) or any(p not in SMS_PARAMS for p in params.values())):
+            raise LetterboxError(f"凭据文件 {path} 的 sms.params 应为映射：模板变量名 → {'、'.join(SMS_PARAMS)} 之一。")
     retry_data = data.get("retry") or {}
     try:
         retry = Retry(int(retry_data.get("max_attempts", 8)), float(retry_data.get("first_delay", 60)),

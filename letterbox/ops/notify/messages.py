@@ -41,7 +41,7 @@ def _zh(day: date) -> str:
 
 
 def compose(key: str, entry: Entry, letter: Letter, config: Config, root: Path, cal: WorkCalendar,
-            lookup_url: str | None, sms_params: list[str]) -> Message:
+            lookup_url: str | None) -> Message:
     """The message for one notification (LetterboxError: a repository template is broken)."""
     event = letter.history[entry.event]
     day = local_day(str(event["at"]), config.tz)
@@ -70,8 +70,8 @@ def compose(key: str, entry: Entry, letter: Letter, config: Config, root: Path, 
     lines = text.strip("\n").split("\n")
     subject = lines[0].strip()
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in lines[1:])).strip("\n") + "\n"
-    params = {"code": letter.code, "event": step_label, "link": lookup_url or ""}
-    return Message(key, subject, body, tuple(params[p] for p in sms_params))
+    sms = (("code", letter.code), ("event", step_label), ("link", lookup_url or ""))
+    return Message(key, subject, body, sms)
 
 
 def _recipient_name(config: Config, entry: Entry) -> str:

@@ -34,7 +34,7 @@ from letterbox.core.letter import Letter
 from letterbox.core.sealing import Keyring
 from letterbox.ops.notify import channels, messages, outbox
 from letterbox.ops.notify import rules as rules_
-from letterbox.ops.notify.credentials import SMS_PARAMS, Credentials
+from letterbox.ops.notify.credentials import Credentials
 from letterbox.ops.notify.state import OPT_OUT_REASON, Row, State, state_path
 from letterbox.store.repository import Repository
 
@@ -193,8 +193,7 @@ class Worker:
             letter = self._letter(entry)
             address = self._address(entry, letter)
             message = messages.compose(row.key, entry, letter, self.config, self.repo.root, self.cal,
-                                       self.settings.lookup_url if self.settings else None,
-                                       list((self.creds.sms or {}).get("params") or SMS_PARAMS))
+                                       self.settings.lookup_url if self.settings else None)
         except Hold as exc:
             self.state.hold(row.key, str(exc), time.time())
             summary.held.append(row.key)
@@ -214,6 +213,11 @@ class Worker:
         attempt = self.state.claim(row.key, channels.message_id(row.key, sender) if row.via == "email" else row.key)
         try:
             provider_id = self._send(entry, address, message)
+        except channels.NotConfigured as exc:
+            self.state.finish(row.key, "pending", exc.reason, time.time(), undo_attempt=True)
+            summary.held.append(row.key)
+            self.log(f"暂缓：{what}：{exc.reason}")
+            return
         except channels.Retry as exc:
             if attempt >= self.creds.retry.max_attempts:
                 self.state.finish(row.key, "failed", f"{exc.reason}；已尝试 {attempt} 次，不再重试。")
