@@ -62,6 +62,8 @@ class DeadlineRow:
     extension_days: int = 0
     pending_extension: int | None = None
     risk_flags: int = 0  # risk flags (`flag-risk`, article 15(2)) recorded on the letter so far
+    merged_into: str | None = None  # 合并办理: the lead letter whose deadline this is
+    merged: int = 0  # 合并办理: letters merged into this lead letter
 
     def sort_key(self) -> tuple[Any, ...]:
         far = date.max
@@ -84,6 +86,8 @@ class DeadlineRow:
             "extension_days": self.extension_days,
             "pending_extension": self.pending_extension,
             "risk_flags": self.risk_flags,
+            "merged_into": self.merged_into,
+            "merged": self.merged,
         }
 
 
@@ -141,7 +145,7 @@ def row_of(facts: Facts | None, config: Config, cal: WorkCalendar, today: date) 
     if clock is None:  # escalated: waiting for a leader's instruction, no limit runs
         return DeadlineRow(facts.code, state.status, "escalated", who, names, None, None,
                            overdue=False, due_soon=False, pending_extension=state.pending_extension,
-                           risk_flags=risks)
+                           risk_flags=risks, merged_into=state.lead, merged=len(state.members))
     comp = clock.computation
     left = days_left(cal, clock, today)
     overdue = today > clock.due
@@ -160,6 +164,8 @@ def row_of(facts: Facts | None, config: Config, cal: WorkCalendar, today: date) 
         extension_days=comp.extension_days,
         pending_extension=state.pending_extension,
         risk_flags=risks,
+        merged_into=state.lead,
+        merged=len(state.members),
     )
 
 
@@ -201,6 +207,10 @@ def days_left_text(row: DeadlineRow) -> str:
 
 def remarks_text(row: DeadlineRow) -> str:
     parts = [f"风险预警 {row.risk_flags} 次"] if row.risk_flags else []
+    if row.merged_into:
+        parts.append(f"随主信 {row.merged_into} 合并办理")
+    if row.merged:
+        parts.append(f"主信，{row.merged} 封来信并入")
     if row.provisional:
         parts.append("暂定")
     if row.extension_days:

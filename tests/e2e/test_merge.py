@@ -351,3 +351,15 @@ def test_check_base_refuses_a_member_its_lead_does_not_name(case_repo: Repo) -> 
     case_repo.commit_all("Hand edit: one-sided merge")
     report = json.loads(case_repo.run("check", "--base", base, "--json", expect=1).stdout)
     assert any(f"本信的记录中已并入 {lead}" in p["message"] for p in report["problems"]), report
+
+
+def test_deadline_table_shows_the_group_with_one_deadline(case_repo: Repo) -> None:
+    lead, b, c = three(case_repo)
+    case_repo.run("merge", b, c, "--into", lead, "--at", "2026-03-02T11:00:00+08:00")
+    case_repo.run("classify", lead, "--category", "complaint", "--at", "2026-03-02T12:00:00+08:00")
+    case_repo.run("transfer", lead, "--unit", "cgj", "--at", "2026-03-02T14:00:00+08:00")
+    rows = {r["letter_code"]: r for r in case_repo.json("deadlines", "--today", "2026-03-03")}
+    assert {rows[x]["deadline"] for x in (lead, b, c)} == {"2026-03-05"}
+    assert (rows[lead]["merged"], rows[b]["merged_into"], rows[c]["merged_into"]) == (2, lead, lead)
+    text = case_repo.run("deadlines", "--today", "2026-03-03").stdout
+    assert f"随主信 {lead} 合并办理" in text and "主信，2 封来信并入" in text
