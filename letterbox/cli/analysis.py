@@ -89,8 +89,11 @@ def analyse(state: State_, from_: datetime | None, to: datetime | None, out_dir:
     warn_hidden(repo, letters, "这些信件计入各项统计，其内容未参与热点问题、地点和集中来信预警。")
     last = to.date() if to else datetime.now(config.tz).date()
     first = from_.date() if from_ else _earliest(letters, config, last)
-    result = analysis.analyse(letters, config, work_calendar(repo.root), first, last,
-                              min_letters, window_days)
+    from letterbox.reports.similar import kept_vectors
+
+    with kept_vectors(repo.git_dir):  # the early warning's text vectors, kept for the next run
+        result = analysis.analyse(letters, config, work_calendar(repo.root), first, last,
+                                  min_letters, window_days)
     if as_json:
         print_json(result.to_json())
     else:

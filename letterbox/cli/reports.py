@@ -75,8 +75,10 @@ def deadlines(state: State_, today: datetime | None, unit: str | None, as_json: 
     else:
         from letterbox.cli.analysis import print_alerts
         from letterbox.reports.analysis import recent_alerts  # jieba: only when printed
+        from letterbox.reports.similar import kept_vectors
 
-        alerts = recent_alerts(letters, config, work_calendar(repo.root), day)
+        with kept_vectors(repo.git_dir):  # the window's text vectors, kept for the next run
+            alerts = recent_alerts(letters, config, work_calendar(repo.root), day)
         print_alerts(alerts, config.burst_min_letters, config.burst_window_days)
         _print_table(table, config.office_code)
     from letterbox.ops.notify.state import attention  # the notify worker's record, if it ran here
@@ -133,7 +135,10 @@ def report(state: State_, month: str, fmt: str, out_file: Path | None,
     repo = state.repo()
     config = repo.config
     letters, _keys = readable_letters(repo, month_needed(month))
-    figures = monthly_report(letters, config, work_calendar(repo.root), month, _day(repo, today))
+    from letterbox.reports.similar import kept_vectors  # the early warning's text vectors, kept
+
+    with kept_vectors(repo.git_dir):
+        figures = monthly_report(letters, config, work_calendar(repo.root), month, _day(repo, today))
     if fmt == "json":
         import json
 

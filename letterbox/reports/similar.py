@@ -32,11 +32,11 @@ import re
 import sqlite3
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from contextlib import closing
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -351,12 +351,20 @@ class Profile:
     sites: frozenset[str]
     topics: frozenset[str]
     writer: frozenset[str] = field(default=frozenset(), repr=False)
-    vector: tuple[tuple[str, float], ...] = field(default=(), repr=False)
+    given_vector: tuple[tuple[str, float], ...] = field(default=(), repr=False, compare=False)
     spots: frozenset[str] = frozenset()  # building numbers (3号楼 -> "3")
+    kept: VectorCache | None = field(default=None, repr=False, compare=False)  # where to look first
+    keep: bool = field(default=False, repr=False, compare=False)  # may its vector be written there
 
-    def __post_init__(self) -> None:
-        if not self.vector:
-            object.__setattr__(self, "vector", text_vector(self.text))
+    @cached_property
+    def vector(self) -> tuple[tuple[str, float], ...]:
+        """The text's TF-IDF vector: the one given, else the one kept, else made on first use
+        (jieba: the early warning folds every letter but compares only a window's)."""
+        if self.given_vector:
+            return self.given_vector
+        if self.kept is not None:
+            return self.kept.vector(self.text, self.keep)
+        return text_vector(self.text)
 
 
 def make_profile(letter: Letter, config: Config, gazetteer: Gazetteer | None = None,
@@ -373,9 +381,9 @@ def make_profile(letter: Letter, config: Config, gazetteer: Gazetteer | None = N
     for name in sorted(sites, key=len, reverse=True):
         stripped = stripped.replace(name, "，")
     day = letter.submitted_at.astimezone(config.tz).date()
-    vector = cache.vector(stripped, keep=not letter.sealed) if cache is not None else ()
     return Profile(letter.code, day, stripped, frozenset(towns), sites, topics_in(text),
-                   _writer_keys(letter, config.salt), vector, spots_in(text))
+                   _writer_keys(letter, config.salt), (), spots_in(text), cache or _DEFAULT_CACHE,
+                   not letter.sealed)
 
 
 _LONG_NUMBER = re.compile(r"[0-9０-９][0-9０-９\-－ ]{5,}[0-9０-９]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -608,9 +616,10 @@ def build_index(letters: Sequence[Letter], config: Config, git_dir: Path | None 
     gaz = Gazetteer.from_config(config)
     cache = VectorCache(git_dir) if git_dir is not None else None
     profiles = [p for x in letters if x.code if (p := _profile_or_none(x, config, gaz, cache)) is not None]
+    index = SimilarityIndex.build(profiles)  # reads every vector
     if cache is not None:
         cache.save()
-    return SimilarityIndex.build(profiles)
+    return index
 
 
 class VectorCache:
@@ -621,23 +630,35 @@ class VectorCache:
 
     def __init__(self, git_dir: Path) -> None:
         self.file = git_dir / "letterbox" / VECTOR_CACHE
-        self.known: dict[str, str] = {}
         self.new: dict[str, str] = {}
-        try:  # read only: reading makes no file
-            with closing(sqlite3.connect(f"{self.file.resolve().as_uri()}?mode=ro", uri=True, timeout=30)) as db:
-                self.known = dict(db.execute("SELECT key, vector FROM vectors"))
-        except (sqlite3.Error, ValueError):
-            self.known = {}
+        self._db: sqlite3.Connection | None = None
+        self._opened = False
 
     @staticmethod
     def key(text: str) -> str:
         return hashlib.blake2b(f"{_method_version()}\0{text}".encode(), digest_size=16).hexdigest()
 
+    def _stored(self, key: str) -> str | None:
+        if not self._opened:  # read only: reading makes no file
+            self._opened = True
+            try:
+                self._db = sqlite3.connect(f"{self.file.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+                self._db.execute("SELECT 1 FROM vectors LIMIT 1").fetchall()
+            except (sqlite3.Error, ValueError, OSError):
+                self.close()
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT vector FROM vectors WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return str(row[0]) if row else None
+
     def vector(self, text: str, keep: bool) -> tuple[tuple[str, float], ...]:
         key = self.key(text)
-        if (stored := self.known.get(key)) is not None:
+        if (stored := self._stored(key)) is not None:
             try:
-                return tuple((w, float(v)) for w, v in json.loads(stored))
+                return tuple((str(w), float(v)) for w, v in json.loads(stored))
             except (ValueError, TypeError):
                 pass
         vector = text_vector(text)
@@ -645,8 +666,14 @@ class VectorCache:
             self.new[key] = json.dumps([[w, round(v, 6)] for w, v in vector], ensure_ascii=False)
         return vector
 
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+        self._db = None
+
     def save(self) -> None:
         """Write the vectors made now; a read-only or locked repository just goes without."""
+        self.close()
         if not self.new:
             return
         try:
@@ -657,6 +684,27 @@ class VectorCache:
         except (sqlite3.Error, OSError):
             pass
         self.new = {}
+
+
+_DEFAULT_CACHE: VectorCache | None = None
+
+
+@contextmanager
+def kept_vectors(git_dir: Path) -> Iterator[None]:
+    """Within: profiles made without a cache look up and keep their vectors in ``git_dir``'s
+    `similar.sqlite` (the early warning of `deadlines`, `report`, `analyse`). Written when the
+    block ends normally; an interrupted command writes nothing."""
+    global _DEFAULT_CACHE
+    cache, previous = VectorCache(git_dir), _DEFAULT_CACHE
+    _DEFAULT_CACHE = cache
+    try:
+        yield
+    except BaseException:
+        cache.close()
+        raise
+    finally:
+        _DEFAULT_CACHE = previous
+    cache.save()
 
 
 @lru_cache(maxsize=1)

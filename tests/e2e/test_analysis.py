@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -221,3 +223,6 @@ def test_one_problem_told_five_ways_is_one_burst(case_repo: Repo) -> None:
     assert recent_alerts(fewer, repo.config, work_calendar(repo.root), date(2026, 11, 21)) == []
     text = case_repo.run("deadlines", "--today", "2026-11-21", "--fail-on", "never").stdout
     assert "同一事项" in text and codes[0] in text.split("办理期限表")[0]
+    kept = case_repo.path / ".git" / "letterbox" / "similar.sqlite"  # the window's vectors, kept
+    with closing(sqlite3.connect(kept)) as db:
+        assert db.execute("SELECT count(*) FROM vectors").fetchone()[0] >= len(codes) + len(others)

@@ -192,3 +192,23 @@ def test_writer_data_is_no_shared_phrase(config: Config) -> None:
     assert m.duplicate and "same_writer" in m.reasons
     shown = describe(m) + " ".join(w for w, _ in a.vector + b.vector)
     assert not any(d in shown for d in ("欧阳", "秀英", "13700002222", "example.com", "66号院"))
+
+
+def test_vector_made_on_first_use_and_kept_within_kept_vectors(config: Config, tmp_path: Path) -> None:
+    from letterbox.reports import similar
+
+    gaz = Gazetteer.from_config(config)
+    git_dir = tmp_path / ".git"
+    x = letter("Z1", "电梯坏了", "梧桐小区电梯坏了。")
+    lazy = make_profile(x, config, gaz)
+    assert "vector" not in lazy.__dict__  # folding every letter segments none
+    with similar.kept_vectors(git_dir):
+        first = make_profile(x, config, gaz)
+        assert dict(first.vector) == pytest.approx(dict(lazy.vector))
+    with closing(sqlite3.connect(git_dir / "letterbox" / "similar.sqlite")) as db:
+        assert db.execute("SELECT count(*) FROM vectors").fetchone() == (1,)
+    with similar.kept_vectors(git_dir):
+        again = make_profile(x, config, gaz)
+        assert dict(again.vector) == pytest.approx(dict(lazy.vector), abs=1e-5)
+        assert similar._DEFAULT_CACHE is not None and similar._DEFAULT_CACHE.new == {}  # read back
+    assert similar._DEFAULT_CACHE is None
