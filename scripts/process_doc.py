@@ -48,10 +48,10 @@ MERGED = [
     "with their lead's answer).",
     "",
     "Hand edits: `validate` judges each file (the `lead` marker must name the letter's own",
-    "lead, a member's handling steps must carry it, the codes named must exist); `check --base`",
-    "also judges the group across files: a member's `lead` events must be exactly the lead's",
-    "handling steps while it was a member (time, step, details), and a lead's members must name",
-    "it back.",
+    "lead, a member's handling steps must carry it, the codes named must exist) and each group",
+    "across its files, as `check --base` does for the files a change touches: a member's `lead`",
+    "events must be exactly the lead's handling steps while it was a member (time, step,",
+    "details), and a member and its lead must name each other.",
 ]
 
 

@@ -171,8 +171,8 @@ def check_changes(repo: Repository, base: str) -> tuple[list[Problem], int]:
         own = validate_letter(letter, ctx)
         if old is not None:
             own = compare(repo, old, letter) + own
-        if not own:
-            own = group_problems(letter, partner)
+        if not own:  # a group's problem is found from either side: named once
+            own = [p for p in group_problems(letter, partner) if p not in problems]
         problems.extend(own)
     problems.extend(_sequence_gaps(before, added))
     problems.extend(commit_problems(repo, base))

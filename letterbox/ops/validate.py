@@ -444,11 +444,41 @@ def validate_repository(repo: Repository, only: list[PurePosixPath] | None = Non
             problems.extend(validate_letter(letter, Context(config, known, repo.root)) if isinstance(letter, Letter)
                             else letter)
     problems.extend(_duplicates(repo.root, codes))
+    problems.extend(_groups(repo, judged, wanted))
     if run is not None and not any(TIME_DEPENDENT in p.message for p in problems):
         run.put(problems)
     if wanted is not None:
         problems = [p for p in problems if p.file in wanted] + missing
     problems.extend(extra_checks(repo))
+    return problems
+
+
+def _groups(repo: Repository, judged: dict[str, Judged], wanted: set[str] | None) -> list[Problem]:
+    """Merged groups (合并办理) agree across their files (`group_problems`): read are only the
+    files that link to another letter (their links are kept with their findings), and of those
+    the ones with a merge. A problem found from both sides is named once."""
+    at = {j.code: name for name, j in judged.items() if j.code is not None}
+    read_: dict[str, Letter | None] = {}
+
+    def letter_of(code: str) -> Letter | None:
+        if code not in read_:
+            found = read(repo.root, PurePosixPath(at[code]), lines=True) if code in at else None
+            read_[code] = found if isinstance(found, Letter) else None
+        return read_[code]
+
+    problems: list[Problem] = []
+    for name, j in judged.items():
+        if j.code is None or j.problems or not j.refs or (wanted is not None and name not in wanted):
+            continue
+        try:  # most linking files are follow-ups: parsed only when a merge's keys are in them
+            raw = (repo.root / name).read_bytes()
+        except OSError:
+            continue
+        if not any(key in raw for key in (b"into:", b"members:", b"lead:")):
+            continue
+        letter = letter_of(j.code)
+        if letter is not None and any(_group_refs(e) for e in letter.history):
+            problems.extend(p for p in group_problems(letter, letter_of) if p not in problems)
     return problems
 
 

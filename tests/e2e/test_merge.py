@@ -363,3 +363,22 @@ def test_deadline_table_shows_the_group_with_one_deadline(case_repo: Repo) -> No
     assert (rows[lead]["merged"], rows[b]["merged_into"], rows[c]["merged_into"]) == (2, lead, lead)
     text = case_repo.run("deadlines", "--today", "2026-03-03").stdout
     assert f"随主信 {lead} 合并办理" in text and "主信，2 封来信并入" in text
+
+
+def test_validate_finds_a_broken_group_without_a_base(case_repo: Repo) -> None:
+    """`validate` (no base revision) also judges groups across files: a lead's step missing in a
+    member written by hand, named once in the member's file."""
+    lead, b, c = three(case_repo)
+    case_repo.run("merge", b, c, "--into", lead, "--at", "2026-03-02T11:00:00+08:00")
+    case_repo.run("classify", lead, "--category", "complaint", "--at", "2026-03-02T12:00:00+08:00")
+    case_repo.run("validate")
+    path = case_repo.letter_file(lead)
+    data = yaml.safe_load(path.read_text("utf-8"))
+    data["history"].append({"at": "2026-03-02T14:00:00+08:00", "actor": "某人", "action": "transfer",
+                            "details": {"units": ["cgj"], "mode": "ordinary"}})
+    data.update(status="transferred", units=["cgj"], mode="ordinary")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    report = json.loads(case_repo.run("validate", "--json", expect=1).stdout)
+    found = [p for p in report["problems"] if "随主信" in p["message"]]
+    assert sorted(Path(p["file"]).stem for p in found) == sorted([b, c]), report
+    assert all("少了 1 条" in p["message"] for p in found)
