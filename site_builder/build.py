@@ -74,7 +74,7 @@ from site_builder.incremental import (
     stamps,
     take_manifest,
 )
-from site_builder.lookup_index import LOOKUP_DIR, write_lookup_index
+from site_builder.lookup_index import LOOKUP_DIR, Pending, refresh_for_build, write_lookup_index
 from site_builder.redact_stage import (
     CACHE_DIR,
     CACHE_FILE,
@@ -195,12 +195,17 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
                     loaded = read_letters(repo, cache=caches / LETTERS_FILE if caches else None, pool=pool,
                                           keyring=keyring)
                     repo.require_keys(loaded.letters, keyring)
+                # the published lookup index refreshed in place when it can be; its manifest
+                # is moved into place only when this pass publishes (else left as it was)
+                lookup = LookupIndex(Path(before.out) if before is not None else None)
+                stack.callback(lookup.discard)
                 with frozen():  # the letters stay to the end: not walked again by every collection
                     done = one_pass(repo, loaded.letters, work, epoch, pool, watch, scanned, memo,
-                                    caches / CACHE_FILE if caches else None, record, before)
+                                    caches / CACHE_FILE if caches else None, record, before, lookup)
                 verdict = done.verdict
                 if verdict.clean:
                     publish(work.site, out, [])
+                    lookup.publish()
                     done.site.out = str(out)
                     done.site.files = {rel: list(st) for rel, st in stamps(out).items()}
                     done.site.save(state)
@@ -236,7 +241,7 @@ class Pass:
 
 def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: int, pool: Executor,
              watch: Stopwatch, scanned: dict[str, Held], memo: dict[str, list[str]],
-             cache: Path | None, record: Manifest, before: Manifest | None) -> Pass:
+             cache: Path | None, record: Manifest, before: Manifest | None, lookup: LookupIndex) -> Pass:
     """Select, redact, render, pages and search, scan: the board without the letters held back
     (`scanned`: by an earlier pass's scan), into `work.site`. `record`: the kept state (changed
     here as its files are); `before`: the manifest of the published site when it is as that
@@ -248,7 +253,7 @@ def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: in
     held = {h.code: h for h in selected_held}
     watch.lap("select")
     public, figures, owners, redacted_held = redact(repo, letters, entries, today, work, cache, pool,
-                                                    memo, record)
+                                                    memo, record, lookup)
     held.update((h.code, h) for h in redacted_held)
     pool.shutdown()
     watch.lap("redact")
@@ -282,7 +287,7 @@ def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: in
 
 def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today: date,
            work: Workspace, cache: Path | None, pool: Executor, memo: dict[str, list[str]] | None = None,
-           record: Manifest | None = None,
+           record: Manifest | None = None, lookup: LookupIndex | None = None,
            ) -> tuple[list[Entry], dict[str, list[Group]], dict[str, tuple[str, ...]], list[Held]]:
     """The redacted entries, the statistics, the writers' data to scan for (needle → codes)
     and the letters held back (their public version would still hold their writer's data).
@@ -292,7 +297,8 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     pages Pagefind indexes (those changed since the last build, `record.search`) for each batch
     as it comes back. When letters were held back, the statistics and the lookup index are made
     again without them (a held letter keeps its lookup entry, so its writer may still see its
-    status, but without a link)."""
+    status, but without a link). The lookup index is the published one refreshed in place when
+    it can be (`lookup`, `LookupIndex`): then it is made once the letters held back are known."""
     config, cal = repo.config, work_calendar(repo.root)
     keep = keep_words(config)
     entries = with_other_writers(entries, letters, keep)
@@ -300,7 +306,8 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     with Redaction(entries, keep, cache, pool=pool, memo=memo) as redaction:
         figures = published_figures(letters, entries, config, cal, today)
         owners = needle_owners(letters)
-        write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
+        if lookup is None or lookup.published is None:
+            write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
         done: dict[int, Entry] = {}
         for batch in redaction.batches():
             write_search_source(work.search_source, search_pages([e for _, e in batch]), search)
@@ -310,8 +317,39 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     drop_search_source(work.search_source, {e.code for e in public}, search)
     if held:
         figures = published_figures(letters, public, config, cal, today)
+    if lookup is not None and lookup.published is not None:
+        lookup.make(repo, work.staging, letters, {e.code for e in public})
+    elif held:
         write_lookup_index(repo, work.staging, letters, published={e.code for e in public})
     return public, figures, owners, held
+
+
+class LookupIndex:
+    """The pass's lookup index: the published site's (`published`) refreshed in place when it
+    can be (`lookup_index.refresh_for_build`: only the changed letters' shards made anew, the
+    index's manifest changed in a copy), else a whole new one. The copy of the manifest is moved
+    over the published index's by `publish`, after the site is (a build that does not publish
+    leaves the published index's manifest as it was: `discard`)."""
+
+    def __init__(self, published: Path | None) -> None:
+        self.published = published if published is not None and (published / LOOKUP_DIR).is_dir() else None
+        self.pending: Pending | None = None
+
+    def make(self, repo: Repository, staging: Path, letters: list[Letter], public: set[str]) -> None:
+        assert self.published is not None
+        self.pending = refresh_for_build(repo, self.published, staging, letters, public)
+        if self.pending is None:
+            write_lookup_index(repo, staging, letters, published=public)
+
+    def publish(self) -> None:
+        if self.pending is not None:
+            self.pending.publish()
+            self.pending = None
+
+    def discard(self) -> None:
+        if self.pending is not None:
+            self.pending.discard()
+            self.pending = None
 
 
 def public_texts(public: list[Entry]) -> dict[str, str]:

@@ -130,12 +130,20 @@ def stamps(root: Path) -> dict[str, Stamp]:
     return found
 
 
+def lookup_data(rel: str) -> bool:
+    """The lookup index's data files, which `lookup-refresh` and the intake service change in
+    place between builds (site_builder/lookup_index.py)."""
+    return rel == "lookup/meta.json" or rel.startswith("lookup/shards/")
+
+
 def site_is_as_published(out: Path, manifest: Manifest) -> bool:
-    """Whether `out` holds exactly the files the manifest recorded, untouched since."""
+    """Whether `out` holds exactly the files the manifest recorded, untouched since (but the
+    lookup index's data files, refreshed in place between builds)."""
     if manifest.out != str(out) or not out.is_dir():
         return False
-    now = stamps(out)
-    return len(now) == len(manifest.files) and all(
+    now = {rel: stamp for rel, stamp in stamps(out).items() if not lookup_data(rel)}
+    then = {rel for rel in manifest.files if not lookup_data(rel)}
+    return len(now) == len(then) and all(
         list(stamp) == manifest.files.get(rel) for rel, stamp in now.items())
 
 

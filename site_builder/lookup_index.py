@@ -30,6 +30,10 @@ in a manifest outside the site (`Manifest`: `.git/letterbox/lookup/<build salt>.
 shard that would overflow, a changed configuration or a missing manifest means a whole new
 index with a fresh build salt. Comparing two refreshes shows which shards changed (not which
 entry in them, nor whether one was added, changed or removed): docs/lookup.md.
+
+An incremental build refreshes the published index the same way (`refresh_for_build`): into
+its own staging folder, on a copy of the manifest that replaces the published index's only
+once the build has published its site.
 """
 
 from __future__ import annotations
@@ -411,7 +415,8 @@ def write_lookup_index(repo: Any, site: Path, letters: Sequence[Letter] | None =
     # letters read by the caller may be older than HEAD now: the first refresh looks back
     Manifest.create(manifest_folder(repo), meta, placed,
                     {"commit": head, "dirty": dirty, "config": _config_digest(repo.root),
-                     "margin": "1" if letters is not None else "0", "written": str(int(time.time()))})
+                     "margin": "1" if letters is not None else "0", "written": str(int(time.time())),
+                     "payload": payload_key(repo.root), "salted": str(int(time.time()))})
     return meta
 
 
@@ -663,7 +668,8 @@ def _from_cases(repo: Any, site: Path, reason: str) -> Refreshed:
     meta, placed = _write_full(site, records, config.salt)
     Manifest.create(manifest_folder(repo), meta, placed,
                     {"commit": head, "dirty": dirty, "config": _config_digest(repo.root),
-                     "margin": "0", "written": str(int(time.time()))})
+                     "margin": "0", "written": str(int(time.time())), "payload": payload_key(repo.root),
+                     "salted": str(int(time.time()))})
     return Refreshed("full", checked=len(records), changed=len(records), shards=int(meta["shards"]),
                      entries=len(records), reason=reason)
 
@@ -760,7 +766,7 @@ def _apply(repo: Any, site: Path, folder: Path, meta: dict[str, Any], manifest: 
     if overflow or iterations != {int(n) for n in meta["kdf"]["iterations"]}:
         records = manifest.records()
         new_meta, placed = _write_full(site, records, config.salt)
-        Manifest.create(folder, new_meta, placed, {**manifest.state(), **update})
+        Manifest.create(folder, new_meta, placed, {**manifest.state(), **update, "salted": str(int(time.time()))})
         manifest.close()
         manifest.path.unlink(missing_ok=True)
         reason = "有分片超出容量" if overflow else "出现新的查询码迭代次数"
@@ -815,6 +821,156 @@ def refresh_letters(root: Path, site: Path, letter_codes: Iterable[str]) -> Refr
         return refresh_lookup(repo, site, list(letter_codes))
     finally:
         repo.close()
+
+
+# --------------------------------------------------------------------------- a build's refresh
+
+
+SALT_MAX_AGE = 7 * 86_400  # seconds: an index whose salt is older than this: a build writes a whole new one
+PAYLOAD_CODE = ("site_builder/lookup_index.py", "letterbox/core", "letterbox/ops/notices.py",
+                "letterbox/ops/reviews.py", "letterbox/templates")  # what a payload is made by
+
+
+def payload_key(root: Path) -> str:
+    """Digest of what makes an entry's payload besides its letter: the code (PAYLOAD_CODE) and
+    the repository's notice templates. A build refreshes an index in place only when it is
+    the one its entries were made with (`refresh_for_build`)."""
+    top = Path(__file__).resolve().parent.parent
+    h = hashlib.blake2b(digest_size=16)
+    files = []
+    for name in PAYLOAD_CODE:
+        path = top / name
+        files += sorted(path.rglob("*")) if path.is_dir() else [path]
+    templates = Path(root) / notices.TEMPLATE_DIR
+    if templates.is_dir():
+        files += sorted(templates.rglob("*"))
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@dataclass
+class Pending:
+    """An index refreshed in place by a build in its staging folder (the published index's
+    files hard-linked, the changed shards replaced) and its manifest as a copy: moved over the
+    published index's manifest by `publish`, once the build has published its site; removed
+    by `discard` when the build does not publish."""
+
+    folder: Path
+    target: Path  # the manifest of the published index (same build salt)
+    copy: Path
+    refreshed: Refreshed
+
+    def publish(self) -> None:
+        with _refresh_lock(self.folder):
+            os.replace(self.copy, self.target)
+
+    def discard(self) -> None:
+        self.copy.unlink(missing_ok=True)
+
+
+def refresh_for_build(repo: Any, published_site: Path, staging: Path, letters: Sequence[Letter],
+                      published: Collection[str]) -> Pending | None:
+    """The build's lookup index as the published one (`published_site`) refreshed in place:
+    its files hard-linked into `staging`, the entries of the letters changed since its
+    manifest's commit (git, as `refresh_lookup`), of the case files uncommitted then or now and
+    of the letters that came on or left the board (`published`) encrypted again from
+    `letters` (the build's), only their shards written anew. The published index and its
+    manifest are left as they are: the manifest's refreshed copy is moved into place by
+    `Pending.publish`. None (nothing written) when the index cannot be refreshed in place and
+    the build writes a whole one: no published index or manifest, another configuration,
+    notice templates or code, a history the manifest cannot follow, a shard that would
+    overflow, a new iteration count, or a build salt drawn more than SALT_MAX_AGE ago (so
+    that watching the shards links a shard to its letters for a week at most)."""
+    meta = _read_meta(published_site)
+    if meta is None:
+        return None
+    folder = manifest_folder(repo)
+    key = payload_key(repo.root)
+    target = Manifest.path_for(folder, meta)
+    copy = folder / f".{target.name}.build-{os.getpid()}-{os.urandom(4).hex()}"
+    with _refresh_lock(folder):  # no refresh of the published index while it is copied
+        manifest = Manifest.open(folder, meta)
+        if manifest is None:
+            return None
+        try:
+            state = manifest.state()
+            shown = {code for (code,) in manifest.db.execute(
+                "SELECT code FROM rows WHERE json_extract(payload, '$.link') IS NOT NULL")}
+        finally:
+            manifest.close()
+        salted = int(state["salted"]) if state.get("salted", "").isdigit() else 0
+        if (state.get("config") != _config_digest(repo.root) or state.get("payload") != key
+                or meta["kdf"]["salt"] != repo.config.salt or time.time() - salted > SALT_MAX_AGE):
+            return None
+        shutil.copyfile(target, copy)
+        staging.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(published_site / LOOKUP_DIR, staging / LOOKUP_DIR, copy_function=os.link)
+    try:
+        head, dirty = _head_and_dirty(repo)
+        wanted = _changed_since(repo, state)
+        if wanted is None:
+            raise _Whole
+        wanted |= set(json.loads(dirty)) | (shown ^ set(published))
+        pending = Pending(folder, target, copy, Refreshed("shards"))
+        pending.refreshed = _apply_build(repo, staging, copy, meta, sorted(wanted), letters, published,
+                                         {"commit": head, "dirty": dirty, "margin": "1",
+                                          "written": str(int(time.time())), "payload": key})
+        return pending
+    except _Whole:
+        copy.unlink(missing_ok=True)
+        shutil.rmtree(staging / LOOKUP_DIR, ignore_errors=True)
+        return None
+    except BaseException:
+        copy.unlink(missing_ok=True)
+        raise
+
+
+class _Whole(Exception):
+    """The index cannot be refreshed in place: a whole one is written."""
+
+
+def _apply_build(repo: Any, staging: Path, copy: Path, meta: dict[str, Any], wanted: list[str],
+                 letters: Sequence[Letter], published: Collection[str], update: dict[str, str]) -> Refreshed:
+    config, cal = repo.config, work_calendar(repo.root)
+    bits, per_shard = int(meta["prefix_bits"]), int(meta["entries_per_shard"])
+    build_salt = bytes.fromhex(str(meta["hkdf"]["salt"]))
+    iterations = {int(n) for n in meta["kdf"]["iterations"]}
+    by_code = {x.code: x for x in letters}
+    shown = set(published)
+    manifest = Manifest(copy)
+    try:
+        touched: set[int] = set()
+        changed = 0
+        for code in wanted:
+            letter = by_code.get(code)
+            record = record_of(letter, config, cal, code in shown, repo.root) if letter else None
+            before = manifest.digest(code)
+            if (before[1] if before else None) == (record.digest() if record else None):
+                continue
+            changed += 1
+            if before:
+                manifest.remove(code)
+                touched.add(before[0])
+            if record:
+                ident = entry_id(record.slow_hash, build_salt)
+                manifest.put(Placed(record, ident, shard_index(ident, bits)))
+                touched.add(shard_index(ident, bits))
+                if record.iterations not in iterations:
+                    raise _Whole
+        if any(manifest.count(i) > per_shard for i in touched):
+            raise _Whole
+        shards = staging / LOOKUP_DIR / "shards"
+        for index in sorted(touched):  # replaced: the published index shares the other files
+            entries = [_encrypt(r, build_salt) for r in manifest.records(index)]
+            _replace(shards / shard_name(index, bits), _shard_body(index, bits, per_shard, entries))
+        manifest.set_state(update)
+        manifest.commit()
+        return Refreshed("shards" if touched else "current", checked=len(wanted), changed=changed,
+                         shards=len(touched), entries=sum(manifest.count(i) for i in touched))
+    finally:
+        manifest.close()
 
 
 # --------------------------------------------------------------------------- reading

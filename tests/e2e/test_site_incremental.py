@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from letterbox.store.repository import Repository
+from site_builder import lookup_index as li
 from site_builder.build import BuildReport, LeakFound, build_site
 from site_builder.incremental import MANIFEST, STATE_DIR
 from site_builder.redact_stage import CACHE_DIR
 from site_builder.tools import part_dir, search_part
+from tests.e2e.test_lookup_refresh import check_index
 from tests.e2e.test_site import _commit_by_hand, intake, run, to_unit
 
 
@@ -36,6 +38,30 @@ def same_as_from_scratch(root: Path, site: Path, tmp: Path, name: str) -> None:
     assert differ == [], name
     assert (site / "lookup" / "meta.json").is_file()
     shutil.rmtree(scratch)
+
+
+def lookup_salt(site: Path) -> str:
+    return str(json.loads((site / "lookup" / "meta.json").read_text("utf-8"))["hkdf"]["salt"])
+
+
+def lookup_files(site: Path) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_ino
+            for p in sorted((site / "lookup").rglob("*")) if p.is_file() and p.name != "index.html"}
+
+
+def lookup_payloads(root: Path, site: Path) -> dict[str, dict]:
+    """letter code → its entry's payload, every entry decrypted from the site's shards
+    (test_lookup_refresh.check_index: each in its shard, as the manifest says)."""
+    assert check_index(root, site) >= 1
+    repo = Repository(root)
+    manifest = li.Manifest.open(li.manifest_folder(repo), json.loads((site / "lookup" / "meta.json")
+                                                                     .read_text("utf-8")))
+    assert manifest is not None
+    try:
+        return {r.code: r.payload for r in manifest.records()}
+    finally:
+        manifest.close()
+        repo.close()
 
 
 def bundles(site: Path) -> dict[str, dict[str, tuple[int, int]]]:
@@ -81,10 +107,11 @@ def test_incremental_build_is_a_build_from_scratch(board: Path, tmp_path: Path,
     codes = {str(x.data["title"]): x.code for x in Repository(root).letters()}
     heat, road, opened = codes["王建国反映幸福小区供暖温度不达标"], codes["中州路路灯损坏"], codes["光明小区电梯故障"]
 
-    again = incremental(root, site)  # nothing changed: the lookup index and sitemaps made again
+    salt = lookup_salt(site)
+    again = incremental(root, site)  # nothing changed: the sitemaps made again, the lookup kept
     assert {p for p in again.timings} >= {"mkdocs", "pages", "scan"}
-    lookup = sum(1 for p in (site / "lookup").rglob("*") if p.is_file()) - 1  # but its page
-    assert again.changed == lookup + 2, again.changed
+    assert again.changed == 2, again.changed
+    assert lookup_salt(site) == salt  # refreshed in place: no entry changed
     same_as_from_scratch(root, site, tmp_path, "unchanged")
 
     # a real step: the open letter is approved and comes on the board
@@ -166,3 +193,47 @@ def test_new_writer_data_found_in_a_page_kept_as_it_was(board: Path, tmp_path: P
     with pytest.raises(LeakFound):
         build_site(Repository(root), site)
     assert {p: p.stat().st_mtime_ns for p in site.rglob("*.js")} == kept  # the old site stays
+
+
+def test_the_build_refreshes_the_lookup_index_in_place(board: Path, tmp_path: Path) -> None:
+    """After a step, an incremental build rewrites only the changed letters' lookup shards (same
+    build salt, the other shards kept as published) and its entries say what a build from
+    scratch's say; a build that does not publish leaves the published index's manifest as
+    it was."""
+    root = tmp_path / "repo"
+    shutil.copytree(board, root)
+    shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
+    opened = intake(root, "open", "2026-02-03")
+    to_unit(root, opened, "2026-02-03", "tc", "正在维修。")
+    site = tmp_path / "site"
+    incremental(root, site)
+    salt, files = lookup_salt(site), lookup_files(site)
+    assert lookup_payloads(root, site)[opened]["link"] is None
+
+    run(root, "approve", opened, "--at", "2026-02-04T10:00:00+08:00")  # comes on the board
+    incremental(root, site)
+    assert lookup_salt(site) == salt
+    now = lookup_files(site)
+    assert sorted(now) == sorted(files)
+    changed = [rel for rel in now if now[rel] != files[rel]]
+    assert 1 <= len(changed) <= 2 and all(rel.startswith("lookup/shards/") for rel in changed), changed
+    ours = lookup_payloads(root, site)
+    assert ours[opened]["link"] == f"../letters/{opened}/" and ours[opened]["status"] == "closed"
+    scratch = tmp_path / "scratch"
+    build_site(Repository(root), scratch, cache=False)
+    assert lookup_salt(scratch) != salt
+    assert lookup_payloads(root, scratch) == ours
+
+    # a build that stops (a leak) leaves the published index and its manifest as they were
+    folder = li.manifest_folder(Repository(root))
+    manifest = li.Manifest.path_for(folder, json.loads((site / "lookup" / "meta.json").read_text("utf-8")))
+    kept, files = manifest.read_bytes(), lookup_files(site)
+    record = {"name": "钱多多", "phone": "13566667777", "email": f"{NEW_WORD}@example.com",
+              "address": "龙安区彰武街道南田村1组2号", "title": "南田村道路坑洼",
+              "body": "南田村道路坑洼，雨天积水。", "submitted_at": "2026-02-05T09:00:00+08:00"}
+    (tmp_path / "new.json").write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+    run(root, "intake", str(tmp_path / "new.json"), "--json")
+    with pytest.raises(LeakFound):
+        build_site(Repository(root), site)
+    assert manifest.read_bytes() == kept and lookup_files(site) == files
+    assert [p.name for p in folder.iterdir() if ".build-" in p.name] == []
