@@ -4,14 +4,18 @@
 
 For each size: a fresh case repository (`letterbox init`) with that many closed letters written
 directly as case files (valid histories: receive → classify → reply, or → transfer → answer →
-approve; about 600 characters with personal data inside), then
+approve; about 600 characters with personal data inside) and committed, then
 
 - a full build with an empty redaction cache (seconds, pages/s, stage times, site size);
 - a second build with the cache warm (nothing changed: incremental, issue 17);
-- a build after changing one letter's body (incremental: the files written are counted);
+- a build after changing one letter's body, committed (incremental: the files written are
+  counted);
 - the bytes a visitor downloads for a letter page and for one search (供暖), measured in
   headless chromium (all responses of the page, then those the search adds) when
   /usr/bin/chromium and Playwright are there, else counted from the files.
+
+Each build prints its wall and CPU seconds (this process and its workers, MkDocs, Pagefind)
+and the load average before it: the machine may be shared.
 
 Targets of issue 5 on a 2-core machine: 10 000 letters in under 60 s; one search downloads
 under 300 KB at 10 000 letters.
@@ -26,6 +30,7 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -156,6 +161,17 @@ def make_repo(root: Path, n: int, seed: int = 5, texts: list[str] | None = None)
     return repo
 
 
+def commit(root: Path, message: str) -> None:
+    """Commit the case files (a real repository's letters are committed: the lookup index's
+    refresh follows git)."""
+    if not subprocess.run(["git", "status", "--porcelain", "--", "cases"], cwd=root, check=True,
+                          capture_output=True, text=True).stdout.strip():
+        return
+    subprocess.run(["git", "add", "-A", "cases"], cwd=root, check=True)
+    subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "commit",
+                    "-q", "-m", message], cwd=root, check=True)
+
+
 def change_one(repo: Repository) -> None:
     """Add a sentence to the body of the letter in the middle (every body has 联系电话)."""
     path = repo.root / repo.letter_paths()[len(repo.letter_paths()) // 2]
@@ -240,6 +256,7 @@ def run(n: int, keep: Path | None, browser: bool, reuse: Path | None = None) -> 
         reused = cases.exists()
         texts: list[str] = []
         repo = Repository(cases) if reused else make_repo(cases, n, texts=texts)
+        commit(cases, f"bench: {n} letters")
         print(f"\n== {n} letters ({'reused' if reused else 'generated'} in {time.perf_counter() - started:.1f} s)")
         if texts:
             distinct, total = clause_figures(texts)
@@ -251,12 +268,18 @@ def run(n: int, keep: Path | None, browser: bool, reuse: Path | None = None) -> 
                                ("after changing one letter", change_one)):
             if prepare:
                 prepare(repo)
-            started = time.perf_counter()
+                commit(repo.root, "bench: one letter changed")
+            load = os.getloadavg()[0]
+            started, cpu = time.perf_counter(), os.times()
             report = build_site(Repository(repo.root), out)
             seconds = time.perf_counter() - started
+            now = os.times()
+            used = (now.user + now.system + now.children_user + now.children_system
+                    - cpu.user - cpu.system - cpu.children_user - cpu.children_system)
             pages = sum(1 for _ in out.rglob("index.html"))
             stages = ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items())
-            print(f"{label:28s} {seconds:6.1f} s  {pages / seconds:6.0f} pages/s  ({pages} pages, "
+            print(f"{label:28s} {seconds:6.1f} s  CPU {used:6.1f} s  load {load:4.1f}  "
+                  f"{pages / seconds:6.0f} pages/s  ({pages} pages, "
                   f"{report.changed} of {report.files} files written; {stages})")
         print(f"site size: {site_bytes(out) / 1e6:.1f} MB in {report.files} files")
         first = sorted((out / "letters").iterdir())[0].name
