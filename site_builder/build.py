@@ -301,7 +301,7 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     it can be (`lookup`, `LookupIndex`): then it is made once the letters held back are known."""
     config, cal = repo.config, work_calendar(repo.root)
     keep = keep_words(config)
-    entries = with_other_writers(entries, letters, keep)
+    entries = with_other_writers(entries, letters, keep, cache)
     search = record.search if record is not None else {}
     with Redaction(entries, keep, cache, pool=pool, memo=memo) as redaction:
         figures = published_figures(letters, entries, config, cal, today)

@@ -6,7 +6,11 @@ repository's keep words and the redaction code, so it is cached under a SHA-256 
 plus `code_version()` (a hash of redact.py, names.py, viterbi.py, the word list and the name
 finder's and OpenCC's versions) in an SQLite file in `.letterbox-cache/` of the case repository (ignored by git
 through its own `.gitignore`; never inside the site). A changed letter, writer, list or redaction code misses the cache.
-The cached texts are the public ones; the leak check runs again on them at every build.
+The cached texts are the public ones. The leak check of a public text against its writer's
+data is kept too, under a hash of the redaction key and the very texts checked (table
+`checked`): a text changed in the cache is checked again. Which other writers' names occur in
+an entry's text (`with_other_writers`) is kept under a hash of the entry's texts, lists and
+every writer's name (table `others`): a new writer's name means every entry is searched again.
 
 Letters not in the cache are redacted in chunks whose name windows are tagged in batches
 (`names.prefetch_tags`); with many of them, in a pool of worker processes, one ONNX thread
@@ -75,27 +79,47 @@ def entry_key(entry: Entry, keep: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
 
 
+def checked_key(key: str, parts: list[str]) -> str:
+    """The key of a leak check: the redaction key (the letter's texts, writer data and lists,
+    the code) and the public texts checked."""
+    return hashlib.sha256(json.dumps([key, parts], ensure_ascii=False).encode()).hexdigest()
+
+
 OTHER_NAME_MIN = 3  # another writer's full name this long is masked wherever it occurs
 
 
 def with_other_writers(entries: Sequence[Entry], letters: Sequence[Letter],
-                       keep: Sequence[str]) -> list[Entry]:
+                       keep: Sequence[str], cache_path: Path | None = None) -> list[Entry]:
     """Each entry with every other writer's full name of three or more characters that occurs
     in its text added to its `mask`: a name the name finder missed must not publish another
     writer's name (shorter names are ordinary words too often: 向阳, 常青). Names inside a
-    keep word (a unit's name) or the letter's own keep list are left alone."""
+    keep word (a unit's name) or the letter's own keep list are left alone. The names found
+    are kept in `cache_path` (table `others`) under a hash of the entry's texts, its writer's
+    name and keep list, the keep words and every name searched for."""
     fixed = squash("\n".join(keep))
     names = {squash(Writer.from_data(x.data.get("writer")).name) for x in letters}
     names = {n for n in names if len(n) >= OTHER_NAME_MIN and n not in fixed}
-    regex = _trie_regex(sorted(names))
-    if regex is None:
+    if not names:
         return list(entries)
-    out = []
-    for e in entries:
-        flat = squash("\n".join(getattr(e, k) for k in PARTS))
-        found = {m.group() for m in regex.finditer(flat)} - {squash(e.writer.name)}
-        found = {n for n in found if not any(n in squash(k) for k in e.keep)}
-        out.append(replace(e, mask=tuple(sorted({*e.mask, *found}))) if found else e)
+    store = JsonCache(cache_path, "others")
+    common = hashlib.sha256(json.dumps([code_version(), sorted(names), fixed], ensure_ascii=False)
+                            .encode()).hexdigest()
+    keys = [hashlib.sha256(json.dumps([common, e.writer.name, list(e.keep), *(getattr(e, k) for k in PARTS)],
+                                      ensure_ascii=False).encode()).hexdigest() for e in entries]
+    known = store.get(keys)
+    regex = None
+    out, new = [], {}
+    for e, key in zip(entries, keys, strict=True):
+        found_list = known.get(key)
+        if not isinstance(found_list, list) or not all(isinstance(n, str) for n in found_list):
+            regex = regex or _trie_regex(sorted(names))
+            assert regex is not None
+            flat = squash("\n".join(getattr(e, k) for k in PARTS))
+            found = {m.group() for m in regex.finditer(flat)} - {squash(e.writer.name)}
+            found_list = sorted(n for n in found if not any(n in squash(k) for k in e.keep))
+            new[key] = found_list
+        out.append(replace(e, mask=tuple(sorted({*e.mask, *found_list}))) if found_list else e)
+    store.put(new)
     return out
 
 
@@ -170,11 +194,16 @@ class Redaction:
                  memo: dict[str, list[str]] | None = None) -> None:
         self.entries, self.keep = list(entries), tuple(keep)
         self.store = JsonCache(cache_path, "redacted")  # key → [title, body, reply] (public texts)
+        self.checked = JsonCache(cache_path, "checked")  # `checked_key` → True: no writer datum left
+        self.clean: set[str] = set()
+        self.new_clean: dict[str, bool] = {}
         self.memo = memo if memo is not None else {}
         self.held: list[Held] = []
         self.keys = [entry_key(e, self.keep) for e in self.entries]
         self.known = {k: self.memo[k] for k in self.keys if k in self.memo}
         self.known.update(self.store.get([k for k in self.keys if k not in self.known]))
+        checks = {checked_key(k, v): k for k, v in self.known.items() if isinstance(v, list)}
+        self.clean = {checks[c] for c in self.checked.get(list(checks))}
         todo = [i for i, k in enumerate(self.keys) if k not in self.known]
         self.stats = {"cached": len(self.entries) - len(todo), "redacted": len(todo)}
         self.chunks = [todo[k:k + CHUNK] for k in range(0, len(todo), CHUNK)]
@@ -200,6 +229,8 @@ class Redaction:
             self.store.put(results)
             self.memo.update(results)
             yield self._batch(chunk, done)
+        self.checked.put(self.new_clean)
+        self.new_clean = {}
 
     def _batch(self, indexes: Sequence[int], results: Sequence[Result]) -> list[tuple[int, Entry]]:
         out = []
@@ -211,7 +242,13 @@ class Redaction:
     def _public(self, i: int, parts: Result) -> Entry | None:
         """The public entry, or None (put in `held`) when the letter cannot be published."""
         e = self.entries[i]
-        found = leaks("\n".join(parts), needles(e.writer)) if isinstance(parts, list) else []
+        key = self.keys[i]
+        if isinstance(parts, list) and key in self.clean and self.known.get(key) == parts:
+            found = []  # checked as clean by an earlier build: the same key and texts
+        else:
+            found = leaks("\n".join(parts), needles(e.writer)) if isinstance(parts, list) else []
+            if isinstance(parts, list) and not found:
+                self.new_clean[checked_key(key, parts)] = True
         if parts == "unsafe" or found:
             self.held.append(held_.unsafe(e.code, len(found)))
             return None

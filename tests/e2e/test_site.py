@@ -444,6 +444,55 @@ def test_redaction_cache_and_pool(repo: Path, tmp_path: Path, monkeypatch: pytes
     assert all(e.writer == stage.Writer() for e in pooled)
 
 
+def test_kept_checks_are_bound_to_what_they_checked(repo: Path, tmp_path: Path) -> None:
+    """The leak check kept by an earlier build holds only for the very texts it checked: a
+    public text changed in the cache (here: the writer's phone put back) is checked again and
+    the letter stopped. The other writers' names found in an entry are kept until a name is
+    new: then the entry is searched again."""
+    import sqlite3
+    from dataclasses import replace
+
+    import site_builder.redact_stage as stage
+    from letterbox.core.clock import work_calendar
+    from letterbox.core.letter import Letter
+    from letterbox.privacy.redact import UnsafeLetter, keep_words
+    from site_builder.select import select
+
+    r = Repository(repo)
+    letters = r.letters()
+    entries = select(letters, r.config, work_calendar(r.root))
+    keep = keep_words(r.config)
+    db = tmp_path / ".letterbox-cache" / "redaction.sqlite3"
+    first, _ = stage.redact_entries(entries, keep, db, workers=1)
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT count(*) FROM checked").fetchone()[0] == len(entries)
+    again, stats = stage.redact_entries(entries, keep, db, workers=1)
+    assert again == first and stats["cached"] == len(entries)
+    key = stage.entry_key(entries[0], keep)
+    phone = entries[0].writer.phone
+    assert phone
+    with sqlite3.connect(db) as con:
+        (parts,) = con.execute("SELECT parts FROM redacted WHERE key = ?", (key,)).fetchone()
+        title, body, reply = json.loads(parts)
+        con.execute("UPDATE redacted SET parts = ? WHERE key = ?",
+                    (json.dumps([title, body + phone, reply], ensure_ascii=False), key))
+    with pytest.raises(UnsafeLetter, match=entries[0].code):
+        stage.redact_entries(entries, keep, db, workers=1)
+
+    # other writers' names: kept, and searched again when a new name comes
+    plain = stage.with_other_writers(entries, letters, keep)
+    assert stage.with_other_writers(entries, letters, keep, db) == plain
+    assert stage.with_other_writers(entries, letters, keep, db) == plain  # from the cache
+    word = next(w for w in (entries[0].body[k:k + 3] for k in range(len(entries[0].body)))
+                if len(w) == 3 and all("\u4e00" <= c <= "\u9fff" for c in w))
+    stranger = Letter(letters[0].path, {**letters[0].data, "letter_code": "LA-2026-99999",
+                                        "writer": {"name": word, "phone": "13900001111"}})
+    masked = stage.with_other_writers(entries, [*letters, stranger], keep, db)
+    assert word in masked[0].mask and word not in plain[0].mask
+    assert masked == stage.with_other_writers(entries, [*letters, stranger], keep)
+    assert replace(masked[0], mask=plain[0].mask) == plain[0]
+
+
 def test_letter_cache_rereads_changed_files(repo: Path, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
