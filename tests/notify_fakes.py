@@ -62,6 +62,8 @@ class _Handler:
             count = len(self.server.messages)
         if self.server.hold_at is not None and count == self.server.hold_at:
             await asyncio.sleep(self.server.hold_seconds)  # taken, but the client hears nothing yet
+        elif self.server.delay:
+            await asyncio.sleep(self.server.delay)
         return "250 OK"
 
 
@@ -71,6 +73,7 @@ class SmtpServer:
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     hold_at: int | None = None
     hold_seconds: float = 60.0
+    delay: float = 0.0  # before each reply: a slow server, so that a kill lands mid-batch
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
 

@@ -419,3 +419,35 @@ def test_aliyun_sms_signed_as_documented(case_repo: Repo, smtp: SmtpServer, prov
     repo.run("notify", "--credentials", str(creds))
     (row,) = repo.json("notify", "--status")["notifications"]
     assert row["state"] == "pending" and "ALIYUN_SMS_SECRET" in row["reason"] and row["attempts"] == 0
+
+
+def test_kill_9_at_random_moments_never_sends_twice_and_loses_nothing(case_repo: Repo, smtp: SmtpServer,
+                                                                      providers: ProviderServer, tmp_path: Path) -> None:
+    """Workers killed -9 at random moments of a batch (wherever the kill lands: between sends,
+    mid-send, while recording), then a last run: every notification reached the server at most
+    once, and each one that did not is `unknown` (visible), never silently dropped."""
+    import random
+
+    repo = with_rules(case_repo)
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    codes = [repo.new_letter(n) for n in range(1, 13)]
+    smtp.delay = 0.15
+    rng = random.Random(19)
+    kills = 0
+    for _ in range(4):
+        before = len(smtp.messages)
+        worker = run_worker(repo, creds)
+        wait_until(lambda before=before, worker=worker: len(smtp.messages) > before or worker.poll() is not None)
+        time.sleep(rng.uniform(0.0, 0.4))
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGKILL)
+            kills += 1
+        worker.wait(10)
+    smtp.delay = 0.0
+    repo.run("notify", "--credentials", str(creds))
+    keys = smtp.keys()
+    assert Counter(keys).most_common(1)[0][1] == 1  # never twice
+    status = repo.json("notify", "--status")
+    unknown = {n["key"] for n in status["notifications"] if n["state"] == "unknown"}
+    assert set(keys) | unknown == {f"{c}-001" for c in codes}  # nothing lost
+    assert kills >= 2 and len(unknown) <= kills and status["counts"]["pending"] == 0
