@@ -85,12 +85,13 @@ def take_step(repo: Repository, code: str, action: str, details: dict[str, Any],
         new_state = _append(repo, letter, event, changes)
         files: dict[str, str] = {**(extra_files or {})}
         followers = list(new_state.members) if action in FOLLOWED else []
+        known = frozenset(p.stem for p in repo.letter_paths()) if followers else None
         for member_code in followers:
             member = repo.letter(member_code)
             mirrored = {"at": stamp, "actor": actor.name, "action": action,
                         "details": _member_details(action, details, member), "lead": letter.code}
             try:
-                _append(repo, member, mirrored, None)
+                _append(repo, member, mirrored, None, known)
             except LetterboxError as exc:
                 raise StepRefused(f"信件 {letter.code} 是合并办理的主信，这一步要同时记入并入的来信 "
                                   f"{member.code}，但{exc.message.removeprefix(f'信件 {member.code}：')}"
@@ -109,7 +110,8 @@ def take_step(repo: Repository, code: str, action: str, details: dict[str, Any],
         return StepResult(letter.code, action, new_state.status, sha, message)
 
 
-def _append(repo: Repository, letter: Letter, event: dict[str, Any], changes: dict[str, Any] | None) -> Any:
+def _append(repo: Repository, letter: Letter, event: dict[str, Any], changes: dict[str, Any] | None,
+            known: frozenset[str] | None = None) -> Any:
     """Check ``event`` against ``letter`` (process, deadlines, who may take it), append it and
     validate the result; the letter's data is updated in memory (nothing written). The new state."""
     config = repo.config
@@ -131,7 +133,8 @@ def _append(repo: Repository, letter: Letter, event: dict[str, Any], changes: di
         _rewrap(repo, letter, event["action"])
     text = letter.to_yaml()
     reparsed = Letter(letter.path, *yamlio.load(text, str(letter.path)))
-    known = frozenset(p.stem for p in repo.letter_paths())
+    if known is None:  # the letters there are (a group's step lists them once for every file)
+        known = frozenset(p.stem for p in repo.letter_paths())
     problems = validate_letter(reparsed, Context(config, known, repo.root))
     if problems:
         raise LetterboxError(f"信件 {letter.code}：此步骤的结果未通过校验，未保存。", problems)
@@ -656,9 +659,10 @@ def merge(repo: Repository, codes_: list[str], into: str, actor: Actor, at: str 
             member_events.append((member, {"at": stamp, "actor": actor.name, "action": "merge", "details": details}))
         names = [m.code for m in members]
         lead_event = {"at": stamp, "actor": actor.name, "action": "merge", "details": {"members": names}}
-        new_state = _append(repo, lead, lead_event, None)
+        known = frozenset(p.stem for p in repo.letter_paths())
+        new_state = _append(repo, lead, lead_event, None, known)
         for member, event in member_events:
-            _append(repo, member, event, None)
+            _append(repo, member, event, None, known)
             tx.write(member.path, member.to_yaml())
             for path, content in _step_files(repo, member, "merge").items():
                 tx.write(path, content)  # type: ignore[arg-type]
@@ -698,11 +702,12 @@ def unmerge(repo: Repository, codes_: list[str], reason: str, actor: Actor, at: 
         assert lead_code is not None
         lead = repo.letter(lead_code)
         names = [m.code for m in members]
+        known = frozenset(p.stem for p in repo.letter_paths())
         new_state = _append(repo, lead, {"at": stamp, "actor": actor.name, "action": "unmerge",
-                                         "details": {"members": names, "reason": why}}, None)
+                                         "details": {"members": names, "reason": why}}, None, known)
         for member in members:
             _append(repo, member, {"at": stamp, "actor": actor.name, "action": "unmerge",
-                                   "details": {"into": lead.code, "reason": why}}, None)
+                                   "details": {"into": lead.code, "reason": why}}, None, known)
             tx.write(member.path, member.to_yaml())
             for path, content in _step_files(repo, member, "unmerge").items():
                 tx.write(path, content)  # type: ignore[arg-type]
