@@ -451,3 +451,33 @@ def test_kill_9_at_random_moments_never_sends_twice_and_loses_nothing(case_repo:
     unknown = {n["key"] for n in status["notifications"] if n["state"] == "unknown"}
     assert set(keys) | unknown == {f"{c}-001" for c in codes}  # nothing lost
     assert kills >= 2 and len(unknown) <= kills and status["counts"]["pending"] == 0
+
+
+def test_a_repository_template_overrides_and_a_broken_one_holds(case_repo: Repo, smtp: SmtpServer,
+                                                                providers: ProviderServer, tmp_path: Path) -> None:
+    """notice_templates/notify_staff.j2 of the repository replaces the package's (like the
+    notices); a broken one holds the notification with a Chinese reason naming the file."""
+    repo = with_rules(case_repo)
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    folder = repo.path / "notice_templates"
+    folder.mkdir()
+    (folder / "notify_staff.j2").write_text("【龙安区】{{ label }} {{ code }}\n{{ name }}同志：请于{{ due }}前办结。\n", "utf-8")
+    repo.commit_all("staff notification template")
+    code = repo.new_letter(1)
+    repo.run("classify", code, "--category", "complaint", "--as", "王五", "--at", f"2026-03-02{T}")
+    repo.run("transfer", code, "--unit", "zjj", "--as", "王五", "--at", "2026-03-02T11:00:00+08:00")
+    repo.run("notify", "--credentials", str(creds))
+    unit_mail = next(m for r, m in smtp.messages if r == ["xinfang@zjj.example.gov.cn"])
+    assert str(unit_mail["Subject"]) == f"【龙安区】转办 {code}"
+    assert unit_mail.get_content().startswith("区住房和城乡建设局同志：请于2026年")
+    (folder / "notify_staff.j2").write_text("{{ code }\n", "utf-8")
+    repo.commit_all("broken template")
+    repo.run("remind", code, "--as", "王五", "--at", f"2026-03-03{T}")
+    (repo.path / "letterbox.yaml").write_text((repo.path / "letterbox.yaml").read_text("utf-8").replace(
+        "{step: remind, to: unit, via: dingtalk}", "{step: remind, to: unit, via: email}"), "utf-8")
+    repo.commit_all("remind by e-mail")
+    repo.run("remind", code, "--as", "王五", "--at", f"2026-03-04{T}")
+    repo.run("notify", "--credentials", str(creds))
+    rows = {r["via"]: r for r in repo.json("notify", "--status")["notifications"]}
+    assert rows["email"]["state"] == "pending" and "notify_staff.j2" in rows["email"]["reason"]
+    assert "notice_templates/" in rows["email"]["reason"]
