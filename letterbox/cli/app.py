@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 from rich.console import Console, ConsoleDimensions
+from rich.markup import escape
 
 from letterbox import __version__
 from letterbox.core.errors import LetterboxError, Problem, errors_only
@@ -88,7 +89,7 @@ class LetterboxGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LetterboxError as exc:
-            err.print(f"[bold red]错误：[/]{exc.message}", markup=True)
+            err.print(f"[bold red]错误：[/]{escape(exc.message)}", markup=True)  # the message is text, not markup
             for problem in exc.problems:
                 err.print(f"  {problem}", markup=False)
             ctx.exit(1)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from letterbox.cli.app import State_, cli, err, out, pass_state, print_json, warn_unreadable
@@ -140,7 +141,7 @@ def _print_preview(v: dict[str, Any]) -> None:
               f"答复：{v['reply_kind']}{'（' + v['reply_by'] + '）' if v['reply_by'] else ''}",
               markup=False)
     if v["unsafe"]:
-        out.print(f"[bold red]不能公开：[/]{v['unsafe']}")
+        out.print(f"[bold red]不能公开：[/]{escape(str(v['unsafe']))}")
     elif v["on_board"]:
         out.print("[green]生成网站时将公开此信。[/]")
     else:

@@ -428,3 +428,9 @@ def test_reopen_after_unsatisfied_feedback(case_repo) -> None:  # noqa: ANN001
     repo.run("approve", code, "--at", "2026-03-06T15:00:00+08:00")
     take_step(Repository(repo.path), code, "feedback", {"rating": "满意"}, Actor("来信人"),
               at="2026-03-07T09:00:00+08:00")
+
+
+def test_brackets_in_a_message_are_shown_as_typed(case_repo: Repo) -> None:
+    """An error message is text, not console markup: square brackets in what staff typed (or in
+    a message such as pip install 'quzhang-xinxiang[pdf]') are printed, not eaten as styles."""
+    refused(case_repo, "show", "LA-[bold]2026[/]", words=["找不到信件 LA-[bold]2026[/]"])
