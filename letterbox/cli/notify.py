@@ -4,11 +4,12 @@ opt-out of a channel. The worker is letterbox/ops/notify/worker.py; docs/notify.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from letterbox.cli.app import State_, cli, err, out, pass_state, print_json
+from letterbox.cli.app import State_, cli, err, out, pass_state, print_json, today_of
 from letterbox.core.errors import LetterboxError
 from letterbox.ops.notify import credentials, worker
 from letterbox.ops.notify.rules import CHANNELS
@@ -30,16 +31,20 @@ from letterbox.ops.notify.state import STATE_LABELS
 @click.option("--via", type=click.Choice(["email", "sms"]), help="退订或撤销退订的渠道。")
 @click.option("--skip-existing", is_flag=True,
               help="首次部署时用：把已提交、从未发送的通知记为跳过，不补发旧通知（之后的通知照常发送）。")
+@click.option("--digest", is_flag=True,
+              help="发每日期限提醒（letterbox.yaml 的 notify.digest）：各单位逾期或即将到期的信件；每天每个收件人一次。")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="--digest 的日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_state
 def notify_cmd(state: State_, follow: bool, interval: float, limit: int | None, creds_path: Path | None,
                show_status: bool, retry_key: str | None, sent_key: str | None, opt_out: str | None,
-               opt_in: str | None, via: str | None, skip_existing: bool, as_json: bool) -> None:
+               opt_in: str | None, via: str | None, skip_existing: bool, digest: bool, today: datetime | None,
+               as_json: bool) -> None:
     """发送通知：把 outbox/ 中已提交的通知用邮件、短信、钉钉或企业微信机器人发出，每条只发一次。"""
     repo = state.repo()
-    modes = [m for m in (show_status, retry_key, sent_key, opt_out, opt_in, follow, skip_existing) if m]
+    modes = [m for m in (show_status, retry_key, sent_key, opt_out, opt_in, follow, skip_existing, digest) if m]
     if len(modes) > 1:
-        raise LetterboxError("--status、--retry、--mark-sent、--opt-out、--opt-in、--follow、--skip-existing 一次只能用一个。")
+        raise LetterboxError("--status、--retry、--mark-sent、--opt-out、--opt-in、--follow、--skip-existing、--digest 一次只能用一个。")
     if (opt_out or opt_in) and not via:
         raise LetterboxError(f"--opt-out 和 --opt-in 需要 --via（{'、'.join(c for c in CHANNELS if c in ('email', 'sms'))}）。")
     record = worker.open_state(repo)
@@ -70,14 +75,17 @@ def notify_cmd(state: State_, follow: bool, interval: float, limit: int | None, 
                 out.print(f"通知 {key} 已{'重新列入待发送（下一轮发送）' if retry_key else '记为已送达'}。", markup=False)
             return
         creds = credentials.load(creds_path, repo.root)
-        with worker.worker_lock(repo):
+        with worker.worker_lock(repo, digest=digest):
             run = worker.Worker(repo, creds, record, log=(lambda line: None) if as_json else
                                 (lambda line: out.print(line, markup=False)))
             if follow:
                 worker.follow(run, interval, limit, on_round=lambda s: print_json(s.to_json()) if as_json else None)
                 return
             with worker.graceful(run):
-                summary = run.run(limit, skip_existing=skip_existing)
+                if digest:
+                    summary = worker.send_digest(run, today_of(repo, today))
+                else:
+                    summary = run.run(limit, skip_existing=skip_existing)
         if as_json:
             print_json(summary.to_json())
             return

@@ -481,3 +481,50 @@ def test_a_repository_template_overrides_and_a_broken_one_holds(case_repo: Repo,
     rows = {r["via"]: r for r in repo.json("notify", "--status")["notifications"]}
     assert rows["email"]["state"] == "pending" and "notify_staff.j2" in rows["email"]["reason"]
     assert "notice_templates/" in rows["email"]["reason"]
+
+
+def test_daily_digest_once_a_day_to_each_unit_and_the_office(case_repo: Repo, smtp: SmtpServer,
+                                                             providers: ProviderServer, tmp_path: Path) -> None:
+    repo = with_rules(case_repo, "\nnotify:\n  rules: []\n  digest: {to: [unit, office], via: [email, wecom], within: 1}\n")
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    (creds.parent / "notify.yaml").write_text(creds.read_text("utf-8").replace(
+        "  xxzx:\n", "  xxzx:\n    email: [xxzx@example.gov.cn]\n"), "utf-8")
+    first, second, done = (repo.new_letter(n) for n in (1, 2, 3))
+    for code, unit in ((first, "zjj"), (second, "cgj"), (done, "zjj")):
+        repo.run("classify", code, "--category", "complaint", "--as", "王五", "--at", f"2026-03-02{T}")
+        repo.run("transfer", code, "--unit", unit, "--as", "王五", "--at", "2026-03-02T11:00:00+08:00")
+    repo.run("answer", done, "--text", "已修复。", "--head", "王主任", "--at", f"2026-03-05{T}")
+    repo.run("approve", done, "--at", f"2026-03-06{T}")
+    repo.run("notify", "--digest", "--today", "2026-04-01", "--credentials", str(creds))
+    mails = {r[0]: m for r, m in smtp.messages}
+    assert sorted(mails) == ["cgj@example.gov.cn", "xinfang@zjj.example.gov.cn", "xxzx@example.gov.cn"]
+    unit_text = mails["xinfang@zjj.example.gov.cn"].get_content()
+    assert first in unit_text and second not in unit_text and done not in unit_text and "已逾期" in unit_text
+    assert "逾期 1 封" in str(mails["xinfang@zjj.example.gov.cn"]["Subject"])
+    office_text = mails["xxzx@example.gov.cn"].get_content()
+    assert first in office_text and second in office_text and done not in office_text
+    assert "文昌大道" not in unit_text + office_text  # codes and limits only
+    assert len(providers.wecom) == 1 and second in providers.wecom[0]["text"]["content"]
+    assert providers.dingtalk == []  # zjj's robot is not a digest channel here (wecom: none for zjj)
+    repo.run("notify", "--digest", "--today", "2026-04-01", "--credentials", str(creds))
+    assert len(smtp.messages) == 3  # once a day
+    repo.run("notify", "--digest", "--today", "2026-04-02", "--credentials", str(creds))
+    assert len(smtp.messages) == 6
+    status = repo.json("notify", "--status")
+    states = {n["key"]: n["state"] for n in status["notifications"]}
+    assert states == {**{f"digest-2026-04-02-{u}-wecom": "pending" for u in ("zjj", "cgj")},  # no robot configured
+                      **{f"digest-2026-04-01-{u}-wecom": "failed" for u in ("zjj", "cgj")}}  # its day is over
+    assert status["counts"]["sent"] == 8
+    repo.run("notify", "--credentials", str(creds))  # an ordinary round leaves the digests alone
+    assert len(smtp.messages) == 6
+    import filelock  # the digest runs beside a --follow service holding the worker's lock
+
+    with filelock.FileLock(str(repo.path / ".git/letterbox/notify.lock")):
+        repo.run("notify", "--digest", "--today", "2026-04-03", "--credentials", str(creds))
+    assert len(smtp.messages) == 9
+
+
+def test_digest_without_settings_is_refused(case_repo: Repo, tmp_path: Path) -> None:
+    repo = with_rules(case_repo)
+    result = repo.run("notify", "--digest", "--credentials", str(creds_file(tmp_path, 1, 1)), expect=1)
+    assert "digest" in result.stderr

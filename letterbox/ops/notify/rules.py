@@ -36,9 +36,19 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Digest:
+    """The daily digest (`letterbox notify --digest`, a daily timer): to each unit its open
+    letters overdue or due within `within` working days, to the office all of them."""
+    to: tuple[str, ...]
+    via: tuple[str, ...]
+    within: int
+
+
+@dataclass(frozen=True)
 class NotifySettings:
     rules: tuple[Rule, ...]
     lookup_url: str | None
+    digest: Digest | None = None
 
     def rules_for(self, action: str) -> list[Rule]:
         return [r for r in self.rules if r.on == action]
@@ -52,9 +62,9 @@ def settings(config: Config) -> NotifySettings | None:
     where = f"配置文件 {CONFIG_FILE} 的 notify"
     if not isinstance(data, dict):
         raise LetterboxError(f"{where} 应为映射（rules、lookup_url）。")
-    unknown = sorted(set(data) - {"rules", "lookup_url"})
+    unknown = sorted(map(str, set(data) - {"rules", "lookup_url", "digest"}))
     if unknown:
-        raise LetterboxError(f"{where} 中有不认识的设置：{'、'.join(map(str, unknown))}（可用 rules、lookup_url）。")
+        raise LetterboxError(f"{where} 中有不认识的设置：{'、'.join(unknown)}（可用 rules、lookup_url、digest）。")
     rules = []
     for i, item in enumerate(data.get("rules") or []):
         at = f"{where}.rules 第 {i + 1} 项"
@@ -73,7 +83,24 @@ def settings(config: Config) -> NotifySettings | None:
             raise LetterboxError(f"{at}：来信人只能用 email 或 sms 通知（钉钉、企业微信群是单位的工作群）。")
         rules.append(Rule(str(on), str(to), channels))
     url = data.get("lookup_url") or (f"{config.site_url.rstrip('/')}/lookup/" if config.site_url else None)
-    return NotifySettings(tuple(rules), url)
+    return NotifySettings(tuple(rules), url, _digest(data.get("digest"), f"{where}.digest"))
+
+
+def _digest(data: Any, at: str) -> Digest | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise LetterboxError(f"{at} 应为映射，如 {{to: [unit, office], via: email, within: 1}}。")
+    to = (data.get("to"),) if isinstance(data.get("to"), str) else tuple(data.get("to") or ("unit", "office"))
+    via = (data.get("via"),) if isinstance(data.get("via"), str) else tuple(data.get("via") or ())
+    within = data.get("within", 1)
+    if not to or any(t not in ("unit", "office") for t in to):
+        raise LetterboxError(f"{at}：to 应为 unit、office 中的一个或两个，而不是 {data.get('to')!r}。")
+    if not via or any(v not in ("email", "dingtalk", "wecom") for v in via):
+        raise LetterboxError(f"{at}：via 应为 email、dingtalk、wecom 中的一个或几个，而不是 {data.get('via')!r}。")
+    if isinstance(within, bool) or not isinstance(within, int) or not 0 <= within <= 20:
+        raise LetterboxError(f"{at}：within 应为 0 到 20 的整数（还剩几个工作日到期时提醒），而不是 {within!r}。")
+    return Digest(tuple(map(str, to)), tuple(map(str, via)), within)
 
 
 def recipients(config: Config, rule: Rule, event: dict[str, Any], units: list[str]) -> list[str | None]:

@@ -130,17 +130,19 @@ class State:
     def due(self, at: float | None = None) -> list[Row]:
         at = time.time() if at is None else at
         return [Row(*r) for r in self.db.execute(
-            "SELECT * FROM notes WHERE state='pending' AND next_at<=? ORDER BY key", (at,))]
+            "SELECT * FROM notes WHERE state='pending' AND next_at<=? AND event>=0 ORDER BY key", (at,))]
 
     def counts(self) -> dict[str, int]:
         found = dict(self.db.execute("SELECT state, count(*) FROM notes GROUP BY state").fetchall())
         return {s: int(found.get(s, 0)) for s in STATES}
 
-    def orphans(self) -> list[str]:
-        """Rows a dead worker left in `sending`: now `unknown` (never sent again by themselves)."""
+    def orphans(self, digests: bool = False) -> list[str]:
+        """Rows a dead worker left in `sending`: now `unknown` (never sent again by themselves).
+        The outbox's rows, or (`digests`) the daily digests': each kind under its own lock."""
+        which = "event<0" if digests else "event>=0"
         with self.tx() as db:
-            keys = [k for (k,) in db.execute("SELECT key FROM notes WHERE state='sending'")]
-            db.execute("UPDATE notes SET state='unknown', reason=?, updated_at=? WHERE state='sending'",
+            keys = [k for (k,) in db.execute(f"SELECT key FROM notes WHERE state='sending' AND {which}")]
+            db.execute(f"UPDATE notes SET state='unknown', reason=?, updated_at=? WHERE state='sending' AND {which}",
                        ("发送时 notify 进程中断（如被强行结束）：无法确定是否已发出，为免重复不再自动发送。",
                         now_text()))
         return keys
@@ -172,6 +174,15 @@ class State:
             keys = [k for (k,) in db.execute("SELECT key FROM notes WHERE state='pending' AND attempts=0 ORDER BY key")]
             db.execute("UPDATE notes SET state='skipped', reason=?, updated_at=? WHERE state='pending' AND attempts=0",
                        (reason, now_text()))
+        return keys
+
+    def expire_digests(self, day: str) -> list[str]:
+        """Earlier days' digests still pending → failed: a digest is only worth its own day."""
+        with self.tx() as db:
+            keys = [k for (k,) in db.execute("SELECT key FROM notes WHERE action='digest' AND state='pending'"
+                                             " AND key NOT LIKE ?", (f"digest-{day}-%",))]
+            db.executemany("UPDATE notes SET state='failed', reason=?, updated_at=? WHERE key=?",
+                           [("过期的每日期限提醒（当天未能发出），不再发送。", now_text(), k) for k in keys])
         return keys
 
     def retry(self, key: str) -> bool:

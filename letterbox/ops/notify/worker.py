@@ -22,20 +22,24 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import filelock
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from jinja2 import TemplateError
 
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
 from letterbox.core.letter import Letter
 from letterbox.core.sealing import Keyring
+from letterbox.ops import notices
 from letterbox.ops.notify import channels, messages, outbox
 from letterbox.ops.notify import rules as rules_
 from letterbox.ops.notify.credentials import Credentials
 from letterbox.ops.notify.state import OPT_OUT_REASON, Row, State, state_path
+from letterbox.reports.deadline_table import DeadlineRow
 from letterbox.store.repository import Repository
 
 
@@ -64,8 +68,10 @@ class Refuse(Exception):
 
 
 @contextmanager
-def worker_lock(repo: Repository) -> Iterator[None]:
-    lock = filelock.FileLock(str(repo.git_dir / "letterbox" / "notify.lock"))
+def worker_lock(repo: Repository, digest: bool = False) -> Iterator[None]:
+    """One worker per repository (and one digest run: it has a lock of its own, so the daily
+    digest runs beside a `--follow` service)."""
+    lock = filelock.FileLock(str(repo.git_dir / "letterbox" / ("notify-digest.lock" if digest else "notify.lock")))
     (repo.git_dir / "letterbox").mkdir(parents=True, exist_ok=True)
     try:
         lock.acquire(timeout=0)
@@ -209,6 +215,20 @@ class Worker:
             summary.held.append(row.key)
             self.log(f"暂缓：{what}：{exc.message}")
             return
+        self.deliver(row, entry, message, summary, address)
+
+    def deliver(self, row: Row, entry: outbox.Entry, message: channels.Message, summary: Summary,
+                address: Any = None) -> None:
+        """Record `sending`, send, record the outcome (the one path every message takes)."""
+        what = f"{row.key}（{rules_.AUDIENCE_LABELS.get(row.audience, row.audience)}，{row.via}）"
+        if address is None:
+            try:
+                address = self._address(entry, None)
+            except (Hold, Refuse) as exc:
+                self.state.hold(row.key, str(exc), time.time())
+                summary.held.append(row.key)
+                self.log(f"暂缓：{what}：{exc}")
+                return
         sender = str((self.creds.smtp or {}).get("from") or "")
         attempt = self.state.claim(row.key, channels.message_id(row.key, sender) if row.via == "email" else row.key)
         try:
@@ -263,8 +283,9 @@ class Worker:
             raise Refuse(f"信件 {entry.letter} 的第 {entry.event} 条办理记录不是“{entry.action}”（运行 letterbox validate）。")
         return letter
 
-    def _address(self, entry: outbox.Entry, letter: Letter) -> Any:
+    def _address(self, entry: outbox.Entry, letter: Letter | None) -> Any:
         if entry.to == "writer":
+            assert letter is not None
             if letter.sealed and (letter.hidden or not isinstance(letter.data.get("writer"), dict)):
                 why = self._keyring_error or letter.hidden or "没有找到阅读密钥"
                 raise Hold(f"来信人联系方式加密保存，本机无法解密：{why}")
@@ -330,6 +351,65 @@ def follow(worker: Worker, interval: float, limit: int | None = None,
             while waited < interval and not worker.stop:
                 time.sleep(min(0.2, interval - waited))
                 waited += 0.2
+
+
+# -- the daily digest ---------------------------------------------------------------------------
+
+
+def digest_rows(repo: Repository, day: date, within: int) -> list[DeadlineRow]:
+    """The open letters overdue or due within `within` working days on `day` (the deadline
+    table's rows; sealed letters need no key: the history is in clear)."""
+    from letterbox.reports.deadline_table import deadline_table, needed
+
+    letters = repo.indexed(needed(day, 1)).loaded.letters
+    table = deadline_table(letters, repo.config, work_calendar(repo.root), day)
+    return [r for r in table.rows if r.overdue or (r.days_left is not None and r.days_left <= within)]
+
+
+def send_digest(worker: Worker, day: date) -> Summary:
+    """Today's digest to each unit with letters overdue or falling due, and to the office: one
+    message per recipient and channel a day (key `digest-<day>-<code>-<via>`: a second run the
+    same day sends nothing again; a failed one is retried by the next run that day)."""
+    summary = Summary()
+    settings = worker.settings.digest if worker.settings else None
+    if settings is None:
+        raise LetterboxError("letterbox.yaml 的 notify 中没有 digest 设置（如 digest: {to: [unit, office], via: email, "
+                             "within: 1}），不发每日期限提醒。")
+    summary.orphans = worker.state.orphans(digests=True)
+    summary.failed.extend(worker.state.expire_digests(day.isoformat()))
+    rows = digest_rows(worker.repo, day, settings.within)
+    config = worker.config
+    wanted: dict[tuple[str, str], list[DeadlineRow]] = {}
+    if "unit" in settings.to:
+        for row in rows:
+            for unit in row.units:
+                wanted.setdefault(("unit", unit), []).append(row)
+    if "office" in settings.to and rows:
+        wanted[("office", config.office_code)] = rows
+    env = notices.environment(worker.repo.root)
+    for (audience, ref), found in sorted(wanted.items()):
+        for via in settings.via:
+            key = f"digest-{day.isoformat()}-{ref}-{via}"
+            worker.state.add([(key, "", ref, -1, "digest", audience, ref, via)])
+            note = worker.state.row(key)
+            if note is None or note.state != "pending" or worker.stop:
+                continue
+            try:
+                text = env.get_template("notify_digest.j2").render(
+                    key=key, day=f"{day.year}年{day.month}月{day.day}日", mailbox=config.mailbox_name,
+                    name=config.unit_name(ref), ref=ref, office=audience == "office", within=settings.within,
+                    rows=[{"code": r.letter_code, "due": r.deadline.isoformat() if r.deadline else "—",
+                           "overdue": r.overdue, "days_left": r.days_left,
+                           "units": "、".join(r.unit_names)} for r in found])
+            except TemplateError as exc:
+                worker.state.hold(key, f"通知模板 notify_digest.j2 有误：{exc.message or exc.__class__.__name__}。", time.time())
+                summary.held.append(key)
+                continue
+            lines = text.strip("\n").split("\n")
+            message = channels.Message(key, lines[0].strip(), "\n".join(lines[1:]).strip("\n") + "\n")
+            entry = outbox.Entry(ref, -1, "digest", audience, ref, via)
+            worker.deliver(note, entry, message, summary)
+    return summary
 
 
 # -- status -------------------------------------------------------------------------------------
