@@ -94,7 +94,15 @@ from site_builder.render import (
     render,
     search_pages,
 )
-from site_builder.scan import SCAN_POOL_MIN, Found, Scanner, Verdict, judge, needle_owners
+from site_builder.scan import (
+    SCAN_POOL_MIN,
+    Found,
+    Scanner,
+    Verdict,
+    ciphertext,
+    judge,
+    needle_owners,
+)
 from site_builder.select import Entry, select_or_hold
 from site_builder.settings import load_settings
 from site_builder.shell import (
@@ -497,7 +505,7 @@ class Plan:
         kept = self._unchanged(now)
         changed = sorted(rel for rel in now if rel not in kept)
         self.changed += len(changed)
-        scanner.submit([self.work.site / rel for rel in changed])
+        scanner.submit([self.work.site / rel for rel in changed if not ciphertext(rel)])
 
     def _kept_bundle(self, rel: str) -> bool:
         folder = rel.split("/", 1)[0]
@@ -533,7 +541,7 @@ class Plan:
         new = {n: codes[0] for n, codes in self.owners.items() if digest(n) not in searched}
         now = stamps(self.work.site)
         pagefind = {rel for rel, d in self.pagefind.items() if before.pagefind.get(rel) == d}
-        kept = sorted(self._unchanged(now) | pagefind)
+        kept = sorted(rel for rel in self._unchanged(now) | pagefind if not ciphertext(rel))
         hits: dict[str, Found] = {}
         for rel in kept:
             names, origin = before.hits.get(rel, ([], None))

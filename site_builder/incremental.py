@@ -36,7 +36,7 @@ import os
 import shutil
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
 
@@ -94,7 +94,8 @@ class Manifest:
 
     def save(self, state: Path) -> None:
         tmp = state / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(asdict(self), ensure_ascii=False, sort_keys=True), "utf-8")
+        data = {f.name: getattr(self, f.name) for f in fields(self)}  # not asdict: no deep copy
+        tmp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True), "utf-8")
         tmp.replace(state / MANIFEST)
 
 
