@@ -313,7 +313,7 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     search = record.search if record is not None else {}
     with Redaction(entries, keep, cache, pool=pool, memo=memo) as redaction:
         figures = published_figures(letters, entries, config, cal, today)
-        owners = needle_owners(letters)
+        owners = needle_owners(letters, cache)
         if lookup is None or lookup.published is None:
             write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
         done: dict[int, Entry] = {}

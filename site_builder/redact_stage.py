@@ -95,7 +95,8 @@ def with_other_writers(entries: Sequence[Entry], letters: Sequence[Letter],
     writer's name (shorter names are ordinary words too often: 向阳, 常青). Names inside a
     keep word (a unit's name) or the letter's own keep list are left alone. The names found
     are kept in `cache_path` (table `others`) under a hash of the entry's texts, its writer's
-    name and keep list, the keep words and every name searched for."""
+    name and keep list, the keep words and every name searched for, as their places in the
+    sorted names (no name in clear: a sealed letter's writer may be among them)."""
     fixed = squash("\n".join(keep))
     names = {squash(Writer.from_data(x.data.get("writer")).name) for x in letters}
     names = {n for n in names if len(n) >= OTHER_NAME_MIN and n not in fixed}
@@ -107,17 +108,21 @@ def with_other_writers(entries: Sequence[Entry], letters: Sequence[Letter],
     keys = [hashlib.sha256(json.dumps([common, e.writer.name, list(e.keep), *(getattr(e, k) for k in PARTS)],
                                       ensure_ascii=False).encode()).hexdigest() for e in entries]
     known = store.get(keys)
+    ordered = sorted(names)
+    place = {n: k for k, n in enumerate(ordered)}
     regex = None
     out, new = [], {}
     for e, key in zip(entries, keys, strict=True):
-        found_list = known.get(key)
-        if not isinstance(found_list, list) or not all(isinstance(n, str) for n in found_list):
-            regex = regex or _trie_regex(sorted(names))
+        kept = known.get(key)
+        if isinstance(kept, list) and all(isinstance(k, int) and 0 <= k < len(ordered) for k in kept):
+            found_list = [ordered[k] for k in kept]
+        else:
+            regex = regex or _trie_regex(ordered)
             assert regex is not None
             flat = squash("\n".join(getattr(e, k) for k in PARTS))
             found = {m.group() for m in regex.finditer(flat)} - {squash(e.writer.name)}
             found_list = sorted(n for n in found if not any(n in squash(k) for k in e.keep))
-            new[key] = found_list
+            new[key] = [place[n] for n in found_list]
         out.append(replace(e, mask=tuple(sorted({*e.mask, *found_list}))) if found_list else e)
     store.put(new)
     return out

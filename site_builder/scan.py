@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import hashlib
 import html
 import json
 import multiprocessing
@@ -36,6 +37,7 @@ from typing import TypeVar
 
 from letterbox.core.letter import Letter
 from letterbox.privacy.redact import Writer, needles, squash
+from letterbox.store.cache import JsonCache
 from letterbox.store.repository import Repository
 from site_builder.tools import lower_priority
 
@@ -79,12 +81,72 @@ def _readable(path: Path) -> str:
     return html.unescape(text)
 
 
+COMPILE_AFTER = 4_000_000  # characters searched before the needles' regex is compiled (~1 s of lookups; compiling 30 000 needles: ~3 s)
+
+
+class Needles:
+    """Finds needles in a text as `_trie_regex`'s regex does (`finditer`): at each place the
+    longest needle that starts there, then on after it. Compiling the regex of 30 000 needles
+    takes seconds, more than an incremental build's scan of its few new pages: the regex is
+    compiled only once COMPILE_AFTER characters have been searched; until then the needles are
+    looked up by their first character and lengths (the same matches: tests/unit/test_scan_needles.py)."""
+
+    def __init__(self, needles: Iterable[str]) -> None:
+        self.words = {n for n in needles if n}
+        lengths: dict[str, set[int]] = {}
+        for word in self.words:
+            lengths.setdefault(word[0], set()).add(len(word))
+        self.lengths = {c: sorted(ls, reverse=True) for c, ls in lengths.items()}
+        self.regex: re.Pattern[str] | None = None
+        self.budget = COMPILE_AFTER
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    def _regex(self, size: int) -> re.Pattern[str] | None:
+        if self.regex is None:
+            self.budget -= size
+            if self.budget < 0:
+                self.regex = _trie_regex(sorted(self.words))
+        return self.regex
+
+    def _scan(self, text: str, first: bool) -> set[str]:
+        found: set[str] = set()
+        words, lengths = self.words, self.lengths
+        i, end = 0, len(text)
+        while i < end:
+            for size in lengths.get(text[i], ()):
+                word = text[i:i + size]
+                if len(word) == size and word in words:
+                    found.add(word)
+                    if first:
+                        return found
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+    def findall(self, text: str) -> set[str]:
+        """The needles found, as {m.group() for m in regex.finditer(text)}."""
+        regex = self._regex(len(text))
+        if regex is not None:
+            return {m.group() for m in regex.finditer(text)}
+        return self._scan(text, first=False)
+
+    def search(self, text: str) -> bool:
+        regex = self._regex(len(text))
+        if regex is not None:
+            return regex.search(text) is not None
+        return bool(self._scan(text, first=True))
+
+
 class _Searcher:
-    """The needles' regex and the pieces already searched (one per process)."""
+    """The needles (`Needles`) and the pieces already searched (one per process)."""
 
     def __init__(self, needles: Iterable[str]) -> None:
         needles = list(needles)
-        self.regex = _trie_regex(needles)
+        self.regex = Needles(needles)
         self.cut = not any("<" in n for n in needles)
         self.searched: set[str] = set()  # every piece searched so far
         self.hits: dict[str, tuple[str, ...]] = {}  # those holding needles → the needles
@@ -94,9 +156,9 @@ class _Searcher:
         comes from (None: a shared file)."""
         regex = self.regex
         rel = path.relative_to(site).as_posix()
-        if regex is None:
+        if not regex:
             return (), None
-        names = {m.group() for m in regex.finditer(squash(rel))}
+        names = regex.findall(squash(rel))
         text = _readable(path)
         pieces = set(text.split("<")) if self.cut else {text}
         for piece in pieces.intersection(self.hits):
@@ -106,7 +168,7 @@ class _Searcher:
         # none spans two pieces); one by one only when something is found, to remember which
         if new and regex.search(squash("<".join(new))):
             for piece in new:
-                found = {m.group() for m in regex.finditer(squash(piece))}
+                found = regex.findall(squash(piece))
                 if found:
                     self.hits[piece] = tuple(found)
                     names.update(found)
@@ -284,15 +346,33 @@ def writer_needles(repo: Repository, letters: list[Letter] | None = None) -> dic
     return owners
 
 
-def needle_owners(letters: list[Letter]) -> dict[str, tuple[str, ...]]:
+def needle_owners(letters: list[Letter], cache_path: Path | None = None) -> dict[str, tuple[str, ...]]:
     """Every writer's needles (as `writer_needles`) → the codes of every letter whose writer
-    has it (two letters of one writer, or two writers of one name, share a needle)."""
+    has it (two letters of one writer, or two writers of one name, share a needle). A writer
+    block's needles are kept in `cache_path` (table `needles`) under a hash of the block and
+    the redaction code (`redact_stage.code_version`), but a sealed letter's: its writer's data
+    is never written out in clear (the letters' cache keeps its sealed form)."""
+    from site_builder.redact_stage import code_version  # (redact_stage imports this module)
+
+    ordered = sorted(letters, key=lambda x: x.code)
+    version = code_version()
+    keys = [hashlib.sha256(json.dumps([version, letter.data.get("writer")], ensure_ascii=False,
+                                      sort_keys=True, default=str).encode()).hexdigest()
+            for letter in ordered]
+    store = JsonCache(cache_path, "needles")
+    known = store.get(keys)
+    new: dict[str, list[str]] = {}
     owners: dict[str, list[str]] = {}
-    for letter in sorted(letters, key=lambda x: x.code):
-        mine = needles(Writer.from_data(letter.data.get("writer")))
-        for needle in mine:
-            if not any(other != needle and other in needle for other in mine):
-                owners.setdefault(needle, []).append(letter.code)
+    for letter, key in zip(ordered, keys, strict=True):
+        kept = None if letter.sealed else known.get(key)
+        if not isinstance(kept, list) or not all(isinstance(n, str) for n in kept):
+            mine = needles(Writer.from_data(letter.data.get("writer")))
+            kept = [n for n in mine if not any(other != n and other in n for other in mine)]
+            if not letter.sealed:
+                new[key] = kept
+        for needle in kept:
+            owners.setdefault(needle, []).append(letter.code)
+    store.put(new)
     return {n: tuple(codes) for n, codes in owners.items()}
 
 
