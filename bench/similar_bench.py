@@ -77,9 +77,11 @@ class Maker:
         for s in sites:
             stripped = stripped.replace(s, "，")
         writer = frozenset({f"w{rng.randrange(max(n // 2, 1))}"})
-        return Profile(f"LA-{i:06d}", date(2026, 1, 1) + timedelta(days=i * 365 // max(n, 1)), stripped,
-                       frozenset({town} if town in text else set()), sites, topics_in(text), writer,
-                       spots=spots_in(text))
+        p = Profile(f"LA-{i:06d}", date(2026, 1, 1) + timedelta(days=i * 365 // max(n, 1)), stripped,
+                    frozenset({town} if town in text else set()), sites, topics_in(text), writer,
+                    spots=spots_in(text))
+        _ = p.vector  # made now (jieba), as a profile's vector is before it joins an index
+        return p
 
 
 def ms(values: list[float]) -> str:
