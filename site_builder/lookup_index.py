@@ -828,7 +828,7 @@ def refresh_letters(root: Path, site: Path, letter_codes: Iterable[str]) -> Refr
 
 SALT_MAX_AGE = 7 * 86_400  # seconds: an index whose salt is older than this: a build writes a whole new one
 PAYLOAD_CODE = ("site_builder/lookup_index.py", "letterbox/core", "letterbox/ops/notices.py",
-                "letterbox/ops/reviews.py", "letterbox/templates")  # what a payload is made by
+                "letterbox/ops/reviews.py", "letterbox/templates/notice_*")  # what a payload is made by
 
 
 def payload_key(root: Path) -> str:
@@ -840,7 +840,8 @@ def payload_key(root: Path) -> str:
     files = []
     for name in PAYLOAD_CODE:
         path = top / name
-        files += sorted(path.rglob("*")) if path.is_dir() else [path]
+        files += sorted(path.parent.glob(path.name)) if "*" in name else (
+            sorted(path.rglob("*")) if path.is_dir() else [path])
     templates = Path(root) / notices.TEMPLATE_DIR
     if templates.is_dir():
         files += sorted(templates.rglob("*"))
