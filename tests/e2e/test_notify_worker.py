@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LETTERBOX_BIN, WRITER, Repo
+from tests.conftest import LETTERBOX_BIN, WRITER, Repo, submission
 from tests.e2e.test_notify_outbox import with_rules
 from tests.e2e.test_sealing_read import WRITERS, Sealed
 from tests.e2e.test_sealing_read import sealed as sealed_fixture  # noqa: F401 (a fixture)
@@ -528,3 +528,32 @@ def test_digest_without_settings_is_refused(case_repo: Repo, tmp_path: Path) -> 
     repo = with_rules(case_repo)
     result = repo.run("notify", "--digest", "--credentials", str(creds_file(tmp_path, 1, 1)), expect=1)
     assert "digest" in result.stderr
+
+
+def test_a_reissued_query_code_is_told_to_the_writer_without_the_code(case_repo: Repo, smtp: SmtpServer,
+                                                                      providers: ProviderServer,
+                                                                      tmp_path: Path) -> None:
+    """Issue 22: the writer hears that a new query code was issued (so a reissue asked for by
+    someone else does not go unnoticed), through the channels of the `notify:` rules; neither the
+    old nor the new code travels by e-mail or SMS."""
+    repo = with_rules(case_repo, """
+notify:
+  lookup_url: https://xinxiang.example.gov.cn/lookup/
+  rules:
+    - {step: reissue, to: writer, via: [sms, email]}
+""")
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    accepted = repo.intake(submission(1), name="s1.json")[0]
+    code, old = accepted["letter_code"], accepted["query_code"]
+    new = json.loads(repo.run("reissue", code, "--verified-by", "电话核实", "--verifier", "信息中心 王静",
+                              "--json").stdout)["query_code"]
+    sent = repo.run("notify", "--credentials", str(creds))
+    assert "发送 2 条" in sent.stdout, sent.stdout
+    (mail,) = [m for r, m in smtp.messages if r == [WRITER["email"]]]
+    (sms,) = providers.sms
+    assert code in str(mail["Subject"]) and "查询码已重新发放" in str(mail["Subject"]) + mail.get_content()
+    assert sms["PhoneNumberSet"] == ["+86" + WRITER["phone"]] and "查询码已重新发放" in sms["TemplateParamSet"]
+    everything = json.dumps(sms, ensure_ascii=False) + str(mail["Subject"]) + mail.get_content()
+    assert old not in everything and new not in everything
+    assert "电话核实" not in everything and "王静" not in everything
+    assert personal(sent.stdout + sent.stderr) == []
