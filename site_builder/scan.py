@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from letterbox.core.letter import Letter
+from letterbox.privacy.names import redaction_version as code_version
 from letterbox.privacy.redact import Writer, needles, squash
 from letterbox.store.cache import JsonCache
 from letterbox.store.repository import Repository
@@ -350,10 +351,8 @@ def needle_owners(letters: list[Letter], cache_path: Path | None = None) -> dict
     """Every writer's needles (as `writer_needles`) → the codes of every letter whose writer
     has it (two letters of one writer, or two writers of one name, share a needle). A writer
     block's needles are kept in `cache_path` (table `needles`) under a hash of the block and
-    the redaction code (`redact_stage.code_version`), but a sealed letter's: its writer's data
+    the redaction code (`privacy.names.redaction_version`), but a sealed letter's: its writer's data
     is never written out in clear (the letters' cache keeps its sealed form)."""
-    from site_builder.redact_stage import code_version  # (redact_stage imports this module)
-
     ordered = sorted(letters, key=lambda x: x.code)
     version = code_version()
     keys = [hashlib.sha256(json.dumps([version, letter.data.get("writer")], ensure_ascii=False,

