@@ -33,7 +33,7 @@ from letterbox.ops.notify.state import STATE_LABELS
               help="首次部署时用：把已提交、从未发送的通知记为跳过，不补发旧通知（之后的通知照常发送）。")
 @click.option("--digest", is_flag=True,
               help="发每日期限提醒（letterbox.yaml 的 notify.digest）：各单位逾期或即将到期的信件；每天每个收件人一次。")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="--digest 的日期（默认今天）。")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="--digest 的日期和集中来信预警检查的日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @pass_state
 def notify_cmd(state: State_, follow: bool, interval: float, limit: int | None, creds_path: Path | None,
@@ -78,6 +78,7 @@ def notify_cmd(state: State_, follow: bool, interval: float, limit: int | None, 
         with worker.worker_lock(repo, digest=digest):
             run = worker.Worker(repo, creds, record, log=(lambda line: None) if as_json else
                                 (lambda line: out.print(line, markup=False)))
+            run.today = today.date() if today else None  # else each round: today in the repository's zone
             if follow:
                 worker.follow(run, interval, limit, on_round=lambda s: print_json(s.to_json()) if as_json else None)
                 return

@@ -557,3 +557,38 @@ notify:
     assert old not in everything and new not in everything
     assert "电话核实" not in everything and "王静" not in everything
     assert personal(sent.stdout + sent.stderr) == []
+
+
+def test_a_burst_reaches_the_office_once_in_the_round_it_appears(case_repo: Repo, smtp: SmtpServer,
+                                                                providers: ProviderServer,
+                                                                tmp_path: Path) -> None:
+    """Article 15(2), issue 19 point 1: the office hears of a burst (the early warning of
+    `deadlines` and `analyse`) in the worker's round after the letter that makes it, once, with
+    letter codes only; four letters are no burst, the fifth is."""
+    from letterbox.store.repository import Repository
+    from tests.e2e.test_analysis import burst_letters
+
+    repo = with_rules(case_repo, """
+notify:
+  bursts: {via: wecom}
+""")
+    creds = creds_file(tmp_path, smtp.port, providers.port)
+    store = Repository(repo.path)
+    codes = burst_letters(store, ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19"])
+    quiet = repo.run("notify", "--credentials", str(creds), "--today", "2026-11-20")
+    assert "发送 0 条" in quiet.stdout and providers.wecom == [] and smtp.messages == []
+    codes += burst_letters(Repository(repo.path), ["2026-11-20"])
+    alerted = repo.run("notify", "--credentials", str(creds), "--today", "2026-11-20")
+    assert "发送 1 条" in alerted.stdout, alerted.stdout
+    (robot,) = providers.wecom
+    text = robot["text"]["content"]
+    assert "集中来信预警" in text and "文昌大道街道" in text and all(c in text for c in codes)
+    for said in (text, alerted.stdout + alerted.stderr):
+        assert personal(said) == [] and "暖气" not in said.replace("集中来信预警", "")  # no letter text
+    again = repo.run("notify", "--credentials", str(creds), "--today", "2026-11-20")
+    assert "发送 0 条" in again.stdout and len(providers.wecom) == 1 and smtp.messages == []
+    # a burst that grows by a sixth letter is not told again
+    burst_letters(Repository(repo.path), ["2026-11-21"])
+    grown = repo.run("notify", "--credentials", str(creds), "--today", "2026-11-21")
+    assert "发送 0 条" in grown.stdout and len(providers.wecom) == 1
+    assert repo.json("notify", "--status")["counts"]["sent"] == 1

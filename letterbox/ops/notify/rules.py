@@ -36,6 +36,13 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Bursts:
+    """Burst alerts (article 15(2)): each round of the worker looks at the recent letters and
+    tells the office of a burst the early warning finds, once per burst, through `via`."""
+    via: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Digest:
     """The daily digest (`letterbox notify --digest`, a daily timer): to each unit its open
     letters overdue or due within `within` working days, to the office all of them."""
@@ -49,6 +56,7 @@ class NotifySettings:
     rules: tuple[Rule, ...]
     lookup_url: str | None
     digest: Digest | None = None
+    bursts: Bursts | None = None
 
     def rules_for(self, action: str) -> list[Rule]:
         return [r for r in self.rules if r.on == action]
@@ -62,9 +70,9 @@ def settings(config: Config) -> NotifySettings | None:
     where = f"配置文件 {CONFIG_FILE} 的 notify"
     if not isinstance(data, dict):
         raise LetterboxError(f"{where} 应为映射（rules、lookup_url）。")
-    unknown = sorted(map(str, set(data) - {"rules", "lookup_url", "digest"}))
+    unknown = sorted(map(str, set(data) - {"rules", "lookup_url", "digest", "bursts"}))
     if unknown:
-        raise LetterboxError(f"{where} 中有不认识的设置：{'、'.join(unknown)}（可用 rules、lookup_url、digest）。")
+        raise LetterboxError(f"{where} 中有不认识的设置：{'、'.join(unknown)}（可用 rules、lookup_url、digest、bursts）。")
     rules = []
     for i, item in enumerate(data.get("rules") or []):
         at = f"{where}.rules 第 {i + 1} 项"
@@ -83,7 +91,19 @@ def settings(config: Config) -> NotifySettings | None:
             raise LetterboxError(f"{at}：来信人只能用 email 或 sms 通知（钉钉、企业微信群是单位的工作群）。")
         rules.append(Rule(str(on), str(to), channels))
     url = data.get("lookup_url") or (f"{config.site_url.rstrip('/')}/lookup/" if config.site_url else None)
-    return NotifySettings(tuple(rules), url, _digest(data.get("digest"), f"{where}.digest"))
+    return NotifySettings(tuple(rules), url, _digest(data.get("digest"), f"{where}.digest"),
+                          _bursts(data.get("bursts"), f"{where}.bursts"))
+
+
+def _bursts(data: Any, at: str) -> Bursts | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict) or set(data) - {"via"}:
+        raise LetterboxError(f"{at} 应为映射，只有 via 一项，如 {{via: wecom}}。")
+    via = (data.get("via"),) if isinstance(data.get("via"), str) else tuple(data.get("via") or ())
+    if not via or any(v not in ("email", "dingtalk", "wecom") for v in via):
+        raise LetterboxError(f"{at}：via 应为 email、dingtalk、wecom 中的一个或几个，而不是 {data.get('via')!r}。")
+    return Bursts(tuple(map(str, via)))
 
 
 def _digest(data: Any, at: str) -> Digest | None:

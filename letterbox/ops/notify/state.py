@@ -139,7 +139,7 @@ class State:
     def orphans(self, digests: bool = False) -> list[str]:
         """Rows a dead worker left in `sending`: now `unknown` (never sent again by themselves).
         The outbox's rows, or (`digests`) the daily digests': each kind under its own lock."""
-        which = "event<0" if digests else "event>=0"
+        which = "action='digest'" if digests else "action!='digest'"  # burst alerts: the worker's
         with self.tx() as db:
             keys = [k for (k,) in db.execute(f"SELECT key FROM notes WHERE state='sending' AND {which}")]
             db.execute(f"UPDATE notes SET state='unknown', reason=?, updated_at=? WHERE state='sending' AND {which}",

@@ -15,6 +15,7 @@ audience and the channel; reasons name the channel and the provider's code.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import signal
 import subprocess
@@ -22,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import filelock
@@ -161,6 +162,7 @@ class Worker:
         self._keyring_error: str | None = None
         self._keyring_read = False
         self.stop = False
+        self.today: date | None = None  # the day of the burst check (default: today in the repository's zone)
 
     def keyring(self) -> Keyring | None:
         if not self._keyring_read:
@@ -185,6 +187,8 @@ class Worker:
             if self.stop or (limit is not None and len(summary.sent) >= limit):
                 break
             self.one(row, summary)
+        if self.settings and self.settings.bursts and not self.stop:
+            send_bursts(self, self.today or datetime.now(self.config.tz).date(), summary)
         return summary
 
     def one(self, row: Row, summary: Summary) -> None:
@@ -410,6 +414,59 @@ def send_digest(worker: Worker, day: date) -> Summary:
             entry = outbox.Entry(ref, -1, "digest", audience, ref, via)
             worker.deliver(note, entry, message, summary)
     return summary
+
+
+# -- burst alerts (article 15(2)) ---------------------------------------------------------------
+
+
+def burst_key(alert: Any, via: str) -> str:
+    """One key per burst and channel: its kind, what it is about and its first letter, so a burst
+    that grows by more letters is not told again; a burst that forms anew later is."""
+    about = hashlib.sha256(f"{alert.kind}|{alert.topic}|{alert.place or ''}".encode()).hexdigest()[:10]
+    return f"burst-{alert.first.isoformat()}-{about}-{alert.letters[0]}-{via}"
+
+
+def send_bursts(worker: Worker, day: date, summary: Summary) -> None:
+    """Tell the office of each burst the early warning finds among the letters of the window
+    ending on `day` (the same alerts as `deadlines` and `analyse`), once per burst and channel
+    (`burst_key`); a failed send is retried with back-off by the next rounds while the burst
+    lasts. Letter codes, the place and the matter only: never a title, a text or a writer."""
+    from letterbox.reports.analysis import recent_alerts  # jieba: only when bursts are asked for
+    from letterbox.reports.deadline_table import needed
+    from letterbox.reports.similar import kept_vectors
+
+    assert worker.settings is not None and worker.settings.bursts is not None
+    config = worker.config
+    try:
+        letters = worker.repo.indexed(needed(day, config.burst_window_days), worker.keyring()).loaded.letters
+        with kept_vectors(worker.repo.git_dir):
+            alerts = recent_alerts(letters, config, worker.cal, day)
+    except LetterboxError as exc:
+        worker.log(f"集中来信预警未能检查：{exc.message}")
+        return
+    office = config.office_code
+    env = notices.environment(worker.repo.root)
+    now = time.time()
+    for alert in alerts:
+        for via in worker.settings.bursts.via:
+            if worker.stop:
+                return
+            key = burst_key(alert, via)
+            summary.added += worker.state.add([(key, "", office, -1, "burst", "office", office, via)])
+            note = worker.state.row(key)
+            if note is None or note.state != "pending" or note.next_at > now:
+                continue
+            try:
+                text = env.get_template("notify_burst.j2").render(
+                    key=key, mailbox=config.mailbox_name, name=config.unit_name(office), title=alert.title,
+                    letters=list(alert.letters), window=config.burst_window_days, min_letters=config.burst_min_letters)
+            except TemplateError as exc:
+                worker.state.hold(key, f"通知模板 notify_burst.j2 有误：{exc.message or exc.__class__.__name__}。", now)
+                summary.held.append(key)
+                continue
+            lines = text.strip("\n").split("\n")
+            message = channels.Message(key, lines[0].strip(), "\n".join(lines[1:]).strip("\n") + "\n")
+            worker.deliver(note, outbox.Entry(office, -1, "burst", "office", office, via), message, summary)
 
 
 # -- status -------------------------------------------------------------------------------------
