@@ -28,7 +28,6 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +55,6 @@ CHUNK = 200  # letters per batch of tagging
 POOL_MIN = 400  # fewer letters than this to redact: no pool (starting one costs ~2 s)
 
 
-@cache
 def entry_key(entry: Entry, keep: Sequence[str]) -> str:
     data = [code_version(), entry.code, *(getattr(entry, k) for k in PARTS),
             list(entry.writer.__dict__.values()), list(entry.mask), list(entry.keep), list(keep)]

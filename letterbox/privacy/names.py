@@ -281,6 +281,7 @@ def person_ranges(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+@cache
 def redaction_version() -> str:
     """Changes whenever the redaction code, the name finder or OpenCC (names.T2S) changes."""
     here = Path(__file__).parent
