@@ -444,6 +444,9 @@ def send_bursts(worker: Worker, day: date, summary: Summary) -> None:
     except LetterboxError as exc:
         worker.log(f"集中来信预警未能检查：{exc.message}")
         return
+    except Exception as exc:  # one odd letter must not stop the sending of everything else
+        worker.log(f"集中来信预警未能检查（{exc.__class__.__name__}），本轮其余通知照常发送。")
+        return
     office = config.office_code
     env = notices.environment(worker.repo.root)
     now = time.time()
