@@ -285,36 +285,32 @@ def _robot(creds: Credentials, channel: str, ref: str) -> dict[str, Any]:
 
 
 def _post(url: str, body: dict[str, Any], name: str, secrets: tuple[str, ...]) -> dict[str, Any]:
+    """POST a JSON body (the robots): anything but HTTP 200 is refused."""
+    return _request(name, strict=True, url=url, json=body)
+
+
+def _post_form(url: str, form: dict[str, str], name: str) -> dict[str, Any]:
+    """POST a form (Alibaba's RPC API): a 4xx answer carries the provider's own JSON error."""
+    return _request(name, strict=False, url=url, data=form)
+
+
+def _request(name: str, strict: bool, **request: Any) -> dict[str, Any]:
+    """One POST, its outcome told in the worker's terms: not sent (Retry), sent without a
+    readable answer (InDoubt), refused (Failed), or the answer's JSON object."""
     try:
-        response = httpx.post(url, json=body, timeout=TIMEOUT)
+        response = httpx.post(timeout=TIMEOUT, **request)
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         raise Retry(f"无法连接{name}（{exc.__class__.__name__}）") from None
     except httpx.HTTPError as exc:
         raise InDoubt(f"{name}请求已发出但未收到应答（{exc.__class__.__name__}）") from None
     if response.status_code == 429 or response.status_code >= 500:
         raise Retry(f"{name}暂时不可用（HTTP {response.status_code}）")
-    if response.status_code != 200:
+    if strict and response.status_code != 200:
         raise Failed(f"{name}拒绝（HTTP {response.status_code}）")
     try:
         data = response.json()
     except ValueError:
-        raise InDoubt(f"{name}应答不是 JSON") from None
-    return data if isinstance(data, dict) else {}
-
-
-def _post_form(url: str, form: dict[str, str], name: str) -> dict[str, Any]:
-    try:
-        response = httpx.post(url, data=form, timeout=TIMEOUT)
-    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        raise Retry(f"无法连接{name}（{exc.__class__.__name__}）") from None
-    except httpx.HTTPError as exc:
-        raise InDoubt(f"{name}请求已发出但未收到应答（{exc.__class__.__name__}）") from None
-    if response.status_code == 429 or response.status_code >= 500:
-        raise Retry(f"{name}暂时不可用（HTTP {response.status_code}）")
-    try:
-        data = response.json()
-    except ValueError:
-        raise InDoubt(f"{name}应答不是 JSON（HTTP {response.status_code}）") from None
+        raise InDoubt(f"{name}应答不是 JSON" + ("" if strict else f"（HTTP {response.status_code}）")) from None
     return data if isinstance(data, dict) else {}
 
 

@@ -398,22 +398,32 @@ def send_digest(worker: Worker, day: date) -> Summary:
             note = worker.state.row(key)
             if note is None or note.state != "pending" or worker.stop:
                 continue
-            try:
-                text = env.get_template("notify_digest.j2").render(
-                    key=key, day=f"{day.year}年{day.month}月{day.day}日", mailbox=config.mailbox_name,
-                    name=config.unit_name(ref), ref=ref, office=audience == "office", within=settings.within,
-                    rows=[{"code": r.letter_code, "due": r.deadline.isoformat() if r.deadline else "—",
-                           "overdue": r.overdue, "days_left": r.days_left,
-                           "units": "、".join(r.unit_names)} for r in found])
-            except TemplateError as exc:
-                worker.state.hold(key, f"通知模板 notify_digest.j2 有误：{exc.message or exc.__class__.__name__}。", time.time())
-                summary.held.append(key)
+            message = _staff_message(
+                worker, env, "notify_digest.j2", key, summary,
+                day=f"{day.year}年{day.month}月{day.day}日", mailbox=config.mailbox_name,
+                name=config.unit_name(ref), ref=ref, office=audience == "office", within=settings.within,
+                rows=[{"code": r.letter_code, "due": r.deadline.isoformat() if r.deadline else "—",
+                       "overdue": r.overdue, "days_left": r.days_left,
+                       "units": "、".join(r.unit_names)} for r in found])
+            if message is None:
                 continue
-            lines = text.strip("\n").split("\n")
-            message = channels.Message(key, lines[0].strip(), "\n".join(lines[1:]).strip("\n") + "\n")
             entry = outbox.Entry(ref, -1, "digest", audience, ref, via)
             worker.deliver(note, entry, message, summary)
     return summary
+
+
+def _staff_message(worker: Worker, env: Any, template: str, key: str, summary: Summary,
+                   **context: Any) -> channels.Message | None:
+    """A message to staff from a notify template: its first line the subject, the rest the text.
+    A template error holds the notification (with the template's name) and gives None."""
+    try:
+        text = env.get_template(template).render(key=key, **context)
+    except TemplateError as exc:
+        worker.state.hold(key, f"通知模板 {template} 有误：{exc.message or exc.__class__.__name__}。", time.time())
+        summary.held.append(key)
+        return None
+    lines = text.strip("\n").split("\n")
+    return channels.Message(key, lines[0].strip(), "\n".join(lines[1:]).strip("\n") + "\n")
 
 
 # -- burst alerts (article 15(2)) ---------------------------------------------------------------
@@ -459,16 +469,12 @@ def send_bursts(worker: Worker, day: date, summary: Summary) -> None:
             note = worker.state.row(key)
             if note is None or note.state != "pending" or note.next_at > now:
                 continue
-            try:
-                text = env.get_template("notify_burst.j2").render(
-                    key=key, mailbox=config.mailbox_name, name=config.unit_name(office), title=alert.title,
-                    letters=list(alert.letters), window=config.burst_window_days, min_letters=config.burst_min_letters)
-            except TemplateError as exc:
-                worker.state.hold(key, f"通知模板 notify_burst.j2 有误：{exc.message or exc.__class__.__name__}。", now)
-                summary.held.append(key)
+            message = _staff_message(
+                worker, env, "notify_burst.j2", key, summary,
+                mailbox=config.mailbox_name, name=config.unit_name(office), title=alert.title,
+                letters=list(alert.letters), window=config.burst_window_days, min_letters=config.burst_min_letters)
+            if message is None:
                 continue
-            lines = text.strip("\n").split("\n")
-            message = channels.Message(key, lines[0].strip(), "\n".join(lines[1:]).strip("\n") + "\n")
             worker.deliver(note, outbox.Entry(office, -1, "burst", "office", office, via), message, summary)
 
 
