@@ -123,7 +123,10 @@ def _print_summary(a: Analysis) -> None:
     print_alerts(a.alerts, a.min_letters, a.window_days)
     rate = "—" if a.on_time_rate is None else f"{a.on_time_rate * 100:.1f}%"
     out.print(f"[bold]来信分析（{a.first.isoformat()} 至 {a.last.isoformat()}）[/]：收信 {a.received} 封，"
-              f"办结 {a.closed} 封，按期办结率 {rate}，办理用时中位数 "
+              f"办结 {a.closed} 封"
+              + (f"（另有 {a.merged_closed} 封随主信合并办结，合并办理的一组来信按一件计入办结和按期情况）"
+                 if a.merged_closed else "")
+              + f"，按期办结率 {rate}，办理用时中位数 "
               f"{'—' if a.median_days is None else f'{a.median_days:g}'} 个工作日、第 90 百分位 "
               f"{'—' if a.p90_days is None else a.p90_days} 个工作日。")
     for title, rows in (("按类别", a.by_category), ("按镇（乡）、街道", a.by_place), ("按月份", a.by_month)):

@@ -198,6 +198,25 @@ class Facts:
     def closings_between(self, first: date, last: date) -> list[Closing]:
         return [c for c in self.closings if first <= c.day <= last]
 
+    # The one rule of every report for merged handling (合并办理): the group's answer counts
+    # once for timeliness, by its lead letter; each member counts for volume (received, closed
+    # with the group, by topic and place). `letterbox report` and `letterbox analyse` both ask:
+
+    def timed_closing(self, first: date, last: date) -> Closing | None:
+        """The closing from ``first`` to ``last`` that counts for timeliness (on time or late,
+        working days taken): the last one (a letter closed twice counts once); None when there
+        is none, or when it is a merged group's answer recorded from its lead (the member is
+        `closed_with_group`)."""
+        closings = self.closings_between(first, last)
+        if not closings or self.followed(closings[-1]):
+            return None
+        return closings[-1]
+
+    def closed_with_group(self, first: date, last: date) -> bool:
+        """Closed from ``first`` to ``last`` by its lead's answer (合并办理): volume, not timeliness."""
+        closings = self.closings_between(first, last)
+        return bool(closings) and self.followed(closings[-1])
+
     def working_days(self, cal: WorkCalendar, closing: Closing | None = None) -> int | None:
         """Working days from receipt to the closing (the one that holds now by default)."""
         closing = closing or self.closing

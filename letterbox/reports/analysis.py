@@ -4,7 +4,10 @@
 `render_html` writes the report. Counts by category, unit, town/street and month cover the
 letters received in the period; handling time and the on-time rate cover the letters closed
 in it, each letter's facts coming from its fold (`core.facts.fold`) as of the period's last
-day: the one on-time rule of every report (on time or within an approved extension). Nothing here
+day: the one on-time rule of every report (on time or within an approved extension). A merged
+group (合并办理) counts once for timeliness, by its lead letter, and each of its letters for
+volume (received, category, unit, place, topics): `core.facts.Facts.timed_closing`, the rule of
+the monthly report too. Nothing here
 reads the writer block except `similar`'s keyed hashes and the address, which is used only to
 find the town/street name when neither the unit nor the letter's text gives one.
 """
@@ -59,6 +62,9 @@ class Facts:
     closed: date | None = None  # its last closing (reply or approval) within the period
     working_days: int | None = None  # received -> closed, in working days
     outcome: str | None = None  # on_time, extended, late (`core.facts.Closing.outcome`)
+    # closed in the period by its lead's answer (合并办理): volume only, so `closed`, the
+    # working days and the outcome stay None (the group is timed once, by its lead)
+    with_group: bool = False
     # 复查/复核 by the period's end: (kind, "requested" or the outcome 维持/撤销/变更, day)
     reviews: tuple[tuple[str, str, date], ...] = ()
     review_pending: str | None = None  # the kind asked for and not decided at the period's end
@@ -111,10 +117,11 @@ def facts_of(folded: core.Facts | None, config: Config, cal: WorkCalendar, gaz: 
         key=lambda r: r[2]))
     facts = Facts(folded.code, folded.received, state.category, units, place, profile,
                   reviews=reviews, review_pending=state.review if state.review else None)
-    closings = folded.closings_between(first, last)
-    if not closings:
+    if folded.closed_with_group(first, last):
+        return replace(facts, with_group=True)
+    closing = folded.timed_closing(first, last)
+    if closing is None:
         return facts
-    closing = closings[-1]
     return replace(facts, closed=closing.day, working_days=folded.working_days(cal, closing),
                    outcome=closing.outcome)
 
@@ -188,6 +195,7 @@ class Analysis:
     on_time: int = 0
     extended: int = 0
     late: int = 0
+    merged_closed: int = 0  # letters closed with their lead's answer (合并办理): not timed again
     median_days: float | None = None
     p90_days: int | None = None
     hot_topics: list[HotTopic] = field(default_factory=list)
@@ -215,6 +223,7 @@ class Analysis:
             "by_place": counts(self.by_place), "by_month": counts(self.by_month),
             "closed": self.closed, "on_time": self.on_time, "late_with_extension": self.extended,
             "late_without_extension": self.late, "on_time_rate": self.on_time_rate,
+            "merged_closed": self.merged_closed,
             "median_working_days": self.median_days, "p90_working_days": self.p90_days,
             "hot_topics": [{"word": h.word, "letters": h.letters, "by_month": h.by_month,
                             "change": h.change} for h in self.hot_topics],
@@ -280,12 +289,13 @@ class Timing:
     """Letters in a group and, of those closed in the period, how timely and how long."""
 
     letters: int
-    closed: int
+    closed: int  # timed: a merged group once, by its lead (`merged_closed`: its other letters)
     on_time: int
     extended: int
     late: int
     median_days: float | None
     p90_days: int | None
+    merged_closed: int = 0  # closed with their lead's answer (合并办理): volume, not timeliness
     reviews: int = 0  # 复查/复核 asked for on the group's letters (both kinds)
     reviews_changed: int = 0  # of those decided, answers 撤销 (revoked) or 变更 (changed)
     reviews_pending: int = 0  # asked for and not decided yet
@@ -298,7 +308,7 @@ class Timing:
     def to_json(self) -> dict[str, Any]:
         return {"letters": self.letters, "closed": self.closed, "on_time": self.on_time,
                 "late_with_extension": self.extended, "late_without_extension": self.late,
-                "on_time_rate": self.on_time_rate, "median_working_days": self.median_days,
+                "on_time_rate": self.on_time_rate, "merged_closed": self.merged_closed, "median_working_days": self.median_days,
                 "p90_working_days": self.p90_days, "reviews": self.reviews,
                 "reviews_changed": self.reviews_changed, "reviews_pending": self.reviews_pending}
 
@@ -310,6 +320,7 @@ def timing(facts: Sequence[Facts]) -> Timing:
     on_time, extended, late = (sum(1 for f in done if f.outcome == o)
                                for o in ("on_time", "extended", "late"))
     return Timing(len(facts), len(done), on_time, extended, late, median(days), p90(days),
+                  merged_closed=sum(f.with_group for f in facts),
                   reviews=sum(r[1] == "requested" for f in facts for r in f.reviews),
                   reviews_changed=sum(r[1] in ("撤销", "变更") for f in facts for r in f.reviews),
                   reviews_pending=sum(f.review_pending is not None for f in facts))
@@ -378,7 +389,7 @@ def analyse(letters: Iterable[Letter], config: Config, cal: WorkCalendar, first:
     facts = collect_facts(letters, config, cal, first, last)
     got = [f for f in facts if first <= f.received <= last]
     unread = {x.code for x in letters if hidden_reason(x) is not None}
-    done = [f for f in facts if f.closed is not None]
+    done = [f for f in facts if f.closed is not None or f.with_group]
     result = Analysis(first, last, config.district, config.mailbox_name,
                       min_letters or config.burst_min_letters,
                       window_days or config.burst_window_days, received=len(got))
@@ -389,8 +400,8 @@ def analyse(letters: Iterable[Letter], config: Config, cal: WorkCalendar, first:
     result.months = months_between(first, last)
     result.by_month = _counts((f.month for f in got), lambda k: k, result.months)
     times = timing(done)
-    result.closed, result.on_time, result.extended, result.late = (
-        times.closed, times.on_time, times.extended, times.late)
+    result.closed, result.on_time, result.extended, result.late, result.merged_closed = (
+        times.closed, times.on_time, times.extended, times.late, times.merged_closed)
     result.median_days, result.p90_days = times.median_days, times.p90_days
     result.hot_topics = hot_topics(got, result.months)
     result.alerts = bursts(got, result.min_letters, result.window_days)

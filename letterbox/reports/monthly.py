@@ -304,13 +304,11 @@ def _add_letter(report: Report, figures: _Figures, facts: Facts, config: Config,
             report.reviews[h.note][h.comment] += 1
     if facts.state.review in report.reviews:  # asked for and not decided by the period's end
         report.reviews[str(facts.state.review)]["pending"] += 1
-    closings = facts.closings_between(first, as_of)
-    if closings and facts.followed(closings[-1]):
-        # 合并办理: the group's answer is counted once for timeliness, by its lead letter; the
-        # member counts in the volume (received, closed with the group)
+    # 合并办理: the group's answer counts once for timeliness, by its lead letter; a member
+    # counts in the volume (received, closed with the group): `core.facts.Facts.timed_closing`
+    if facts.closed_with_group(first, as_of):
         report.merged_closed += 1
-    elif closings:  # a letter closed twice in the period counts once, by its last closing
-        closing = closings[-1]
+    elif (closing := facts.timed_closing(first, as_of)) is not None:  # closed twice: counts once
         report.closed += 1
         setattr(report, closing.outcome, getattr(report, closing.outcome) + 1)
         for code in closing.units:

@@ -382,3 +382,36 @@ def test_validate_finds_a_broken_group_without_a_base(case_repo: Repo) -> None:
     found = [p for p in report["problems"] if "随主信" in p["message"]]
     assert sorted(Path(p["file"]).stem for p in found) == sorted([b, c]), report
     assert all("少了 1 条" in p["message"] for p in found)
+
+
+def test_analyse_and_report_count_a_late_group_once_for_timeliness(case_repo: Repo) -> None:
+    """A group of three letters answered late is one late answer in `report` and in `analyse`
+    (the shared rule, `core.facts.Facts.timed_closing`), and three letters in their volume."""
+    lead, b, c = three(case_repo)
+    case_repo.run("merge", b, c, "--into", lead, "--at", "2026-03-02T11:00:00+08:00")
+    case_repo.run("classify", lead, "--category", "complaint", "--at", "2026-03-02T11:30:00+08:00")
+    case_repo.run("transfer", lead, "--unit", "cgj", "--at", "2026-03-02T14:00:00+08:00")
+    case_repo.run("answer", lead, "--text", "电梯已修复。", "--head", "张局长", "--at", "2026-03-20T10:00:00+08:00")
+    case_repo.run("approve", lead, "--at", "2026-03-20T16:00:00+08:00")
+    single = case_repo.new_letter(7, submitted_at="2026-03-02T12:00:00+08:00")
+    case_repo.run("classify", single, "--category", "complaint", "--at", "2026-03-02T12:30:00+08:00")
+    case_repo.run("transfer", single, "--unit", "cgj", "--at", "2026-03-02T15:00:00+08:00")
+    case_repo.run("answer", single, "--text", "路灯已修复。", "--head", "张局长", "--at", "2026-03-04T10:00:00+08:00")
+    case_repo.run("approve", single, "--at", "2026-03-04T16:00:00+08:00")
+
+    r = json.loads(case_repo.run("report", "--month", "2026-03", "--format", "json", "--today", "2026-04-15").stdout)
+    a = case_repo.json("analyse", "--from", "2026-03-01", "--to", "2026-03-31")
+    for figures in (r, a):  # timeliness: the group once, late; the single letter on time
+        assert (figures["received"], figures["merged_closed"]) == (4, 2), figures
+        assert (figures["closed"], figures["on_time"], figures["late_without_extension"]) == (2, 1, 1), figures
+        assert figures["on_time_rate"] == 0.5  # per letter it would read 1 of 4
+    # volume: every letter of the group, by category, unit, place and month
+    assert [(x["key"], x["letters"]) for x in a["by_category"]] == [("complaint", 4)]
+    assert [(x["key"], x["letters"]) for x in a["by_unit"]] == [("cgj", 4)]
+    assert sum(x["letters"] for x in a["by_place"]) == 4 and a["by_month"][0]["letters"] == 4
+    # handling time: two answers (the group's 14 working days, the single letter's 2)
+    assert (a["median_working_days"], a["p90_working_days"]) == (8.0, 14), a
+    cgj = next(u for u in r["units"] if u["unit"] == "cgj")
+    assert (cgj["assigned"], cgj["closed"], cgj["late_letters"]) == (4, 2, [lead])
+    text = case_repo.run("analyse", "--from", "2026-03-01", "--to", "2026-03-31").stdout
+    assert "办结 2 封（另有 2 封随主信合并办结" in text
