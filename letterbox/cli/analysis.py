@@ -37,11 +37,11 @@ if TYPE_CHECKING:  # the analysis modules load jieba and scipy: only when a comm
 @click.option("--all", "include_later", is_flag=True, help="同时列出比这封信晚收到的来信。")
 @click.option("--limit", default=10, show_default=True, help="最多列出几封。")
 @click.option("--json", "as_json", is_flag=True,
-              help="以 JSON 输出：[{letter_code, score, reasons, text_score, place, phrases}]，最相近的在前。")
+              help="以 JSON 输出：[{letter_code, score, reasons, text_score, meaning_score, place, phrases}]，最相近的在前。")
 @pass_state
 def similar(state: State_, code: str, include_later: bool, limit: int, as_json: bool) -> None:
     """列出与这封信内容相同或相近的来信（办法第五条第二项），最相近的在前。"""
-    from letterbox.reports.similar import DUPLICATE_SCORE, REASON_LABELS, similar_letters
+    from letterbox.reports.similar import DUPLICATE_SCORE, reason_text, similar_letters
 
     repo = state.repo()
     target = repo.letter(code)
@@ -59,7 +59,7 @@ def similar(state: State_, code: str, include_later: bool, limit: int, as_json: 
                   title=f"与 {target.code} 相近的来信")
     for m in found:
         table.add_row(m.letter_code, f"{m.score:.2f}",
-                      "、".join(REASON_LABELS[r] for r in m.reasons) or "内容相近", m.place or "—",
+                      reason_text(m), m.place or "—",
                       "、".join(m.phrases) or "—", titles.get(m.letter_code, ""))
     out.print(table)
     best = found[0]

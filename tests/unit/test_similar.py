@@ -45,8 +45,8 @@ def test_precision_and_recall_on_tuning_pairs(config: Config) -> None:
     pairs = load_pairs()
     assert len(pairs) >= 100 and {p["kind"] for p in pairs} == KINDS
     result = evaluate(pairs, config)
-    assert result["precision"] >= 0.95, result["errors"]
-    assert result["recall"] >= 0.8, result["errors"]
+    assert result["precision"] >= 0.88, result["errors"]
+    assert result["recall"] >= 0.9, result["errors"]
 
 
 def test_held_out_figures_stay_at_what_docs_report(config: Config) -> None:
@@ -212,3 +212,47 @@ def test_vector_made_on_first_use_and_kept_within_kept_vectors(config: Config, t
         assert dict(again.vector) == pytest.approx(dict(lazy.vector), abs=1e-5)
         assert similar._DEFAULT_CACHE is not None and similar._DEFAULT_CACHE.new == {}  # read back
     assert similar._DEFAULT_CACHE is None
+
+
+def test_paraphrase_without_shared_words_is_found_by_meaning(config: Config, tmp_path: Path) -> None:
+    """No key word in common (车库进水 / 停车场雨水没过车轮): the sentence embedding finds it, and
+    the explanation says so with its cosine; the embedding is kept, as int8 bytes, by content."""
+    git_dir = tmp_path / ".git"
+    letters = [letter("M1", "车库进水", "文明大道街道紫荆苑地下车库一下雨就进水，车被泡了。", "2026-11-18",
+                      phone="13900000021", email="m1@example.com", name="甲"),
+               letter("M2", "紫荆苑停车场被淹", "紫荆苑的地下停车场排水不行，昨天一场雨水没过了车轮。",
+                      "2026-11-20", phone="13900000022", email="m2@example.com", name="乙"),
+               letter("M3", "紫荆苑门禁坏了", "紫荆苑的门禁卡刷不开，外来人员随便进。", "2026-11-19",
+                      phone="13900000023", email="m3@example.com", name="丙")]
+    index = build_index(letters, config, git_dir)
+    found = index.query(index.profiles["M2"])
+    assert found and found[0].letter_code == "M1" and found[0].duplicate
+    best = found[0]
+    assert best.text_score < 0.3 and best.meaning_score >= 0.57 and "similar_meaning" in best.reasons
+    assert f"语义相近 {best.meaning_score:.2f}" in describe(best)
+    assert best.to_json()["meaning_score"] == round(best.meaning_score, 3)
+    assert "M3" not in [m.letter_code for m in found if m.duplicate]
+    with closing(sqlite3.connect(git_dir / "letterbox" / "similar.sqlite")) as db:
+        rows = db.execute("SELECT vector FROM embeddings").fetchall()
+    assert len(rows) == 3 and all(len(r[0]) == 516 for r in rows)
+    again = build_index(letters, config, git_dir)  # read back: the same scores
+    assert again.query(again.profiles["M2"])[0].score == pytest.approx(best.score, abs=1e-6)
+
+
+def test_sealed_letters_embedding_is_never_kept(config: Config, tmp_path: Path) -> None:
+    from letterbox.reports.similar import VectorCache, prepare_embeddings
+
+    git_dir = tmp_path / ".git"
+    cache = VectorCache(git_dir)
+    gaz = Gazetteer.from_config(config)
+    sealed = letter("S1", "电梯坏了", "梧桐小区电梯坏了。")
+    sealed.data["sealed"] = {"recipients": []}
+    assert sealed.sealed
+    p = make_profile(sealed, config, gaz, cache)
+    q = make_profile(letter("S2", "路灯坏了", "梧桐小区路灯坏了。"), config, gaz, cache)
+    prepare_embeddings([p, q])
+    assert p.embedding.shape == (512,)
+    cache.save()
+    with closing(sqlite3.connect(git_dir / "letterbox" / "similar.sqlite")) as db:
+        keys = [r[0] for r in db.execute("SELECT key FROM embeddings")]
+    assert keys == [VectorCache.embedding_key(q.text)]
