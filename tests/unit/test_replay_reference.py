@@ -488,10 +488,16 @@ def ref_facts(letter: Letter, first: date, last: date) -> Any:
         before = ref_apply(before, event)
     facts = Facts(seen.code, received, state.category, units, None, None,
                   reviews=tuple(sorted(reviews, key=lambda r: r[2])), review_pending=state.review or None)
-    closings = [c for c in ref_closings(seen) if first <= c[0] <= last]
+    # each reply or approval is one closing; one recorded from a lead letter (合并办理) is the
+    # group's answer: the member counts for volume only (with_group), not for timeliness
+    leads = [bool(e.get("lead")) for e in seen.history if e["action"] in ("approve", "reply")]
+    closings = [(c, lead) for c, lead in zip(ref_closings(seen), leads, strict=True)
+                if first <= c[0] <= last]
     if not closings:
         return facts
-    closed, _, found = closings[-1]  # the last closing in the period
+    (closed, _, found), lead = closings[-1]  # the last closing in the period
+    if lead:
+        return replace(facts, with_group=True)
     return replace(facts, closed=closed, working_days=CAL.working_days_between(received, closed),
                    outcome=found)
 
