@@ -669,7 +669,7 @@ def merge(repo: Repository, codes_: list[str], into: str, actor: Actor, at: str 
         tx.write(lead.path, lead.to_yaml())
         for path, content in _step_files(repo, lead, "merge").items():
             tx.write(path, content)  # type: ignore[arg-type]
-        message = f"{lead.code} 合并办理 并入 {'、'.join(names)}"
+        message = f"{lead.code} 合并办理：{'、'.join(names)} 并入本信"
         sha = tx.commit(message, actor)
         return StepResult(lead.code, "merge", new_state.status, sha, message)
 

@@ -920,15 +920,38 @@ def intake_notes(letters: Sequence[Letter], config: Config, codes: Iterable[str]
     """Lines for `letterbox intake`: earlier letters similar to each newly accepted one."""
     lines = []
     index = build_index(letters, config, git_dir)
+    by_code = {x.code: x for x in letters}
     for code in codes:
         if code not in index.profiles:
             continue
         found = [m for m in index.query(index.profiles[code], limit=5)]
         if found:
             lines.append(f"{code} 与以下来信相近：" + "；".join(describe(m) for m in found)
-                         + f"。如属重复，可用 letterbox reject {code} --reason duplicate --of "
-                         f"{found[0].letter_code}")
+                         + "。" + _next_step(code, found[0], by_code))
     return lines
+
+
+def _next_step(code: str, best: Match, by_code: dict[str, Letter]) -> str:
+    """What staff can do with a new letter like ``best``'s: merge it into the group that handles
+    the matter (合并办理) while that group is still at the office (received or classified), and
+    for a repeated letter refuse it (article 5(2))."""
+    from letterbox.core.process import IllegalStep, replay
+
+    reject = f"如属重复来信，可用 letterbox reject {code} --reason duplicate --of {best.letter_code}"
+    earlier, new = by_code.get(best.letter_code), by_code.get(code)
+    try:
+        state = replay(earlier.history) if earlier is not None else None
+        lead = by_code.get(state.lead) if state is not None and state.lead else earlier
+        lead_state = replay(lead.history) if lead is not None else None
+        new_state = replay(new.history) if new is not None else None
+    except (IllegalStep, KeyError, ValueError, TypeError):
+        return reject
+    at_office = ("received", "classified")
+    if (lead is None or lead_state is None or new_state is None or new_state.lead
+            or lead_state.status not in at_office or new_state.status not in at_office):
+        return reject
+    return (f"如反映的是同一事项，可合并办理：letterbox merge {code} --into {lead.code}"
+            f"（{lead.code} 尚未转办，合并后一个答复送达每位来信人）；{reject}")
 
 
 def describe(m: Match) -> str:

@@ -60,7 +60,7 @@ def test_merge_is_one_commit_and_members_follow_the_lead_to_one_answer(case_repo
     assert files_in(case_repo, done["commit"]) == sorted(
         str(case_repo.letter_file(x).relative_to(case_repo.path)) for x in (lead, b, c))
     message = case_repo.git("log", "-1", "--format=%B")
-    assert f"{lead} 合并办理 并入 {b}、{c}" in message
+    assert f"{lead} 合并办理：{b}、{c} 并入本信" in message
     for writer in WRITERS:  # no personal data in the commit message
         assert all(v not in message for v in writer.values())
     # the members take the lead's classification; the lead names its members
@@ -415,3 +415,26 @@ def test_analyse_and_report_count_a_late_group_once_for_timeliness(case_repo: Re
     assert (cgj["assigned"], cgj["closed"], cgj["late_letters"]) == (4, 2, [lead])
     text = case_repo.run("analyse", "--from", "2026-03-01", "--to", "2026-03-31").stdout
     assert "办结 2 封（另有 2 封随主信合并办结" in text
+
+
+def test_intake_notes_propose_merging_into_the_group_while_it_is_at_the_office(case_repo: Repo) -> None:
+    """A new letter like an earlier one: the note proposes `merge … --into` the group's lead (the
+    earlier letter's lead when that one is merged already) while the group is received or
+    classified; once the group is transferred only the refusal of a repeated letter is proposed."""
+    from letterbox.reports.similar import intake_notes
+
+    lead, b, c = three(case_repo)
+    r = Repository(case_repo.path)
+    notes = intake_notes(r.letters(), r.config, [b])
+    assert len(notes) == 1 and f"letterbox merge {b} --into {lead}" in notes[0]
+    assert f"letterbox reject {b} --reason duplicate --of {lead}" in notes[0]
+    case_repo.run("merge", b, "--into", lead, "--at", "2026-03-02T11:30:00+08:00")
+    r = Repository(case_repo.path)
+    note = intake_notes(r.letters(), r.config, [c])[0]
+    assert f"letterbox merge {c} --into {lead}" in note  # into the lead, whichever member is closest
+    assert not any(w[k] in note for w in WRITERS for k in ("name", "phone", "email"))
+    case_repo.run("classify", lead, "--category", "complaint", "--at", "2026-03-02T11:40:00+08:00")
+    case_repo.run("transfer", lead, "--unit", "wcdd", "--at", "2026-03-02T11:50:00+08:00")
+    r = Repository(case_repo.path)
+    note = intake_notes(r.letters(), r.config, [c])[0]
+    assert "letterbox merge" not in note and f"letterbox reject {c} --reason duplicate --of" in note
