@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # the analysis modules load jieba and scipy: only when a comm
 @pass_state
 def similar(state: State_, code: str, include_later: bool, limit: int, as_json: bool) -> None:
     """列出与这封信内容相同或相近的来信（办法第五条第二项），最相近的在前。"""
-    from letterbox.reports.similar import DUPLICATE_SCORE, reason_text, similar_letters
+    from letterbox.reports.similar import DUPLICATE_SCORE, next_step, reason_text, similar_letters
 
     repo = state.repo()
     target = repo.letter(code)
@@ -64,8 +64,7 @@ def similar(state: State_, code: str, include_later: bool, limit: int, as_json: 
     out.print(table)
     best = found[0]
     if best.score >= DUPLICATE_SCORE and target.status in ("received", "classified"):
-        out.print(f"如确属重复来信，可不予受理：letterbox reject {target.code} --reason duplicate "
-                  f"--of {best.letter_code}", markup=False)
+        out.print(next_step(target.code, best, {x.code: x for x in letters}), markup=False)
 
 
 @cli.command()

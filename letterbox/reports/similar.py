@@ -927,11 +927,11 @@ def intake_notes(letters: Sequence[Letter], config: Config, codes: Iterable[str]
         found = [m for m in index.query(index.profiles[code], limit=5)]
         if found:
             lines.append(f"{code} 与以下来信相近：" + "；".join(describe(m) for m in found)
-                         + "。" + _next_step(code, found[0], by_code))
+                         + "。" + next_step(code, found[0], by_code))
     return lines
 
 
-def _next_step(code: str, best: Match, by_code: dict[str, Letter]) -> str:
+def next_step(code: str, best: Match, by_code: dict[str, Letter]) -> str:
     """What staff can do with a new letter like ``best``'s: merge it into the group that handles
     the matter (合并办理) while that group is still at the office (received or classified), and
     for a repeated letter refuse it (article 5(2))."""

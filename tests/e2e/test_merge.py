@@ -428,6 +428,8 @@ def test_intake_notes_propose_merging_into_the_group_while_it_is_at_the_office(c
     notes = intake_notes(r.letters(), r.config, [b])
     assert len(notes) == 1 and f"letterbox merge {b} --into {lead}" in notes[0]
     assert f"letterbox reject {b} --reason duplicate --of {lead}" in notes[0]
+    shown = case_repo.run("similar", b).stdout.replace("\n", "")
+    assert f"letterbox merge {b} --into {lead}" in shown  # `similar` proposes the same
     case_repo.run("merge", b, "--into", lead, "--at", "2026-03-02T11:30:00+08:00")
     r = Repository(case_repo.path)
     note = intake_notes(r.letters(), r.config, [c])[0]
