@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from bench.similar_eval import HELDOUT, evaluate, load_pairs, top1
+from bench.similar_eval import BLIND, HELDOUT, evaluate, load_pairs, top1
 from letterbox.core.config import Config, default_config_text, parse_config
 from letterbox.core.letter import Letter
 from letterbox.reports.similar import (
@@ -59,6 +59,23 @@ def test_held_out_figures_stay_at_what_docs_report(config: Config) -> None:
     assert result["precision"] >= 0.89 and result["recall"] >= 0.86, (result["precision"], result["recall"])
     ranks = top1(pairs, config)
     assert ranks["top1"] >= 0.86, ranks["top1"]
+
+
+def test_blind_pairs_are_well_formed() -> None:
+    """The blind part (written without reading the method, never tuned on): its shape only, no
+    figure guard; docs/analysis.md reports its one measurement."""
+    pairs = load_pairs(BLIND)
+    ids = [p["id"] for p in pairs]
+    assert len(pairs) >= 90 and len(set(ids)) == len(ids) and min(ids) >= 2001
+    assert not set(ids) & {p["id"] for p in load_pairs() + load_pairs(HELDOUT)}
+    assert {p["kind"] for p in pairs} == KINDS
+    for p in pairs:
+        assert p["duplicate"] == (p["kind"] in {"paraphrase", "same_matter_other_writer"}), p["id"]
+        assert isinstance(p["same_writer"], bool) and isinstance(p["days"], int) and p["days"] >= 1
+        assert (p["days"] > 90) == (p["kind"] == "recurrence"), p["id"]
+        for side in (p["a"], p["b"]):
+            assert side["title"].strip() and 20 <= len(side["body"]) <= 200, p["id"]
+    assert 40 <= sum(p["duplicate"] for p in pairs) <= 45
 
 
 def test_paraphrase_by_another_writer_is_found_and_explained(config: Config) -> None:
