@@ -8,7 +8,7 @@ Three sets, all in tests/data/:
   never looked at for tuning. Its figures are the measurement;
 - `similar_blind.jsonl`, the blind part (91 pairs, ids from 2001): written by someone who had not
   read the method, its word lists or the other two sets, meant to break it, and committed
-  (ab40273) before it was ever measured. Never tuned on.
+  (cfb10b4) before it was ever measured. Never tuned on.
 
 The held-out and blind parts print aggregate figures only, never their per-pair errors (not even
 with --verbose): a set whose errors are looked at becomes a tuning set.
