@@ -323,6 +323,25 @@ def test_statistics_read_plainly(view: tuple[str, Any, list[str]], base: str, de
     assert sizes and min(sizes) >= 12, min(sizes)
 
 
+def test_home_and_statistics_never_scroll_sideways(view: tuple[str, Any, list[str]], base: str) -> None:
+    """On a phone and on a desktop the home page (本月情况) and the statistics fit the screen:
+    the page does not scroll sideways and no table sits in a box that does."""
+    name, page, _ = view
+    for path in ("/", "/stats/"):
+        page.goto(f"{base}{path}")
+        wide = page.evaluate("""() => {
+            const doc = document.documentElement;
+            const boxes = [...document.querySelectorAll('article table, .md-typeset__scrollwrap')]
+                .filter(e => e.scrollWidth > e.clientWidth + 1)
+                .map(e => e.tagName + '.' + e.className + ' ' + e.scrollWidth + '>' + e.clientWidth);
+            return {page: doc.scrollWidth - doc.clientWidth, boxes};
+        }""")
+        assert wide["page"] <= 1 and wide["boxes"] == [], (name, path, wide)
+    page.goto(f"{base}/")
+    figures = page.inner_text(".home-figures")
+    assert "按期办结率" in figures and re.search(r"累计公开\s+\d+ 件", figures)
+
+
 def test_demo_shows_redaction_and_none_of_its_writers_data(demo: Demo) -> None:
     """The demo letters carry (fictional) writers' names, phones and addresses and others' names
     in their text: the board shows the 〔 〕 marks in their place and none of the data."""
