@@ -16,6 +16,11 @@ MERGED = [
     "three files (a member's names the lead, `into: A`, and takes the lead's classification;",
     "the lead's names its members). Both the lead and the members must be `received` or",
     "`classified`: merging is a triage decision, taken before the letters are routed.",
+    "`letterbox intake` and `letterbox similar` propose it: for a letter like an earlier one",
+    "they name the similar letters with their reasons and, while the group that letter belongs",
+    "to is still `received` or `classified`, the command `letterbox merge NEW --into LEAD`",
+    "(LEAD: the earlier letter's lead when it is merged already); afterwards only",
+    "`reject --reason duplicate` (a repeated letter, article 5(2)) is proposed.",
     "",
     "From then on each handling step taken on the lead — "
     + ", ".join(f"`{STEP_BY_ACTION[a].command or a}`" for a in sorted(FOLLOWED)) + " —",
