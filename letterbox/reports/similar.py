@@ -944,7 +944,7 @@ def next_step(code: str, best: Match, by_code: dict[str, Letter]) -> str:
         lead = by_code.get(state.lead) if state is not None and state.lead else earlier
         lead_state = replay(lead.history) if lead is not None else None
         new_state = replay(new.history) if new is not None else None
-    except (IllegalStep, KeyError, ValueError, TypeError):
+    except (IllegalStep, KeyError, ValueError, TypeError, AttributeError):  # a broken history
         return reject
     at_office = ("received", "classified")
     if (lead is None or lead_state is None or new_state is None or new_state.lead

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 
@@ -273,3 +274,16 @@ def test_sealed_letters_embedding_is_never_kept(config: Config, tmp_path: Path) 
     with closing(sqlite3.connect(git_dir / "letterbox" / "similar.sqlite")) as db:
         keys = [r[0] for r in db.execute("SELECT key FROM embeddings")]
     assert keys == [VectorCache.embedding_key(q.text)]
+
+
+@pytest.mark.parametrize("history", ["abc", [1, 2], {"a": 1}, None, [{"action": "nonsense"}],
+                                     [{"at": 5, "action": "receive"}, {"action": "merge"}]])
+def test_next_step_survives_a_broken_history(history: Any) -> None:
+    """A hand-broken case file never stops the intake note: it proposes the refusal only."""
+    from letterbox.reports.similar import Match, next_step
+
+    broken = Letter(PurePosixPath("a.yaml"), {"letter_code": "A", "history": history})
+    new = Letter(PurePosixPath("b.yaml"), {"letter_code": "B", "history": [
+        {"at": "2026-01-01T09:00:00+08:00", "action": "receive", "actor": "x"}]})
+    text = next_step("B", Match("A", 0.9, ()), {"A": broken, "B": new})
+    assert "letterbox reject B --reason duplicate --of A" in text
