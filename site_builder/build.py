@@ -53,6 +53,7 @@ from letterbox.core.letter import Letter
 from letterbox.core.sealing import Keyring
 from letterbox.privacy.redact import keep_words, squash
 from letterbox.reports.analysis import Group
+from letterbox.store.blobs import blob_ids
 from letterbox.store.loader import POOL_MIN, Loaded
 from letterbox.store.repository import Repository
 from site_builder import held as held_
@@ -74,6 +75,7 @@ from site_builder.incremental import (
     stamps,
     take_manifest,
 )
+from site_builder.kept_folds import FOLDS_FILE, KeptFolds
 from site_builder.lookup_index import LOOKUP_DIR, Pending, refresh_for_build, write_lookup_index
 from site_builder.redact_stage import (
     CACHE_DIR,
@@ -256,12 +258,17 @@ def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: in
     build left it (its unchanged files are kept, hard-linked), else None (every file made)."""
     config, cal = repo.config, work_calendar(repo.root)
     today = datetime.fromtimestamp(epoch, UTC).astimezone(config.tz).date()
-    entries, selected_held = select_or_hold(letters, config, cal)
+    folds = cache.parent / FOLDS_FILE if cache is not None else None
+    blobs = blob_ids(repo.root, [x.path for x in letters if not x.sealed]) if folds is not None else {}
+    selected = KeptFolds(folds, repo.root, letters, "selected", blobs)
+    selected.load(letters)
+    entries, selected_held = select_or_hold(letters, config, cal, kept=selected)
     entries = [e for e in entries if e.code not in scanned]
     held = {h.code: h for h in selected_held}
     watch.lap("select")
     public, figures, owners, redacted_held = redact(repo, letters, entries, today, work, cache, pool,
-                                                    memo, record, lookup)
+                                                    memo, record, lookup,
+                                                    KeptFolds(folds, repo.root, letters, "statistics", blobs))
     held.update((h.code, h) for h in redacted_held)
     pool.shutdown()
     watch.lap("redact")
@@ -296,7 +303,7 @@ def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: in
 def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today: date,
            work: Workspace, cache: Path | None, pool: Executor, memo: dict[str, list[str]] | None = None,
            record: Manifest | None = None, lookup: LookupIndex | None = None,
-           ) -> tuple[list[Entry], dict[str, list[Group]], dict[str, tuple[str, ...]], list[Held]]:
+           kept: KeptFolds | None = None) -> tuple[list[Entry], dict[str, list[Group]], dict[str, tuple[str, ...]], list[Held]]:
     """The redacted entries, the statistics, the writers' data to scan for (needle → codes)
     and the letters held back (their public version would still hold their writer's data).
 
@@ -312,7 +319,7 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     entries = with_other_writers(entries, letters, keep, cache)
     search = record.search if record is not None else {}
     with Redaction(entries, keep, cache, pool=pool, memo=memo) as redaction:
-        figures = published_figures(letters, entries, config, cal, today)
+        figures = published_figures(letters, entries, config, cal, today, kept)
         owners = needle_owners(letters, cache)
         if lookup is None or lookup.published is None:
             write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
@@ -324,7 +331,7 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     public = [done[i] for i in sorted(done)]
     drop_search_source(work.search_source, {e.code for e in public}, search)
     if held:
-        figures = published_figures(letters, public, config, cal, today)
+        figures = published_figures(letters, public, config, cal, today, kept)
     if lookup is not None and lookup.published is not None:
         lookup.make(repo, work.staging, letters, {e.code for e in public})
     elif held:

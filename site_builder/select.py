@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from letterbox.core.calendar import WorkCalendar
@@ -24,6 +25,7 @@ from letterbox.privacy.redact import Writer
 from letterbox.reports.views import hidden_reason
 from site_builder import held as held_
 from site_builder.held import Held
+from site_builder.kept_folds import KeptFolds
 
 # "reviewing": a 复查/复核 asked for after the closing; the 处理意见 stands until the reviewing
 # body changes it, so a published letter stays on the board meanwhile (requests.json: open)
@@ -179,11 +181,14 @@ ENTRY_ERRORS = (*FOLD_ERRORS, OverflowError)  # a date beyond what datetime can 
 
 
 def select_or_hold(letters: list[Letter], config: Config, cal: WorkCalendar,
-                   now: datetime | None = None) -> tuple[list[Entry], list[Held]]:
+                   now: datetime | None = None, kept: KeptFolds | None = None) -> tuple[list[Entry], list[Held]]:
     """Board entries of every public letter, sorted by letter code, and the letters held back:
     a history that does not replay (whether or not it would be public), a public letter whose
     dates make no sense (`Config.time_problem`: in the future or before the mailbox existed).
-    One letter's problem never stops the others."""
+    One letter's problem never stops the others.
+
+    What each letter's fold gives (`fold_summary`) is kept between builds in `kept`
+    (kept_folds.py, by case-file blob id); the dates are judged against `now` at every build."""
     now = now or datetime.now(UTC)
     followers: dict[str, list[str]] = {}
     for letter in letters:
@@ -193,24 +198,107 @@ def select_or_hold(letters: list[Letter], config: Config, cal: WorkCalendar,
     held: list[Held] = []
     for letter in sorted(letters, key=lambda x: x.code):
         try:
-            facts = fold(letter, config, cal)
-            if facts is None or not is_public(letter, facts.state):
-                continue
-            if facts.state.lead is not None:  # merged: shown once, as its lead letter's matter
-                continue
-            if problem := _date_problem(letter, facts, config, now):
-                held.append(held_.bad_date(letter.code, problem))
-                continue
-            if (why := hidden_reason(letter, config)) is not None:
-                held.append(held_.sealed(letter.code, why, shredded=_shredded(letter, config)))
-                continue
-            entry = entry_of(letter, config, cal, followers, facts)
+            summary = (kept.value(letter, partial(fold_summary, letter, config, cal)) if kept is not None
+                       else fold_summary(letter, config, cal))
+        except ENTRY_ERRORS:
+            summary = None  # the fold raised: the letter's own path names the problem
+        try:
+            if summary is None:
+                entry = _select_one(letter, config, cal, followers, now, held)
+            else:
+                entry = _entry_from_summary(letter, summary, config, cal, followers, now, held)
         except ENTRY_ERRORS as exc:
             held.append(held_.broken(letter.code, exc))
             continue
         if entry is not None:
             entries.append(entry)
+    if kept is not None:
+        kept.save()
     return entries, held
+
+
+def _select_one(letter: Letter, config: Config, cal: WorkCalendar, followers: dict[str, list[str]],
+                now: datetime, held: list[Held]) -> Entry | None:
+    """The entry of one letter from its fold, or None (a letter held back is put in `held`)."""
+    facts = fold(letter, config, cal)
+    if facts is None or not is_public(letter, facts.state):
+        return None
+    if facts.state.lead is not None:  # merged: shown once, as its lead letter's matter
+        return None
+    if problem := _date_problem(letter, facts.history[0].get("at"), facts.last_at, config, now):
+        held.append(held_.bad_date(letter.code, problem))
+        return None
+    if (why := hidden_reason(letter, config)) is not None:
+        held.append(held_.sealed(letter.code, why, shredded=_shredded(letter, config)))
+        return None
+    return entry_of(letter, config, cal, followers, facts)
+
+
+def fold_summary(letter: Letter, config: Config, cal: WorkCalendar) -> dict[str, Any]:
+    """What `select_or_hold` needs of the letter's fold, as JSON values (kept between builds:
+    kept_folds.py): whether it is shown, the time stamps its dates are judged by and the facts
+    of its entry (None when it has no answer or closing to show). Raises what `fold` raises."""
+    facts = fold(letter, config, cal)
+    if facts is None or not is_public(letter, facts.state) or facts.state.lead is not None:
+        return {"shown": False}
+    answer, closing = facts.answer, facts.closing
+    if closing is None and facts.state.status == "reviewing" and facts.closings:
+        closing = facts.closings[-1]  # the 处理意见 under review still stands
+    summary: dict[str, Any] = {"shown": True, "first_at": str(facts.history[0].get("at")),
+                               "last_at": str(facts.last_at), "entry": None}
+    if answer is None or closing is None:
+        return summary
+    summary["entry"] = {
+        "reply": str(answer.text), "unit": answer.unit, "category": facts.state.category or "",
+        "received": facts.received.isoformat(), "answered": closing.day.isoformat(),
+        "working_days": int(facts.working_days(cal, closing) or 0),
+        "due": closing.due.isoformat() if closing.due else None,
+        "on_time": closing.on_time, "status": facts.status, "outcome": closing.outcome,
+        "due_provisional": bool(closing.due and cal.provisional_years(facts.received, closing.due)),
+        "merged": len(facts.state.members) + 1 if facts.state.members else 0,
+    }
+    return summary
+
+
+def _entry_from_summary(letter: Letter, summary: dict[str, Any], config: Config, cal: WorkCalendar,
+                        followers: dict[str, list[str]], now: datetime, held: list[Held]) -> Entry | None:
+    """`_select_one` from the letter's `fold_summary` (the same checks, in the same order)."""
+    if not summary["shown"]:
+        return None
+    if problem := _date_problem(letter, summary["first_at"], summary["last_at"], config, now):
+        held.append(held_.bad_date(letter.code, problem))
+        return None
+    if (why := hidden_reason(letter, config)) is not None:
+        held.append(held_.sealed(letter.code, why, shredded=_shredded(letter, config)))
+        return None
+    f = summary["entry"]
+    if f is None:
+        return None
+    mask, keep = redaction_lists(letter)
+    return Entry(
+        code=letter.code,
+        title=strip_unsafe(str(letter.data.get("title") or "")),  # as entry_of
+        body=strip_unsafe(str(letter.data.get("body") or "")),
+        reply=strip_unsafe(f["reply"]),
+        reply_by=strip_unsafe(config.unit_name(f["unit"])),
+        category=f["category"],
+        received=date.fromisoformat(f["received"]),
+        answered=date.fromisoformat(f["answered"]),
+        working_days=f["working_days"],
+        due=date.fromisoformat(f["due"]) if f["due"] else None,
+        on_time=f["on_time"],
+        follows_up=letter.data.get("follows_up") or None,
+        followed_by=tuple(sorted(followers.get(letter.code, []))),
+        writer=Writer.from_data(_stripped(letter.data.get("writer"))),
+        mask=mask,
+        keep=keep,
+        status=f["status"],
+        submitted_at=local_time(str(letter.data["submitted_at"]), config),
+        updated_at=local_time(summary["last_at"], config),
+        outcome=f["outcome"],
+        due_provisional=f["due_provisional"],
+        merged=f["merged"],
+    )
 
 
 def _shredded(letter: Letter, config: Config) -> bool:
@@ -218,11 +306,12 @@ def _shredded(letter: Letter, config: Config) -> bool:
     return config.encryption is not None and period in config.encryption.shredded
 
 
-def _date_problem(letter: Letter, facts: Facts, config: Config, now: datetime) -> str | None:
-    """What is wrong with the dates of a letter about to be published, or None."""
+def _date_problem(letter: Letter, first_at: Any, last_at: str, config: Config, now: datetime) -> str | None:
+    """What is wrong with the dates of a letter about to be published (its first and last
+    event's time stamps as its fold has them), or None."""
     for label, stamp in (("submitted_at（提交时间）", letter.data.get("submitted_at")),
-                         ("history 第 1 条（收信）的时间", facts.history[0].get("at")),
-                         ("history 最后一条的时间", facts.last_at)):
+                         ("history 第 1 条（收信）的时间", first_at),
+                         ("history 最后一条的时间", last_at)):
         try:
             moment = parse_time(str(stamp))
         except ValueError:
