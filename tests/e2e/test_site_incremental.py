@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from letterbox.store.repository import Repository
 from site_builder import lookup_index as li
@@ -138,6 +139,19 @@ def test_incremental_build_is_a_build_from_scratch(board: Path, tmp_path: Path,
     assert "两日内整改" in (site / "letters" / heat / "index.html").read_text("utf-8")
     assert report.changed < report.files / 2
     same_as_from_scratch(root, site, tmp_path, "hand edit")
+
+    # calendar.yaml changed, no case file: a working day declared a holiday changes the
+    # handling time of the letter answered across it (its kept fold is of the old calendar)
+    page = (site / "letters" / heat / "index.html").read_text("utf-8")
+    stats = (site / "stats" / "stats.json").read_text("utf-8")
+    (root / "calendar.yaml").write_text(yaml.safe_dump({"years": {2026: {
+        "source": "国务院办公厅关于2026年部分节假日安排的通知（测试用）",
+        "holidays": ["2026-01-01", "2026-01-06"], "workdays": []}}}, allow_unicode=True), "utf-8")
+    _commit_by_hand(root, "calendar.yaml")
+    incremental(root, site)
+    assert (site / "letters" / heat / "index.html").read_text("utf-8") != page
+    assert (site / "stats" / "stats.json").read_text("utf-8") != stats
+    same_as_from_scratch(root, site, tmp_path, "calendar")
 
     # a publication change: the published letter taken down
     run(root, "unpublish", road, "--reason", "来信人要求撤下", "--at", "2026-01-10T10:00:00+08:00")
