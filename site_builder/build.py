@@ -61,6 +61,7 @@ from site_builder.figures import published_figures
 from site_builder.held import Held
 from site_builder.incremental import (
     STATE_DIR,
+    Cloning,
     Manifest,
     clone,
     code_version,
@@ -217,7 +218,10 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
                     publish(work.site, out, [])
                     lookup.publish()
                     done.site.out = str(out)
-                    done.site.files = {rel: list(st) for rel, st in stamps(out).items()}
+                    # the site's files as the scan last walked them (`Plan.hits`; nothing is
+                    # written after, and an exchange keeps every stamp): a stamp not true would
+                    # only make the next build a build from scratch (`site_is_as_published`)
+                    done.site.files = {rel: list(st) for rel, st in (done.stamps or stamps(out)).items()}
                     done.site.save(state)
                     held = sorted({**done.held, **scanned}.values(), key=lambda h: h.code)
                     watch.lap("publish")
@@ -247,6 +251,7 @@ class Pass:
     verdict: Verdict
     site: Manifest  # the state as this pass left it, with what its site was made from
     changed: int  # files of the site written by this pass (not kept from the published site)
+    stamps: dict[str, tuple[int, int, int]] | None = None  # the site's files at the end (`Plan.hits`)
 
 
 def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: int, pool: Executor,
@@ -256,6 +261,20 @@ def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: in
     (`scanned`: by an earlier pass's scan), into `work.site`. `record`: the kept state (changed
     here as its files are); `before`: the manifest of the published site when it is as that
     build left it (its unchanged files are kept, hard-linked), else None (every file made)."""
+    # the published site cloned (hard links) in the background while this pass works
+    cloning = Cloning(Path(before.out), work.site) if before is not None else None
+    try:
+        return _one_pass(repo, letters, work, epoch, pool, watch, scanned, memo, cache, record, before,
+                         lookup, cloning)
+    finally:
+        if cloning is not None:
+            cloning.stop()  # when the pass failed before it needed the clone
+
+
+def _one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: int, pool: Executor,
+              watch: Stopwatch, scanned: dict[str, Held], memo: dict[str, list[str]], cache: Path | None,
+              record: Manifest, before: Manifest | None, lookup: LookupIndex,
+              cloning: Cloning | None) -> Pass:
     config, cal = repo.config, work_calendar(repo.root)
     today = datetime.fromtimestamp(epoch, UTC).astimezone(config.tz).date()
     folds = cache.parent / FOLDS_FILE if cache is not None else None
@@ -280,7 +299,7 @@ def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: in
         site = render(public, config, today, figures, load_settings(repo.root))  # mkdocs.yml
         watch.lap("render")
         first_owner = {needle: codes[0] for needle, codes in owners.items()}
-        plan = Plan(site, work, record, before, owners, bundles, fresh)
+        plan = Plan(site, work, record, before, owners, bundles, fresh, cloning)
         with Scanner(work.site, first_owner, plan.workers(letters)) as scanner:
             make_pages(plan, epoch, scanner, watch)
             plan.scan_changed(scanner)  # the pages, while Pagefind still indexes
@@ -294,7 +313,7 @@ def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: in
             watch.lap("scan")
     manifest = plan.result()
     plan.record_hits(manifest, hits)
-    return Pass(public, held, verdict, manifest, plan.changed)
+    return Pass(public, held, verdict, manifest, plan.changed, plan.last_stamps)
 
 
 # --------------------------------------------------------------------------- stages
@@ -400,8 +419,10 @@ class Plan:
     state it leaves (`result`)."""
 
     def __init__(self, site: Site, work: Workspace, record: Manifest, before: Manifest | None,
-                 owners: dict[str, tuple[str, ...]], bundles: list[str], fresh: list[str]) -> None:
+                 owners: dict[str, tuple[str, ...]], bundles: list[str], fresh: list[str],
+                 cloning: Cloning | None = None) -> None:
         self.site, self.work, self.record, self.before = site, work, record, before
+        self.cloning = cloning  # the published site being cloned into work.site (`before`)
         self.bundles = bundles  # the site's Pagefind folders (`search_bundles`)
         self.fresh = fresh  # those indexed again by this pass; the others kept as published
         self.owners = owners
@@ -411,6 +432,7 @@ class Plan:
         self.mkdocs: dict[str, list[int]] = {}
         self.pagefind: dict[str, str] = {}
         self.changed = 0
+        self.last_stamps: dict[str, tuple[int, int, int]] | None = None  # the last walk of the site (`hits`)
         self.needle_of = {digest(n): n for n in owners}
         for code, (key, text) in site.letters.items():
             self.letters[code] = digest(f"{key}\0{text}")
@@ -470,7 +492,10 @@ class Plan:
         removed. The letter pages to make (`todo`) are filled in after."""
         work, before = self.work, self.before
         if before is not None:
-            clone(Path(before.out), work.site)
+            if self.cloning is None:
+                clone(Path(before.out), work.site)
+            else:
+                self.cloning.wait()
         work.site.mkdir(exist_ok=True)
         for name in self.fresh:
             remove_path(work.site / name)
@@ -546,7 +571,7 @@ class Plan:
             return found
         searched = set(before.needles)
         new = {n: codes[0] for n, codes in self.owners.items() if digest(n) not in searched}
-        now = stamps(self.work.site)
+        now = self.last_stamps = stamps(self.work.site)
         pagefind = {rel for rel, d in self.pagefind.items() if before.pagefind.get(rel) == d}
         kept = sorted(rel for rel in self._unchanged(now) | pagefind if not ciphertext(rel))
         hits: dict[str, Found] = {}

@@ -151,12 +151,40 @@ def site_is_as_published(out: Path, manifest: Manifest) -> bool:
 def clone(source: Path, target: Path) -> None:
     """`target` as a copy of `source` made of hard links (files are replaced, never changed):
     by `cp -al` where there is one (several times faster than shutil.copytree)."""
-    if shutil.which("cp") and os.name == "posix":
-        done = subprocess.run(["cp", "-al", "--", str(source), str(target)], capture_output=True)
-        if done.returncode == 0:
+    Cloning(source, target).wait()
+
+
+class Cloning:
+    """`clone` started in the background (`cp -al`, a process of its own): the build renders
+    meanwhile; `wait` finishes it (by shutil when cp failed or is missing), `stop` ends it and
+    removes what it made (a build that fails before it needs the clone)."""
+
+    def __init__(self, source: Path, target: Path) -> None:
+        self.source, self.target = source, target
+        self.proc: subprocess.Popen[bytes] | None = None
+        if shutil.which("cp") and os.name == "posix":
+            self.proc = subprocess.Popen(["cp", "-al", "--", str(source), str(target)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.done = False
+
+    def wait(self) -> None:
+        if self.done:
             return
-        shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target, copy_function=os.link, symlinks=True)
+        self.done = True
+        if self.proc is not None and self.proc.wait() == 0:
+            return
+        shutil.rmtree(self.target, ignore_errors=True)
+        shutil.copytree(self.source, self.target, copy_function=os.link, symlinks=True)
+
+    def stop(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.wait()
+        shutil.rmtree(self.target, ignore_errors=True)
 
 
 OLD_PREFIX = ".site-old-"  # a replaced site, being removed in the background
