@@ -18,7 +18,8 @@ code):
 The manifest is removed when a build starts and written when it has published: a build that
 fails or is interrupted leaves no manifest, and the next build starts from scratch.
 
-The next build clones the published site with hard links (`clone`), changes only the files
+The next build clones the published site with hard links (`Cloning`, in the background from
+the start of the pass; `clone`), changes only the files
 whose inputs changed (a file is replaced, never written in place: the published site shares
 its inodes) and publishes by exchanging the two folders in one rename (`exchange`): readers
 see the old site or the new one, never half of each. The manifest holds no writer's data: the
