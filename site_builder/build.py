@@ -337,6 +337,7 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     keep = keep_words(config)
     entries = with_other_writers(entries, letters, keep, cache)
     search = record.search if record is not None else {}
+    inputs = record.search_inputs if record is not None else {}  # code → digest of its entry
     with Redaction(entries, keep, cache, pool=pool, memo=memo) as redaction:
         figures = published_figures(letters, entries, config, cal, today, kept)
         owners = needle_owners(letters, cache)
@@ -344,11 +345,18 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
             write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
         done: dict[int, Entry] = {}
         for batch in redaction.batches():
-            write_search_source(work.search_source, search_pages([e for _, e in batch]), search)
+            # a search page is made only when its entry (all its fields) is not the one the
+            # kept page was made from (the templates are code: other code, no kept state)
+            made = {e.code: digest(repr(e)) for _, e in batch}
+            todo = [e for _, e in batch if e.code not in search or inputs.get(e.code) != made[e.code]]
+            write_search_source(work.search_source, search_pages(todo), search)
+            inputs.update((e.code, made[e.code]) for e in todo)
             done.update(batch)
         held = redaction.held
     public = [done[i] for i in sorted(done)]
     drop_search_source(work.search_source, {e.code for e in public}, search)
+    for code in [c for c in inputs if c not in search]:
+        del inputs[code]
     if held:
         figures = published_figures(letters, public, config, cal, today, kept)
     if lookup is not None and lookup.published is not None:
@@ -593,7 +601,7 @@ class Plan:
     def result(self) -> Manifest:
         record = self.record
         return Manifest(version=record.version, mkdocs_key=record.mkdocs_key, project=record.project,
-                        search=record.search, mkdocs=self.mkdocs, shells=self.shells,
+                        search=record.search, search_inputs=record.search_inputs, mkdocs=self.mkdocs, shells=self.shells,
                         letters=self.letters, pagefind=self.pagefind,
                         needles=sorted(self.needle_of), hits={})
 

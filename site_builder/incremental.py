@@ -8,6 +8,7 @@ code):
                 text changed, so its time tells MkDocs' --dirty build what to render again
     mkdocs/     MkDocs' own output (with the letter page shells and MkDocs' sitemap)
     search/     the pages Pagefind indexes, one per public letter, rewritten when changed
+                (made only when its redacted entry is not the one it was made from)
     manifest.json
                 what the published site was made from (`Manifest`): the code version, the
                 MkDocs key (mkdocs.yml, the set of the project's files), each project file's
@@ -85,6 +86,7 @@ class Manifest:
     mkdocs_key: str = ""
     project: dict[str, str] = field(default_factory=dict)  # project file → digest of its text
     search: dict[str, str] = field(default_factory=dict)  # code → digest of its search page
+    search_inputs: dict[str, str] = field(default_factory=dict)  # code → digest of the entry it was made from
     mkdocs: dict[str, list[int]] = field(default_factory=dict)  # MkDocs output → stamp copied
     shells: str = ""  # digest of the page shells the letter pages were filled into
     letters: dict[str, str] = field(default_factory=dict)  # code → digest of its page's inputs
