@@ -14,8 +14,9 @@ approve; about 600 characters with personal data inside) and committed, then
   headless chromium (all responses of the page, then those the search adds) when
   /usr/bin/chromium and Playwright are there, else counted from the files.
 
-Each build prints its wall and CPU seconds (this process and its workers, MkDocs, Pagefind)
-and the load average before it: the machine may be shared.
+Each build prints its wall and CPU seconds (this process and its workers, MkDocs, Pagefind;
+"own": this process alone, the steadier figure) and the load average before it: the machine
+may be shared.
 
 Targets of issue 5 on a 2-core machine: 10 000 letters in under 60 s; one search downloads
 under 300 KB at 10 000 letters.
@@ -276,9 +277,10 @@ def run(n: int, keep: Path | None, browser: bool, reuse: Path | None = None) -> 
             now = os.times()
             used = (now.user + now.system + now.children_user + now.children_system
                     - cpu.user - cpu.system - cpu.children_user - cpu.children_system)
+            own = now.user + now.system - cpu.user - cpu.system  # this process alone
             pages = sum(1 for _ in out.rglob("index.html"))
             stages = ", ".join(f"{k} {v:.1f}" for k, v in report.timings.items())
-            print(f"{label:28s} {seconds:6.1f} s  CPU {used:6.1f} s  load {load:4.1f}  "
+            print(f"{label:28s} {seconds:6.1f} s  CPU {used:6.1f} s (own {own:5.1f})  load {load:4.1f}  "
                   f"{pages / seconds:6.0f} pages/s  ({pages} pages, "
                   f"{report.changed} of {report.files} files written; {stages})")
         print(f"site size: {site_bytes(out) / 1e6:.1f} MB in {report.files} files")
