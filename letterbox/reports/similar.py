@@ -556,7 +556,8 @@ class SimilarityIndex:
     and exact buckets."""
 
     def __init__(self) -> None:
-        _tokenizer().initialize()  # load jieba's dictionary now, not in the first query
+        # jieba's dictionary (1 s) is loaded by the first text segmented, not here: the early
+        # warning builds an index of kept vectors and may segment nothing
         self.profiles: dict[str, Profile] = {}
         self.buckets: dict[str, set[str]] = defaultdict(set)
         self.vocabulary: dict[str, int] = {}  # term -> column
