@@ -14,3 +14,7 @@ if .venv/bin/python -m pip show -q letterbox >/dev/null 2>&1; then
   .venv/bin/python -m pip uninstall -q -y letterbox
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}"
+# The project's own modules compiled once (an editable install leaves them as source): a shell
+# with PYTHONDONTWRITEBYTECODE set would otherwise compile ~50 modules at every command's start
+# (0.5-1 s each time; docs/scale.md).
+.venv/bin/python -m compileall -q -j 0 letterbox site_builder >/dev/null
