@@ -35,6 +35,7 @@ from letterbox.core.sealing import DEFAULT_FIELDS, recipient_tag, wrapped_tags
 from letterbox.core.yamlio import locate, path_str
 from letterbox.ops.notify import outbox
 from letterbox.store.blobs import blob_id, blob_ids, start_clean_ids
+from letterbox.store.cache import remade_when_damaged
 from letterbox.store.loader import POOL_MIN, case_names, decode, read
 from letterbox.store.repository import Repository
 
@@ -653,6 +654,7 @@ class _Findings:
         db.execute(f"INSERT OR IGNORE INTO {CONTEXT_TABLE} (key, used) VALUES (?, 0)", (self.context,))
         return self._context_id(db, create=False)
 
+    @remade_when_damaged
     def get(self, ids: dict[str, str]) -> dict[str, Judged]:
         """The kept findings of the files whose blob id `ids` gives, by path."""
         found: dict[str, Judged] = {}
@@ -676,6 +678,7 @@ class _Findings:
                     continue
         return found
 
+    @remade_when_damaged
     def put(self, items: list[tuple[str, str, Judged]], ids: dict[str, str]) -> None:
         """Keep the findings of (path, blob id, judged); `ids`: every file's blob id now."""
         with self._db() as db, db:
@@ -730,6 +733,7 @@ class _Runs:
             db.execute(f"CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (n INTEGER PRIMARY KEY, key TEXT UNIQUE, problems TEXT)")
             yield db
 
+    @remade_when_damaged
     def get(self) -> list[Problem] | None:
         if self.key is None:
             return None
@@ -742,6 +746,7 @@ class _Runs:
         except (TypeError, ValueError):
             return None
 
+    @remade_when_damaged
     def put(self, problems: list[Problem]) -> None:
         if self.key is None:
             return

@@ -842,15 +842,23 @@ class VectorCache:
         self.close()
         if not self.new and not self.new_embeddings:
             return
-        try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(self.file, timeout=30)) as db, db:
-                db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector TEXT NOT NULL)")
-                db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", self.new.items())
-                db.execute("CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-                db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)", self.new_embeddings.items())
-        except (sqlite3.Error, OSError):
-            pass
+        from letterbox.store.cache import drop_damaged, is_damaged
+
+        for _ in range(2):  # a damaged file: removed, and the vectors written to a new one
+            try:
+                self.file.parent.mkdir(parents=True, exist_ok=True)
+                with closing(sqlite3.connect(self.file, timeout=30)) as db, db:
+                    db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector TEXT NOT NULL)")
+                    db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", self.new.items())
+                    db.execute("CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+                    db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)", self.new_embeddings.items())
+                break
+            except sqlite3.Error as exc:
+                if not is_damaged(exc):
+                    break
+                drop_damaged(self.file)
+            except OSError:
+                break
         self.new, self.new_embeddings = {}, {}
 
 

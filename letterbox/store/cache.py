@@ -6,14 +6,47 @@ redaction stage (public texts, by a hash of everything they depend on).
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 CACHE_DIR = ".letterbox-cache"
+
+_DAMAGED = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB: the file is no (whole) SQLite database
+_T = TypeVar("_T")
+
+
+def is_damaged(exc: BaseException) -> bool:
+    """A damaged or foreign file, not a locked or busy one (those are left alone)."""
+    return isinstance(exc, sqlite3.DatabaseError) and (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _DAMAGED
+
+
+def drop_damaged(path: Path) -> None:
+    """Remove a damaged kept-state file and its journals: it is made again from the case files."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def remade_when_damaged(method: Callable[..., _T]) -> Callable[..., _T]:
+    """For a method of a store of kept state (an object with `path`): when its SQLite file is
+    damaged (cut short, overwritten, not SQLite), the file is removed and the call made once more
+    on a new one, so a damaged cache costs time, never a command (tests/e2e/test_kept_state_damaged.py)."""
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if not is_damaged(exc) or getattr(self, "path", None) is None:
+                raise
+            drop_damaged(self.path)
+            return method(self, *args, **kwargs)
+
+    return call
 
 
 class JsonCache:
@@ -35,6 +68,7 @@ class JsonCache:
             db.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (key TEXT PRIMARY KEY, parts TEXT)")
             yield db
 
+    @remade_when_damaged
     def get(self, keys: Sequence[str]) -> dict[str, Any]:
         if self.path is None or not keys:
             return {}
@@ -47,6 +81,7 @@ class JsonCache:
                 found.update((key, json.loads(parts)) for key, parts in rows)
         return found
 
+    @remade_when_damaged
     def put(self, items: dict[str, Any]) -> None:
         if self.path is None or not items:
             return

@@ -1,0 +1,86 @@
+"""Kept state is only a saving of time: every SQLite file letterbox keeps beside the case files
+(`.letterbox-cache/*.sqlite3`, `.git/letterbox/*.sqlite`) may be found damaged — a disk that
+filled up, a copy cut short, an editor that opened it — and the commands must then work as if it
+were missing: the same output, exit 0, the file made again (not left broken for every later run).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from letterbox.store.repository import Repository
+from site_builder.build import build_site
+from tests.e2e.test_site import _commit_by_hand, intake, run, to_unit
+from tests.e2e.test_site_incremental import files_of
+
+GARBAGE = {  # how a kept file is damaged: its bytes → the damaged bytes
+    "not a database": lambda data: b"\x00garbage, not SQLite\n" * 300,
+    "header cut short": lambda data: b"SQLite format 3\x00" + b"\xff" * 40,
+    "pages overwritten": lambda data: data[:100] + b"\xa5" * (len(data) - 100),
+}
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("damaged") / "cases-repo"
+    run(root.parent, "init", str(root))
+    cfg = root / "letterbox.yaml"
+    cfg.write_text(cfg.read_text("utf-8").replace("iterations: 600000", "iterations: 1000"), "utf-8")
+    _commit_by_hand(root, "letterbox.yaml")
+    heat = intake(root, "heat", "2026-01-05")
+    to_unit(root, heat, "2026-01-05", "zjj", "王建国先生：您好！经查，幸福小区供暖不达标属实，已责成供热公司三日内整改。")
+    run(root, "approve", heat, "--at", "2026-01-07T10:00:00+08:00")
+    opened = intake(root, "open", "2026-01-07")
+    to_unit(root, opened, "2026-01-07", "tc", "正在维修。")
+    return root
+
+
+def kept_files(root: Path) -> list[Path]:
+    found = [*(root / ".letterbox-cache").glob("*.sqlite3"), *(root / ".git" / "letterbox").glob("*.sqlite")]
+    return sorted(p for p in found if p.is_file())
+
+
+def is_database(path: Path) -> bool:
+    try:
+        with sqlite3.connect(path) as db:
+            db.execute("PRAGMA schema_version").fetchone()
+        return True
+    except sqlite3.DatabaseError:
+        return False
+
+
+def commands(root: Path) -> dict[str, str]:
+    """What each reading command prints (the parts that do not depend on timing)."""
+    return {
+        "validate": run(root, "validate", "--json"),
+        "deadlines": run(root, "deadlines", "--json", "--today", "2026-01-08", "--fail-on", "never"),
+        "list": run(root, "list", "--json"),
+        "similar": run(root, "similar", "LA-2026-00002", "--json"),
+    }
+
+
+@pytest.mark.parametrize("damage", sorted(GARBAGE))
+def test_damaged_kept_files_are_made_again(board: Path, tmp_path: Path, damage: str) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(board, root, symlinks=True)
+    site = tmp_path / "site"
+    build_site(Repository(root), site)
+    expected = commands(root)
+    reference = files_of(site)
+    kept = kept_files(root)
+    names = {p.name for p in kept}
+    # the caches of the loader, the redaction stage, validate, the letters index and similar
+    assert {"letters.sqlite3", "redaction.sqlite3", "validate.sqlite", "letters.sqlite"} <= names, names
+    assert {"folds.sqlite3", "similar.sqlite"} <= names, names
+    for path in kept:
+        path.write_bytes(GARBAGE[damage](path.read_bytes()))
+    assert commands(root) == expected
+    report = build_site(Repository(root), site)
+    assert report.letters >= 1
+    assert files_of(site) == reference
+    for path in kept_files(root):
+        assert is_database(path), f"{path.name} left damaged"
