@@ -72,6 +72,7 @@ from letterbox.core.letter import Letter
 from letterbox.core.process import REJECT_REASONS
 from letterbox.ops import notices, reviews
 from letterbox.store import loader
+from letterbox.store.cache import drop_damaged, is_damaged
 
 FORMAT = "letterbox-lookup"
 VERSION = 3  # 3: 4096-byte plaintext (2: 1024 bytes; 1: no build salt)
@@ -462,10 +463,15 @@ class Manifest:
         path = cls.path_for(folder, meta)
         if not re.fullmatch(r"[0-9a-f]{32}\.sqlite", path.name) or not path.is_file():
             return None
+        manifest = None
         try:
             manifest = cls(path)
             manifest.state()
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            if manifest is not None:
+                manifest.close()
+            if is_damaged(exc):  # a new index is made; the damaged file is not left behind
+                drop_damaged(path)
             return None
         return manifest
 

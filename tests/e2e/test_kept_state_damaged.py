@@ -40,7 +40,8 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def kept_files(root: Path) -> list[Path]:
-    found = [*(root / ".letterbox-cache").glob("*.sqlite3"), *(root / ".git" / "letterbox").glob("*.sqlite")]
+    found = [*(root / ".letterbox-cache").glob("*.sqlite3"), *(root / ".git" / "letterbox").glob("*.sqlite"),
+             *(root / ".git" / "letterbox" / "lookup").glob("*.sqlite")]
     return sorted(p for p in found if p.is_file())
 
 
@@ -76,6 +77,7 @@ def test_damaged_kept_files_are_made_again(board: Path, tmp_path: Path, damage: 
     # the caches of the loader, the redaction stage, validate, the letters index and similar
     assert {"letters.sqlite3", "redaction.sqlite3", "validate.sqlite", "letters.sqlite"} <= names, names
     assert {"folds.sqlite3", "similar.sqlite"} <= names, names
+    assert any(p.parent.name == "lookup" for p in kept)  # the lookup index's manifest
     for path in kept:
         path.write_bytes(GARBAGE[damage](path.read_bytes()))
     assert commands(root) == expected
