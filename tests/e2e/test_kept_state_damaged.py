@@ -86,3 +86,23 @@ def test_damaged_kept_files_are_made_again(board: Path, tmp_path: Path, damage: 
     assert files_of(site) == reference
     for path in kept_files(root):
         assert is_database(path), f"{path.name} left damaged"
+
+
+def test_damaged_notify_record_is_said_and_kept(board: Path, tmp_path: Path) -> None:
+    """The notify worker's delivery record is not a cache: remade, it would send the outbox
+    again. Damaged, it is left as it is, `deadlines` still prints its table with a line about it
+    and `notify` stops with what to do."""
+    from click.testing import CliRunner
+
+    from letterbox.cli.main import cli
+
+    root = tmp_path / "repo"
+    shutil.copytree(board, root, symlinks=True)
+    record = root / ".git" / "letterbox" / "notify.sqlite"
+    record.write_bytes(b"SQLite format 3\x00" + b"\xff" * 40)
+    table = run(root, "deadlines", "--today", "2026-01-08", "--fail-on", "never")
+    assert "LA-2026-00002" in table and "通知发送记录 .git/letterbox/notify.sqlite 已损坏" in table
+    result = CliRunner().invoke(cli, ["--repo", str(root), "notify", "--status"])
+    assert result.exit_code == 1
+    assert "已损坏" in result.output and "--skip-existing" in result.output and "Traceback" not in result.output
+    assert record.read_bytes() == b"SQLite format 3\x00" + b"\xff" * 40

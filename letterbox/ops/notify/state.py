@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from letterbox.core.errors import LetterboxError
+
 # The steps whose notice the writer must receive (不予受理告知, 受理, 延期, 答复, 复查复核意见):
 # an opt-out stops the message, and `deadlines` asks the office to deliver the notice otherwise.
 REQUIRED_FOR_WRITER = frozenset({"reject", "transfer", "grant", "reply", "approve", "review-decide"})
@@ -69,6 +71,12 @@ class Row:
     updated_at: str
 
 
+DAMAGED = ("通知发送记录 .git/letterbox/notify.sqlite 已损坏，无法读取。它记录哪些通知已经发出，不能自动重建"
+           "（重建会把发件箱中的通知再发一遍）：请从备份恢复这个文件；没有备份时，把它改名保存（如 "
+           "notify.sqlite.damaged），运行 letterbox notify --skip-existing 把发件箱中已有的通知记为不再发送，"
+           "再用 letterbox notify --retry KEY 补发确实没有送达的通知（docs/notify.md）。")
+
+
 def now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -81,9 +89,18 @@ class State:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            from letterbox.store.cache import is_damaged
+
+            if not is_damaged(exc):
+                raise
+            # the record says what was sent: never remade by itself (that could send it all again)
+            raise LetterboxError(DAMAGED) from None
 
     def close(self) -> None:
         self.db.close()
@@ -232,7 +249,10 @@ def attention(git_dir: Path) -> list[str]:
     path = state_path(git_dir)
     if not path.exists():
         return []
-    state = State(path)
+    try:
+        state = State(path)
+    except LetterboxError as exc:  # a damaged record: said, and the table still printed
+        return [exc.message]
     try:
         counts = state.counts()
         lines = []
