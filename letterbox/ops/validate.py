@@ -36,7 +36,7 @@ from letterbox.core.yamlio import locate, path_str
 from letterbox.ops.notify import outbox
 from letterbox.store.blobs import blob_id, blob_ids, start_clean_ids
 from letterbox.store.cache import remade_when_damaged
-from letterbox.store.loader import POOL_MIN, case_names, decode, read
+from letterbox.store.loader import POOL_MIN, case_bytes, case_names, decode, read
 from letterbox.store.repository import Repository
 
 
@@ -472,7 +472,7 @@ def _groups(repo: Repository, judged: dict[str, Judged], wanted: set[str] | None
         if j.code is None or j.problems or not j.refs or (wanted is not None and name not in wanted):
             continue
         try:  # most linking files are follow-ups: parsed only when a merge's keys are in them
-            raw = (repo.root / name).read_bytes()
+            raw = case_bytes(repo.root / name)
         except OSError:
             continue
         if not any(key in raw for key in (b"into:", b"members:", b"lead:")):
@@ -558,7 +558,7 @@ def judge(root: Path, path: PurePosixPath, config: Config) -> tuple[Judged, str 
     it could not be read). Read without line maps; a file with problems is read again with
     them, so that each problem names its line."""
     try:
-        raw = (root / path).read_bytes()
+        raw = case_bytes(root / path)
     except OSError:
         result = read(root, path, lines=False)
         return Judged(None, result if isinstance(result, list) else []), None

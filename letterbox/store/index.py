@@ -199,7 +199,7 @@ def _read_rows(root: Path, paths: Sequence[str], digest: str) -> list[tuple[Row,
     for key in paths:
         path = PurePosixPath(key)
         try:
-            raw = (root / path).read_bytes()
+            raw = loader.case_bytes(root / path)
         except OSError:
             result = loader.read(root, path, lines=False)  # names the problem
             problems = result if isinstance(result, list) else []

@@ -16,6 +16,7 @@ as stored, never the opened fields; letters taken from it are opened after it is
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -122,13 +123,27 @@ def open_letter(letter: Letter, keyring: Keyring | None) -> Letter:
     return letter
 
 
+SYMLINK = ("案卷文件是一个符号链接：案卷必须是 cases/ 中的普通文件（链接可能指向案卷库以外的文件，不会被读取）。"
+           "请删除这个链接，把信件内容直接写在这个文件中。")
+
+
+def case_bytes(file: Path) -> bytes:
+    """A case file's bytes. A symbolic link is refused (OSError, errno ELOOP): its target may
+    lie outside the repository, and a pull request must not make CI or the board read it."""
+    fd = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
 def read(root: Path, path: PurePosixPath, lines: bool = True,
          keyring: Keyring | None = None) -> Letter | list[Problem]:
     """One case file of the working tree: its letter (opened with `keyring` when sealed), or
     its problems."""
     try:
-        raw = (root / path).read_bytes()
+        raw = case_bytes(root / path)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return [Problem(file=str(path), message=SYMLINK)]
         return [Problem(file=str(path), message=f"无法读取文件（{exc.strerror or exc.__class__.__name__}）。")]
     result = decode(raw, path, lines)
     return open_letter(result, keyring) if isinstance(result, Letter) else result

@@ -38,3 +38,21 @@ def test_validate_names_the_file(case_repo: Repo) -> None:
     _, bad = break_one(case_repo)
     result = case_repo.run("validate", expect=1)
     assert f"{bad}:" in result.stderr and "YAML 格式错误" in result.stderr
+
+
+def test_a_case_file_that_is_a_symbolic_link_is_not_followed(case_repo: Repo, tmp_path) -> None:
+    """A link in cases/ may point outside the repository (a pull request must not make CI or
+    the board read the runner's files): it is named as a problem and its target never read."""
+    good = case_repo.new_letter(1)
+    source = case_repo.letter_file(good)
+    outside = tmp_path / "outside.yaml"  # a whole, valid letter outside the repository
+    outside.write_text(source.read_text("utf-8").replace(good, "LA-2026-00099"), "utf-8")
+    link = source.with_name("LA-2026-00099.yaml")
+    link.symlink_to(outside)
+    rel = str(link.relative_to(case_repo.path))
+    result = case_repo.run("validate", expect=1)
+    assert f"{rel}: 错误: 案卷文件是一个符号链接" in result.stderr
+    listed = case_repo.run("list", "--json")
+    assert [r["letter_code"] for r in json.loads(listed.stdout)] == [good]
+    assert rel in listed.stderr
+    assert case_repo.run("show", "LA-2026-00099", expect=1).exit_code == 1
