@@ -68,6 +68,11 @@ def axe_violations(page: Any, script: Path, impacts: set[str] | None = None) -> 
     """axe-core's WCAG 2.0/2.1 A and AA violations on the page as it is now, one line each
     (rule, impact, help, the first five elements); ``impacts`` limits them to those impacts.
     The script is injected by the tester, so the context needs ``bypass_csp=True``."""
+    # the page as it settles: a CSS transition under way (Material's tabs fade in) is measured
+    # half-transparent by the contrast rule, a flake under load (finite animations only, 3 s at most)
+    page.evaluate("() => Promise.race([new Promise(r => setTimeout(r, 3000)), Promise.all("
+                  "document.getAnimations().filter(a => a.effect && a.effect.getTiming().iterations !== Infinity)"
+                  ".map(a => a.finished.catch(() => null)))])")
     page.add_script_tag(path=str(script))
     result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
                            WCAG_TAGS)
