@@ -440,6 +440,7 @@ class Plan:
         self.mkdocs: dict[str, list[int]] = {}
         self.pagefind: dict[str, str] = {}
         self.changed = 0
+        self.written = False  # a project file written or removed (`write_project`)
         self.last_stamps: dict[str, tuple[int, int, int]] | None = None  # the last walk of the site (`hits`)
         self.needle_of = {digest(n): n for n in owners}
         for code, (key, text) in site.letters.items():
@@ -458,8 +459,9 @@ class Plan:
     def write_project(self) -> bool:
         """The MkDocs project's changed files written into the kept project; True when MkDocs
         may build only those (--dirty): same code, mkdocs.yml and set of files as the output
-        kept in `work.mkdocs`."""
+        kept in `work.mkdocs`. `self.written`: whether any project file was written or removed."""
         project, record, site = self.work.project, self.record, self.site
+        self.written = False
         yml = mkdocs_yaml(site.mkdocs)
         key = digest("\0".join([record.version, yml, *sorted(site.files)]))
         dirty = key == record.mkdocs_key and self.work.mkdocs.is_dir()
@@ -473,6 +475,7 @@ class Plan:
         for rel in [r for r in record.project if r not in files]:
             (project / rel).unlink(missing_ok=True)
             del record.project[rel]
+            self.written = True
         for rel, text in files.items():
             d = digest(text)
             if record.project.get(rel) != d:
@@ -480,8 +483,19 @@ class Plan:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
                 record.project[rel] = d
+                self.written = True
         record.mkdocs_key = key
         return dirty
+
+    def mkdocs_current(self, dirty: bool, epoch: int) -> bool:
+        """Whether MkDocs' kept output is what MkDocs would make now, so it need not run: a
+        --dirty build (same code, mkdocs.yml and set of files) with no project file written,
+        and the same build day. A --dirty MkDocs renders no page then, only its theme pages
+        (404.html) and the sitemap, from the same inputs; of the build time only the day
+        (UTC: `mkdocs.utils.get_build_date`) is in them (the sitemap's lastmod and its .gz's
+        time), so the kept output is keyed by it (`Manifest.mkdocs_day`)."""
+        return (dirty and not self.written and self.record.mkdocs_day == build_day(epoch)
+                and self.work.mkdocs.is_dir())
 
     def load_shells(self, md: Any) -> dict[str, Shell]:  # a markdown.Markdown
         shells = {key: load_shell(self.work.mkdocs, name, self.site.files[f"{SHELL_DIR}/{name}.md"], md)
@@ -600,7 +614,8 @@ class Plan:
 
     def result(self) -> Manifest:
         record = self.record
-        return Manifest(version=record.version, mkdocs_key=record.mkdocs_key, project=record.project,
+        return Manifest(version=record.version, mkdocs_key=record.mkdocs_key, mkdocs_day=record.mkdocs_day,
+                        project=record.project,
                         search=record.search, search_inputs=record.search_inputs, mkdocs=self.mkdocs, shells=self.shells,
                         letters=self.letters, pagefind=self.pagefind,
                         needles=sorted(self.needle_of), hits={})
@@ -618,10 +633,15 @@ def make_pages(plan: Plan, epoch: int, scanner: Scanner, watch: Stopwatch) -> No
     site, work = plan.site, plan.work
     extensions = site.mkdocs["markdown_extensions"]
     dirty = plan.write_project()
-    mkdocs = start_mkdocs(work.project, work.mkdocs, epoch, dirty=dirty)
-    with ended_on_error(mkdocs):
+    if plan.mkdocs_current(dirty, epoch):
         md = converter(extensions)
-    finish_mkdocs(mkdocs)
+    else:
+        plan.record.mkdocs_day = ""  # MkDocs' output being remade: kept by no day until it is
+        mkdocs = start_mkdocs(work.project, work.mkdocs, epoch, dirty=dirty)
+        with ended_on_error(mkdocs):
+            md = converter(extensions)
+        finish_mkdocs(mkdocs)
+        plan.record.mkdocs_day = build_day(epoch)
     watch.lap("mkdocs")
     pages: dict[str, tuple[str, str, tuple]] = {}
     if plan.letters:
@@ -643,6 +663,11 @@ def make_pages(plan: Plan, epoch: int, scanner: Scanner, watch: Stopwatch) -> No
     for part in (work.staging / LOOKUP_DIR).iterdir():  # meta.json, shards/
         part.rename(work.site / LOOKUP_DIR / part.name)
     watch.lap("pages")
+
+
+def build_day(epoch: int) -> str:
+    """The build's day as MkDocs dates its pages (`mkdocs.utils.get_build_date`: UTC)."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
 
 
 def search_bundles(search: dict[str, str], before: Manifest | None) -> tuple[list[str], list[str]]:

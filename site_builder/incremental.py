@@ -84,6 +84,7 @@ class Manifest:
     version: str
     out: str = ""
     mkdocs_key: str = ""
+    mkdocs_day: str = ""  # the build day MkDocs' kept output was made for ("": none, it runs)
     project: dict[str, str] = field(default_factory=dict)  # project file → digest of its text
     search: dict[str, str] = field(default_factory=dict)  # code → digest of its search page
     search_inputs: dict[str, str] = field(default_factory=dict)  # code → digest of the entry it was made from
