@@ -70,9 +70,9 @@ from site_builder.incremental import (
     discard,
     discard_old,
     exchange,
-    prune_empty,
+    prune_emptied,
+    published_files,
     remove_path,
-    site_is_as_published,
     stamps,
     take_manifest,
 )
@@ -91,6 +91,7 @@ from site_builder.redact_stage import (
 from site_builder.render import (
     FIELDS,
     HERE,
+    KeptPages,
     Site,
     letter_markdown,
     mkdocs_yaml,
@@ -197,7 +198,8 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
         kept = take_manifest(state, version)
         # the kept state, as this build changes it (`kept` stays what the published site was made of)
         record = copy.deepcopy(kept) if kept is not None else Manifest(version=version)
-        before = kept if kept is not None and site_is_as_published(out, kept) else None
+        published = published_files(out, kept) if kept is not None else None
+        before = kept if published is not None else None
         watch.lap("state")
         for attempt in range(1, MAX_PASSES + 1):
             with worker_pool() as pool, tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
@@ -212,7 +214,8 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
                 stack.callback(lookup.discard)
                 with frozen():  # the letters stay to the end: not walked again by every collection
                     done = one_pass(repo, loaded.letters, work, epoch, pool, watch, scanned, memo,
-                                    caches / CACHE_FILE if caches else None, record, before, lookup)
+                                    caches / CACHE_FILE if caches else None, record, before, lookup,
+                                    published)
                 verdict = done.verdict
                 if verdict.clean:
                     publish(work.site, out, [])
@@ -256,13 +259,14 @@ class Pass:
 
 def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: int, pool: Executor,
              watch: Stopwatch, scanned: dict[str, Held], memo: dict[str, list[str]],
-             cache: Path | None, record: Manifest, before: Manifest | None, lookup: LookupIndex) -> Pass:
+             cache: Path | None, record: Manifest, before: Manifest | None, lookup: LookupIndex,
+             published: dict[str, tuple[int, int, int]] | None = None) -> Pass:
     """Select, redact, render, pages and search, scan: the board without the letters held back
     (`scanned`: by an earlier pass's scan), into `work.site`. `record`: the kept state (changed
     here as its files are); `before`: the manifest of the published site when it is as that
     build left it (its unchanged files are kept, hard-linked), else None (every file made)."""
     # the published site cloned (hard links) in the background while this pass works
-    cloning = Cloning(Path(before.out), work.site) if before is not None else None
+    cloning = Cloning(Path(before.out), work.site, published) if before is not None else None
     try:
         return _one_pass(repo, letters, work, epoch, pool, watch, scanned, memo, cache, record, before,
                          lookup, cloning)
@@ -296,7 +300,9 @@ def _one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: i
     pagefind = PagefindParts([(work.search_source / name.removeprefix(f"{PAGEFIND_DIR}-"),
                                work.search / name) for name in fresh]) if public and fresh else None
     with ended_on_error(pagefind):
-        site = render(public, config, today, figures, load_settings(repo.root))  # mkdocs.yml
+        lists = kept_lists(work.project, record)
+        site = render(public, config, today, figures, load_settings(repo.root), lists)  # mkdocs.yml
+        record.lists = dict(sorted(lists.made.items()))
         watch.lap("render")
         first_owner = {needle: codes[0] for needle, codes in owners.items()}
         plan = Plan(site, work, record, before, owners, bundles, fresh, cloning)
@@ -529,9 +535,16 @@ class Plan:
         if before is not None:
             expected |= {rel for rel in before.pagefind if self._kept_bundle(rel)}
         old = before.mkdocs if before is not None else {}
-        for rel in sorted(set(stamps(work.site)) - expected):  # letters withdrawn, lookup parts …
+        known = self.cloning.files if self.cloning is not None else None
+        if known is not None:  # the clone's files, as the published site's walk found them
+            names = {rel for rel in known if rel.split("/", 1)[0] not in self.fresh}
+            names |= {f"{LOOKUP_DIR}/{rel}" for rel in stamps(work.site / LOOKUP_DIR)}  # changed in place
+        else:
+            names = set(stamps(work.site))
+        removed = sorted(names - expected)  # letters withdrawn, lookup parts …
+        for rel in removed:
             (work.site / rel).unlink()
-        prune_empty(work.site)
+        prune_emptied(work.site, removed)
         for rel, stamp in sorted(built.items()):
             if rel in shells:
                 continue
@@ -615,7 +628,7 @@ class Plan:
     def result(self) -> Manifest:
         record = self.record
         return Manifest(version=record.version, mkdocs_key=record.mkdocs_key, mkdocs_day=record.mkdocs_day,
-                        project=record.project,
+                        project=record.project, lists=record.lists,
                         search=record.search, search_inputs=record.search_inputs, mkdocs=self.mkdocs, shells=self.shells,
                         letters=self.letters, pagefind=self.pagefind,
                         needles=sorted(self.needle_of), hits={})
@@ -663,6 +676,23 @@ def make_pages(plan: Plan, epoch: int, scanner: Scanner, watch: Stopwatch) -> No
     for part in (work.staging / LOOKUP_DIR).iterdir():  # meta.json, shards/
         part.rename(work.site / LOOKUP_DIR / part.name)
     watch.lap("pages")
+
+
+def kept_lists(project: Path, record: Manifest) -> KeptPages:
+    """The list pages of the kept MkDocs project, each used only when made from the same
+    inputs (`record.lists`) and its file's text is the one recorded (`record.project`)."""
+    def text(path: str) -> str | None:
+        rel = f"docs/{path}"
+        want = record.project.get(rel)
+        if want is None:
+            return None
+        try:
+            kept = (project / rel).read_text("utf-8")
+        except OSError:
+            return None
+        return kept if digest(kept) == want else None
+
+    return KeptPages(dict(record.lists), text)
 
 
 def build_day(epoch: int) -> str:

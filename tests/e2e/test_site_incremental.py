@@ -140,6 +140,14 @@ def test_incremental_build_is_a_build_from_scratch(board: Path, tmp_path: Path,
     assert report.changed < report.files / 2
     same_as_from_scratch(root, site, tmp_path, "hand edit")
 
+    # a hand edit of a title: the list pages that show it are made again (render.KeptPages)
+    path = next(p for p in (root / "cases").rglob("*.yaml") if road in p.name)
+    path.write_text(path.read_text("utf-8").replace("中州路路灯损坏", "中州路路灯长期损坏"), "utf-8")
+    _commit_by_hand(root, path.relative_to(root).as_posix())
+    incremental(root, site)
+    assert "中州路路灯长期损坏" in (site / "categories" / "consultation" / "index.html").read_text("utf-8")
+    same_as_from_scratch(root, site, tmp_path, "title")
+
     # calendar.yaml changed, no case file: a working day declared a holiday changes the
     # handling time of the letter answered across it (its kept fold is of the old calendar)
     page = (site / "letters" / heat / "index.html").read_text("utf-8")
