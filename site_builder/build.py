@@ -40,7 +40,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -289,16 +289,29 @@ def _one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: i
     entries = [e for e in entries if e.code not in scanned]
     held = {h.code: h for h in selected_held}
     watch.lap("select")
-    public, figures, owners, redacted_held = redact(repo, letters, entries, today, work, cache, pool,
-                                                    memo, record, lookup,
-                                                    KeptFolds(folds, repo.root, letters, "statistics", blobs))
+    search: list[tuple[list[str], list[str], PagefindParts | None]] = []
+
+    def start_search(public: list[Entry]) -> None:
+        """Pagefind started on the parts whose search pages changed, as soon as they are
+        written (`redact`): a part's bundle is a function of its source pages, kept when none
+        changed."""
+        bundles, fresh = search_bundles(record.search, before) if public else ([PAGEFIND_DIR], [PAGEFIND_DIR])
+        search.append((bundles, fresh, PagefindParts([
+            (work.search_source / name.removeprefix(f"{PAGEFIND_DIR}-"), work.search / name)
+            for name in fresh]) if public and fresh else None))
+
+    try:
+        public, figures, owners, redacted_held = redact(
+            repo, letters, entries, today, work, cache, pool, memo, record, lookup,
+            KeptFolds(folds, repo.root, letters, "statistics", blobs), start_search)
+    except BaseException:
+        if search and search[0][2] is not None:
+            search[0][2].kill()
+        raise
+    bundles, fresh, pagefind = search[0]
     held.update((h.code, h) for h in redacted_held)
     pool.shutdown()
     watch.lap("redact")
-    # Pagefind's bundle of a part is a function of the part's source pages: kept when none changed
-    bundles, fresh = search_bundles(record.search, before) if public else ([PAGEFIND_DIR], [PAGEFIND_DIR])
-    pagefind = PagefindParts([(work.search_source / name.removeprefix(f"{PAGEFIND_DIR}-"),
-                               work.search / name) for name in fresh]) if public and fresh else None
     with ended_on_error(pagefind):
         lists = kept_lists(work.project, record)
         site = render(public, config, today, figures, load_settings(repo.root), lists)  # mkdocs.yml
@@ -328,7 +341,8 @@ def _one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: i
 def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today: date,
            work: Workspace, cache: Path | None, pool: Executor, memo: dict[str, list[str]] | None = None,
            record: Manifest | None = None, lookup: LookupIndex | None = None,
-           kept: KeptFolds | None = None) -> tuple[list[Entry], dict[str, list[Group]], dict[str, tuple[str, ...]], list[Held]]:
+           kept: KeptFolds | None = None, on_search: Callable[[list[Entry]], None] | None = None,
+           ) -> tuple[list[Entry], dict[str, list[Group]], dict[str, tuple[str, ...]], list[Held]]:
     """The redacted entries, the statistics, the writers' data to scan for (needle → codes)
     and the letters held back (their public version would still hold their writer's data).
 
@@ -338,17 +352,28 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     as it comes back. When letters were held back, the statistics and the lookup index are made
     again without them (a held letter keeps its lookup entry, so its writer may still see its
     status, but without a link). The lookup index is the published one refreshed in place when
-    it can be (`lookup`, `LookupIndex`): then it is made once the letters held back are known."""
+    it can be (`lookup`, `LookupIndex`): then it is made once the letters held back are known.
+
+    `on_search(public)` is called once every search page is written: before the statistics,
+    needles and lookup index when the letters to redact are few (redacted here, not in the
+    pool: the search index is then made while this process does the rest)."""
     config, cal = repo.config, work_calendar(repo.root)
     keep = keep_words(config)
     entries = with_other_writers(entries, letters, keep, cache)
     search = record.search if record is not None else {}
     inputs = record.search_inputs if record is not None else {}  # code → digest of its entry
     with Redaction(entries, keep, cache, pool=pool, memo=memo) as redaction:
-        figures = published_figures(letters, entries, config, cal, today, kept)
-        owners = needle_owners(letters, cache)
-        if lookup is None or lookup.published is None:
-            write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
+        pooled = redaction.pool is not None
+
+        def side_work() -> tuple[dict[str, list[Group]], dict[str, tuple[str, ...]]]:
+            figures = published_figures(letters, entries, config, cal, today, kept)
+            owners = needle_owners(letters, cache)
+            if lookup is None or lookup.published is None:
+                write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
+            return figures, owners
+
+        if pooled:  # while the pool redacts
+            figures, owners = side_work()
         done: dict[int, Entry] = {}
         for batch in redaction.batches():
             # a search page is made only when its entry (all its fields) is not the one the
@@ -359,10 +384,14 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
             inputs.update((e.code, made[e.code]) for e in todo)
             done.update(batch)
         held = redaction.held
-    public = [done[i] for i in sorted(done)]
-    drop_search_source(work.search_source, {e.code for e in public}, search)
-    for code in [c for c in inputs if c not in search]:
-        del inputs[code]
+        public = [done[i] for i in sorted(done)]
+        drop_search_source(work.search_source, {e.code for e in public}, search)
+        for code in [c for c in inputs if c not in search]:
+            del inputs[code]
+        if on_search is not None:
+            on_search(public)
+        if not pooled:
+            figures, owners = side_work()
     if held:
         figures = published_figures(letters, public, config, cal, today, kept)
     if lookup is not None and lookup.published is not None:
