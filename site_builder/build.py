@@ -40,7 +40,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -70,9 +70,9 @@ from site_builder.incremental import (
     discard,
     discard_old,
     exchange,
-    prune_empty,
+    prune_emptied,
+    published_files,
     remove_path,
-    site_is_as_published,
     stamps,
     take_manifest,
 )
@@ -91,6 +91,7 @@ from site_builder.redact_stage import (
 from site_builder.render import (
     FIELDS,
     HERE,
+    KeptPages,
     Site,
     letter_markdown,
     mkdocs_yaml,
@@ -197,7 +198,8 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
         kept = take_manifest(state, version)
         # the kept state, as this build changes it (`kept` stays what the published site was made of)
         record = copy.deepcopy(kept) if kept is not None else Manifest(version=version)
-        before = kept if kept is not None and site_is_as_published(out, kept) else None
+        published = published_files(out, kept) if kept is not None else None
+        before = kept if published is not None else None
         watch.lap("state")
         for attempt in range(1, MAX_PASSES + 1):
             with worker_pool() as pool, tempfile.TemporaryDirectory(prefix=".site-", dir=out.parent) as tmp:
@@ -212,7 +214,8 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
                 stack.callback(lookup.discard)
                 with frozen():  # the letters stay to the end: not walked again by every collection
                     done = one_pass(repo, loaded.letters, work, epoch, pool, watch, scanned, memo,
-                                    caches / CACHE_FILE if caches else None, record, before, lookup)
+                                    caches / CACHE_FILE if caches else None, record, before, lookup,
+                                    published)
                 verdict = done.verdict
                 if verdict.clean:
                     publish(work.site, out, [])
@@ -256,13 +259,14 @@ class Pass:
 
 def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: int, pool: Executor,
              watch: Stopwatch, scanned: dict[str, Held], memo: dict[str, list[str]],
-             cache: Path | None, record: Manifest, before: Manifest | None, lookup: LookupIndex) -> Pass:
+             cache: Path | None, record: Manifest, before: Manifest | None, lookup: LookupIndex,
+             published: dict[str, tuple[int, int, int]] | None = None) -> Pass:
     """Select, redact, render, pages and search, scan: the board without the letters held back
     (`scanned`: by an earlier pass's scan), into `work.site`. `record`: the kept state (changed
     here as its files are); `before`: the manifest of the published site when it is as that
     build left it (its unchanged files are kept, hard-linked), else None (every file made)."""
     # the published site cloned (hard links) in the background while this pass works
-    cloning = Cloning(Path(before.out), work.site) if before is not None else None
+    cloning = Cloning(Path(before.out), work.site, published) if before is not None else None
     try:
         return _one_pass(repo, letters, work, epoch, pool, watch, scanned, memo, cache, record, before,
                          lookup, cloning)
@@ -285,18 +289,33 @@ def _one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: i
     entries = [e for e in entries if e.code not in scanned]
     held = {h.code: h for h in selected_held}
     watch.lap("select")
-    public, figures, owners, redacted_held = redact(repo, letters, entries, today, work, cache, pool,
-                                                    memo, record, lookup,
-                                                    KeptFolds(folds, repo.root, letters, "statistics", blobs))
+    search: list[tuple[list[str], list[str], PagefindParts | None]] = []
+
+    def start_search(public: list[Entry]) -> None:
+        """Pagefind started on the parts whose search pages changed, as soon as they are
+        written (`redact`): a part's bundle is a function of its source pages, kept when none
+        changed."""
+        bundles, fresh = search_bundles(record.search, before) if public else ([PAGEFIND_DIR], [PAGEFIND_DIR])
+        search.append((bundles, fresh, PagefindParts([
+            (work.search_source / name.removeprefix(f"{PAGEFIND_DIR}-"), work.search / name)
+            for name in fresh]) if public and fresh else None))
+
+    try:
+        public, figures, owners, redacted_held = redact(
+            repo, letters, entries, today, work, cache, pool, memo, record, lookup,
+            KeptFolds(folds, repo.root, letters, "statistics", blobs), start_search)
+    except BaseException:
+        if search and search[0][2] is not None:
+            search[0][2].kill()
+        raise
+    bundles, fresh, pagefind = search[0]
     held.update((h.code, h) for h in redacted_held)
     pool.shutdown()
     watch.lap("redact")
-    # Pagefind's bundle of a part is a function of the part's source pages: kept when none changed
-    bundles, fresh = search_bundles(record.search, before) if public else ([PAGEFIND_DIR], [PAGEFIND_DIR])
-    pagefind = PagefindParts([(work.search_source / name.removeprefix(f"{PAGEFIND_DIR}-"),
-                               work.search / name) for name in fresh]) if public and fresh else None
     with ended_on_error(pagefind):
-        site = render(public, config, today, figures, load_settings(repo.root))  # mkdocs.yml
+        lists = kept_lists(work.project, record)
+        site = render(public, config, today, figures, load_settings(repo.root), lists)  # mkdocs.yml
+        record.lists = dict(sorted(lists.made.items()))
         watch.lap("render")
         first_owner = {needle: codes[0] for needle, codes in owners.items()}
         plan = Plan(site, work, record, before, owners, bundles, fresh, cloning)
@@ -322,7 +341,8 @@ def _one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: i
 def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today: date,
            work: Workspace, cache: Path | None, pool: Executor, memo: dict[str, list[str]] | None = None,
            record: Manifest | None = None, lookup: LookupIndex | None = None,
-           kept: KeptFolds | None = None) -> tuple[list[Entry], dict[str, list[Group]], dict[str, tuple[str, ...]], list[Held]]:
+           kept: KeptFolds | None = None, on_search: Callable[[list[Entry]], None] | None = None,
+           ) -> tuple[list[Entry], dict[str, list[Group]], dict[str, tuple[str, ...]], list[Held]]:
     """The redacted entries, the statistics, the writers' data to scan for (needle → codes)
     and the letters held back (their public version would still hold their writer's data).
 
@@ -332,17 +352,28 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     as it comes back. When letters were held back, the statistics and the lookup index are made
     again without them (a held letter keeps its lookup entry, so its writer may still see its
     status, but without a link). The lookup index is the published one refreshed in place when
-    it can be (`lookup`, `LookupIndex`): then it is made once the letters held back are known."""
+    it can be (`lookup`, `LookupIndex`): then it is made once the letters held back are known.
+
+    `on_search(public)` is called once every search page is written: before the statistics,
+    needles and lookup index when the letters to redact are few (redacted here, not in the
+    pool: the search index is then made while this process does the rest)."""
     config, cal = repo.config, work_calendar(repo.root)
     keep = keep_words(config)
     entries = with_other_writers(entries, letters, keep, cache)
     search = record.search if record is not None else {}
     inputs = record.search_inputs if record is not None else {}  # code → digest of its entry
     with Redaction(entries, keep, cache, pool=pool, memo=memo) as redaction:
-        figures = published_figures(letters, entries, config, cal, today, kept)
-        owners = needle_owners(letters, cache)
-        if lookup is None or lookup.published is None:
-            write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
+        pooled = redaction.pool is not None
+
+        def side_work() -> tuple[dict[str, list[Group]], dict[str, tuple[str, ...]]]:
+            figures = published_figures(letters, entries, config, cal, today, kept)
+            owners = needle_owners(letters, cache)
+            if lookup is None or lookup.published is None:
+                write_lookup_index(repo, work.staging, letters, published={e.code for e in entries})
+            return figures, owners
+
+        if pooled:  # while the pool redacts
+            figures, owners = side_work()
         done: dict[int, Entry] = {}
         for batch in redaction.batches():
             # a search page is made only when its entry (all its fields) is not the one the
@@ -353,10 +384,14 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
             inputs.update((e.code, made[e.code]) for e in todo)
             done.update(batch)
         held = redaction.held
-    public = [done[i] for i in sorted(done)]
-    drop_search_source(work.search_source, {e.code for e in public}, search)
-    for code in [c for c in inputs if c not in search]:
-        del inputs[code]
+        public = [done[i] for i in sorted(done)]
+        drop_search_source(work.search_source, {e.code for e in public}, search)
+        for code in [c for c in inputs if c not in search]:
+            del inputs[code]
+        if on_search is not None:
+            on_search(public)
+        if not pooled:
+            figures, owners = side_work()
     if held:
         figures = published_figures(letters, public, config, cal, today, kept)
     if lookup is not None and lookup.published is not None:
@@ -440,6 +475,7 @@ class Plan:
         self.mkdocs: dict[str, list[int]] = {}
         self.pagefind: dict[str, str] = {}
         self.changed = 0
+        self.written = False  # a project file written or removed (`write_project`)
         self.last_stamps: dict[str, tuple[int, int, int]] | None = None  # the last walk of the site (`hits`)
         self.needle_of = {digest(n): n for n in owners}
         for code, (key, text) in site.letters.items():
@@ -458,8 +494,9 @@ class Plan:
     def write_project(self) -> bool:
         """The MkDocs project's changed files written into the kept project; True when MkDocs
         may build only those (--dirty): same code, mkdocs.yml and set of files as the output
-        kept in `work.mkdocs`."""
+        kept in `work.mkdocs`. `self.written`: whether any project file was written or removed."""
         project, record, site = self.work.project, self.record, self.site
+        self.written = False
         yml = mkdocs_yaml(site.mkdocs)
         key = digest("\0".join([record.version, yml, *sorted(site.files)]))
         dirty = key == record.mkdocs_key and self.work.mkdocs.is_dir()
@@ -473,6 +510,7 @@ class Plan:
         for rel in [r for r in record.project if r not in files]:
             (project / rel).unlink(missing_ok=True)
             del record.project[rel]
+            self.written = True
         for rel, text in files.items():
             d = digest(text)
             if record.project.get(rel) != d:
@@ -480,8 +518,19 @@ class Plan:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
                 record.project[rel] = d
+                self.written = True
         record.mkdocs_key = key
         return dirty
+
+    def mkdocs_current(self, dirty: bool, epoch: int) -> bool:
+        """Whether MkDocs' kept output is what MkDocs would make now, so it need not run: a
+        --dirty build (same code, mkdocs.yml and set of files) with no project file written,
+        and the same build day. A --dirty MkDocs renders no page then, only its theme pages
+        (404.html) and the sitemap, from the same inputs; of the build time only the day
+        (UTC: `mkdocs.utils.get_build_date`) is in them (the sitemap's lastmod and its .gz's
+        time), so the kept output is keyed by it (`Manifest.mkdocs_day`)."""
+        return (dirty and not self.written and self.record.mkdocs_day == build_day(epoch)
+                and self.work.mkdocs.is_dir())
 
     def load_shells(self, md: Any) -> dict[str, Shell]:  # a markdown.Markdown
         shells = {key: load_shell(self.work.mkdocs, name, self.site.files[f"{SHELL_DIR}/{name}.md"], md)
@@ -515,9 +564,16 @@ class Plan:
         if before is not None:
             expected |= {rel for rel in before.pagefind if self._kept_bundle(rel)}
         old = before.mkdocs if before is not None else {}
-        for rel in sorted(set(stamps(work.site)) - expected):  # letters withdrawn, lookup parts …
+        known = self.cloning.files if self.cloning is not None else None
+        if known is not None:  # the clone's files, as the published site's walk found them
+            names = {rel for rel in known if rel.split("/", 1)[0] not in self.fresh}
+            names |= {f"{LOOKUP_DIR}/{rel}" for rel in stamps(work.site / LOOKUP_DIR)}  # changed in place
+        else:
+            names = set(stamps(work.site))
+        removed = sorted(names - expected)  # letters withdrawn, lookup parts …
+        for rel in removed:
             (work.site / rel).unlink()
-        prune_empty(work.site)
+        prune_emptied(work.site, removed)
         for rel, stamp in sorted(built.items()):
             if rel in shells:
                 continue
@@ -600,7 +656,8 @@ class Plan:
 
     def result(self) -> Manifest:
         record = self.record
-        return Manifest(version=record.version, mkdocs_key=record.mkdocs_key, project=record.project,
+        return Manifest(version=record.version, mkdocs_key=record.mkdocs_key, mkdocs_day=record.mkdocs_day,
+                        project=record.project, lists=record.lists,
                         search=record.search, search_inputs=record.search_inputs, mkdocs=self.mkdocs, shells=self.shells,
                         letters=self.letters, pagefind=self.pagefind,
                         needles=sorted(self.needle_of), hits={})
@@ -618,10 +675,15 @@ def make_pages(plan: Plan, epoch: int, scanner: Scanner, watch: Stopwatch) -> No
     site, work = plan.site, plan.work
     extensions = site.mkdocs["markdown_extensions"]
     dirty = plan.write_project()
-    mkdocs = start_mkdocs(work.project, work.mkdocs, epoch, dirty=dirty)
-    with ended_on_error(mkdocs):
+    if plan.mkdocs_current(dirty, epoch):
         md = converter(extensions)
-    finish_mkdocs(mkdocs)
+    else:
+        plan.record.mkdocs_day = ""  # MkDocs' output being remade: kept by no day until it is
+        mkdocs = start_mkdocs(work.project, work.mkdocs, epoch, dirty=dirty)
+        with ended_on_error(mkdocs):
+            md = converter(extensions)
+        finish_mkdocs(mkdocs)
+        plan.record.mkdocs_day = build_day(epoch)
     watch.lap("mkdocs")
     pages: dict[str, tuple[str, str, tuple]] = {}
     if plan.letters:
@@ -643,6 +705,28 @@ def make_pages(plan: Plan, epoch: int, scanner: Scanner, watch: Stopwatch) -> No
     for part in (work.staging / LOOKUP_DIR).iterdir():  # meta.json, shards/
         part.rename(work.site / LOOKUP_DIR / part.name)
     watch.lap("pages")
+
+
+def kept_lists(project: Path, record: Manifest) -> KeptPages:
+    """The list pages of the kept MkDocs project, each used only when made from the same
+    inputs (`record.lists`) and its file's text is the one recorded (`record.project`)."""
+    def text(path: str) -> str | None:
+        rel = f"docs/{path}"
+        want = record.project.get(rel)
+        if want is None:
+            return None
+        try:
+            kept = (project / rel).read_text("utf-8")
+        except OSError:
+            return None
+        return kept if digest(kept) == want else None
+
+    return KeptPages(dict(record.lists), text)
+
+
+def build_day(epoch: int) -> str:
+    """The build's day as MkDocs dates its pages (`mkdocs.utils.get_build_date`: UTC)."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
 
 
 def search_bundles(search: dict[str, str], before: Manifest | None) -> tuple[list[str], list[str]]:

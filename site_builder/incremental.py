@@ -84,7 +84,9 @@ class Manifest:
     version: str
     out: str = ""
     mkdocs_key: str = ""
+    mkdocs_day: str = ""  # the build day MkDocs' kept output was made for ("": none, it runs)
     project: dict[str, str] = field(default_factory=dict)  # project file → digest of its text
+    lists: dict[str, str] = field(default_factory=dict)  # list page → digest of its inputs (render.KeptPages)
     search: dict[str, str] = field(default_factory=dict)  # code → digest of its search page
     search_inputs: dict[str, str] = field(default_factory=dict)  # code → digest of the entry it was made from
     mkdocs: dict[str, list[int]] = field(default_factory=dict)  # MkDocs output → stamp copied
@@ -143,12 +145,20 @@ def lookup_data(rel: str) -> bool:
 def site_is_as_published(out: Path, manifest: Manifest) -> bool:
     """Whether `out` holds exactly the files the manifest recorded, untouched since (but the
     lookup index's data files, refreshed in place between builds)."""
+    return published_files(out, manifest) is not None
+
+
+def published_files(out: Path, manifest: Manifest) -> dict[str, Stamp] | None:
+    """The stamps of `out`'s files (but the lookup index's data files) when it is as the
+    manifest recorded (`site_is_as_published`), else None. A clone of `out` by hard links has
+    these very files (`Cloning.files`)."""
     if manifest.out != str(out) or not out.is_dir():
-        return False
+        return None
     now = {rel: stamp for rel, stamp in stamps(out).items() if not lookup_data(rel)}
     then = {rel for rel in manifest.files if not lookup_data(rel)}
-    return len(now) == len(then) and all(
+    same = len(now) == len(then) and all(
         list(stamp) == manifest.files.get(rel) for rel, stamp in now.items())
+    return now if same else None
 
 
 def clone(source: Path, target: Path) -> None:
@@ -162,8 +172,9 @@ class Cloning:
     meanwhile; `wait` finishes it (by shutil when cp failed or is missing), `stop` ends it and
     removes what it made (a build that fails before it needs the clone)."""
 
-    def __init__(self, source: Path, target: Path) -> None:
+    def __init__(self, source: Path, target: Path, files: dict[str, Stamp] | None = None) -> None:
         self.source, self.target = source, target
+        self.files = files  # the source's files (but the lookup index's data), when known
         self.proc: subprocess.Popen[bytes] | None = None
         if shutil.which("cp") and os.name == "posix":
             self.proc = subprocess.Popen(["cp", "-al", "--", str(source), str(target)],
@@ -243,12 +254,17 @@ def remove_path(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def prune_empty(root: Path) -> None:
-    """Remove the empty folders under `root`."""
-    for folder, dirs, files in os.walk(root, topdown=False):
-        if folder != str(root) and not dirs and not files:
-            with contextlib.suppress(OSError):
+def prune_emptied(root: Path, removed: list[str]) -> None:
+    """Remove the folders under `root` that the removal of the files `removed` (relative
+    paths) left empty (a clone of a published site has no other empty folder)."""
+    for rel in removed:
+        folder = (root / rel).parent
+        while folder != root and folder.is_relative_to(root):
+            try:
                 os.rmdir(folder)
+            except OSError:
+                break
+            folder = folder.parent
 
 
 RENAME_EXCHANGE = 2

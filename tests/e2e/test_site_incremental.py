@@ -140,6 +140,14 @@ def test_incremental_build_is_a_build_from_scratch(board: Path, tmp_path: Path,
     assert report.changed < report.files / 2
     same_as_from_scratch(root, site, tmp_path, "hand edit")
 
+    # a hand edit of a title: the list pages that show it are made again (render.KeptPages)
+    path = next(p for p in (root / "cases").rglob("*.yaml") if road in p.name)
+    path.write_text(path.read_text("utf-8").replace("中州路路灯损坏", "中州路路灯长期损坏"), "utf-8")
+    _commit_by_hand(root, path.relative_to(root).as_posix())
+    incremental(root, site)
+    assert "中州路路灯长期损坏" in (site / "categories" / "consultation" / "index.html").read_text("utf-8")
+    same_as_from_scratch(root, site, tmp_path, "title")
+
     # calendar.yaml changed, no case file: a working day declared a holiday changes the
     # handling time of the letter answered across it (its kept fold is of the old calendar)
     page = (site / "letters" / heat / "index.html").read_text("utf-8")
@@ -251,3 +259,31 @@ def test_the_build_refreshes_the_lookup_index_in_place(board: Path, tmp_path: Pa
         build_site(Repository(root), site)
     assert manifest.read_bytes() == kept and lookup_files(site) == files
     assert [p.name for p in folder.iterdir() if ".build-" in p.name] == []
+
+
+def test_mkdocs_output_kept_only_for_the_same_build_day(board: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When no page of the MkDocs project changed, MkDocs does not run and its kept output is
+    used (`Plan.mkdocs_current`), but only for the build day it was made for: the sitemap's
+    lastmod and its .gz's time are that day. A build on another day with nothing else changed is still byte for
+    byte a build from scratch (a kept output not keyed by the day fails here)."""
+    root = tmp_path / "repo"
+    shutil.copytree(board, root)
+    shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
+    site = tmp_path / "site"
+    shell = root / CACHE_DIR / STATE_DIR / "mkdocs" / "404.html"
+    # the board's day is Beijing's (its `today`: pages depend on it), MkDocs' is UTC's: these
+    # three times are one day in Beijing (2026-04-02), the last one the next day in UTC
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1775082600")  # 2026-04-01 22:30 UTC
+    incremental(root, site)
+    made = shell.stat().st_mtime_ns
+    dated = (site / "sitemap.xml.gz").read_bytes()  # gzip's time: the build day (MkDocs)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1775086200")  # 23:30 UTC, the same day
+    incremental(root, site)
+    assert shell.stat().st_mtime_ns == made  # MkDocs did not run
+    same_as_from_scratch(root, site, tmp_path, "same-day")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1775089800")  # 2026-04-02 00:30 UTC: the next day
+    incremental(root, site)
+    assert shell.stat().st_mtime_ns != made  # MkDocs ran again (no page of its project changed)
+    assert (site / "sitemap.xml.gz").read_bytes() != dated
+    same_as_from_scratch(root, site, tmp_path, "next-day")

