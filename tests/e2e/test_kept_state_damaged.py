@@ -14,29 +14,17 @@ import pytest
 
 from letterbox.store.repository import Repository
 from site_builder.build import build_site
-from tests.e2e.test_site import _commit_by_hand, intake, run, to_unit
+from tests.e2e import test_site_incremental
+from tests.e2e.test_site import run
 from tests.e2e.test_site_incremental import files_of
+
+board = test_site_incremental.board  # its board repository (three letters), the fixture reused
 
 GARBAGE = {  # how a kept file is damaged: its bytes → the damaged bytes
     "not a database": lambda data: b"\x00garbage, not SQLite\n" * 300,
     "header cut short": lambda data: b"SQLite format 3\x00" + b"\xff" * 40,
     "pages overwritten": lambda data: data[:100] + b"\xa5" * (len(data) - 100),
 }
-
-
-@pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("damaged") / "cases-repo"
-    run(root.parent, "init", str(root))
-    cfg = root / "letterbox.yaml"
-    cfg.write_text(cfg.read_text("utf-8").replace("iterations: 600000", "iterations: 1000"), "utf-8")
-    _commit_by_hand(root, "letterbox.yaml")
-    heat = intake(root, "heat", "2026-01-05")
-    to_unit(root, heat, "2026-01-05", "zjj", "王建国先生：您好！经查，幸福小区供暖不达标属实，已责成供热公司三日内整改。")
-    run(root, "approve", heat, "--at", "2026-01-07T10:00:00+08:00")
-    opened = intake(root, "open", "2026-01-07")
-    to_unit(root, opened, "2026-01-07", "tc", "正在维修。")
-    return root
 
 
 def kept_files(root: Path) -> list[Path]:
@@ -101,7 +89,7 @@ def test_damaged_notify_record_is_said_and_kept(board: Path, tmp_path: Path) -> 
     record = root / ".git" / "letterbox" / "notify.sqlite"
     record.write_bytes(b"SQLite format 3\x00" + b"\xff" * 40)
     table = run(root, "deadlines", "--today", "2026-01-08", "--fail-on", "never")
-    assert "LA-2026-00002" in table and "通知发送记录 .git/letterbox/notify.sqlite 已损坏" in table
+    assert "LA-2026-00003" in table and "通知发送记录 .git/letterbox/notify.sqlite 已损坏" in table
     result = CliRunner().invoke(cli, ["--repo", str(root), "notify", "--status"])
     assert result.exit_code == 1
     assert "已损坏" in result.output and "--skip-existing" in result.output and "Traceback" not in result.output
