@@ -1,0 +1,57 @@
+"""The public board on a case repository at scale (issue 17): one build, timed (not a test).
+
+    python bench/scale.py /tmp/scale100k --letters 100000 --open 1000   # the repository, once
+    python bench/board_scale.py /tmp/scale100k --out /tmp/scale100k-site           # cold (or as kept)
+    python bench/board_scale.py /tmp/scale100k --out /tmp/scale100k-site --change  # one letter changed
+
+`--change` adds a sentence to one letter's body and commits it first (site_bench.change_one).
+Prints the wall seconds, the CPU of this process ("own") and of its children (the redaction
+workers, MkDocs, Pagefind, cp), the load average before and after, the files written and each
+stage's lap. The machine may be shared: read "own" as the steadier figure. Peak memory:
+run it under `/usr/bin/time -v`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from site_bench import change_one, commit  # noqa: E402
+
+from letterbox.store.repository import Repository  # noqa: E402
+from site_builder.build import build_site  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("repo", type=Path, help="a case repository (bench/scale.py makes one)")
+    parser.add_argument("--out", type=Path, required=True, help="the site folder (kept between runs)")
+    parser.add_argument("--change", action="store_true", help="change and commit one letter first")
+    args = parser.parse_args()
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")  # the same build day for every run
+    root = args.repo.resolve()
+    if args.change:
+        change_one(Repository(root))
+        commit(root, "bench: one letter changed")
+    load = os.getloadavg()[0]
+    start, before = time.perf_counter(), os.times()
+    report = build_site(Repository(root), args.out)
+    wall, after = time.perf_counter() - start, os.times()
+    own = after.user + after.system - before.user - before.system
+    children = (after.children_user + after.children_system
+                - before.children_user - before.children_system)
+    print(f"letters published {report.letters}; files written {report.changed}; passes {report.passes}")
+    print(f"wall {wall:.1f} s, own CPU {own:.1f} s, children CPU {children:.1f} s, "
+          f"load {load:.2f} -> {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores")
+    print("stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.timings.items()))
+
+
+if __name__ == "__main__":
+    main()
