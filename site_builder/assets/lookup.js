@@ -36,7 +36,7 @@
 
   function meta() {
     if (!metaPromise) {
-      metaPromise = fetch(new URL("meta.json", base), { cache: "no-cache" }).then(function (r) {
+      metaPromise = fetch(new URL("meta.json", base), { cache: "reload" }).then(function (r) {
         if (!r.ok) throw new Error("meta");
         return r.json();
       });
@@ -81,8 +81,10 @@
       var slow = new Uint8Array(await crypto.subtle.deriveBits(
         { name: "PBKDF2", hash: "SHA-256", salt: salt, iterations: m.kdf.iterations[k] }, password, 256));
       var id = await hkdf(slow, buildSalt, m.hkdf.id_info, idBytes);
-      // no-cache: a shard is rewritten in place by `letterbox lookup-refresh` (revalidated, 304 when unchanged)
-      var response = await fetch(new URL("shards/" + shardName(id, m.prefix_bits), base), { cache: "no-cache" });
+      // reload, never revalidated: a shard is rewritten in place (`letterbox lookup-refresh`, a build)
+      // at a fixed size, so a copy from the same second has the same Last-Modified and ETag and a
+      // revalidation would answer 304 with the old status, for as long as the shard stays unchanged
+      var response = await fetch(new URL("shards/" + shardName(id, m.prefix_bits), base), { cache: "reload" });
       if (!response.ok) continue;
       var data = new Uint8Array(await response.arrayBuffer());
       for (var start = 0; start + size <= data.length; start += size) {
