@@ -56,6 +56,7 @@ from letterbox.core.process import STATUSES, State, local_day
 from letterbox.core.sealing import Keyring
 from letterbox.store import loader
 from letterbox.store.blobs import blob_id, blob_ids
+from letterbox.store.cache import drop_damaged
 
 INDEX_FILE = "letters.sqlite"  # in .git/letterbox/
 SCHEMA = 4  # bump when a column's meaning or the tables change: the index is then rebuilt
@@ -416,7 +417,7 @@ def _current(db: sqlite3.Connection, digest: str, ids: dict[str, str],
 
 def _fresh(file: Path) -> sqlite3.Connection | None:
     try:
-        file.unlink(missing_ok=True)
+        drop_damaged(file)  # with its journals: a hot journal left would be played into the new file
         return _connect(file)
     except (sqlite3.Error, OSError):
         return None
