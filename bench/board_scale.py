@@ -8,7 +8,7 @@
 Prints the wall seconds, the CPU of this process ("own") and of its children (the redaction
 workers, MkDocs, Pagefind, cp), the load average before and after, the files written and each
 stage's lap. The machine may be shared: read "own" as the steadier figure. Peak memory:
-run it under `/usr/bin/time -v`.
+run it under `/usr/bin/time -v`. `--profile FILE` writes a cProfile of the build (pstats).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("repo", type=Path, help="a case repository (bench/scale.py makes one)")
     parser.add_argument("--out", type=Path, required=True, help="the site folder (kept between runs)")
     parser.add_argument("--change", action="store_true", help="change and commit one letter first")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the build here (pstats)")
     args = parser.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")  # the same build day for every run
     root = args.repo.resolve()
@@ -42,7 +43,14 @@ def main() -> None:
         commit(root, "bench: one letter changed")
     load = os.getloadavg()[0]
     start, before = time.perf_counter(), os.times()
-    report = build_site(Repository(root), args.out)
+    if args.profile:
+        import cProfile
+
+        with cProfile.Profile() as profile:
+            report = build_site(Repository(root), args.out)
+        profile.dump_stats(args.profile)
+    else:
+        report = build_site(Repository(root), args.out)
     wall, after = time.perf_counter() - start, os.times()
     own = after.user + after.system - before.user - before.system
     children = (after.children_user + after.children_system

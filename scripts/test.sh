@@ -14,7 +14,8 @@ if ! command -v ssh-keygen >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-ge
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client >/dev/null) \
     || echo "warning: could not install openssh-client; signing tests will fail" >&2
 fi
-if { [ -z "$(fc-list :lang=zh 2>/dev/null)" ] || ! ldconfig -p | grep -q libpangoft2-1.0.so.0; } \
+if { [ -z "$(fc-list :lang=zh 2>/dev/null)" ] || ! ldconfig -p | grep -q libpangoft2-1.0.so.0 \
+      || ! ldconfig -p | grep -q libharfbuzz-subset.so.0; } \
     && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   # letterbox notice --pdf: WeasyPrint lays out with Pango and draws the notices with a CJK font
   # (tests/e2e/test_notice_pdf.py)
