@@ -15,18 +15,43 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from site_bench import change_one, commit  # noqa: E402
+from site_bench import change_one, commit, make_letter  # noqa: E402
 
+from letterbox.core.letter import Letter, letter_path, parse_letter  # noqa: E402
 from letterbox.store.repository import Repository  # noqa: E402
 from site_builder.build import build_site  # noqa: E402
+
+RARE = "珩昱翊琰璟玥瑾煜晗钰熠泓"
+
+
+def add_new_writer(repo: Repository) -> None:
+    """One more answered public letter (`site_bench.make_letter`) whose writer's name is new:
+    a surname and two characters the generator never uses, drawn at random."""
+    rng = random.Random()
+    config = repo.config
+    units = [u.code for u in config.units]
+    letter = make_letter(rng.randint(0, 10**6), rng, config.prefix, units, config.tz,
+                         {u.code: u.name for u in config.units})
+    old = str(letter.data["writer"]["name"])
+    name = old[0] + "".join(rng.sample(RARE, 2))
+    text = letter.to_yaml().replace(old, name)
+    code = f"{config.prefix}-2026-9{rng.randint(0, 9999):04d}"
+    data = {**parse_letter(text, letter.path).data, "letter_code": code}
+    when = datetime.fromisoformat(str(data["submitted_at"]))
+    out = Letter(letter_path(code, when), data)
+    path = repo.root / out.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(out.to_yaml(), encoding="utf-8")
 
 
 def main() -> None:
@@ -34,6 +59,9 @@ def main() -> None:
     parser.add_argument("repo", type=Path, help="a case repository (bench/scale.py makes one)")
     parser.add_argument("--out", type=Path, required=True, help="the site folder (kept between runs)")
     parser.add_argument("--change", action="store_true", help="change and commit one letter first")
+    parser.add_argument("--new-letter", action="store_true",
+                        help="add and commit one answered letter by a writer of a new name first "
+                             "(a new name is searched for in every page: the costlier everyday step)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the build here (pstats)")
     args = parser.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")  # the same build day for every run
@@ -41,6 +69,9 @@ def main() -> None:
     if args.change:
         change_one(Repository(root))
         commit(root, "bench: one letter changed")
+    if args.new_letter:
+        add_new_writer(Repository(root))
+        commit(root, "bench: one letter by a new writer")
     load = os.getloadavg()[0]
     start, before = time.perf_counter(), os.times()
     if args.profile:

@@ -493,15 +493,23 @@ class Plan:
 
     def write_project(self) -> bool:
         """The MkDocs project's changed files written into the kept project; True when MkDocs
-        may build only those (--dirty): same code, mkdocs.yml and set of files as the output
-        kept in `work.mkdocs`. `self.written`: whether any project file was written or removed."""
+        may build only those (--dirty): same code and mkdocs.yml as the output kept in
+        `work.mkdocs`, and no project file removed (its page would stay in MkDocs' output).
+        A file added is built by --dirty as a changed one (its page is missing): no page
+        depends on which other pages exist, as the navigation is fixed (`render.mkdocs_config`:
+        the list, month and letter pages are not in it) and a page links only to pages made
+        in the same build (a list's new page changes the page that links to it). So a letter
+        that starts a new list page does not make MkDocs render ~4 000 pages again, nor the
+        letter pages be filled again (`load_shells`: the shells' digest holds this key).
+        `self.written`: whether any project file was written or removed."""
         project, record, site = self.work.project, self.record, self.site
         self.written = False
         yml = mkdocs_yaml(site.mkdocs)
-        key = digest("\0".join([record.version, yml, *sorted(site.files)]))
-        dirty = key == record.mkdocs_key and self.work.mkdocs.is_dir()
+        key = digest("\0".join([record.version, yml]))
         files = {f"docs/{rel}": text for rel, text in site.files.items()}
         files["mkdocs.yml"] = yml
+        removed = any(rel not in files for rel in record.project)
+        dirty = key == record.mkdocs_key and self.work.mkdocs.is_dir() and not removed
         if not dirty:
             record.project = {}
             for part in (project, self.work.mkdocs):
@@ -524,7 +532,7 @@ class Plan:
 
     def mkdocs_current(self, dirty: bool, epoch: int) -> bool:
         """Whether MkDocs' kept output is what MkDocs would make now, so it need not run: a
-        --dirty build (same code, mkdocs.yml and set of files) with no project file written,
+        --dirty build (same code and mkdocs.yml, no file removed) with no project file written,
         and the same build day. A --dirty MkDocs renders no page then, only its theme pages
         (404.html) and the sitemap, from the same inputs; of the build time only the day
         (UTC: `mkdocs.utils.get_build_date`) is in them (the sitemap's lastmod and its .gz's

@@ -11,9 +11,9 @@ code):
                 (made only when its redacted entry is not the one it was made from)
     manifest.json
                 what the published site was made from (`Manifest`): the code version, the
-                MkDocs key (mkdocs.yml, the set of the project's files), each project file's
-                and search page's digest, each letter page's inputs' digest, each site file's
-                (inode, size, time) as published, the scan's hits by needle digest and the
+                MkDocs key (the code and mkdocs.yml; with a project file removed MkDocs
+                builds every page), each project file's and search page's digest, each
+                letter page's inputs' digest, each site file's (inode, size, time) as published, the scan's hits by needle digest and the
                 digests of the needles searched for
 
 The manifest is removed when a build starts and written when it has published: a build that

@@ -176,11 +176,19 @@ def test_incremental_build_is_a_build_from_scratch(board: Path, tmp_path: Path,
     assert not (site / "letters" / opened).exists()
     same_as_from_scratch(root, site, tmp_path, "deleted")
 
-    # a new letter, taken to the board
+    # a new letter, taken to the board: a month page is added to the MkDocs project, and
+    # MkDocs builds only the changed pages (--dirty), its other pages kept as they were
+    state = root / CACHE_DIR / STATE_DIR
+    project = set(json.loads((state / MANIFEST).read_text("utf-8"))["project"])
+    measures = (state / "mkdocs" / "measures" / "index.html").stat()
     follow = intake(root, "follow", "2026-02-02", follows_up=heat)
     to_unit(root, follow, "2026-02-02", "zjj", "已再次督促供热公司，室温已达18度。")
     run(root, "approve", follow, "--at", "2026-02-03T10:00:00+08:00")
     incremental(root, site)
+    added = set(json.loads((state / MANIFEST).read_text("utf-8"))["project"]) - project
+    assert any(rel.startswith("docs/months/") for rel in added), added
+    kept = (state / "mkdocs" / "measures" / "index.html").stat()
+    assert (kept.st_ino, kept.st_mtime_ns) == (measures.st_ino, measures.st_mtime_ns)
     assert follow in (site / "letters" / heat / "index.html").read_text("utf-8")  # 相关来信
     same_as_from_scratch(root, site, tmp_path, "new letter")
 
