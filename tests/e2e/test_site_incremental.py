@@ -15,7 +15,7 @@ import yaml
 from letterbox.store.repository import Repository
 from site_builder import lookup_index as li
 from site_builder.build import BuildReport, LeakFound, build_site
-from site_builder.incremental import MANIFEST, STATE_DIR
+from site_builder.incremental import MANIFEST, STATE_DIR, stamps
 from site_builder.redact_stage import CACHE_DIR
 from site_builder.tools import part_dir, search_part
 from tests.e2e.test_lookup_refresh import check_index
@@ -76,6 +76,8 @@ def incremental(root: Path, site: Path) -> BuildReport:
     report = build_site(Repository(root), site)
     manifest = json.loads((root / CACHE_DIR / STATE_DIR / MANIFEST).read_text("utf-8"))
     assert manifest["out"] == str(site.resolve())
+    # the site's files as recorded (from the build's own walks) are the published ones
+    assert manifest["files"] == {rel: list(st) for rel, st in stamps(site).items()}
     return report
 
 
