@@ -326,7 +326,9 @@ def _one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: i
                 search_index(work, pagefind, fresh)
             watch.lap("pagefind")
             plan.scan_search(scanner)
-            hits = plan.hits(scanner.found_in(), scanner_workers=plan.workers(letters))
+            # the kept files searched for new writers' data: a pool when they are many, also
+            # when this pass made few files (`plan.workers`): at 100 000 letters ~200 000 files
+            hits = plan.hits(scanner.found_in(), scanner_workers=scan_workers(letters))
             verdict = judge(hits, owners, {e.code for e in public}, lambda: public_texts(public),
                             fixed_text(repo, site, work.site))
             watch.lap("scan")
