@@ -298,19 +298,41 @@ class KeptPages:
 
 def _paged(base: str, title: str, items: list[Entry], env: Environment,
            when: str = "answered", kept: KeptPages | None = None) -> dict[str, str]:
-    """The list pages of ``items``, with the day ``when`` (answered or received) in a column.
-    A page made from the same inputs (every field the template shows) is `kept`'s."""
+    """The list pages of ``items`` (newest first), with the day ``when`` (answered or received)
+    in a column. The first page (`base/index.md`) shows the newest PAGE_SIZE letters and how
+    many there are; the older ones are on pages numbered from the oldest letter (`base/1.md`:
+    the oldest PAGE_SIZE, each page newest first), so a letter added to the list changes its
+    first page and its last numbered page (and, every PAGE_SIZE letters, the page before a new
+    one), not every page: no numbered page shows the count or the number of pages. A page
+    made from the same inputs (every field the template shows) is `kept`'s."""
     kept = kept or KeptPages()
-    pages = max(1, -(-len(items) // PAGE_SIZE))
-    files = {}
     template = env.get_template("list.md.j2")
-    for n in range(1, pages + 1):
-        path = f"{base}/index.md" if n == 1 else f"{base}/{n}.md"
-        chunk = items[(n - 1) * PAGE_SIZE: n * PAGE_SIZE]
-        inputs = [title, n, pages, len(items), base, when,
-                  [(getattr(e, when), e.title, e.code, e.merged, e.category_label, e.reply_by) for e in chunk]]
-        files[path] = kept.page(path, inputs, lambda chunk=chunk, n=n, path=path: template.render(
-            title=title, items=chunk, page=n, pages=pages, count=len(items), base=base,
+    oldest_first = items[::-1]
+    archived = oldest_first[:max(0, len(items) - PAGE_SIZE)]  # not on the first page
+    numbered = -(-len(archived) // PAGE_SIZE)
+    files = {}
+
+    def url(n: int) -> str:
+        return f"{base}/{n}/" if n else f"{base}/"
+
+    def row(e: Entry) -> tuple[Any, ...]:
+        return (getattr(e, when), e.title, e.code, e.merged, e.category_label, e.reply_by)
+
+    for n in range(numbered + 1):  # 0: the first page
+        path = f"{base}/index.md" if n == 0 else f"{base}/{n}.md"
+        chunk = items[:PAGE_SIZE] if n == 0 else archived[(n - 1) * PAGE_SIZE: n * PAGE_SIZE][::-1]
+        first, last = (n - 1) * PAGE_SIZE + 1, (n - 1) * PAGE_SIZE + len(chunk)
+        links = {  # the pages before and after this one, the newest and the oldest
+            "newer": None if n == 0 else url(n + 1 if n < numbered else 0),
+            "older": url(numbered) if n == 0 and numbered else url(n - 1) if n > 1 else None,
+            "latest": url(0) if 0 < n < numbered else None,
+            "oldest": url(1) if (n == 0 and numbered > 1) or n > 2 else None,
+        }
+        count = len(items) if n == 0 else None
+        inputs = [title, n, count, first, last, base, when, links, [row(e) for e in chunk]]
+        files[path] = kept.page(path, inputs, lambda chunk=chunk, n=n, path=path, first=first, last=last,
+                                count=count, links=links: template.render(
+            title=title, items=chunk, page=n, count=count, first=first, last=last, links=links,
             root=_root(path), when=when, when_heading=LIST_DAYS[when]))
     return files
 
