@@ -13,8 +13,9 @@ code):
                 what the published site was made from (`Manifest`): the code version, the
                 MkDocs key (the code and mkdocs.yml; with a project file removed MkDocs
                 builds every page), each project file's and search page's digest, each
-                letter page's inputs' digest, each site file's (inode, size, time) as published, the scan's hits by needle digest and the
-                digests of the needles searched for
+                letter page's inputs' digest, each site file's (inode, size, time) as
+                published, the scan's hits by needle digest and the digests of the needles
+                searched for
 
 The manifest is removed when a build starts and written when it has published: a build that
 fails or is interrupted leaves no manifest, and the next build starts from scratch.
