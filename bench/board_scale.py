@@ -44,12 +44,14 @@ def add_new_writer(repo: Repository) -> None:
                          {u.code: u.name for u in config.units})
     old = str(letter.data["writer"]["name"])
     name = old[0] + "".join(rng.sample(RARE, 2))
-    text = letter.to_yaml().replace(old, name)
-    code = f"{config.prefix}-2026-9{rng.randint(0, 9999):04d}"
-    data = {**parse_letter(text, letter.path).data, "letter_code": code}
+    data = parse_letter(letter.to_yaml().replace(old, name), letter.path).data
     when = datetime.fromisoformat(str(data["submitted_at"]))
-    out = Letter(letter_path(code, when), data)
-    path = repo.root / out.path
+    while True:  # a code of the letter's own year that no case file has (serials from 90000)
+        code = f"{config.prefix}-{when.year:04d}-9{rng.randint(0, 9999):04d}"
+        out = Letter(letter_path(code, when), {**data, "letter_code": code})
+        path = repo.root / out.path
+        if not path.exists():
+            break
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(out.to_yaml(), encoding="utf-8")
 
