@@ -99,8 +99,11 @@ from site_builder.render import (
     search_pages,
 )
 from site_builder.scan import (
+    PIECES_DIR,
+    PIECES_SLACK,
     SCAN_POOL_MIN,
     Found,
+    Pieces,
     Scanner,
     Verdict,
     ciphertext,
@@ -146,6 +149,7 @@ class BuildReport:
     held: tuple[Held, ...] = ()  # letters held back (the rest is published), by code
     passes: int = 1  # builds made: one more for each round of letters the scan held back
     changed: int = 0  # files written (the others kept from the published site as they were)
+    rescanned: int = 0  # kept files read again for new writers' data (the others: `scan.Pieces`)
 
 
 class LeakFound(LetterboxError):
@@ -231,7 +235,7 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
                     return BuildReport(out=out, letters=len(done.public), files=len(done.site.files),
                                        epoch=epoch, timings=watch.times,
                                        unreadable=tuple(loaded.unreadable), held=tuple(held),
-                                       passes=attempt, changed=done.changed)
+                                       passes=attempt, changed=done.changed, rescanned=done.rescanned)
                 # files of one letter first: holding it back may clear the shared files too
                 found = verdict.own or verdict.shared
                 if verdict.orphans and not verdict.own or attempt == MAX_PASSES:
@@ -255,6 +259,7 @@ class Pass:
     site: Manifest  # the state as this pass left it, with what its site was made from
     changed: int  # files of the site written by this pass (not kept from the published site)
     stamps: dict[str, tuple[int, int, int]] | None = None  # the site's files at the end (`Plan.hits`)
+    rescanned: int = 0  # kept files read again for new needles (`Plan.hits`)
 
 
 def one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: int, pool: Executor,
@@ -319,7 +324,7 @@ def _one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: i
         watch.lap("render")
         first_owner = {needle: codes[0] for needle, codes in owners.items()}
         plan = Plan(site, work, record, before, owners, bundles, fresh, cloning)
-        with Scanner(work.site, first_owner, plan.workers(letters)) as scanner:
+        with Scanner(work.site, first_owner, plan.workers(letters), pieces=plan.pieces.folder) as scanner:
             make_pages(plan, epoch, scanner, watch)
             plan.scan_changed(scanner)  # the pages, while Pagefind still indexes
             if fresh:
@@ -332,9 +337,9 @@ def _one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: i
             verdict = judge(hits, owners, {e.code for e in public}, lambda: public_texts(public),
                             fixed_text(repo, site, work.site))
             watch.lap("scan")
-    manifest = plan.result()
+    manifest = plan.result(scanner.logged)
     plan.record_hits(manifest, hits)
-    return Pass(public, held, verdict, manifest, plan.changed, plan.last_stamps)
+    return Pass(public, held, verdict, manifest, plan.changed, plan.last_stamps, plan.rescanned)
 
 
 # --------------------------------------------------------------------------- stages
@@ -481,6 +486,19 @@ class Plan:
         self.last_stamps: dict[str, tuple[int, int, int]] | None = None  # the site's files at the end (`hits`)
         self.walked: dict[str, tuple[int, int, int]] = {}  # the site's files (`scan_changed`, `scan_search`)
         self.needle_of = {digest(n): n for n in owners}
+        # the kept pieces (scan.Pieces): trusted when the published site's build recorded them
+        # whole and every part is still there; else started again (and whole at the end only
+        # when every kept file is read again in this pass: `hits`)
+        self.pieces = Pieces(work.state / PIECES_DIR)
+        parts, base = kept_pieces(before)
+        self.pieces_kept = parts is not None and self.pieces.holds(parts) and sum(
+            self.pieces.sizes().values()) <= 2 * base + PIECES_SLACK
+        if not self.pieces_kept:
+            self.pieces.reset()
+        self.pieces_base = base if self.pieces_kept else 0
+        self.pieces_whole = self.pieces_kept or before is None  # every kept file's pieces in them
+        self.rescanned = 0  # kept files read again for new needles (`hits`)
+        self.dead: dict[str, list] = {}  # kept file → [digests of needles no longer sought, origin]
         for code, (key, text) in site.letters.items():
             self.letters[code] = digest(f"{key}\0{text}")
         for code, fields in site.plain.items():
@@ -660,27 +678,69 @@ class Plan:
             live = tuple(self.needle_of[h] for h in names if h in self.needle_of)
             if live:
                 hits[rel] = (live, origin)
+            if dead := [h for h in names if h not in self.needle_of]:
+                self.dead[rel] = [dead, origin]  # kept: the file still holds a masked piece
         if new and kept:
-            workers = scanner_workers if len(kept) >= SCAN_POOL_MIN else 1
-            with Scanner(self.work.site, new, workers) as again:
-                again.submit([self.work.site / rel for rel in kept])
+            # the new needles in the kept pieces: found nowhere, only the files holding a needle
+            # (their pieces with a needle are kept masked) are read again for them
+            again_files, log = kept, None
+            if self.pieces_kept:
+                if not self.pieces.search(new):
+                    again_files = [rel for rel in kept if rel in before.hits]
+            else:
+                log = self.pieces.folder  # every kept file read: their pieces kept again
+            workers = scanner_workers if len(again_files) >= SCAN_POOL_MIN else 1
+            with Scanner(self.work.site, new, workers, pieces=log) as again:
+                again.submit([self.work.site / rel for rel in again_files])
                 for rel, (names, origin) in again.found_in().items():
                     old_names = hits.get(rel, ((), origin))[0]
                     hits[rel] = (tuple(sorted({*old_names, *names})), origin)
+            self.rescanned = len(again_files)
+            if log is not None and again.logged:
+                self.pieces_whole = True
+        elif not kept:
+            self.pieces_whole = True
         hits.update(found)
+        for rel in found:
+            self.dead.pop(rel, None)
         return {rel: (tuple(sorted(names)), origin) for rel, (names, origin) in sorted(hits.items())}
 
-    def result(self) -> Manifest:
+    def result(self, logged: bool) -> Manifest:
+        """The state this pass leaves; `logged`: whether its scan kept the pieces of the files
+        it read (`Scanner.logged`)."""
         record = self.record
+        pieces = None
+        if logged and self.pieces_whole:
+            sizes = self.pieces.sizes()
+            pieces = {"parts": sizes, "base": self.pieces_base or max(sum(sizes.values()), 1)}
         return Manifest(version=record.version, mkdocs_key=record.mkdocs_key, mkdocs_day=record.mkdocs_day,
                         project=record.project, lists=record.lists,
                         search=record.search, search_inputs=record.search_inputs, mkdocs=self.mkdocs, shells=self.shells,
                         letters=self.letters, pagefind=self.pagefind,
-                        needles=sorted(self.needle_of), hits={})
+                        needles=sorted(self.needle_of), hits={}, pieces=pieces)
 
     def record_hits(self, manifest: Manifest, hits: dict[str, Found]) -> None:
-        manifest.hits = {rel: [sorted(digest(n) for n in names), origin]
-                         for rel, (names, origin) in hits.items()}
+        """The files holding needles, by digest: those sought now, and for a kept file also
+        those no longer sought (its piece is kept masked: the file is read again for a new
+        needle, `hits`)."""
+        recorded = {rel: [sorted(digest(n) for n in names), origin] for rel, (names, origin) in hits.items()}
+        for rel, (dead, origin) in self.dead.items():
+            live = recorded.get(rel, [[], origin])[0]
+            recorded[rel] = [sorted({*live, *dead}), origin]
+        manifest.hits = dict(sorted(recorded.items()))
+
+
+def kept_pieces(before: Manifest | None) -> tuple[dict[str, int] | None, int]:
+    """The kept pieces' parts (file → size) and first size as the published site's build
+    recorded them whole, or (None, 0)."""
+    found = before.pieces if before is not None else None
+    if not isinstance(found, dict):
+        return None, 0
+    parts, base = found.get("parts"), found.get("base")
+    if not isinstance(parts, dict) or not isinstance(base, int) or not all(
+            isinstance(k, str) and isinstance(v, int) for k, v in parts.items()):
+        return None, 0
+    return parts, base
 
 
 def make_pages(plan: Plan, epoch: int, scanner: Scanner, watch: Stopwatch) -> None:

@@ -97,6 +97,7 @@ class Manifest:
     pagefind: dict[str, str] = field(default_factory=dict)  # pagefind/ file → digest of its bytes
     needles: list[str] = field(default_factory=list)  # digests of the needles searched for
     hits: dict[str, list] = field(default_factory=dict)  # site file → [needle digests, origin]
+    pieces: dict | None = None  # the kept pieces when whole: {"parts": {file: size}, "base": size}
 
     def save(self, state: Path) -> None:
         tmp = state / (MANIFEST + ".tmp")

@@ -16,6 +16,12 @@ decompressed), cut at every `<` and each piece squashed (`redact.squash`) and se
 one prefix-factored regex of all needles; pieces already searched (the theme's markup
 repeated on every page) are not searched again, so the scan stays linear in the letters' own
 text. With many letters the files are searched in a pool of processes, as they are written.
+
+The squashed pieces each process searches are also written to the kept pieces (`Pieces`, in
+the board's kept state), so that the next build searches them, not the ~200 000 files they
+came from, for a new writer's data (`Pieces.search`). A piece that holds a needle is written
+with its needles masked; the files that hold one are searched again by name (the build's
+recorded hits).
 """
 
 from __future__ import annotations
@@ -25,15 +31,18 @@ import gzip
 import hashlib
 import html
 import json
+import mmap
 import multiprocessing
 import os
 import re
+import secrets
+import shutil
 import stat
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from letterbox.core.letter import Letter
 from letterbox.privacy.names import redaction_version as code_version
@@ -145,12 +154,21 @@ class Needles:
 class _Searcher:
     """The needles (`Needles`) and the pieces already searched (one per process)."""
 
-    def __init__(self, needles: Iterable[str]) -> None:
+    def __init__(self, needles: Iterable[str], pieces: Path | None = None) -> None:
         needles = list(needles)
         self.regex = Needles(needles)
         self.cut = not any("<" in n for n in needles)
         self.searched: set[str] = set()  # every piece searched so far
         self.hits: dict[str, tuple[str, ...]] = {}  # those holding needles → the needles
+        self.log = PieceLog(pieces) if pieces is not None else None
+
+    def _log(self, flat: str, found: Iterable[str] = ()) -> None:
+        if self.log is not None:
+            self.log.write(masked(flat, found))
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
 
     def file(self, site: Path, path: Path) -> tuple[tuple[str, ...], str | None]:
         """The needles found in the file's name or its readable text, and the letter the file
@@ -159,7 +177,9 @@ class _Searcher:
         rel = path.relative_to(site).as_posix()
         if not regex:
             return (), None
-        names = regex.findall(squash(rel))
+        flat_rel = squash(rel)
+        names = regex.findall(flat_rel)
+        self._log(flat_rel, names)
         text = _readable(path)
         pieces = set(text.split("<")) if self.cut else {text}
         for piece in pieces.intersection(self.hits):
@@ -167,12 +187,18 @@ class _Searcher:
         new = pieces - self.searched
         # the pieces not seen before, squashed and searched at once (no needle holds a "<", so
         # none spans two pieces); one by one only when something is found, to remember which
-        if new and regex.search(squash("<".join(new))):
-            for piece in new:
-                found = regex.findall(squash(piece))
-                if found:
-                    self.hits[piece] = tuple(found)
-                    names.update(found)
+        if new:
+            flat = squash("<".join(new))
+            if regex.search(flat):
+                for piece in new:
+                    flat = squash(piece)
+                    found = regex.findall(flat)
+                    if found:
+                        self.hits[piece] = tuple(found)
+                        names.update(found)
+                    self._log(flat, found)
+            else:
+                self._log(flat)
         self.searched |= new
         return tuple(sorted(names)), (origin_of(rel, text) if names else None)
 
@@ -202,9 +228,9 @@ def origin_of(rel: str, text: str) -> str | None:
 _WORKER: dict[str, _Searcher] = {}
 
 
-def _scan_init(needles: list[str]) -> None:
+def _scan_init(needles: list[str], pieces: Path | None = None) -> None:
     lower_priority()
-    _WORKER["searcher"] = _Searcher(needles)
+    _WORKER["searcher"] = _Searcher(needles, pieces)
 
 
 Found = tuple[tuple[str, ...], str | None]  # needles, origin
@@ -212,7 +238,10 @@ Found = tuple[tuple[str, ...], str | None]  # needles, origin
 
 def _scan_chunk(site: Path, paths: list[Path]) -> list[tuple[Path, Found]]:
     searcher = _WORKER["searcher"]
-    return [(path, searcher.file(site, path)) for path in paths]
+    done = [(path, searcher.file(site, path)) for path in paths]
+    if searcher.log is not None:
+        searcher.log.flush()  # on disk before the build can publish what it read
+    return done
 
 
 SCAN_CHUNK = 250  # files per task of the scan pool
@@ -230,8 +259,11 @@ class Scanner:
     as they were when submitted), so files written later are scanned by a second `submit`.
     """
 
-    def __init__(self, site: Path, owners: dict[str, str], workers: int = 1) -> None:
+    def __init__(self, site: Path, owners: dict[str, str], workers: int = 1,
+                 pieces: Path | None = None) -> None:
         self.site, self.owners = site, owners
+        # whether every file searched has its pieces in `pieces` (without needles nothing is read)
+        self.logged = pieces is not None and bool(owners)
         self.found: set[tuple[str, str]] = set()
         self.hits: dict[str, Found] = {}  # file (from the site) → needles found, origin
         self.seen: dict[str, tuple[int, int]] = {}  # file path → (size, mtime) when submitted
@@ -240,9 +272,9 @@ class Scanner:
         self.local: _Searcher | None = None
         if workers > 1 and owners:
             self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_scan_init, initargs=(list(owners),))
+                                            initializer=_scan_init, initargs=(list(owners), pieces))
         else:
-            self.local = _Searcher(owners)
+            self.local = _Searcher(owners, pieces)
 
     def files(self, under: Path | None = None) -> list[Path]:
         """Files under the site (or `under`) not submitted yet, or changed since."""
@@ -312,12 +344,104 @@ class Scanner:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
+        if self.local is not None:
+            self.local.close()
 
     def __enter__(self) -> Scanner:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+PIECES_DIR = "pieces"  # the kept pieces' folder in the board's kept state (incremental.py)
+PIECES_SLACK = 64 << 20  # bytes the kept pieces may grow beyond twice their first size before
+# they are started again (each build adds the pieces of the files it wrote)
+MASK = "\x01"  # in place of a needle in a kept piece
+PIECE_END = "\x00"  # after each kept text
+# (a needle holding either may match where the scan would not: it is then searched in the kept
+# files themselves, never missed)
+
+
+def masked(flat: str, found: Iterable[str]) -> str:
+    """A squashed piece with the needles found in it masked: the kept pieces hold no writer's data."""
+    for needle in sorted(found, key=len, reverse=True):
+        flat = flat.replace(needle, MASK)
+    return flat
+
+
+class PieceLog:
+    """One process's part of the kept pieces: the squashed text it searched, appended to a file
+    of its own (made on the first write)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.file: BinaryIO | None = None
+
+    def write(self, flat: str) -> None:
+        if self.file is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            name = f"{Pieces.PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
+            self.file = open(self.folder / name, "ab")  # noqa: SIM115 (kept open for the process's files)
+        self.file.write((flat + PIECE_END).encode("utf-8", "surrogatepass"))
+
+    def flush(self) -> None:
+        if self.file is not None:
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+class Pieces:
+    """The kept pieces (a folder of the board's kept state): the squashed text of every file of
+    the published site, each process's part in a file of its own (`PieceLog`), with needles
+    masked. A new writer's data not in them is in none of the published site's files, so the
+    files kept as published need not be read again for it (`search`). A part only grows;
+    the build records each part's size (`sizes`) and the next one trusts the folder only when
+    every part it recorded is there, at least that size (`holds`), else it starts them again
+    (`reset`) and reads the kept files as before."""
+
+    PREFIX = "part-"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def sizes(self) -> dict[str, int]:
+        if not self.folder.is_dir():
+            return {}
+        return {p.name: p.stat().st_size for p in sorted(self.folder.iterdir())
+                if p.name.startswith(self.PREFIX) and p.is_file() and not p.is_symlink()}
+
+    def holds(self, recorded: dict[str, int]) -> bool:
+        now = self.sizes()
+        return all(now.get(name, -1) >= size for name, size in recorded.items())
+
+    def reset(self) -> None:
+        if self.folder.is_symlink() or self.folder.is_file():
+            self.folder.unlink()
+        elif self.folder.exists():
+            shutil.rmtree(self.folder)
+
+    def search(self, needles: Iterable[str]) -> set[str]:
+        """The needles found anywhere in the kept pieces (a plain substring search: a superset
+        of what the scan's longest-first matching finds)."""
+        todo = {n: n.encode("utf-8", "surrogatepass") for n in needles if n}
+        found: set[str] = set()
+        for name in self.sizes():
+            if not todo:
+                break
+            with open(self.folder / name, "rb") as f:
+                if os.fstat(f.fileno()).st_size == 0:
+                    continue
+                with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                    for needle, raw in list(todo.items()):
+                        if data.find(raw) >= 0:
+                            found.add(needle)
+                            del todo[needle]
+        return found
 
 
 def scan(site: Path, owners: dict[str, str], workers: int = 1) -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from site_builder import lookup_index as li
 from site_builder.build import BuildReport, LeakFound, build_site
 from site_builder.incremental import MANIFEST, STATE_DIR, stamps
 from site_builder.redact_stage import CACHE_DIR
+from site_builder.scan import PIECES_DIR, Pieces
 from site_builder.tools import part_dir, search_part
 from tests.e2e.test_lookup_refresh import check_index
 from tests.e2e.test_site import _commit_by_hand, intake, run, to_unit
@@ -204,15 +205,26 @@ def test_incremental_build_is_a_build_from_scratch(board: Path, tmp_path: Path,
 NEW_WORD = "aleksandr"  # in Pagefind's UI script (a translator's name), in no page of the site's own
 
 
-def test_new_writer_data_found_in_a_page_kept_as_it_was(board: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", [None, "removed", "cut short"])
+def test_new_writer_data_found_in_a_page_kept_as_it_was(board: Path, tmp_path: Path, damage: str | None) -> None:
     """A new letter (not public) whose writer's e-mail user name is a word of a file the
-    incremental build keeps untouched: the scan searches the kept files for the new needles,
-    so the build stops as a build from scratch does."""
+    incremental build keeps untouched: the kept pieces hold it, so the kept files are searched
+    for the new needles, and the build stops as a build from scratch does; also when the kept
+    pieces are gone or a part of them is cut short (then every kept file is read)."""
     root = tmp_path / "repo"
     shutil.copytree(board, root)
     shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
     site = tmp_path / "site"
     incremental(root, site)
+    pieces = root / CACHE_DIR / STATE_DIR / PIECES_DIR
+    parts = sorted(pieces.iterdir())
+    assert parts and any(NEW_WORD.encode() in p.read_bytes() for p in parts)
+    if damage == "removed":
+        shutil.rmtree(pieces)
+    elif damage == "cut short":
+        for part in parts:
+            if NEW_WORD.encode() in part.read_bytes():
+                part.write_bytes(part.read_bytes()[:10])
     kept = {p: p.stat().st_mtime_ns for p in site.rglob("*.js")}
     assert NEW_WORD in next(site.glob("pagefind-*/pagefind-ui.js")).read_text("utf-8").lower()
     record = {"name": "钱多多", "phone": "13566667777", "email": f"{NEW_WORD}@example.com",
@@ -225,6 +237,72 @@ def test_new_writer_data_found_in_a_page_kept_as_it_was(board: Path, tmp_path: P
     with pytest.raises(LeakFound):
         build_site(Repository(root), site)
     assert {p: p.stat().st_mtime_ns for p in site.rglob("*.js")} == kept  # the old site stays
+
+
+def live_hits(root: Path) -> dict[str, list]:
+    """The kept state's recorded hits (file → digests of the needles sought found in it)."""
+    manifest = json.loads((root / CACHE_DIR / STATE_DIR / MANIFEST).read_text("utf-8"))
+    live = set(manifest["needles"])
+    found = {rel: sorted(set(names) & live) for rel, (names, _) in manifest["hits"].items()}
+    return {rel: names for rel, names in found.items() if names}
+
+
+def hits_from_scratch(root: Path, tmp: Path) -> dict[str, list]:
+    """`live_hits` of a build with no kept state, on a copy of the repository."""
+    copy = tmp / "scratch-repo"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(CACHE_DIR))
+    build_site(Repository(copy), tmp / "scratch-site")
+    shutil.rmtree(tmp / "scratch-site")
+    return live_hits(copy)
+
+
+def new_writer(root: Path, tmp: Path, name: str, phone: str) -> str:
+    record = {"name": name, "phone": phone, "email": f"w{phone}@example.com",
+              "address": f"彰武街道柳园村{phone[-4:]}号", "title": "路灯不亮", "body": "小区门口路灯不亮。",
+              "submitted_at": "2026-02-05T09:00:00+08:00"}
+    (tmp / "w.json").write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+    return str(json.loads(run(root, "intake", str(tmp / "w.json"), "--json"))[0]["letter_code"])
+
+
+def test_new_needles_searched_in_the_kept_pieces(board: Path, tmp_path: Path) -> None:
+    """A new writer's data found nowhere in the kept pieces: only the kept files that hold a
+    needle (their pieces with it are kept masked) are read again; found in them (a writer
+    named 龙安, in every page's 龙安区): every kept file is read again. Either way the hits
+    the build records are a build from scratch's. A writer named 索引 is in the search page's
+    text (一小部分索引), kept masked; a later writer named 部分索引 is then in no kept piece
+    but still found there, by reading again the files that held 索引, also after the 索引 letter
+    is gone. (A writer's name in a letter's text is masked there: no hit.)"""
+    root = tmp_path / "repo"
+    shutil.copytree(board, root)
+    shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
+    site = tmp_path / "site"
+    index = new_writer(root, tmp_path, "索引", "13566660000")
+    incremental(root, site)
+    pieces = Pieces(root / CACHE_DIR / STATE_DIR / PIECES_DIR)
+    assert pieces.search(["索引", "部分", "部分索引", "13566660000"]) == {"部分"}  # masked
+
+    new_writer(root, tmp_path, "钱多多", "13566667777")  # in no page
+    report = incremental(root, site)
+    assert 0 < report.rescanned < report.files // 10
+    assert live_hits(root) == hits_from_scratch(root, tmp_path)
+
+    case = next(root.glob(f"cases/*/*/{index}.yaml")).relative_to(root).as_posix()
+    Repository(root).git.git.rm("-q", case)
+    _commit_by_hand(root, case)
+    incremental(root, site)  # 索引 no longer sought: the files that held it stay to be read again
+    new_writer(root, tmp_path, "部分索引", "13566669999")
+    assert pieces.search(["部分索引"]) == set()
+    report = incremental(root, site)
+    assert 0 < report.rescanned < report.files // 2
+    ours = live_hits(root)
+    assert ours == hits_from_scratch(root, tmp_path)
+    assert "search/index.html" in ours
+
+    new_writer(root, tmp_path, "龙安", "13566668888")  # in the text of every page
+    report = incremental(root, site)
+    assert report.rescanned > report.files // 2
+    assert live_hits(root) == hits_from_scratch(root, tmp_path)
 
 
 def test_the_build_refreshes_the_lookup_index_in_place(board: Path, tmp_path: Path) -> None:
