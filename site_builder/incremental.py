@@ -9,13 +9,16 @@ code):
     mkdocs/     MkDocs' own output (with the letter page shells and MkDocs' sitemap)
     search/     the pages Pagefind indexes, one per public letter, rewritten when changed
                 (made only when its redacted entry is not the one it was made from)
+    pieces/     the squashed text the scan read, needles masked (scan.Pieces): a new
+                writer's data is searched there, not in every kept file
     manifest.json
                 what the published site was made from (`Manifest`): the code version, the
                 MkDocs key (the code and mkdocs.yml; with a project file removed MkDocs
                 builds every page), each project file's and search page's digest, each
                 letter page's inputs' digest, each site file's (inode, size, time) as
-                published, the scan's hits by needle digest and the digests of the needles
-                searched for
+                published, the scan's hits by needle digest (for a kept file also those
+                no longer sought), the digests of the needles searched for and the kept
+                pieces' parts and sizes when they hold every file of the site
 
 The manifest is removed when a build starts and written when it has published: a build that
 fails or is interrupted leaves no manifest, and the next build starts from scratch.
