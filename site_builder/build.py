@@ -32,7 +32,6 @@ data that no letter can be held back for fails and leaves the old site as it was
 from __future__ import annotations
 
 import contextlib
-import copy
 import gc
 import html
 import json
@@ -201,7 +200,7 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
         version = code_version()
         kept = take_manifest(state, version)
         # the kept state, as this build changes it (`kept` stays what the published site was made of)
-        record = copy.deepcopy(kept) if kept is not None else Manifest(version=version)
+        record = kept.working_copy() if kept is not None else Manifest(version=version)
         published = published_files(out, kept) if kept is not None else None
         before = kept if published is not None else None
         watch.lap("state")
@@ -228,7 +227,7 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
                     # the site's files as the scan last walked them (`Plan.hits`; nothing is
                     # written after, and an exchange keeps every stamp): a stamp not true would
                     # only make the next build a build from scratch (`site_is_as_published`)
-                    done.site.files = {rel: list(st) for rel, st in (done.stamps or stamps(out)).items()}
+                    done.site.files = dict(done.stamps or stamps(out))  # tuples: saved as JSON lists
                     done.site.save(state)
                     held = sorted({**done.held, **scanned}.values(), key=lambda h: h.code)
                     watch.lap("publish")

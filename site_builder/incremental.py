@@ -42,7 +42,7 @@ import os
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -96,11 +96,18 @@ class Manifest:
     mkdocs: dict[str, list[int]] = field(default_factory=dict)  # MkDocs output → stamp copied
     shells: str = ""  # digest of the page shells the letter pages were filled into
     letters: dict[str, str] = field(default_factory=dict)  # code → digest of its page's inputs
-    files: dict[str, list[int]] = field(default_factory=dict)  # site file → stamp as published
+    files: dict[str, list[int] | Stamp] = field(default_factory=dict)  # site file → stamp as published
     pagefind: dict[str, str] = field(default_factory=dict)  # pagefind/ file → digest of its bytes
     needles: list[str] = field(default_factory=list)  # digests of the needles searched for
     hits: dict[str, list] = field(default_factory=dict)  # site file → [needle digests, origin]
     pieces: dict | None = None  # the kept pieces when whole: {"parts": {file: size}, "base": size}
+
+    def working_copy(self) -> Manifest:
+        """A copy for a build to change: the fields a build changes in place (dicts of strings)
+        copied, the others shared (a build makes them anew: `Plan.result`). A deep copy cost
+        ~3 s at 100 000 letters."""
+        return replace(self, project=dict(self.project), lists=dict(self.lists), search=dict(self.search),
+                       search_inputs=dict(self.search_inputs))
 
     def save(self, state: Path) -> None:
         tmp = state / (MANIFEST + ".tmp")
