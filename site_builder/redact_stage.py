@@ -46,7 +46,7 @@ from letterbox.privacy.redact import (
 from letterbox.store.cache import CACHE_DIR, JsonCache  # noqa: F401  (CACHE_DIR: also the build's)
 from site_builder import held as held_
 from site_builder.held import Held
-from site_builder.scan import _trie_regex
+from site_builder.scan import Needles
 from site_builder.select import Entry
 
 CACHE_FILE = "redaction.sqlite3"
@@ -92,17 +92,16 @@ def with_other_writers(entries: Sequence[Entry], letters: Sequence[Letter],
     known = store.get(keys)
     ordered = sorted(names)
     place = {n: k for k, n in enumerate(ordered)}
-    regex = None
+    finder: Needles | None = None
     out, new = [], {}
     for e, key in zip(entries, keys, strict=True):
         kept = known.get(key)
         if isinstance(kept, list) and all(isinstance(k, int) and 0 <= k < len(ordered) for k in kept):
             found_list = [ordered[k] for k in kept]
         else:
-            regex = regex or _trie_regex(ordered)
-            assert regex is not None
+            finder = finder or Needles(ordered)
             flat = squash("\n".join(getattr(e, k) for k in PARTS))
-            found = {m.group() for m in regex.finditer(flat)} - {squash(e.writer.name)}
+            found = finder.findall(flat) - {squash(e.writer.name)}
             found_list = sorted(n for n in found if not any(n in squash(k) for k in e.keep))
             new[key] = [place[n] for n in found_list]
         out.append(replace(e, mask=tuple(sorted({*e.mask, *found_list}))) if found_list else e)
