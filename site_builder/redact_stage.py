@@ -11,6 +11,8 @@ data is kept too, under a hash of the redaction key and the very texts checked (
 `checked`): a text changed in the cache is checked again. Which other writers' names occur in
 an entry's text (`with_other_writers`) is kept under a hash of the entry's texts, lists and
 every writer's name (table `others`): a new writer's name means every entry is searched again.
+Each table keeps about one build's rows: once it holds more than twice the rows the build
+used, the others are removed (`JsonCache.prune`).
 
 Letters not in the cache are redacted in chunks whose name windows are tagged in batches
 (`names.prefetch_tags`); with many of them, in a pool of worker processes, one ONNX thread
@@ -106,6 +108,7 @@ def with_other_writers(entries: Sequence[Entry], letters: Sequence[Letter],
             new[key] = [place[n] for n in found_list]
         out.append(replace(e, mask=tuple(sorted({*e.mask, *found_list}))) if found_list else e)
     store.put(new)
+    store.prune(keys)  # the rows keyed by the names searched before: every new writer's name makes one per entry
     return out
 
 
@@ -192,6 +195,7 @@ class Redaction:
         self.known.update(self.store.get([k for k in self.keys if k not in self.known]))
         checks = {checked_key(k, v): k for k, v in self.known.items() if isinstance(v, list)}
         self.clean = {checks[c] for c in self.checked.get(list(checks))}
+        self.used_checks = set(checks)  # the leak checks this build's texts have (`batches` adds the new)
         todo = [i for i, k in enumerate(self.keys) if k not in self.known]
         self.stats = {"cached": len(self.entries) - len(todo), "redacted": len(todo)}
         self.chunks = [todo[k:k + CHUNK] for k in range(0, len(todo), CHUNK)]
@@ -218,7 +222,10 @@ class Redaction:
             self.memo.update(results)
             yield self._batch(chunk, done)
         self.checked.put(self.new_clean)
+        self.used_checks.update(self.new_clean)
         self.new_clean = {}
+        self.store.prune(self.keys)
+        self.checked.prune(self.used_checks)
 
     def _batch(self, indexes: Sequence[int], results: Sequence[Result]) -> list[tuple[int, Entry]]:
         out = []

@@ -480,6 +480,7 @@ def needle_owners(letters: list[Letter], cache_path: Path | None = None) -> dict
         for needle in kept:
             owners.setdefault(needle, []).append(letter.code)
     store.put(new)
+    store.prune(keys)
     return {n: tuple(codes) for n, codes in owners.items()}
 
 

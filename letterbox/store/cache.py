@@ -9,13 +9,14 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 CACHE_DIR = ".letterbox-cache"
 
+PRUNE_SLACK = 1000  # rows a table keyed by content may hold beyond twice those in use (`JsonCache.prune`)
 _DAMAGED = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB: the file is no (whole) SQLite database
 _T = TypeVar("_T")
 
@@ -93,3 +94,20 @@ class JsonCache:
                 continue
         with self._db() as db, db:
             db.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)", rows)
+
+    @remade_when_damaged
+    def prune(self, used: Collection[str]) -> int:
+        """Remove the rows whose key is not in `used` once the table holds more than twice as
+        many rows as `used` (and PRUNE_SLACK more): a table keyed by what its values are made
+        from keeps about one build's rows, not one more row per letter at every change (the
+        other writers' names of every letter are keyed anew by each new writer's name).
+        Returns the rows removed."""
+        if self.path is None or not self.path.exists():
+            return 0
+        with self._db() as db, db:
+            (count,) = db.execute(f"SELECT COUNT(*) FROM {self.table}").fetchone()
+            if count <= 2 * len(used) + PRUNE_SLACK:
+                return 0
+            db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
+            db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in used))
+            return db.execute(f"DELETE FROM {self.table} WHERE key NOT IN (SELECT key FROM used)").rowcount

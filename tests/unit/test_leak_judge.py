@@ -8,6 +8,9 @@ build when that letter is not on the board.
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 
 from site_builder.scan import judge, origin_of
@@ -132,3 +135,28 @@ def test_search_part_is_a_stable_code_range(monkeypatch: pytest.MonkeyPatch) -> 
     assert search_part("LA-2026-00001") == "LA-2026-0"  # a new year, a new part
     monkeypatch.setenv("LETTERBOX_SEARCH_PART", "1")
     assert search_part("LA-2026-00007") == "LA-2026-6"
+
+
+def test_the_kept_other_writers_names_do_not_grow_with_every_new_writer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each new writer's name keys every entry's other-writers search anew; the rows of the
+    names searched before are removed once the table holds more than twice the rows in use
+    (`JsonCache.prune`), so the cache stays about one build's size, and what is found is the same."""
+    from letterbox.store import cache
+    from site_builder.redact_stage import with_other_writers
+
+    monkeypatch.setattr(cache, "PRUNE_SLACK", 0)
+    store = cache.JsonCache(tmp_path / "redaction.sqlite3", "others")
+    entries = [_entry(f"E{k}", "李四", f"第{k}封：王建国家门口积水。") for k in range(20)]
+    writers = ["王建国"]
+    sizes = []
+    for k in range(8):
+        writers.append(f"新来信{k}人")
+        done = with_other_writers(entries, [_Letter(n) for n in writers], [], store.path)  # type: ignore[arg-type]
+        assert all(e.mask == ("王建国",) for e in done)
+        with sqlite3.connect(store.path) as db:
+            sizes.append(db.execute("SELECT COUNT(*) FROM others").fetchone()[0])
+    assert max(sizes) <= 2 * len(entries) and sizes[0] == len(entries), sizes
+    again = with_other_writers(entries, [_Letter(n) for n in writers], [], store.path)  # type: ignore[arg-type]
+    assert [e.mask for e in again] == [("王建国",)] * len(entries)  # from the kept rows
+    assert store.prune([]) == sizes[-1] and store.get([f"x{k}" for k in range(3)]) == {}
