@@ -736,9 +736,9 @@ def kept_pieces(before: Manifest | None) -> tuple[dict[str, int] | None, int]:
     if not isinstance(found, dict):
         return None, 0
     parts, base = found.get("parts"), found.get("base")
-    if not isinstance(parts, dict) or not isinstance(base, int) or not all(
+    if not isinstance(parts, dict) or not parts or not isinstance(base, int) or not all(
             isinstance(k, str) and isinstance(v, int) for k, v in parts.items()):
-        return None, 0
+        return None, 0  # (no part at all: no site was ever scanned into them)
     return parts, base
 
 
