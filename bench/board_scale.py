@@ -88,7 +88,8 @@ def main() -> None:
     own = after.user + after.system - before.user - before.system
     children = (after.children_user + after.children_system
                 - before.children_user - before.children_system)
-    print(f"letters published {report.letters}; files written {report.changed}; passes {report.passes}")
+    print(f"letters published {report.letters}; files written {report.changed}; kept files read again "
+          f"{report.rescanned}; passes {report.passes}")
     print(f"wall {wall:.1f} s, own CPU {own:.1f} s, children CPU {children:.1f} s, "
           f"load {load:.2f} -> {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores")
     print("stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.timings.items()))
