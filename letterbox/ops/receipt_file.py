@@ -15,7 +15,8 @@ Signals are held during the transaction (store.repository), so only SIGKILL or a
 can stop a batch between the two. The next `letterbox intake` (or `letterbox intake --recover`)
 takes the lock and finds each pending record left behind: if the letter was committed with that
 code's hash, the receipt is written (to the receipts file the record names, or shown on the
-console when there was none) and the record removed; if the commit never landed, the record is
+console when there was none; not again when that file already holds it: the run was killed
+after its receipt, before removing its record) and the record removed; if the commit never landed, the record is
 simply removed (its code was never valid). All of this happens under the lock, so a pending
 record seen there always belongs to a process that is gone.
 """
@@ -93,6 +94,24 @@ class ReceiptFile:
         if info.st_mode & 0o077:
             os.fchmod(self.fd, 0o600)  # query codes: readable by the person who ran the intake only
 
+    def holds(self, receipt: Receipt) -> bool:
+        """Whether the file already has this letter's receipt with this query code: a run killed
+        after writing it, before removing its pending record, must not get it written twice."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return False
+        with os.fdopen(fd, "rb") as f:
+            for raw in f:
+                try:
+                    row = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(row, dict) and row.get("letter_code") == receipt.letter_code \
+                        and row.get("query_code") == receipt.query_code:
+                    return True
+        return False
+
     def append(self, receipt: Receipt) -> None:
         os.write(self.fd, (receipt.line() + "\n").encode("utf-8"))
         os.fsync(self.fd)
@@ -145,13 +164,17 @@ def recover(repo: Repository, fallback: ReceiptFile | None = None) -> list[tuple
             if stored and codes.verify_query_code(query, code, repo.config.salt, stored):
                 receipt = Receipt(code, query, where)
                 target = _receipts_for(data.get("receipts"), fallback)
+                written = False  # by the killed run itself, after its commit
                 if target is not None:
                     try:
-                        target.append(receipt)
+                        written = target.holds(receipt)
+                        if not written:
+                            target.append(receipt)
                     finally:
                         if target is not fallback:
                             target.close()
-                found.append((receipt, str(target.path) if target is not None else None))
+                if not written:
+                    found.append((receipt, str(target.path) if target is not None else None))
             record.unlink(missing_ok=True)
         for stray in folder.glob(".tmp-*"):
             stray.unlink(missing_ok=True)

@@ -145,3 +145,29 @@ def test_receipts_file_refusals(case_repo: Repo, tmp_path: Path) -> None:
     case_repo.run("intake", str(sub), "--receipts", str(shared))
     assert stat.S_IMODE(shared.stat().st_mode) == 0o600
     assert list(receipts(shared)) == ["LA-2026-00001"]
+
+
+def test_killed_after_the_receipt_before_its_record_was_removed(case_repo: Repo) -> None:
+    """The last instant of a letter's transaction: its receipt appended and on disk, its pending
+    record not yet removed (a kill there was seen in CI). The next intake finds the record, sees
+    the receipt already in the file and only removes the record: no receipt written twice."""
+    from letterbox.ops import receipt_file
+
+    out = case_repo.path.parent / "receipts.jsonl"
+    batch = case_repo.write_submission("two.jsonl", [submission(n) for n in range(1, 3)])
+    case_repo.run("intake", str(batch), "--receipts", str(out))
+    got = receipts(out)
+    code = sorted(got)[-1]
+    repo = Repository(case_repo.path)
+    receipt_file.write_pending(repo, code, got[code], receipt_file.ReceiptFile(out))  # as left by the kill
+    recovered = case_repo.run("intake", "--recover", "--receipts", str(out))
+    assert code not in recovered.stdout + recovered.stderr  # nothing to recover: it was written
+    assert assert_every_committed_letter_has_its_code(case_repo, out) == got  # once each
+    assert not list(receipt_file.pending_folder(repo).glob("*.json"))
+    # a record whose receipt the file lacks is still written (the instant before the receipt)
+    lines = out.read_text("utf-8").splitlines()
+    out.write_text("\n".join(lines[:-1]) + "\n", "utf-8")
+    receipt_file.write_pending(repo, code, got[code], receipt_file.ReceiptFile(out))
+    recovered = case_repo.run("intake", "--recover", "--receipts", str(out))
+    assert code in recovered.stdout + recovered.stderr
+    assert assert_every_committed_letter_has_its_code(case_repo, out) == got
