@@ -40,3 +40,21 @@ def test_a_record_not_whole_is_not_trusted(record: object) -> None:
 def test_a_whole_record_is_trusted() -> None:
     assert kept_pieces(Manifest(version="v", pieces={"parts": {"part-1": 7}, "base": 7})) == ({"part-1": 7}, 7)
     assert kept_pieces(None) == (None, 0)
+
+
+@pytest.mark.parametrize("window", [1, 2, 5, 7, 1 << 22])
+def test_search_finds_every_needle_across_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  window: int) -> None:
+    """Every needle that occurs, wherever the window cuts (also inside a longer needle's match),
+    and none that does not; with many needles at once."""
+    from site_builder import scan
+
+    monkeypatch.setattr(scan, "PIECES_WINDOW", window)
+    log = PieceLog(tmp_path / "pieces")
+    log.write("王建国路口，138001")
+    log.write("abc")
+    log.close()
+    pieces = Pieces(tmp_path / "pieces")
+    many = [f"无此{k}" for k in range(2000)]
+    assert pieces.search(["王建国", "建国路", "建国", "13800", "8001", "ca", "bc", "abc", *many]) == {
+        "王建国", "建国路", "建国", "13800", "8001", "bc", "abc"}
