@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+import numpy as np
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, MatchKind
 
 from letterbox.core.letter import Letter
@@ -136,7 +137,22 @@ def squash_long(text: str) -> str:
     return squash(text)
 
 
-_IDEOGRAPHS = re.compile("[\u4e00-\u9fff]{2}")
+def _alone_ideographs() -> re.Pattern[str]:
+    """Two Chinese characters (U+4E00–U+9FFF) that squash maps each on its own to a character
+    that is no digit (no Chinese numeral, nothing dropped or needing its neighbours)."""
+    mapped = _SQUASH_TABLE[0x4E00:0xA000].astype(np.int64)
+    alone = (mapped != _CONTEXT) & (mapped != 0) & ((mapped < 0x30) | (mapped > 0x39))
+    ranges, first = [], None
+    for offset, ok in enumerate([*alone.tolist(), False]):
+        if ok and first is None:
+            first = offset
+        elif not ok and first is not None:
+            ranges.append(f"{chr(0x4E00 + first)}-{chr(0x4E00 + offset - 1)}")
+            first = None
+    return re.compile("[" + "".join(ranges) + "]{2}")
+
+
+_IDEOGRAPHS = _alone_ideographs()
 
 
 def _safe_cuts(text: str) -> list[int]:
@@ -145,19 +161,11 @@ def _safe_cuts(text: str) -> list[int]:
     at = SQUASH_CHUNK
     while at < len(text) - SQUASH_CHUNK // 2:
         m = _IDEOGRAPHS.search(text, at - 1)
-        while m is not None and not (_alone(m.group()[0]) and _alone(m.group()[1])):
-            m = _IDEOGRAPHS.search(text, m.start() + 1)
         if m is None:
             break
         cuts.append(m.start() + 1)
         at = m.start() + 1 + SQUASH_CHUNK
     return cuts
-
-
-def _alone(ch: str) -> bool:
-    """Squash maps `ch` by itself to a character that is no digit (not a Chinese numeral)."""
-    mapped = int(_SQUASH_TABLE[ord(ch)])
-    return mapped not in (_CONTEXT, 0) and not 0x30 <= mapped <= 0x39
 
 
 # characters that squash turns into "<" or joins with one (≮): with any of them in a file the
