@@ -32,14 +32,13 @@ data that no letter can be held back for fails and leaves the old site as it was
 from __future__ import annotations
 
 import contextlib
-import gc
 import html
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -49,6 +48,7 @@ from typing import Any
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
 from letterbox.core.letter import Letter
+from letterbox.core.memory import collector_paused
 from letterbox.core.sealing import Keyring
 from letterbox.privacy.redact import keep_words, squash
 from letterbox.reports.analysis import Group
@@ -184,6 +184,11 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
     with a clear error before anything is written; a public letter the keys do not open (its
     period shredded, the key not among its readers) is held back (`held.sealed`).
     """
+    with collector_paused():  # millions of long-lived objects: see letterbox/core/memory.py
+        return _build_site(repo, out, cache=cache, keyring=keyring)
+
+
+def _build_site(repo: Repository, out: Path, *, cache: bool, keyring: Keyring | None) -> BuildReport:
     watch = Stopwatch()
     keyring = repo.keyring() if keyring is None else keyring
     epoch = source_epoch(repo)
@@ -215,10 +220,9 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
                 # is moved into place only when this pass publishes (else left as it was)
                 lookup = LookupIndex(Path(before.out) if before is not None else None)
                 stack.callback(lookup.discard)
-                with frozen():  # the letters stay to the end: not walked again by every collection
-                    done = one_pass(repo, loaded.letters, work, epoch, pool, watch, scanned, memo,
-                                    caches / CACHE_FILE if caches else None, record, before, lookup,
-                                    published)
+                done = one_pass(repo, loaded.letters, work, epoch, pool, watch, scanned, memo,
+                                caches / CACHE_FILE if caches else None, record, before, lookup,
+                                published)
                 verdict = done.verdict
                 if verdict.clean:
                     publish(work.site, out, [])
@@ -897,16 +901,6 @@ class Stopwatch:
         now = time.perf_counter()
         self.times[stage] = round(self.times.get(stage, 0) + now - self._last, 3)
         self._last = now
-
-
-@contextlib.contextmanager
-def frozen() -> Iterator[None]:
-    """Objects made so far left out of garbage collection (gc.freeze) until the end."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def scan_workers(letters: list[Letter]) -> int:
