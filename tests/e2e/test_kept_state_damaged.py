@@ -6,14 +6,17 @@ were missing: the same output, exit 0, the file made again (not left broken for 
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from letterbox.store.cache import CACHE_DIR
 from letterbox.store.repository import Repository
 from site_builder.build import build_site
+from site_builder.incremental import MANIFEST, STATE_DIR
 from tests.e2e import test_site_incremental
 from tests.e2e.test_site import run
 from tests.e2e.test_site_incremental import files_of
@@ -94,3 +97,28 @@ def test_damaged_notify_record_is_said_and_kept(board: Path, tmp_path: Path) -> 
     assert result.exit_code == 1
     assert "已损坏" in result.output and "--skip-existing" in result.output and "Traceback" not in result.output
     assert record.read_bytes() == b"SQLite format 3\x00" + b"\xff" * 40
+
+
+MANIFEST_DAMAGE = {  # the board's manifest (JSON, not SQLite): its bytes → the damaged bytes
+    "cut short": lambda data: data[: len(data) // 2],
+    "not JSON": lambda data: b"\xff\xfe garbage",
+    "a JSON list": lambda data: b"[1, 2, 3]",
+    "a JSON string": lambda data: b'"version"',
+    "unknown fields": lambda data: b'{"version": "x", "surprise": 1}',
+}
+
+
+@pytest.mark.parametrize("damage", sorted(MANIFEST_DAMAGE))
+def test_damaged_board_manifest_makes_a_build_from_scratch(board: Path, tmp_path: Path, damage: str) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(board, root, symlinks=True)
+    site = tmp_path / "site"
+    build_site(Repository(root), site)
+    reference = files_of(site)
+    manifest = root / CACHE_DIR / STATE_DIR / MANIFEST
+    manifest.write_bytes(MANIFEST_DAMAGE[damage](manifest.read_bytes()))
+    report = build_site(Repository(root), site)
+    assert report.letters >= 1
+    assert report.changed == report.files  # every file made again: nothing of the kept state trusted
+    assert files_of(site) == reference
+    assert json.loads(manifest.read_text("utf-8"))["out"] == str(site.resolve())
