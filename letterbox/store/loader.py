@@ -27,6 +27,7 @@ from typing import Any
 from letterbox.core import yamlio
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.letter import CASES_DIR, Letter
+from letterbox.core.memory import collector_paused
 from letterbox.core.sealing import Keyring, SealError, is_sealed, opened, sealed_form, unseal
 from letterbox.store.cache import JsonCache
 
@@ -188,6 +189,7 @@ def load_texts(items: Iterable[tuple[PurePosixPath, bytes]], lines: bool = True,
     return _gather(results, parsed=len(results))
 
 
+@collector_paused()  # 100 000 letters made: letterbox/core/memory.py
 def load(root: Path, paths: Sequence[PurePosixPath] | None = None, *, lines: bool = True,
          cache: Path | None = None, pool: Executor | None = None, workers: int = 1,
          pool_min: int = POOL_MIN, keyring: Keyring | None = None) -> Loaded:
