@@ -10,7 +10,7 @@ taken-down letters) never reaches a later stage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
@@ -68,6 +68,21 @@ class Entry:
     def month(self) -> str:
         """The month the letter was received (the board's 按来信月份 lists and the statistics)."""
         return f"{self.received.year:04d}-{self.received.month:02d}"
+
+
+ENTRY_FIELDS = frozenset(f.name for f in fields(Entry))
+
+
+def evolve(entry: Entry, **changes: Any) -> Entry:
+    """`dataclasses.replace` for an Entry without calling its __init__ (which sets each of its
+    22 fields through object.__setattr__: ~10 µs an entry, 100 000 entries at every build).
+    The values are taken as given, as replace would (Entry converts nothing)."""
+    if unknown := changes.keys() - ENTRY_FIELDS:
+        raise TypeError(f"Entry has no field {sorted(unknown)}")
+    new = object.__new__(Entry)
+    new.__dict__.update(entry.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def is_public(letter: Letter, state: State) -> bool:

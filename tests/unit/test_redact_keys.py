@@ -1,0 +1,64 @@
+"""The redaction stage's keys (`fingerprint`) and the entries' quick copy (`evolve`).
+
+A key must be the same for the same data and differ for different data, also for texts orjson
+refuses (a lone surrogate from a YAML escape: hostile input); `evolve` must give what
+`dataclasses.replace` gives (the entries' repr and equality feed the search pages' digests)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from letterbox.privacy.redact import Writer
+from site_builder.redact_stage import fingerprint
+from site_builder.select import Entry, evolve
+
+texts = st.text(max_size=40)  # any code point, lone surrogates included
+values = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | texts,
+                      lambda inner: st.lists(inner, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values, values)
+def test_same_data_same_key_other_data_other_key(a, b) -> None:
+    assert fingerprint(a) == fingerprint(a)
+    assert len(fingerprint(a)) == 64
+    if a != b:
+        assert fingerprint(a) != fingerprint(b)
+
+
+def test_lone_surrogate_and_big_numbers_are_keyed() -> None:
+    assert fingerprint(["\ud800"]) != fingerprint(["\udc00"])
+    assert fingerprint(["\ud800"]) != fingerprint(["\\ud800"])
+    assert fingerprint([2**80]) != fingerprint([2**80 + 1])
+    assert fingerprint(["张三", "13800000000"]) != fingerprint(["张三", "13800000001"])
+
+
+ENTRY = Entry(code="LA-2026-00001", title="电梯停运", body="我是张三，电话13800000000。", reply="已修复。",
+              reply_by="区住建局", category="complaint", received=date(2026, 1, 5), answered=date(2026, 1, 9),
+              working_days=4, due=date(2026, 1, 30), on_time=True, follows_up=None, followed_by=(),
+              writer=Writer(name="张三", phone="13800000000"), mask=("张三",), keep=("区住建局",))
+
+
+@pytest.mark.parametrize("changes", [
+    {},
+    {"title": "新标题"},
+    {"title": "t", "body": "b", "reply": "r", "writer": Writer(), "mask": (), "keep": ()},
+    {"mask": ("李四", "张三")},
+    {"due": None, "on_time": None, "merged": 3},
+])
+def test_evolve_is_replace(changes: dict) -> None:
+    a, b = evolve(ENTRY, **changes), dataclasses.replace(ENTRY, **changes)
+    assert a == b and repr(a) == repr(b) and hash(a) == hash(b)
+    assert ENTRY.title == "电梯停运" and ENTRY.mask == ("张三",)  # the original unchanged
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.title = "x"  # type: ignore[misc]
+
+
+def test_evolve_refuses_unknown_fields() -> None:
+    with pytest.raises(TypeError, match="nope"):
+        evolve(ENTRY, nope=1)
