@@ -29,7 +29,6 @@ from letterbox.core.config import Config, load_config
 from letterbox.core.errors import LetterboxError, Problem
 from letterbox.core.facts import fold
 from letterbox.core.letter import Letter, letter_path
-from letterbox.core.memory import collector_paused
 from letterbox.core.process import FOLLOWED, IllegalStep, action_label, parse_time, replay
 from letterbox.core.roster import STEP_ROLES, Roster
 from letterbox.core.sealing import DEFAULT_FIELDS, recipient_tag, wrapped_tags
@@ -407,7 +406,6 @@ def duplicate_codes(letters: list[Letter]) -> list[Problem]:
     return problems
 
 
-@collector_paused()  # 100 000 findings kept: letterbox/core/memory.py
 def validate_repository(repo: Repository, only: list[PurePosixPath] | None = None,
                         stats: dict[str, int] | None = None) -> list[Problem]:
     """All problems of the repository (or of some of its files), errors and warnings.
