@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -572,8 +573,8 @@ def open311_requests(entries: Sequence[Entry]) -> str:
                 "url": f"letters/{e.code}/",
             },
         })
-    # one request per line (json's C encoder: indent= would take its pure-Python path)
-    return "[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n]\n"
+    # one request per line, each by orjson (~20x json.dumps: 100 000 requests at every build)
+    return "[\n" + ",\n".join(orjson.dumps(r).decode() for r in requests) + "\n]\n"
 
 
 def mkdocs_yaml(data: dict[str, Any]) -> str:
