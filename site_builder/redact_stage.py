@@ -93,8 +93,8 @@ def with_other_writers(entries: Sequence[Entry], letters: Sequence[Letter],
     name and keep list, the keep words and every name searched for, as their places in the
     sorted names (no name in clear: a sealed letter's writer may be among them)."""
     fixed = squash("\n".join(keep))
-    names = {squash(Writer.from_data(x.data.get("writer")).name) for x in letters}
-    names = {n for n in names if len(n) >= OTHER_NAME_MIN and n not in fixed}
+    squashed = {raw: squash(raw) for raw in {Writer.from_data(x.data.get("writer")).name for x in letters}}
+    names = {n for n in squashed.values() if len(n) >= OTHER_NAME_MIN and n not in fixed}
     if not names:
         return list(entries)
     store = JsonCache(cache_path, "others")
@@ -113,7 +113,8 @@ def with_other_writers(entries: Sequence[Entry], letters: Sequence[Letter],
         else:
             finder = finder or Needles(ordered)
             flat = squash("\n".join(getattr(e, k) for k in PARTS))
-            found = finder.findall(flat) - {squash(e.writer.name)}
+            own = squashed[e.writer.name] if e.writer.name in squashed else squash(e.writer.name)
+            found = finder.findall(flat) - {own}
             found_list = sorted(n for n in found if not any(n in squash(k) for k in e.keep))
             new[key] = [place[n] for n in found_list]
         out.append(evolve(e, mask=tuple(sorted({*e.mask, *found_list}))) if found_list else e)
