@@ -55,14 +55,19 @@ def commands(root: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("damage", sorted(GARBAGE))
-def test_damaged_kept_files_are_made_again(board: Path, tmp_path: Path, damage: str) -> None:
+def built_copy(board: Path, tmp_path: Path) -> tuple[Path, Path, dict]:
+    """A copy of the board repository, its board built once: (repository, site, the site's files)."""
     root = tmp_path / "repo"
     shutil.copytree(board, root, symlinks=True)
     site = tmp_path / "site"
     build_site(Repository(root), site)
+    return root, site, files_of(site)
+
+
+@pytest.mark.parametrize("damage", sorted(GARBAGE))
+def test_damaged_kept_files_are_made_again(board: Path, tmp_path: Path, damage: str) -> None:
+    root, site, reference = built_copy(board, tmp_path)
     expected = commands(root)
-    reference = files_of(site)
     kept = kept_files(root)
     names = {p.name for p in kept}
     # the caches of the loader, the redaction stage, validate, the letters index and similar
@@ -110,11 +115,7 @@ MANIFEST_DAMAGE = {  # the board's manifest (JSON, not SQLite): its bytes → th
 
 @pytest.mark.parametrize("damage", sorted(MANIFEST_DAMAGE))
 def test_damaged_board_manifest_makes_a_build_from_scratch(board: Path, tmp_path: Path, damage: str) -> None:
-    root = tmp_path / "repo"
-    shutil.copytree(board, root, symlinks=True)
-    site = tmp_path / "site"
-    build_site(Repository(root), site)
-    reference = files_of(site)
+    root, site, reference = built_copy(board, tmp_path)
     manifest = root / CACHE_DIR / STATE_DIR / MANIFEST
     manifest.write_bytes(MANIFEST_DAMAGE[damage](manifest.read_bytes()))
     report = build_site(Repository(root), site)
