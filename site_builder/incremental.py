@@ -141,7 +141,7 @@ def take_manifest(state: Path, version: str) -> Manifest | None:
 def stamps(root: Path) -> dict[str, Stamp]:
     """Every file under `root` (relative POSIX path) → its stamp, as `os.walk` lists files (a
     link to a folder is neither followed nor listed; a folder that cannot be read is skipped).
-    One `scandir` per folder and no path joined twice: ~30 % less than os.walk and lstat over
+    One `scandir` per folder and no path joined twice: ~25 % less than os.walk and lstat over
     the ~216 000 files of 100 000 letters (a build walks its site twice)."""
     found: dict[str, Stamp] = {}
     folders: list[tuple[str, str]] = [(str(root), "")]

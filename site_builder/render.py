@@ -574,7 +574,16 @@ def open311_requests(entries: Sequence[Entry]) -> str:
             },
         })
     # one request per line, each by orjson (~20x json.dumps: 100 000 requests at every build)
-    return "[\n" + ",\n".join(orjson.dumps(r).decode() for r in requests) + "\n]\n"
+    return "[\n" + ",\n".join(_json_line(r) for r in requests) + "\n]\n"
+
+
+def _json_line(value: Any) -> str:
+    """`value` as one line of JSON: by orjson, or by the standard library (ASCII only) for a
+    text orjson refuses (a lone surrogate), so that one odd letter never stops the board."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=True)
 
 
 def mkdocs_yaml(data: dict[str, Any]) -> str:

@@ -62,3 +62,18 @@ def test_evolve_is_replace(changes: dict) -> None:
 def test_evolve_refuses_unknown_fields() -> None:
     with pytest.raises(TypeError, match="nope"):
         evolve(ENTRY, nope=1)
+
+
+def test_requests_json_keeps_a_letter_orjson_refuses() -> None:
+    import json
+
+    from site_builder.render import open311_requests
+
+    odd = evolve(ENTRY, code="LA-2026-00002", title="电梯\ud800停运", writer=Writer(), mask=(), keep=())
+    plain = evolve(ENTRY, writer=Writer(), mask=(), keep=())
+    text = open311_requests([plain, odd])
+    text.encode("utf-8")  # written as UTF-8: no lone surrogate left in the file's text
+    rows = json.loads(text)
+    assert [r["service_request_id"] for r in rows] == ["LA-2026-00001", "LA-2026-00002"]
+    assert rows[1]["description"] == "电梯\ud800停运" and rows[0]["description"] == "电梯停运"
+    assert len(text.splitlines()) == 4  # "[", one line per request, "]"
