@@ -176,7 +176,12 @@ class PagefindParts:
                 if self.stopped or self.error is not None or not self.todo:
                     return
                 site, output = self.todo.pop()
-                proc = start_pagefind(site, output)
+                try:
+                    proc = start_pagefind(site, output)
+                except OSError as exc:  # no Python to run it, too many processes …
+                    if self.error is None:
+                        self.error = LetterboxError(f"Pagefind 无法启动：{exc}")
+                    return
                 self.procs.append(proc)
             try:
                 finish_pagefind(proc, output)

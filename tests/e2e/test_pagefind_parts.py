@@ -68,3 +68,13 @@ def test_jobs_bounded_by_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pagefind_jobs() >= 1
     monkeypatch.setenv("LETTERBOX_PAGEFIND_JOBS", "1")
     assert pagefind_jobs() == 1
+
+
+def test_a_part_that_cannot_start_fails_the_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    # Pagefind is started by this Python (`python -m pagefind`): a missing interpreter is a real
+    # OSError from the system, which must fail the whole with a message, not end a thread quietly
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    with pytest.raises(LetterboxError, match="Pagefind 无法启动"):
+        PagefindParts(sources(tmp_path, 3), workers=2).finish()
