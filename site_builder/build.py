@@ -132,6 +132,7 @@ from site_builder.tools import (
     part_dir,
     run_pagefind,
     search_part,
+    search_part_size,
     start_mkdocs,
     write_search_source,
 )
@@ -812,10 +813,12 @@ def search_bundles(search: dict[str, str], before: Manifest | None) -> tuple[lis
     """The site's Pagefind folders, one per part of the letters (`tools.search_part`), and
     those to index again: the parts whose search pages (code → digest, `search`) are not
     those of the published site's bundle (all of them without a published one)."""
+    size = search_part_size()
+
     def parts(pages: dict[str, str]) -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {}
         for code, d in pages.items():
-            out.setdefault(search_part(code), {})[code] = d
+            out.setdefault(search_part(code, size), {})[code] = d
         return out
     now = parts(search)
     bundles = [part_dir(p) for p in sorted(now)]

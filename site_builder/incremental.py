@@ -47,6 +47,8 @@ from pathlib import Path
 
 import orjson
 
+from site_builder.tools import search_part_size
+
 STATE_DIR = "board"
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -64,8 +66,9 @@ NOT_KEPT = {"lookup_index.py", "preview.py"}  # code whose output no build keeps
 
 
 def code_version() -> str:
-    """The site builder's files (code, templates, theme, assets; but NOT_KEPT) and the tools'
-    versions: other code, and every file of the site is made again."""
+    """The site builder's files (code, templates, theme, assets; but NOT_KEPT), the tools'
+    versions and the search index's part size (`tools.search_part_size`: the kept search pages
+    are filed by part): other code or size, and every file of the site is made again."""
     h = hashlib.blake2b(digest_size=16)
     for path in sorted(HERE.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.name not in NOT_KEPT:
@@ -76,6 +79,7 @@ def code_version() -> str:
         except metadata.PackageNotFoundError:
             version = "-"
         h.update(f"{name}={version}\0".encode())
+    h.update(f"search_part={search_part_size()}\0".encode())  # the search index's layout
     return h.hexdigest()
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from letterbox.core.errors import LetterboxError
 from letterbox.store.repository import Repository
 from site_builder import lookup_index as li
 from site_builder.build import BuildReport, LeakFound, build_site
@@ -375,3 +376,32 @@ def test_mkdocs_output_kept_only_for_the_same_build_day(board: Path, tmp_path: P
     assert shell.stat().st_mtime_ns != made  # MkDocs ran again (no page of its project changed)
     assert (site / "sitemap.xml.gz").read_bytes() != dated
     same_as_from_scratch(root, site, tmp_path, "next-day")
+
+
+def test_another_part_size_is_a_build_from_scratch(board: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept search pages are filed by part: a build after the part size changed starts
+    from scratch (the size is in the kept state's version) and gives a build from scratch's
+    bytes; it failed before (Pagefind found an empty part folder). A size that is no number
+    stops the build with a message before anything is written."""
+    root = tmp_path / "repo"
+    shutil.copytree(board, root)
+    shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
+    site = tmp_path / "site"
+    layouts = set()
+    for step, size in enumerate((1, 2, 1)):
+        monkeypatch.setenv("LETTERBOX_SEARCH_PART", str(size))
+        report = incremental(root, site)
+        assert report.changed == report.files  # every file made again
+        codes = [p.name for p in (site / "letters").iterdir() if (p / "index.html").is_file()]
+        parts = sorted({part_dir(search_part(code, size)) for code in codes})
+        assert json.loads((site / "pagefind-parts.json").read_text("utf-8")) == parts
+        layouts.add(tuple(parts))
+        same_as_from_scratch(root, site, tmp_path, f"size-{step}")
+    assert len(layouts) == 2  # (a bundle per letter, then two letters in one)
+    published = files_of(site)
+    for bad in ("0", "zwei", "-3", "1e3", "9" * 12):
+        monkeypatch.setenv("LETTERBOX_SEARCH_PART", bad)
+        with pytest.raises(LetterboxError, match="LETTERBOX_SEARCH_PART 应为 1 到 999999999 之间的整数"):
+            build_site(Repository(root), site)
+        assert files_of(site) == published

@@ -130,11 +130,15 @@ def test_another_writers_full_name_of_three_characters_is_masked() -> None:
 def test_search_part_is_a_stable_code_range(monkeypatch: pytest.MonkeyPatch) -> None:
     from site_builder.tools import search_part
 
-    assert search_part("LA-2025-00001") == search_part("LA-2025-02000") == "LA-2025-0"
-    assert search_part("LA-2025-02001") == "LA-2025-1"
+    monkeypatch.delenv("LETTERBOX_SEARCH_PART", raising=False)
+    assert search_part("LA-2025-00001") == search_part("LA-2025-01000") == "LA-2025-0"
+    assert search_part("LA-2025-01001") == "LA-2025-1"
     assert search_part("LA-2026-00001") == "LA-2026-0"  # a new year, a new part
+    assert search_part("LA-2025-02001", 2000) == "LA-2025-1"
     monkeypatch.setenv("LETTERBOX_SEARCH_PART", "1")
     assert search_part("LA-2026-00007") == "LA-2026-6"
+    monkeypatch.setenv("LETTERBOX_SEARCH_PART", " 2000 ")
+    assert search_part("LA-2025-02000") == "LA-2025-0"
 
 
 def test_the_kept_other_writers_names_do_not_grow_with_every_new_writer(
