@@ -191,6 +191,7 @@ def build_site(repo: Repository, out: Path, *, cache: bool = True,
 
 def _build_site(repo: Repository, out: Path, *, cache: bool, keyring: Keyring | None) -> BuildReport:
     watch = Stopwatch()
+    search_part_size(0)  # a LETTERBOX_SEARCH_PART that is no size stops the build before anything is done
     keyring = repo.keyring() if keyring is None else keyring
     epoch = source_epoch(repo)
     caches = repo.root / CACHE_DIR if cache and os.environ.get("LETTERBOX_NO_CACHE") != "1" else None
@@ -295,6 +296,7 @@ def _one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: i
     selected = KeptFolds(folds, repo.root, letters, "selected", blobs)
     selected.load(letters)
     entries, selected_held = select_or_hold(letters, config, cal, kept=selected)
+    file_search_pages(record, work, search_part_size(len(entries)))
     entries = [e for e in entries if e.code not in scanned]
     held = {h.code: h for h in selected_held}
     watch.lap("select")
@@ -304,7 +306,8 @@ def _one_pass(repo: Repository, letters: list[Letter], work: Workspace, epoch: i
         """Pagefind started on the parts whose search pages changed, as soon as they are
         written (`redact`): a part's bundle is a function of its source pages, kept when none
         changed."""
-        bundles, fresh = search_bundles(record.search, before) if public else ([PAGEFIND_DIR], [PAGEFIND_DIR])
+        bundles, fresh = (search_bundles(record.search, before, record.search_part) if public
+                          else ([PAGEFIND_DIR], [PAGEFIND_DIR]))
         search.append((bundles, fresh, PagefindParts([
             (work.search_source / name.removeprefix(f"{PAGEFIND_DIR}-"), work.search / name)
             for name in fresh]) if public and fresh else None))
@@ -373,6 +376,7 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     entries = with_other_writers(entries, letters, keep, cache)
     search = record.search if record is not None else {}
     inputs = record.search_inputs if record is not None else {}  # code → digest of its entry
+    size = record.search_part if record is not None and record.search_part else search_part_size(len(entries))
     with Redaction(entries, keep, cache, pool=pool, memo=memo) as redaction:
         pooled = redaction.pool is not None
 
@@ -391,12 +395,12 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
             # kept page was made from (the templates are code: other code, no kept state)
             made = {e.code: digest(repr(e)) for _, e in batch}
             todo = [e for _, e in batch if e.code not in search or inputs.get(e.code) != made[e.code]]
-            write_search_source(work.search_source, search_pages(todo), search)
+            write_search_source(work.search_source, search_pages(todo), size, search)
             inputs.update((e.code, made[e.code]) for e in todo)
             done.update(batch)
         held = redaction.held
         public = [done[i] for i in sorted(done)]
-        drop_search_source(work.search_source, {e.code for e in public}, search)
+        drop_search_source(work.search_source, {e.code for e in public}, search, size)
         for code in [c for c in inputs if c not in search]:
             del inputs[code]
         if on_search is not None:
@@ -719,7 +723,8 @@ class Plan:
             pieces = {"parts": sizes, "base": self.pieces_base or max(sum(sizes.values()), 1)}
         return Manifest(version=record.version, mkdocs_key=record.mkdocs_key, mkdocs_day=record.mkdocs_day,
                         project=record.project, lists=record.lists,
-                        search=record.search, search_inputs=record.search_inputs, mkdocs=self.mkdocs, shells=self.shells,
+                        search=record.search, search_inputs=record.search_inputs, search_part=record.search_part,
+                        mkdocs=self.mkdocs, shells=self.shells,
                         letters=self.letters, pagefind=self.pagefind,
                         needles=sorted(self.needle_of), hits={}, pieces=pieces)
 
@@ -809,12 +814,22 @@ def build_day(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
 
 
-def search_bundles(search: dict[str, str], before: Manifest | None) -> tuple[list[str], list[str]]:
-    """The site's Pagefind folders, one per part of the letters (`tools.search_part`), and
-    those to index again: the parts whose search pages (code → digest, `search`) are not
-    those of the published site's bundle (all of them without a published one)."""
-    size = search_part_size()
+def file_search_pages(record: Manifest, work: Workspace, size: int) -> None:
+    """The kept search pages are filed in folders by part: when the part size changed since
+    they were written (`record.search_part`), they are all removed and written again."""
+    if record.search_part != size:
+        if work.search_source.exists():
+            shutil.rmtree(work.search_source)
+        record.search.clear()
+        record.search_inputs.clear()
+        record.search_part = size
 
+
+def search_bundles(search: dict[str, str], before: Manifest | None, size: int) -> tuple[list[str], list[str]]:
+    """The site's Pagefind folders, one per part of the letters (`tools.search_part` of `size`),
+    and those to index again: the parts whose search pages (code → digest, `search`) are not
+    those of the published site's bundle (all of them without a published one, or when the
+    published site's parts were of another size)."""
     def parts(pages: dict[str, str]) -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {}
         for code, d in pages.items():
@@ -822,7 +837,7 @@ def search_bundles(search: dict[str, str], before: Manifest | None) -> tuple[lis
         return out
     now = parts(search)
     bundles = [part_dir(p) for p in sorted(now)]
-    if before is None or not before.pagefind:
+    if before is None or not before.pagefind or before.search_part != size:
         return bundles, bundles
     published = {rel.split("/", 1)[0] for rel in before.pagefind}
     old = parts(before.search)

@@ -47,8 +47,6 @@ from pathlib import Path
 
 import orjson
 
-from site_builder.tools import search_part_size
-
 STATE_DIR = "board"
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -66,9 +64,8 @@ NOT_KEPT = {"lookup_index.py", "preview.py"}  # code whose output no build keeps
 
 
 def code_version() -> str:
-    """The site builder's files (code, templates, theme, assets; but NOT_KEPT), the tools'
-    versions and the search index's part size (`tools.search_part_size`: the kept search pages
-    are filed by part): other code or size, and every file of the site is made again."""
+    """The site builder's files (code, templates, theme, assets; but NOT_KEPT) and the tools'
+    versions: other code, and every file of the site is made again."""
     h = hashlib.blake2b(digest_size=16)
     for path in sorted(HERE.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.name not in NOT_KEPT:
@@ -79,7 +76,6 @@ def code_version() -> str:
         except metadata.PackageNotFoundError:
             version = "-"
         h.update(f"{name}={version}\0".encode())
-    h.update(f"search_part={search_part_size()}\0".encode())  # the search index's layout
     return h.hexdigest()
 
 
@@ -98,6 +94,7 @@ class Manifest:
     lists: dict[str, str] = field(default_factory=dict)  # list page → digest of its inputs (render.KeptPages)
     search: dict[str, str] = field(default_factory=dict)  # code → digest of its search page
     search_inputs: dict[str, str] = field(default_factory=dict)  # code → digest of the entry it was made from
+    search_part: int = 0  # letters per part of the search index (tools.search_part_size): the pages' folders
     mkdocs: dict[str, list[int]] = field(default_factory=dict)  # MkDocs output → stamp copied
     shells: str = ""  # digest of the page shells the letter pages were filled into
     letters: dict[str, str] = field(default_factory=dict)  # code → digest of its page's inputs

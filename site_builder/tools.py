@@ -24,35 +24,43 @@ from site_builder.shell import SHELL_DIR
 BACKGROUND_NICE = 10  # scan workers and MkDocs yield the CPU to Pagefind, the longest stage
 PAGEFIND_DIR = "pagefind"  # the index of a board without letters (its own pages)
 PAGEFIND_PARTS = "pagefind-parts.json"  # the site's list of its Pagefind bundles (assets/search.js)
-# Letters of one code range indexed together (LETTERBOX_SEARCH_PART overrides). A changed letter
-# makes its part's bundle again (Pagefind ~1.75 ms a page: 1.8 s for 1 000, 3.5 s for 2 000) and
-# every search loads each bundle's metadata and index chunk: docs/site.md, "Parts".
+# The search index is made in parts, one Pagefind bundle each (docs/site.md, "Parts"): a changed
+# letter makes its part's bundle again (Pagefind ~1.75 ms a page: 1.8 s for 1 000, 3.5 s for
+# 2 000), and every search loads each bundle's metadata and an index chunk of ~20 KB whatever its
+# size. So parts of SEARCH_PART letters, doubled while the board would have more than
+# SEARCH_BUNDLES of them: 1 000 up to 50 000 letters, 2 000 up to 100 000, 4 000 up to 200 000.
 SEARCH_PART = 1000
+SEARCH_BUNDLES = 50
 _CODE_NUMBER = re.compile(r"(.*?)(\d+)")
 _PART_SIZE = re.compile(r"[1-9][0-9]{0,8}")
 
 
-def search_part_size() -> int:
-    """Letters per part of the search index: SEARCH_PART, or LETTERBOX_SEARCH_PART when set."""
+def search_part_size(letters: int) -> int:
+    """Letters per part of the search index for a board of `letters` public letters:
+    SEARCH_PART doubled until SEARCH_BUNDLES parts hold them, or LETTERBOX_SEARCH_PART when set
+    (the tests use 1: a bundle per letter)."""
     value = os.environ.get("LETTERBOX_SEARCH_PART", "").strip()
-    if not value:
-        return SEARCH_PART
-    if _PART_SIZE.fullmatch(value) is None:
-        raise LetterboxError(f"环境变量 LETTERBOX_SEARCH_PART 应为 1 到 999999999 之间的整数"
-                             f"（每个检索分片的来信数），现为 {value[:40]!r}。")
-    return int(value)
+    if value:
+        if _PART_SIZE.fullmatch(value) is None:
+            raise LetterboxError(f"环境变量 LETTERBOX_SEARCH_PART 应为 1 到 999999999 之间的整数"
+                                 f"（每个检索分片的来信数），现为 {value[:40]!r}。")
+        return int(value)
+    size = SEARCH_PART
+    while letters > SEARCH_BUNDLES * size:
+        size *= 2
+    return size
 
 
-def search_part(code: str, size: int | None = None) -> str:
+def search_part(code: str, size: int) -> str:
     """The part of the search index a letter belongs to: its code's prefix (unit and year) and
-    the range of `size` (`search_part_size()`) numbers its number is in, e.g. LA-2025-00001 →
-    LA-2025-0. Stable: a letter stays in its part, and new letters fill the last part of their
-    year. Another size is another layout: the build's kept state records it
-    (`incremental.code_version`), so a build after a change of size starts from scratch."""
+    the range of `size` numbers its number is in, e.g. LA-2025-00001 → LA-2025-0 (size 1 000).
+    Stable while the size is: a letter stays in its part, and new letters fill the last part of
+    their year. The build records the size (`Manifest.search_part`): another size files every
+    search page anew and indexes every part again."""
     m = _CODE_NUMBER.fullmatch(code)
     if m is None:
         return "x"
-    return f"{m.group(1)}{(int(m.group(2)) - 1) // (size or search_part_size())}"
+    return f"{m.group(1)}{(int(m.group(2)) - 1) // size}"
 
 
 def part_dir(part: str) -> str:
@@ -103,7 +111,8 @@ def run_mkdocs(project: Path, site: Path, epoch: int) -> None:
 # --------------------------------------------------------------------------- Pagefind
 
 
-def write_search_source(root: Path, pages: dict[str, str], kept: dict[str, str] | None = None) -> None:
+def write_search_source(root: Path, pages: dict[str, str], size: int,
+                        kept: dict[str, str] | None = None) -> None:
     """<part>/letters/<code>.html: each letter's searchable text alone (render.search_pages),
     in the folder of its part (`search_part`), which Pagefind indexes on its own.
 
@@ -112,7 +121,6 @@ def write_search_source(root: Path, pages: dict[str, str], kept: dict[str, str] 
     their URLs as /letters/<code>.html, which the search page (assets/search.js) turns into
     the letter pages' /letters/<code>/.
     """
-    size = search_part_size()
     for code, text in pages.items():
         d = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
         if kept is None or kept.get(code) != d:  # `kept`: code → digest of the page written
@@ -123,9 +131,8 @@ def write_search_source(root: Path, pages: dict[str, str], kept: dict[str, str] 
                 kept[code] = d
 
 
-def drop_search_source(root: Path, public: set[str], kept: dict[str, str]) -> None:
+def drop_search_source(root: Path, public: set[str], kept: dict[str, str], size: int) -> None:
     """Remove the pages of the letters no longer public (kept: code → digest)."""
-    size = search_part_size()
     for code in [c for c in kept if c not in public]:
         (root / search_part(code, size) / SHELL_DIR / f"{code}.html").unlink(missing_ok=True)
         del kept[code]

@@ -130,15 +130,29 @@ def test_another_writers_full_name_of_three_characters_is_masked() -> None:
 def test_search_part_is_a_stable_code_range(monkeypatch: pytest.MonkeyPatch) -> None:
     from site_builder.tools import search_part
 
-    monkeypatch.delenv("LETTERBOX_SEARCH_PART", raising=False)
-    assert search_part("LA-2025-00001") == search_part("LA-2025-01000") == "LA-2025-0"
-    assert search_part("LA-2025-01001") == "LA-2025-1"
-    assert search_part("LA-2026-00001") == "LA-2026-0"  # a new year, a new part
+    assert search_part("LA-2025-00001", 1000) == search_part("LA-2025-01000", 1000) == "LA-2025-0"
+    assert search_part("LA-2025-01001", 1000) == "LA-2025-1"
+    assert search_part("LA-2026-00001", 1000) == "LA-2026-0"  # a new year, a new part
     assert search_part("LA-2025-02001", 2000) == "LA-2025-1"
-    monkeypatch.setenv("LETTERBOX_SEARCH_PART", "1")
-    assert search_part("LA-2026-00007") == "LA-2026-6"
+    assert search_part("LA-2026-00007", 1) == "LA-2026-6"
+    assert search_part("无编号", 1000) == "x"
+
+
+def test_search_part_size_keeps_the_bundles_few(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts of 1 000 letters, doubled while there would be more than 50: a search loads every
+    bundle's metadata and index chunk (docs/site.md, "Parts")."""
+    from letterbox.core.errors import LetterboxError
+    from site_builder.tools import search_part_size
+
+    monkeypatch.delenv("LETTERBOX_SEARCH_PART", raising=False)
+    assert [search_part_size(n) for n in (0, 1, 10_000, 50_000, 50_001, 100_000, 100_001, 10**7)] == [
+        1000, 1000, 1000, 1000, 2000, 2000, 4000, 256_000]
     monkeypatch.setenv("LETTERBOX_SEARCH_PART", " 2000 ")
-    assert search_part("LA-2025-02000") == "LA-2025-0"
+    assert search_part_size(10) == search_part_size(10**6) == 2000
+    for bad in ("0", "zwei", "-3", "1e3", "9" * 12, "１０"):
+        monkeypatch.setenv("LETTERBOX_SEARCH_PART", bad)
+        with pytest.raises(LetterboxError, match="LETTERBOX_SEARCH_PART 应为 1 到 999999999 之间的整数"):
+            search_part_size(10)
 
 
 def test_the_kept_other_writers_names_do_not_grow_with_every_new_writer(
