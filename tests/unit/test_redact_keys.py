@@ -77,3 +77,38 @@ def test_requests_json_keeps_a_letter_orjson_refuses() -> None:
     assert [r["service_request_id"] for r in rows] == ["LA-2026-00001", "LA-2026-00002"]
     assert rows[1]["description"] == "电梯\ud800停运" and rows[0]["description"] == "电梯停运"
     assert len(text.splitlines()) == 4  # "[", one line per request, "]"
+
+
+DIGEST_CHANGES = [
+    {"code": "LA-2026-00002"}, {"updated_at": "2026-01-09T10:00:00+08:00"},
+    {"title": "电梯停运。"}, {"body": ""}, {"reply": "已修复"}, {"reply_by": "区交通局"},
+    {"category": "consultation"}, {"received": date(2026, 1, 6)}, {"answered": date(2026, 1, 10)},
+    {"working_days": 5}, {"due": None}, {"on_time": False}, {"on_time": None}, {"follows_up": "LA-2025-00009"},
+    {"followed_by": ("LA-2026-00007",)}, {"writer": Writer()}, {"mask": ()}, {"keep": ()},
+    {"status": "archived"}, {"submitted_at": "2026-01-05T09:00:00+08:00"}, {"outcome": "late"},
+    {"due_provisional": True}, {"merged": 2}, {"title": "电梯\ud800停运"}, {"title": "电梯\udc00停运"},
+]
+
+
+def test_entry_digest_cases_change_every_field() -> None:
+    assert {name for changes in DIGEST_CHANGES for name in changes} == {f.name for f in dataclasses.fields(Entry)}
+
+
+@pytest.mark.parametrize("changes", DIGEST_CHANGES)
+def test_entry_digest_follows_every_field(changes: dict) -> None:
+    """The search page of a letter is made again when its digest changes: every field counts,
+    also a text orjson refuses (a lone surrogate: the `repr` fallback)."""
+    from site_builder.build import entry_digest
+
+    assert set(changes) <= {f.name for f in dataclasses.fields(Entry)}
+    other = evolve(ENTRY, **changes)
+    assert entry_digest(other) == entry_digest(evolve(ENTRY, **changes))
+    assert entry_digest(other) != entry_digest(ENTRY)
+    assert entry_digest(ENTRY) == entry_digest(dataclasses.replace(ENTRY))
+
+
+def test_entry_digest_tells_the_surrogates_apart() -> None:
+    from site_builder.build import entry_digest
+
+    digests = {entry_digest(evolve(ENTRY, title=t)) for t in ("\ud800", "\udc00", "\\ud800", "\ud800\udc00")}
+    assert len(digests) == 4
