@@ -45,8 +45,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from letterbox.core.clock import work_calendar
 from letterbox.core.errors import LetterboxError
 from letterbox.core.letter import Letter
@@ -85,6 +83,7 @@ from site_builder.redact_stage import (
     LETTERS_FILE,
     Redaction,
     default_workers,
+    fingerprint,
     warm_up,
     with_other_writers,
     worker_pool,
@@ -378,7 +377,7 @@ def redact(repo: Repository, letters: list[Letter], entries: list[Entry], today:
     entries = with_other_writers(entries, letters, keep, cache)
     search = record.search if record is not None else {}
     inputs = record.search_inputs if record is not None else {}  # code → digest of its entry
-    size = record.search_part if record is not None and record.search_part else search_part_size(len(entries))
+    size = record.search_part if record is not None else search_part_size(len(entries))
     with Redaction(entries, keep, cache, pool=pool, memo=memo) as redaction:
         pooled = redaction.pool is not None
 
@@ -817,14 +816,10 @@ def build_day(epoch: int) -> str:
 
 
 def entry_digest(entry: Entry) -> str:
-    """A digest of every field of a redacted entry (what its search page is made from): of its
-    JSON by orjson (~5x `repr`: every entry at every build), or of its `repr` after a byte no
-    JSON starts with when orjson refuses a field (a lone surrogate)."""
-    try:
-        raw = orjson.dumps(entry)
-    except TypeError:
-        raw = b"\0" + repr(entry).encode("utf-8", "surrogatepass")
-    return digest(raw)
+    """A digest of every field of a redacted entry (what its search page is made from): its
+    JSON by orjson (~5x `repr`: every entry at every build), its `repr` when orjson refuses a
+    field (a lone surrogate)."""
+    return fingerprint(entry, fallback=repr)
 
 
 def file_search_pages(record: Manifest, work: Workspace, size: int) -> None:

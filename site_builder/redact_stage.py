@@ -26,7 +26,7 @@ import hashlib
 import json
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,14 +58,16 @@ CHUNK = 200  # letters per batch of tagging
 POOL_MIN = 400  # fewer letters than this to redact: no pool (starting one costs ~2 s)
 
 
-def fingerprint(data: Any) -> str:
-    """A key of JSON-like `data`: the SHA-256 of its JSON by orjson (~20x json.dumps: three
-    keys per letter at every build, 100 000 letters). A text orjson refuses (a lone surrogate)
-    is keyed by the standard library's JSON, ASCII only, after a byte no orjson output has."""
+def fingerprint(data: Any, fallback: Callable[[Any], str] | None = None) -> str:
+    """A key of JSON-like `data` (or a dataclass): the SHA-256 of its JSON by orjson (~20x
+    json.dumps: three keys per letter at every build, 100 000 letters). A text orjson refuses
+    (a lone surrogate) is keyed by `fallback(data)` — by default the standard library's JSON,
+    ASCII only — after a byte no orjson output has."""
     try:
         raw = orjson.dumps(data)
     except TypeError:
-        raw = b"\0" + json.dumps(data, ensure_ascii=True).encode()
+        text = fallback(data) if fallback is not None else json.dumps(data, ensure_ascii=True)
+        raw = b"\0" + text.encode("utf-8", "surrogatepass")
     return hashlib.sha256(raw).hexdigest()
 
 
